@@ -1,0 +1,5 @@
+import sys
+
+from gastown_tui.cli.gt import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Agents: runtime presets, session lifecycle, name pools, prime templates, the status engine."""

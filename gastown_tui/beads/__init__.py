@@ -1,0 +1,1 @@
+"""The beads issue store: a bd-compatible git-and-JSONL store (DESIGN §4)."""

@@ -1,0 +1,1 @@
+"""The `gt` and `bd` command trees (argparse, imported lazily to keep startup fast)."""

@@ -1,0 +1,181 @@
+"""A small argparse-based command framework shared by `gt` and `bd`.
+
+Startup speed matters (agents call these commands hundreds of times an hour), so a command
+group's module is imported only when that group is invoked; `--help` lists groups from a
+static table. Every user mistake becomes one sentence on stderr and exit status 2; a
+``GtError`` becomes its sentence and its exit status; ``GT_DEBUG=1`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gastown_tui import __version__
+from gastown_tui.errors import GtError, UsageError
+
+
+@dataclass(frozen=True)
+class Group:
+    """One top-level command: the module that registers it and its one-line help."""
+
+    module: str
+    help: str
+    section: str = "Commands"
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are UsageErrors (one sentence, exit 2), not SystemExit."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        message = message[0].upper() + message[1:] if message else message
+        raise UsageError(f"{self.prog}: {message}", hint=f"run '{self.prog} --help' for usage")
+
+
+def add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+
+def subcommands(parser: argparse.ArgumentParser, title: str = "commands") -> argparse._SubParsersAction:
+    """Subcommand table whose leaves inherit our Parser class and require a choice."""
+    sub = parser.add_subparsers(title=title, dest=f"_{parser.prog.replace(' ', '_')}_cmd", metavar="COMMAND")
+    sub.required = True
+    return sub
+
+
+def command(
+    sub: argparse._SubParsersAction,
+    name: str,
+    help: str,
+    func: Callable[[argparse.Namespace], int | None] | None = None,
+    *,
+    aliases: Sequence[str] = (),
+    description: str | None = None,
+    json_flag: bool = False,
+) -> argparse.ArgumentParser:
+    """Add one leaf (or group) parser; `--town`/`--json` are accepted after the command too."""
+    p = sub.add_parser(
+        name,
+        help=help,
+        description=description or help,
+        aliases=list(aliases),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--town", default=argparse.SUPPRESS, metavar="PATH", help="the town root (default: $GT_TOWN_ROOT, then walk up from the current directory)")
+    if json_flag:
+        add_json(p)
+    if func is not None:
+        p.set_defaults(func=func)
+    return p
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def print_table(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> None:
+    """Plain aligned columns (no rich: listings must stay fast to start)."""
+    rows = [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [len(h) for h in headers]
+    for r in rows:
+        for i, c in enumerate(r):
+            widths[i] = max(widths[i], len(c))
+    line = "  ".join(h.upper().ljust(widths[i]) for i, h in enumerate(headers)).rstrip()
+    sys.stdout.write(line + "\n")
+    for r in rows:
+        sys.stdout.write("  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() + "\n")
+
+
+def _top_help(prog: str, about: str, groups: dict[str, Group]) -> str:
+    out = [f"usage: {prog} [--town PATH] [--version] COMMAND [ARGS]", "", about, ""]
+    sections: dict[str, list[tuple[str, str]]] = {}
+    for name, g in groups.items():
+        sections.setdefault(g.section, []).append((name, g.help))
+    width = max(len(n) for n in groups) + 2
+    for section, items in sections.items():
+        out.append(f"{section}:")
+        out.extend(f"  {n.ljust(width)}{h}" for n, h in items)
+        out.append("")
+    out.append(f"Run '{prog} COMMAND --help' for a command's options.")
+    return "\n".join(out) + "\n"
+
+
+def run(prog: str, about: str, groups: dict[str, Group], argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _run(prog, about, groups, argv)
+    except GtError as e:
+        if os.environ.get("GT_DEBUG"):
+            raise
+        sys.stderr.write(f"{prog}: {e}\n" if not str(e).startswith(prog) else f"{e}\n")
+        return e.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{prog}: interrupted.\n")
+        return 130
+    except BrokenPipeError:
+        # `gt ... | head`: the reader went away; that is not our failure.
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        except OSError:
+            pass
+        return 0
+
+
+def _run(prog: str, about: str, groups: dict[str, Group], argv: list[str]) -> int:
+    # Global options may precede the command: `gt --town X rig list`.
+    town: str | None = None
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        a = argv[i]
+        if a in ("-h", "--help"):
+            sys.stdout.write(_top_help(prog, about, groups))
+            return 0
+        if a in ("-V", "--version"):
+            sys.stdout.write(f"{prog} {__version__}\n")
+            return 0
+        if a == "--town":
+            if i + 1 >= len(argv):
+                raise UsageError(f"{prog}: --town needs a PATH", hint="for example '--town ~/gt'")
+            town = argv[i + 1]
+            i += 2
+            continue
+        if a.startswith("--town="):
+            town = a.split("=", 1)[1]
+            i += 1
+            continue
+        break
+    rest = argv[i:]
+    if not rest:
+        sys.stdout.write(_top_help(prog, about, groups))
+        return 2
+    name, rest = rest[0], rest[1:]
+    group = groups.get(name)
+    if group is None:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(groups), n=3)
+        hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else f"run '{prog} --help' to list commands"
+        raise UsageError(f"{prog}: unknown command '{name}'", hint=hint)
+    parser = Parser(prog=prog, add_help=False)
+    sub = parser.add_subparsers(dest="_cmd")
+    module = importlib.import_module(group.module)
+    cmd_parser = command(sub, name, group.help)
+    module.register(cmd_parser)
+    args = parser.parse_args([name, *rest])
+    if town is not None and not hasattr(args, "town"):
+        args.town = town
+    if not hasattr(args, "town"):
+        args.town = None
+    args.prog = prog
+    func = getattr(args, "func", None)
+    if func is None:
+        cmd_parser.print_help()
+        return 2
+    result = func(args)
+    return 0 if result is None else int(result)

@@ -1,0 +1,26 @@
+"""The `gt` entry point: a static table of command groups, each imported only when invoked."""
+
+from __future__ import annotations
+
+import sys
+
+from gastown_tui.cli.framework import Group, run
+
+ABOUT = "Gas Town: run a fleet of AI coding agents on your git projects, in tmux, from one terminal."
+
+# name -> Group(module, help, section). Modules expose `register(parser)`.
+GROUPS: dict[str, Group] = {
+    # Town
+    "install": Group("gastown_tui.cli.town_cmds", "create a town (a workspace for rigs and agents)", "Town"),
+    "rig": Group("gastown_tui.cli.rig_cmds", "add, list, show, park and configure rigs (projects)", "Town"),
+    "config": Group("gastown_tui.cli.config_cmds", "get and set town settings (settings/config.toml)", "Town"),
+    "status": Group("gastown_tui.cli.status_cmds", "show the town: rigs, services and agents", "Town"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run("gt", ABOUT, GROUPS, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""The git gateway: every git operation of the product goes through here.
+
+Uses GitPython's command wrapper (``Repo.git`` / ``Git``) so arguments are passed as a list and
+never through a shell. Errors come back as ``GitError`` with git's own message in one line.
+GitPython is imported lazily: `bd` and `gt --json` listings must start fast.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from gastown_tui.errors import GtError
+
+
+class GitError(GtError):
+    """A git command failed; the message carries git's stderr, trimmed to its useful line."""
+
+
+def _git(cwd: Path | str | None = None):
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    import git
+
+    return git.Git(str(cwd) if cwd else None)
+
+
+def run_git(args: list[str], cwd: Path | str | None = None, *, env: dict[str, str] | None = None,
+            check: bool = True, strip: bool = True) -> str:
+    """Run `git ARGS` in `cwd` and return stdout; raise GitError with git's message on failure."""
+    import git
+
+    g = _git(cwd)
+    try:
+        extra = {"env": {**os.environ, **env}} if env else {}
+        out = g.execute(["git", *args], with_extended_output=False, strip_newline_in_stdout=strip, **extra)
+        return out if isinstance(out, str) else out.decode()
+    except git.GitCommandError as e:
+        if not check:
+            return ""
+        msg = (e.stderr or e.stdout or "").strip().replace("stderr: ", "").strip("'\n ")
+        lines = [ln.strip() for ln in msg.splitlines() if ln.strip()]
+        useful = next((ln for ln in lines if ln.startswith(("fatal:", "error:"))), lines[-1] if lines else str(e))
+        raise GitError(f"git {args[0]} failed in {cwd}: {useful}") from None
+
+
+def git_ok(args: list[str], cwd: Path | str | None = None) -> bool:
+    """True when `git ARGS` exits 0 (for questions like 'does this ref exist?')."""
+    import git
+
+    try:
+        _git(cwd).execute(["git", *args])
+        return True
+    except git.GitCommandError:
+        return False
+
+
+def is_git_repo(path: Path) -> bool:
+    return path.is_dir() and git_ok(["rev-parse", "--git-dir"], path)
+
+
+def init_repo(path: Path, *, initial_branch: str = "main") -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    run_git(["init", "-q", "-b", initial_branch], path)
+
+
+def commit_all(path: Path, message: str, *, author: str | None = None, email: str | None = None,
+               paths: list[str] | None = None, allow_empty: bool = False) -> bool:
+    """Stage `paths` (default: everything) and commit; return False when there was nothing to commit."""
+    run_git(["add", "-A", "--", *(paths or ["."])], path)
+    if not allow_empty and git_ok(["diff", "--cached", "--quiet"], path):
+        return False
+    env = _identity_env(author, email)
+    run_git(["commit", "-q", "--no-verify", "-m", message, *(["--allow-empty"] if allow_empty else [])], path, env=env)
+    return True
+
+
+def _identity_env(author: str | None, email: str | None) -> dict[str, str]:
+    """Commits must work on a machine with no git identity configured."""
+    name = author or os.environ.get("GIT_AUTHOR_NAME") or _config_value("user.name") or "gastown"
+    mail = email or os.environ.get("GIT_AUTHOR_EMAIL") or _config_value("user.email") or "gastown@localhost"
+    return {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": mail,
+            "GIT_COMMITTER_NAME": os.environ.get("GIT_COMMITTER_NAME") or name,
+            "GIT_COMMITTER_EMAIL": os.environ.get("GIT_COMMITTER_EMAIL") or mail}
+
+
+def _config_value(key: str, cwd: Path | None = None) -> str | None:
+    out = run_git(["config", "--get", key], cwd, check=False)
+    return out or None
+
+
+def user_identity() -> tuple[str | None, str | None]:
+    return _config_value("user.name"), _config_value("user.email")
+
+
+def clone_bare(source: str, dest: Path) -> None:
+    run_git(["clone", "-q", "--bare", source, str(dest)])
+    # A bare clone has no fetch refspec; add one so `git fetch` in it updates branches.
+    run_git(["config", "remote.origin.fetch", "+refs/heads/*:refs/heads/*"], dest)
+
+
+def clone(source: str | Path, dest: Path, *, branch: str | None = None) -> None:
+    run_git(["clone", "-q", *(["-b", branch] if branch else []), str(source), str(dest)])
+
+
+def default_branch_of(bare_repo: Path) -> str:
+    """The branch HEAD names in a (bare) repository."""
+    ref = run_git(["symbolic-ref", "--quiet", "HEAD"], bare_repo, check=False)
+    return ref.removeprefix("refs/heads/") if ref else "main"
+
+
+def branch_exists(repo: Path, branch: str) -> bool:
+    return git_ok(["show-ref", "--verify", "--quiet", f"refs/heads/{branch}"], repo)
+
+
+def rev_parse(repo: Path, rev: str) -> str:
+    return run_git(["rev-parse", rev], repo)
+
+
+def worktree_add(repo: Path, dest: Path, branch: str, *, new_branch: bool = False, base: str | None = None) -> None:
+    if new_branch:
+        run_git(["worktree", "add", "-q", "-b", branch, str(dest), *([base] if base else [])], repo)
+    else:
+        run_git(["worktree", "add", "-q", str(dest), branch], repo)
+
+
+def worktree_remove(repo: Path, dest: Path, *, force: bool = False) -> None:
+    run_git(["worktree", "remove", *(["--force"] if force else []), str(dest)], repo)
+    run_git(["worktree", "prune"], repo, check=False)
+
+
+def delete_branch(repo: Path, branch: str, *, force: bool = False) -> None:
+    run_git(["branch", "-D" if force else "-d", branch], repo)
+
+
+def status_porcelain(path: Path) -> str:
+    return run_git(["status", "--porcelain"], path)
+
+
+def current_branch(path: Path) -> str:
+    return run_git(["rev-parse", "--abbrev-ref", "HEAD"], path)

@@ -1,0 +1,1 @@
+"""Deterministic supervisors: daemon and boot, deacon, witness, refinery."""

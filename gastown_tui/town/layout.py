@@ -1,0 +1,227 @@
+"""Where everything lives on disk (DESIGN §3), and how a town is found.
+
+Pure path arithmetic plus the small JSON readers every command needs; no git, no tmux.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from gastown_tui.errors import GtError, NotFound, UsageError
+
+RIG_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+RESERVED_RIG_NAMES = frozenset({"hq", "mayor", "deacon", "settings", "formulas", "overseer", "town"})
+TOWN_PREFIX = "hq"
+
+
+@dataclass(frozen=True)
+class RigPaths:
+    """The directories of one rig inside a town."""
+
+    town_root: Path
+    name: str
+
+    @property
+    def root(self) -> Path:
+        return self.town_root / self.name
+
+    @property
+    def config_json(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def bare_repo(self) -> Path:
+        return self.root / ".repo.git"
+
+    @property
+    def mayor_clone(self) -> Path:
+        return self.root / "mayor" / "rig"
+
+    @property
+    def beads_dir(self) -> Path:
+        """The rig's canonical store: it lives in the mayor's clone."""
+        return self.mayor_clone / ".beads"
+
+    @property
+    def refinery_worktree(self) -> Path:
+        return self.root / "refinery" / "rig"
+
+    @property
+    def witness_dir(self) -> Path:
+        return self.root / "witness"
+
+    @property
+    def crew_dir(self) -> Path:
+        return self.root / "crew"
+
+    @property
+    def polecats_dir(self) -> Path:
+        return self.root / "polecats"
+
+    def polecat(self, name: str) -> Path:
+        return self.polecats_dir / name
+
+    def crew(self, name: str) -> Path:
+        return self.crew_dir / name
+
+
+@dataclass(frozen=True)
+class Town:
+    """A town root and the paths of its files."""
+
+    root: Path
+
+    @property
+    def mayor_dir(self) -> Path:
+        return self.root / "mayor"
+
+    @property
+    def town_json(self) -> Path:
+        return self.mayor_dir / "town.json"
+
+    @property
+    def rigs_json(self) -> Path:
+        return self.mayor_dir / "rigs.json"
+
+    @property
+    def settings_dir(self) -> Path:
+        return self.root / "settings"
+
+    @property
+    def config_toml(self) -> Path:
+        return self.settings_dir / "config.toml"
+
+    @property
+    def beads_dir(self) -> Path:
+        return self.root / ".beads"
+
+    @property
+    def routes_jsonl(self) -> Path:
+        return self.beads_dir / "routes.jsonl"
+
+    @property
+    def events_jsonl(self) -> Path:
+        return self.root / ".events.jsonl"
+
+    @property
+    def runtime_dir(self) -> Path:
+        return self.root / ".runtime"
+
+    @property
+    def locks_dir(self) -> Path:
+        return self.runtime_dir / "locks"
+
+    @property
+    def heartbeats_dir(self) -> Path:
+        return self.runtime_dir / "heartbeats"
+
+    @property
+    def formulas_dir(self) -> Path:
+        return self.root / "formulas"
+
+    @property
+    def boot_dir(self) -> Path:
+        return self.root / "deacon" / "dogs" / "boot"
+
+    @cached_property
+    def tmux_socket(self) -> str:
+        """The town's private tmux server (`tmux -L <this>`); `$GT_TMUX_SOCKET` overrides."""
+        override = os.environ.get("GT_TMUX_SOCKET")
+        if override:
+            return override
+        digest = hashlib.sha256(str(self.root).encode()).hexdigest()[:6]
+        return f"gt-{digest}"
+
+    def rig(self, name: str) -> RigPaths:
+        return RigPaths(self.root, name)
+
+    def is_town(self) -> bool:
+        return self.town_json.is_file()
+
+    def info(self) -> dict[str, Any]:
+        return read_json(self.town_json)
+
+    def rigs(self) -> dict[str, dict[str, Any]]:
+        """Registered rigs by name, as in mayor/rigs.json."""
+        if not self.rigs_json.exists():
+            return {}
+        return dict(read_json(self.rigs_json).get("rigs", {}))
+
+    def rig_config(self, name: str) -> dict[str, Any]:
+        rigs = self.rigs()
+        if name not in rigs:
+            raise NotFound(f"no rig named '{name}' in this town", hint=_rig_hint(rigs))
+        path = self.rig(name).config_json
+        return read_json(path) if path.exists() else {"name": name, **rigs[name]}
+
+    def require_rig(self, name: str) -> RigPaths:
+        rigs = self.rigs()
+        if name not in rigs:
+            raise NotFound(f"no rig named '{name}' in this town", hint=_rig_hint(rigs))
+        return self.rig(name)
+
+
+def _rig_hint(rigs: dict[str, Any]) -> str:
+    if rigs:
+        return "known rigs: " + ", ".join(sorted(rigs))
+    return "add one with 'gt rig add NAME SOURCE'"
+
+
+def read_json(path: Path) -> Any:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise NotFound(f"{path} does not exist") from None
+    except json.JSONDecodeError as e:
+        raise GtError(f"{path} is not valid JSON (line {e.lineno}, column {e.colno}): {e.msg}",
+                      hint="fix or restore the file from git") from None
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically: temp file in the same directory, fsync, rename."""
+    from gastown_tui.infra.fsutil import atomic_write_text
+
+    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def validate_rig_name(name: str) -> None:
+    if not RIG_NAME_RE.match(name):
+        raise UsageError(
+            f"'{name}' is not a valid rig name",
+            hint="use lowercase letters, digits and '_', starting with a letter (for example 'gastown')",
+        )
+    if name in RESERVED_RIG_NAMES:
+        raise UsageError(f"'{name}' is reserved and cannot be a rig name", hint="pick another name")
+
+
+def find_town(explicit: str | os.PathLike[str] | None = None, cwd: Path | None = None) -> Town:
+    """Find the town: `--town`, then `$GT_TOWN_ROOT`, then walk up to `mayor/town.json`."""
+    if explicit:
+        town = Town(Path(explicit).expanduser().resolve())
+        if not town.is_town():
+            raise NotFound(f"{town.root} is not a Gas Town (no mayor/town.json)",
+                           hint=f"create one with 'gt install {explicit}'")
+        return town
+    env = os.environ.get("GT_TOWN_ROOT")
+    if env:
+        town = Town(Path(env).expanduser().resolve())
+        if not town.is_town():
+            raise NotFound(f"$GT_TOWN_ROOT={env} is not a Gas Town (no mayor/town.json)",
+                           hint=f"unset it or create the town with 'gt install {env}'")
+        return town
+    here = (cwd or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        if (d / "mayor" / "town.json").is_file():
+            return Town(d)
+    raise NotFound(
+        "not inside a Gas Town (no mayor/town.json here or above)",
+        hint="cd into a town, pass --town PATH, set GT_TOWN_ROOT, or create one with 'gt install PATH'",
+    )

@@ -1,0 +1,1 @@
+"""The cockpit (`gt tui`), built with Textual."""

@@ -1,0 +1,1 @@
+"""Work distribution: sling, hook, done, mail, convoys, merge queue, formulas, gates, events."""
