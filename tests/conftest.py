@@ -1,0 +1,101 @@
+"""Shared fixtures: isolated environment, real git identity, a private tmux socket, towns in tmp_path.
+
+Other areas add their fixtures below; keep this file additive.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED = REPO_ROOT.parent / "shared"
+REAL_FIXTURE = SHARED / "fixtures" / "real" / "gastown-issues.jsonl"
+BIN = Path(sys.executable).parent
+
+
+def wait_for(condition, timeout: float = 10.0, interval: float = 0.05, message: str = "condition"):
+    """Poll `condition()` until it returns a truthy value; fail the test with `message` on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def tmux_socket() -> str:
+    """One private tmux server per test session (per xdist worker); killed at the end."""
+    name = f"gt-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    yield name
+    subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path_factory, tmux_socket):
+    """No test touches the user's town, tmux server or git identity."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Test Overseer")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "overseer@example.com")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Test Overseer")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "overseer@example.com")
+    monkeypatch.setenv("GT_TMUX_SOCKET", tmux_socket)
+    for var in ("GT_TOWN_ROOT", "BD_ACTOR", "GT_ROLE", "GT_RIG", "GT_NAME", "TMUX", "TMUX_PANE", "GT_DEBUG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+def run_cli(*args: str, cwd: Path | None = None, input: str | None = None, env: dict | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run `gt ...` or `bd ...` as a real subprocess, as a user would."""
+    prog, *rest = args
+    exe = BIN / prog
+    return subprocess.run([str(exe), *rest], cwd=cwd, input=input, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+def make_git_repo(path: Path, files: dict[str, str] | None = None, branch: str = "main") -> Path:
+    """A real project repository with one commit."""
+    path.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "init", "-q", "-b", branch, str(path)], check=True)
+    for name, text in (files or {"README.md": "# demo\n"}).items():
+        f = path / name
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(text)
+    subprocess.run(["git", "-C", str(path), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(path), "commit", "-q", "-m", "initial"], check=True)
+    return path
+
+
+@pytest.fixture
+def project_repo(tmp_path) -> Path:
+    return make_git_repo(tmp_path / "project", {"README.md": "# demo project\n", "src/app.py": "print('hi')\n"})
+
+
+@pytest.fixture
+def town(tmp_path):
+    """A freshly installed town in tmp_path (via the real `install_town`)."""
+    from gastown_tui.town.install import install_town
+
+    return install_town(tmp_path / "town", name="testtown", owner="overseer@example.com").town
+
+
+@pytest.fixture
+def rig_town(town, project_repo):
+    """A town with one rig, 'demo', made from a local repository."""
+    from gastown_tui.town.rigs import add_rig
+
+    add_rig(town, "demo", str(project_repo))
+    return town
