@@ -8,34 +8,52 @@ static table. Every user mistake becomes one sentence on stderr and exit status 
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+
+TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms of startup
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Iterable, Sequence
+    from typing import Any
 
 from gastown_tui import __version__
 from gastown_tui.errors import GtError, UsageError
 
 
-@dataclass(frozen=True)
 class Group:
-    """One top-level command: the module that registers it and its one-line help."""
+    """One top-level command: the module that registers it and its one-line help.
 
-    module: str
-    help: str
-    section: str = "Commands"
+    (A plain class, not a dataclass: importing dataclasses costs startup time on every call.)
+    """
+
+    __slots__ = ("module", "help", "section")
+
+    def __init__(self, module: str, help: str, section: str = "Commands") -> None:
+        self.module = module
+        self.help = help
+        self.section = section
 
 
-class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are UsageErrors (one sentence, exit 2), not SystemExit."""
+_PARSER_CLASS = None
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        message = message[0].upper() + message[1:] if message else message
-        raise UsageError(f"{self.prog}: {message}", hint=f"run '{self.prog} --help' for usage")
+
+def parser_class() -> type[argparse.ArgumentParser]:
+    """ArgumentParser whose errors are UsageErrors (one sentence, exit 2), not SystemExit.
+
+    Built on first use so `--version` and `--help` never import argparse.
+    """
+    global _PARSER_CLASS
+    if _PARSER_CLASS is None:
+        import argparse
+
+        class Parser(argparse.ArgumentParser):
+            def error(self, message: str) -> None:  # type: ignore[override]
+                message = message[0].upper() + message[1:] if message else message
+                raise UsageError(f"{self.prog}: {message}", hint=f"run '{self.prog} --help' for usage")
+
+        _PARSER_CLASS = Parser
+    return _PARSER_CLASS
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:
@@ -60,6 +78,8 @@ def command(
     json_flag: bool = False,
 ) -> argparse.ArgumentParser:
     """Add one leaf (or group) parser; `--town`/`--json` are accepted after the command too."""
+    import argparse
+
     p = sub.add_parser(
         name,
         help=help,
@@ -76,6 +96,8 @@ def command(
 
 
 def print_json(obj: Any) -> None:
+    import json
+
     sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
@@ -162,8 +184,10 @@ def _run(prog: str, about: str, groups: dict[str, Group], argv: list[str]) -> in
         close = difflib.get_close_matches(name, list(groups), n=3)
         hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else f"run '{prog} --help' to list commands"
         raise UsageError(f"{prog}: unknown command '{name}'", hint=hint)
-    parser = Parser(prog=prog, add_help=False)
+    parser = parser_class()(prog=prog, add_help=False)
     sub = parser.add_subparsers(dest="_cmd")
+    import importlib
+
     module = importlib.import_module(group.module)
     cmd_parser = command(sub, name, group.help)
     module.register(cmd_parser)

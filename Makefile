@@ -1,0 +1,25 @@
+# The two commands of the README: `make demo` and `make test`. Both install what they need.
+.PHONY: demo test setup lint bench clean
+
+PYTEST_ARGS ?=
+
+setup:
+	@bash .ci/bootstrap
+
+demo: setup
+	@.venv/bin/gt demo $(DEMO_ARGS)
+
+test: setup
+	@.venv/bin/ruff check gastown_tui tests bench
+	@.venv/bin/lint-imports --config pyproject.toml
+	@.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile $(PYTEST_ARGS)
+
+lint: setup
+	@.venv/bin/ruff check gastown_tui tests bench
+	@.venv/bin/lint-imports --config pyproject.toml
+
+bench: setup
+	@for b in bench/*.py; do echo "== $$b"; .venv/bin/python $$b || exit 1; done
+
+clean:
+	rm -rf .venv .pytest_cache build *.egg-info
