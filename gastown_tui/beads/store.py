@@ -1,0 +1,918 @@
+"""The beads store: one `.beads/` directory, its `issues.jsonl` and git-ignored `wisps.jsonl`.
+
+Writes take an exclusive flock on `.beads/.jsonl.lock`, re-read the file, change only the lines
+they touch, and replace the file atomically (temp file, fsync, rename), so readers never lock
+and never see a torn file and 30 concurrent writers lose nothing. A file that does not parse
+completely, or holds git conflict markers, is refused for writing. Reads report such lines
+(`store.problems`) and skip them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from gastown_tui.beads import graph, ids
+from gastown_tui.beads.codec import format_ts, set_key
+from gastown_tui.beads.jsonl import Image, Problem, fingerprint
+from gastown_tui.beads.model import (
+    Issue,
+    check_dep_type,
+    check_priority,
+    check_status,
+    check_type,
+)
+from gastown_tui.errors import Conflict, GtError, NotFound, UsageError
+
+ISSUES = "issues.jsonl"
+WISPS = "wisps.jsonl"
+LOCK = ".jsonl.lock"
+STAMP = ".jsonl.stamp"
+CONFIG = "config.yaml"
+REDIRECT = "redirect"
+GITIGNORE_LINES = ("wisps.jsonl", ".jsonl.lock", ".jsonl.stamp", ".*.tmp", "*.db", "daemon.*")
+MAX_REDIRECTS = 8
+
+
+class StoreCorrupt(GtError):
+    """The store has a line that cannot be read (bad JSON, conflict markers): writes are refused."""
+
+
+# --- config.yaml ----------------------------------------------------------------------------------
+
+def read_config(beads_dir: Path) -> dict[str, str]:
+    """The flat `key: value` pairs of `.beads/config.yaml` (all bd writes there that we need)."""
+    out: dict[str, str] = {}
+    try:
+        text = (beads_dir / CONFIG).read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return out
+    for raw in text.splitlines():
+        line = raw.split(" #", 1)[0].rstrip()
+        if not line or line.lstrip().startswith("#") or raw[:1].isspace() or ":" not in line:
+            continue
+        key, _, value = line.partition(":")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        out[key.strip()] = value
+    return out
+
+
+def write_config_value(beads_dir: Path, key: str, value: str) -> None:
+    from gastown_tui.infra.fsutil import atomic_write_text
+
+    path = beads_dir / CONFIG
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    new = f'{key}: "{value}"' if value == "" or any(c in value for c in ":#'\"") else f"{key}: {value}"
+    for i, line in enumerate(lines):
+        if line.split(":", 1)[0].strip() == key and not line[:1].isspace():
+            lines[i] = new
+            break
+    else:
+        lines.append(new)
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+# --- finding stores ---------------------------------------------------------------------------------
+
+def follow_redirect(beads_dir: Path) -> Path:
+    """Follow `.beads/redirect` files (a path relative to the directory holding `.beads/`)."""
+    seen = []
+    cur = beads_dir
+    for _ in range(MAX_REDIRECTS):
+        red = cur / REDIRECT
+        if not red.is_file():
+            return cur
+        target = red.read_text(encoding="utf-8").strip()
+        if not target:
+            return cur
+        nxt = Path(target).expanduser()
+        if not nxt.is_absolute():
+            nxt = (cur.parent / nxt)
+        nxt = Path(os.path.normpath(nxt))
+        if nxt.name != ".beads" and (nxt / ".beads").is_dir():
+            nxt = nxt / ".beads"
+        seen.append(str(red))
+        if not nxt.is_dir():
+            raise NotFound(f"{red} points at {nxt}, which does not exist",
+                           hint="fix the redirect file or run 'gt doctor'")
+        cur = nxt
+    raise GtError(f"too many .beads redirects starting at {beads_dir}", hint="check for a redirect loop: " + " -> ".join(seen))
+
+
+def find_beads_dir(start: Path | None = None) -> Path | None:
+    here = Path(start or Path.cwd()).resolve()
+    for d in (here, *here.parents):
+        cand = d / ".beads"
+        if cand.is_dir() and ((cand / ISSUES).exists() or (cand / CONFIG).exists() or (cand / REDIRECT).exists()):
+            return follow_redirect(cand)
+    return None
+
+
+def open_store(start: Path | None = None, db: Path | None = None) -> Store:
+    """The store for `db` (a .beads dir, its parent, or an issues.jsonl) or the nearest `.beads/` above `start`."""
+    if db is not None:
+        p = Path(db).expanduser()
+        if p.is_file() and p.name.endswith(".jsonl"):
+            return Store(follow_redirect(p.parent), issues_file=p.name)
+        if p.name != ".beads" and (p / ".beads").is_dir():
+            p = p / ".beads"
+        if not p.is_dir():
+            raise NotFound(f"no beads store at {db}", hint="create one with 'bd init' or pass the path of a .beads directory")
+        return Store(follow_redirect(p))
+    found = find_beads_dir(start)
+    if found is None:
+        where = Path(start or Path.cwd()).resolve()
+        raise NotFound(f"no .beads directory in {where} or above",
+                       hint="run 'bd init' here, cd into a project with beads, or pass --db PATH")
+    return Store(found)
+
+
+def init_store(dir: Path, prefix: str) -> Store:
+    """Create (or complete) a store: `.beads/` with config.yaml, an empty issues.jsonl and a .gitignore."""
+    from gastown_tui.infra.fsutil import atomic_write_text
+
+    prefix = ids.normalize_prefix(prefix)
+    if not ids.PREFIX_RE.match(prefix):
+        raise UsageError(f"'{prefix}' is not a valid issue prefix",
+                         hint="use lowercase letters, digits and '_', starting with a letter (for example 'gt')")
+    beads_dir = Path(dir)
+    if beads_dir.name != ".beads":
+        beads_dir = beads_dir / ".beads"
+    beads_dir.mkdir(parents=True, exist_ok=True)
+    existing = read_config(beads_dir).get("issue-prefix")
+    if existing and existing != prefix:
+        raise Conflict(f"{beads_dir} already uses the prefix '{existing}'",
+                       hint=f"keep '{existing}' or edit {beads_dir / CONFIG}")
+    if not existing:
+        write_config_value(beads_dir, "issue-prefix", prefix)
+    issues = beads_dir / ISSUES
+    if not issues.exists():
+        atomic_write_text(issues, "")
+    gi = beads_dir / ".gitignore"
+    have = gi.read_text(encoding="utf-8").splitlines() if gi.exists() else []
+    missing = [ln for ln in GITIGNORE_LINES if ln not in have]
+    if missing:
+        atomic_write_text(gi, "\n".join([*have, *missing]) + "\n")
+    return Store(beads_dir)
+
+
+# --- in-process cache of parsed files, keyed by file identity -----------------------------------------
+
+_CACHE: dict[Path, Image] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _cached_image(path: Path) -> Image:
+    fp = fingerprint(path)
+    with _CACHE_LOCK:
+        img = _CACHE.get(path)
+        if img is not None and img.fp == fp and fp is not None:
+            return img
+    img = Image.read(path)
+    with _CACHE_LOCK:
+        _CACHE[path] = img
+    return img
+
+
+def _remember(path: Path, img: Image) -> None:
+    with _CACHE_LOCK:
+        _CACHE[path] = img
+
+
+# --- the store -----------------------------------------------------------------------------------------
+
+class _View:
+    """The records of both files as Issues, for queries (built once per file version)."""
+
+    def __init__(self, main: Image, wisps: Image | None) -> None:
+        self.issues: dict[str, Issue] = {}
+        for rec in main.records():
+            self.issues[rec["id"]] = Issue(rec)
+        self.wisp_ids: set[str] = set()
+        if wisps is not None:
+            for rec in wisps.records():
+                if rec["id"] not in self.issues:
+                    self.issues[rec["id"]] = Issue(rec, ephemeral_file=True)
+                    self.wisp_ids.add(rec["id"])
+        self._blocked: set[str] | None = None
+
+    def blocked_ids(self) -> set[str]:
+        if self._blocked is None:
+            self._blocked = graph.blocked_ids(self.issues)
+        return self._blocked
+
+
+_VIEWS: dict[tuple, _View] = {}
+
+
+class _Ops:
+    """Queries and changes over a pair of images; shared by Store (reads) and Transaction (writes)."""
+
+    beads_dir: Path
+    prefix: str
+    clock: Callable[[], int]
+
+    # subclasses provide these
+    def _main(self) -> Image: ...  # pragma: no cover
+    def _wisps(self) -> Image: ...  # pragma: no cover
+
+    def _view(self) -> _View:
+        main, wisps = self._main(), self._wisps()
+        key = (id(main), main.fp, main.modified, id(wisps), wisps.fp, wisps.modified)
+        if main.modified or wisps.modified:
+            return _View(main, wisps)
+        view = _VIEWS.get(key)
+        if view is None:
+            view = _View(main, wisps)
+            _VIEWS.clear()  # one generation is enough; old images die with it
+            _VIEWS[key] = view
+        return view
+
+    @property
+    def problems(self) -> list[Problem]:
+        main, wisps = self._main(), self._wisps()
+        main.parse_all()
+        wisps.parse_all()
+        return [*main.problems, *wisps.problems]
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def try_get(self, issue_id: str) -> Issue | None:
+        rec = self._main().record(issue_id)
+        if rec is not None:
+            return Issue(rec)
+        rec = self._wisps().record(issue_id)
+        if rec is not None:
+            return Issue(rec, ephemeral_file=True)
+        return None
+
+    def get(self, issue_id: str) -> Issue:
+        iss = self.try_get(issue_id)
+        if iss is None:
+            raise self._not_found(issue_id)
+        return iss
+
+    def exists(self, issue_id: str) -> bool:
+        return issue_id in self._main() or issue_id in self._wisps()
+
+    def _not_found(self, issue_id: str) -> NotFound:
+        import difflib
+
+        known = [*self._main().index, *self._wisps().index]
+        close = difflib.get_close_matches(issue_id, known, n=3, cutoff=0.6)
+        if not close:
+            tail = issue_id.split("-", 1)[-1]
+            close = [k for k in known if tail and tail in k][:3]
+        hint = ("closest: " + ", ".join(close)) if close else "list issues with 'bd list --all'"
+        return NotFound(f"no issue {issue_id}", hint=hint)
+
+    def all(self, *, include_ephemeral: bool = True) -> list[Issue]:
+        view = self._view()
+        if include_ephemeral:
+            return list(view.issues.values())
+        return [i for i in view.issues.values() if i.id not in view.wisp_ids]
+
+    def list(self, *, status: str | Iterable[str] | None = None, type: str | Iterable[str] | None = None,
+             assignee: str | None = None, label: str | Iterable[str] | None = None,
+             priority: int | Iterable[int] | None = None, parent: str | None = None,
+             include_closed: bool = False, include_ephemeral: bool = False,
+             where: Callable[[Issue], bool] | None = None) -> list[Issue]:
+        view = self._view()
+        statuses = {status} if isinstance(status, str) else (set(status) if status is not None else None)
+        types = {type} if isinstance(type, str) else (set(type) if type is not None else None)
+        labels = {label} if isinstance(label, str) else (set(label) if label is not None else None)
+        prios = {priority} if isinstance(priority, int) else (set(priority) if priority is not None else None)
+        out = []
+        for iss in view.issues.values():
+            d = iss.data
+            st = d.get("status") or "open"
+            if statuses is not None:
+                if st not in statuses:
+                    continue
+            elif st == "tombstone" or (not include_closed and st == "closed"):
+                continue
+            if not include_ephemeral and (iss.ephemeral_file or d.get("ephemeral")):
+                continue
+            if types is not None and (d.get("issue_type") or "task") not in types:
+                continue
+            if assignee is not None and (d.get("assignee") or "") != assignee:
+                continue
+            if prios is not None and iss.priority not in prios:
+                continue
+            if labels is not None and not labels.issubset(d.get("labels") or ()):
+                continue
+            if parent is not None and iss.parent_id != parent:
+                continue
+            if where is not None and not where(iss):
+                continue
+            out.append(iss)
+        out.sort(key=lambda i: i.id)
+        return out
+
+    def ready(self, limit: int | None = None, sort: str = "hybrid", *,
+              include_molecule_steps: bool = False) -> list[Issue]:
+        if sort not in graph.SORTS:
+            raise UsageError(f"'{sort}' is not a valid sort", hint="valid sorts: " + ", ".join(graph.SORTS))
+        view = self._view()
+        now = self.clock() / 1e9
+        cands = [i for i in view.issues.values()
+                 if graph.is_ready_candidate(i, now, include_molecule_steps=include_molecule_steps)]
+        if cands:
+            blocked = view.blocked_ids()
+            cands = [i for i in cands if i.id not in blocked]
+        return graph.sort_issues(cands, sort, now)[: limit or None]
+
+    def blocked_with_reasons(self) -> list[tuple[Issue, list[str]]]:
+        return graph.blocked(self._view().issues)
+
+    def blocked(self) -> list[Issue]:
+        return [i for i, _ in self.blocked_with_reasons()]
+
+    def children(self, issue_id: str) -> list[Issue]:
+        self.get(issue_id)
+        kids = [i for i in self._view().issues.values() if i.parent_id == issue_id and not i.is_tombstone]
+        return sorted(kids, key=lambda i: _child_key(i.id))
+
+    def search(self, text: str, *, include_closed: bool = True) -> list[Issue]:
+        needle = text.lower()
+        out = []
+        for iss in self._view().issues.values():
+            st = iss.status
+            if st == "tombstone" or (not include_closed and st == "closed"):
+                continue
+            d = iss.data
+            if (needle in iss.id.lower() or needle in (d.get("title") or "").lower()
+                    or needle in (d.get("description") or "").lower() or needle in (d.get("notes") or "").lower()):
+                out.append(iss)
+        out.sort(key=lambda i: i.id)
+        return out
+
+    def stats(self) -> dict[str, Any]:
+        view = self._view()
+        by_status: dict[str, int] = {}
+        by_type: dict[str, int] = {}
+        for iss in view.issues.values():
+            by_status[iss.status] = by_status.get(iss.status, 0) + 1
+            if iss.status != "tombstone":
+                by_type[iss.issue_type] = by_type.get(iss.issue_type, 0) + 1
+        total = sum(v for k, v in by_status.items() if k != "tombstone")
+        return {
+            "total": total,
+            "open": by_status.get("open", 0),
+            "in_progress": by_status.get("in_progress", 0),
+            "closed": by_status.get("closed", 0),
+            "blocked": len(self.blocked()),
+            "ready": len(self.ready(limit=None)),
+            "tombstones": by_status.get("tombstone", 0),
+            "ephemeral": len(view.wisp_ids),
+            "by_status": dict(sorted(by_status.items())),
+            "by_type": dict(sorted(by_type.items())),
+        }
+
+    def dependents(self, issue_id: str) -> list[Issue]:
+        """Issues that depend on `issue_id`."""
+        return [i for i in self._view().issues.values()
+                if any(d.get("depends_on_id") == issue_id for d in i.data.get("dependencies") or ())]
+
+    def dep_tree(self, issue_id: str) -> list[tuple[int, str, str]]:
+        self.get(issue_id)
+        return graph.dep_tree(self._view().issues, issue_id)
+
+    def cycles(self) -> list[list[str]]:
+        return graph.all_cycles(self._view().issues)
+
+
+def _child_key(issue_id: str) -> tuple:
+    head, _, tail = issue_id.rpartition(".")
+    return (head, int(tail)) if tail.isdigit() else (issue_id, 0)
+
+
+class Store(_Ops):
+    """A resolved `.beads` directory. Reads need no lock; every change is one locked transaction."""
+
+    def __init__(self, beads_dir: Path | str, *, issues_file: str = ISSUES,
+                 clock: Callable[[], int] | None = None, actor: str | None = None) -> None:
+        self.beads_dir = Path(beads_dir)
+        self.issues_path = self.beads_dir / issues_file
+        self.wisps_path = self.beads_dir / WISPS
+        self.lock_path = self.beads_dir / LOCK
+        self.clock = clock or time.time_ns
+        self.actor = actor
+        self._prefix: str | None = None
+        self._tx: Transaction | None = None
+        self._tx_owner: int | None = None
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.beads_dir)!r})"
+
+    @property
+    def prefix(self) -> str:
+        if self._prefix is None:
+            cfg = read_config(self.beads_dir)
+            p = cfg.get("issue-prefix") or cfg.get("prefix")
+            if not p:  # infer from the data, as bd does for old stores
+                main = self._main()
+                first = next(iter(main.index), None)
+                p = ids.split_prefix(first) if first else self.beads_dir.parent.name.lower() or "bd"
+            self._prefix = ids.normalize_prefix(p)
+        return self._prefix
+
+    def _main(self) -> Image:
+        if self._tx is not None and self._tx_owner == threading.get_ident():
+            return self._tx._main()
+        return _cached_image(self.issues_path)
+
+    def _wisps(self) -> Image:
+        if self._tx is not None and self._tx_owner == threading.get_ident():
+            return self._tx._wisps()
+        return _cached_image(self.wisps_path)
+
+    @contextlib.contextmanager
+    def transaction(self, *, actor: str | None = None) -> Iterator[Transaction]:
+        """Hold the store's lock; changes made through `tx` are written together when the block ends."""
+        if self._tx is not None and self._tx_owner == threading.get_ident():
+            yield self._tx  # nested: join the outer transaction
+            return
+        from gastown_tui.infra.fsutil import file_lock
+
+        if not self.beads_dir.is_dir():
+            raise NotFound(f"no beads store at {self.beads_dir}", hint="create one with 'bd init'")
+        with file_lock(self.lock_path):
+            tx = Transaction(self, actor=actor or self.actor)
+            self._tx, self._tx_owner = tx, threading.get_ident()
+            try:
+                yield tx
+                tx._commit()
+            finally:
+                self._tx, self._tx_owner = None, None
+
+    # Each change is its own transaction.
+    def create(self, title: str, **kw: Any) -> Issue:
+        with self.transaction() as tx:
+            return tx.create(title, **kw)
+
+    def update(self, issue_id: str, *, actor: str | None = None, **fields: Any) -> Issue:
+        with self.transaction() as tx:
+            return tx.update(issue_id, actor=actor, **fields)
+
+    def claim(self, issue_id: str, assignee: str, *, status: str = "in_progress") -> Issue:
+        with self.transaction() as tx:
+            return tx.claim(issue_id, assignee, status=status)
+
+    def close(self, issue_id: str, reason: str | None = None, *, actor: str | None = None) -> Issue:
+        with self.transaction() as tx:
+            return tx.close(issue_id, reason, actor=actor)
+
+    def reopen(self, issue_id: str, *, actor: str | None = None) -> Issue:
+        with self.transaction() as tx:
+            return tx.reopen(issue_id, actor=actor)
+
+    def delete(self, issue_id: str, *, reason: str = "delete", actor: str | None = None) -> Issue:
+        with self.transaction() as tx:
+            return tx.delete(issue_id, reason=reason, actor=actor)
+
+    def add_dependency(self, issue_id: str, depends_on_id: str, type: str = "blocks", *, actor: str | None = None) -> Issue:
+        with self.transaction() as tx:
+            return tx.add_dependency(issue_id, depends_on_id, type, actor=actor)
+
+    def remove_dependency(self, issue_id: str, depends_on_id: str, *, actor: str | None = None) -> Issue:
+        with self.transaction() as tx:
+            return tx.remove_dependency(issue_id, depends_on_id, actor=actor)
+
+    def add_label(self, issue_id: str, label: str, *, actor: str | None = None) -> Issue:
+        with self.transaction() as tx:
+            return tx.add_label(issue_id, label, actor=actor)
+
+    def remove_label(self, issue_id: str, label: str, *, actor: str | None = None) -> Issue:
+        with self.transaction() as tx:
+            return tx.remove_label(issue_id, label, actor=actor)
+
+    def add_comment(self, issue_id: str, text: str, author: str | None = None) -> dict[str, Any]:
+        with self.transaction() as tx:
+            return tx.add_comment(issue_id, text, author=author)
+
+    def put(self, record: dict[str, Any], *, ephemeral: bool = False) -> Issue:
+        with self.transaction() as tx:
+            return tx.put(record, ephemeral=ephemeral)
+
+
+class Transaction(_Ops):
+    """Changes under one lock, written together at the end; `get`/`list` see them already."""
+
+    def __init__(self, store: Store, *, actor: str | None = None) -> None:
+        self.store = store
+        self.beads_dir = store.beads_dir
+        self.clock = store.clock
+        self.actor = actor
+        self._images: dict[Path, Image] = {}
+        self._now: str | None = None
+
+    @property
+    def prefix(self) -> str:
+        return self.store.prefix
+
+    def _load(self, path: Path) -> Image:
+        img = self._images.get(path)
+        if img is None:
+            img = _cached_image(path).clone()
+            _check_writable(img, self.beads_dir)
+            self._images[path] = img
+        return img
+
+    def _main(self) -> Image:
+        return self._load(self.store.issues_path)
+
+    def _wisps(self) -> Image:
+        return self._load(self.store.wisps_path)
+
+    def _commit(self) -> None:
+        from gastown_tui.infra.fsutil import atomic_write_text
+
+        for path, img in self._images.items():
+            if not img.modified:
+                continue
+            atomic_write_text(path, img.text())
+            img.fp = fingerprint(path)
+            img.modified = False
+            _write_stamp(self.beads_dir, path, img.fp)
+            _remember(path, img)
+
+    def now(self) -> str:
+        if self._now is None:
+            self._now = format_ts(self.clock())
+        return self._now
+
+    def _actor(self, actor: str | None) -> str:
+        return actor or self.actor or default_actor()
+
+    def _record(self, issue_id: str) -> tuple[dict[str, Any], Image]:
+        for img in (self._main(), self._wisps()):
+            rec = img.fresh_record(issue_id)
+            if rec is not None:
+                return rec, img
+        raise self._not_found(issue_id)
+
+    def _save(self, rec: dict[str, Any], img: Image) -> Issue:
+        img.put(rec)
+        return Issue(img.record(rec["id"]) or rec, ephemeral_file=img is self._images.get(self.store.wisps_path))
+
+    # --- changes ----------------------------------------------------------------------------
+
+    def create(self, title: str, *, type: str = "task", priority: int = 2, description: str = "",
+               assignee: str | None = None, labels: Iterable[str] = (), parent: str | None = None,
+               deps: Iterable[tuple[str, str]] = (), status: str = "open", ephemeral: bool = False,
+               id: str | None = None, fields: dict[str, Any] | None = None, actor: str | None = None,
+               issue_type: str | None = None) -> Issue:
+        title = (title or "").strip()
+        if not title:
+            raise UsageError("an issue needs a title", hint="for example: bd create \"Fix the login bug\"")
+        itype = check_type(issue_type or type)
+        prio = check_priority(priority)
+        check_status(status)
+        who = self._actor(actor)
+        main, wisps = self._main(), self._wisps()
+        if parent is not None:
+            parent_rec, _ = self._record(parent)
+            if parent_rec.get("status") == "tombstone":
+                raise UsageError(f"the parent {parent} is deleted", hint="pick another parent")
+        if id is not None:
+            if self.exists(id):
+                raise Conflict(f"issue {id} already exists", hint="pick another id or update the existing issue")
+            new_id = id
+        elif parent is not None:
+            new_id = ids.child_id(parent, main.children_numbers(parent) + wisps.children_numbers(parent))
+        else:
+            ts = self.clock()
+            if itype == "convoy" and self.prefix == "hq":
+                new_id = ids.convoy_id(title=title, timestamp_ns=ts, exists=self.exists)
+            else:
+                kind = "wisp" if ephemeral else ("mol" if itype == "molecule" else None)
+                new_id = ids.generate_id(self.prefix, title=title, description=description, creator=who,
+                                         timestamp_ns=ts, count=len(main) + len(wisps), exists=self.exists, kind=kind)
+        now = self.now()
+        rec: dict[str, Any] = {"id": new_id, "title": title, "description": description, "status": status,
+                               "priority": prio, "issue_type": itype, "assignee": assignee or "",
+                               "created_at": now, "updated_at": now}
+        if status == "closed":
+            rec["closed_at"] = now
+        rec["created_by"] = who
+        if ephemeral:
+            rec["ephemeral"] = True
+        label_list = _labels(labels)
+        if label_list:
+            rec["labels"] = label_list
+        dep_list = []
+        if parent is not None:
+            dep_list.append(self._dep_dict(new_id, parent, "parent-child", who))
+        for dtype, target in deps:
+            dtype = check_dep_type(dtype)
+            if target == new_id:
+                raise UsageError(f"{new_id} cannot depend on itself", hint="remove that dependency")
+            self._check_target(target)
+            dep_list.append(self._dep_dict(new_id, target, dtype, who))
+        if dep_list:
+            rec["dependencies"] = dep_list
+        for k, v in (fields or {}).items():
+            if k == "id":
+                continue
+            set_key(rec, k, v)
+        if rec.get("status") == "closed" and not rec.get("closed_at"):
+            set_key(rec, "closed_at", now)
+        return self._save(rec, wisps if ephemeral else main)
+
+    def put(self, record: dict[str, Any], *, ephemeral: bool = False) -> Issue:
+        """Insert or replace a whole record as given (import, merge tools); no rules applied."""
+        if not isinstance(record.get("id"), str) or not record["id"]:
+            raise UsageError("a record needs a string 'id'", hint="check the input line")
+        for img in (self._main(), self._wisps()):
+            if record["id"] in img:
+                return self._save(dict(record), img)
+        return self._save(dict(record), self._wisps() if ephemeral else self._main())
+
+    def _dep_dict(self, issue_id: str, target: str, dtype: str, who: str) -> dict[str, Any]:
+        return {"issue_id": issue_id, "depends_on_id": target, "type": dtype,
+                "created_at": self.now(), "created_by": who}
+
+    def _check_target(self, target: str) -> None:
+        # Dependencies inside this store must point at real issues; other prefixes are other stores.
+        if ids.split_prefix(target) == self.prefix and not self.exists(target):
+            raise self._not_found(target)
+
+    def update(self, issue_id: str, *, actor: str | None = None, **fields: Any) -> Issue:
+        rec, img = self._record(issue_id)
+        now = self.now()
+        if "type" in fields:
+            fields["issue_type"] = fields.pop("type")
+        if fields.get("status") is not None:
+            check_status(fields["status"])
+        if fields.get("issue_type") is not None:
+            check_type(fields["issue_type"])
+        if fields.get("priority") is not None:
+            fields["priority"] = check_priority(fields["priority"])
+        if "labels" in fields and fields["labels"] is not None:
+            fields["labels"] = _labels(fields["labels"])
+        if "title" in fields and not (fields["title"] or "").strip():
+            raise UsageError("an issue's title cannot be empty", hint="give a title")
+        old_status = rec.get("status") or "open"
+        for k, v in fields.items():
+            if k == "id":
+                raise UsageError("an issue's id cannot change", hint="create a new issue instead")
+            if v is None:
+                rec.pop(k, None)
+            else:
+                set_key(rec, k, v)
+        _closed_at_rule(rec, old_status, now)
+        set_key(rec, "updated_at", now)
+        return self._save(rec, img)
+
+    def claim(self, issue_id: str, assignee: str, *, status: str = "in_progress") -> Issue:
+        if not assignee:
+            raise UsageError("a claim needs an assignee", hint="pass --actor or set BD_ACTOR")
+        check_status(status)
+        rec, img = self._record(issue_id)
+        holder = rec.get("assignee") or ""
+        st = rec.get("status") or "open"
+        if holder and holder != assignee:
+            raise Conflict(f"{issue_id} is already claimed by {holder}", hint="pick another issue with 'bd ready'")
+        if st in ("closed", "tombstone"):
+            raise Conflict(f"{issue_id} is {st} and cannot be claimed", hint="reopen it first with 'bd reopen'")
+        now = self.now()
+        set_key(rec, "assignee", assignee)
+        set_key(rec, "status", status)
+        _closed_at_rule(rec, st, now)
+        set_key(rec, "updated_at", now)
+        return self._save(rec, img)
+
+    def close(self, issue_id: str, reason: str | None = None, *, actor: str | None = None) -> Issue:
+        rec, img = self._record(issue_id)
+        if rec.get("status") == "tombstone":
+            raise Conflict(f"{issue_id} is deleted and cannot be closed", hint="nothing to do")
+        now = self.now()
+        old = rec.get("status") or "open"
+        set_key(rec, "status", "closed")
+        if old != "closed" or not rec.get("closed_at"):
+            set_key(rec, "closed_at", now)
+        if reason:
+            set_key(rec, "close_reason", reason)
+        set_key(rec, "updated_at", now)
+        return self._save(rec, img)
+
+    def reopen(self, issue_id: str, *, actor: str | None = None) -> Issue:
+        rec, img = self._record(issue_id)
+        st = rec.get("status") or "open"
+        if st == "tombstone":
+            raise Conflict(f"{issue_id} is deleted and cannot be reopened", hint="create a new issue instead")
+        now = self.now()
+        set_key(rec, "status", "open")
+        rec.pop("closed_at", None)
+        rec.pop("close_reason", None)
+        set_key(rec, "updated_at", now)
+        return self._save(rec, img)
+
+    def delete(self, issue_id: str, *, reason: str = "delete", actor: str | None = None) -> Issue:
+        rec, img = self._record(issue_id)
+        if rec.get("status") == "tombstone":
+            return Issue(rec)
+        now = self.now()
+        itype = rec.get("issue_type") or "task"
+        set_key(rec, "status", "tombstone")
+        rec.pop("closed_at", None)
+        set_key(rec, "updated_at", now)
+        set_key(rec, "deleted_at", now)
+        set_key(rec, "deleted_by", self._actor(actor))
+        set_key(rec, "delete_reason", reason)
+        set_key(rec, "original_type", itype)
+        return self._save(rec, img)
+
+    def add_dependency(self, issue_id: str, depends_on_id: str, type: str = "blocks", *,
+                       actor: str | None = None) -> Issue:
+        dtype = check_dep_type(type)
+        rec, img = self._record(issue_id)
+        if issue_id == depends_on_id:
+            raise UsageError(f"{issue_id} cannot depend on itself", hint="pick another issue")
+        self._check_target(depends_on_id)
+        deps = list(rec.get("dependencies") or [])
+        if any(d.get("depends_on_id") == depends_on_id and d.get("type") == dtype for d in deps):
+            return Issue(rec)
+        if dtype in graph.CYCLE_DEP_TYPES:
+            cycle = graph.find_cycle(_LazyIssues(self), issue_id, depends_on_id)
+            if cycle:
+                raise Conflict(f"adding {issue_id} -> {depends_on_id} would make a dependency cycle: "
+                               + " -> ".join(cycle), hint="remove one of those dependencies first")
+        deps.append(self._dep_dict(issue_id, depends_on_id, dtype, self._actor(actor)))
+        set_key(rec, "dependencies", deps)
+        set_key(rec, "updated_at", self.now())
+        return self._save(rec, img)
+
+    def remove_dependency(self, issue_id: str, depends_on_id: str, *, actor: str | None = None) -> Issue:
+        rec, img = self._record(issue_id)
+        deps = list(rec.get("dependencies") or [])
+        kept = [d for d in deps if d.get("depends_on_id") != depends_on_id]
+        if len(kept) == len(deps):
+            raise NotFound(f"{issue_id} does not depend on {depends_on_id}",
+                           hint=f"see its dependencies with 'bd dep list {issue_id}'")
+        if kept:
+            set_key(rec, "dependencies", kept)
+        else:
+            rec.pop("dependencies", None)
+        set_key(rec, "updated_at", self.now())
+        return self._save(rec, img)
+
+    def add_label(self, issue_id: str, label: str, *, actor: str | None = None) -> Issue:
+        label = label.strip()
+        if not label:
+            raise UsageError("a label cannot be empty", hint="for example: bd label add gt-abc urgent")
+        rec, img = self._record(issue_id)
+        labels = list(rec.get("labels") or [])
+        if label in labels:
+            return Issue(rec)
+        set_key(rec, "labels", sorted([*labels, label]))
+        set_key(rec, "updated_at", self.now())
+        return self._save(rec, img)
+
+    def remove_label(self, issue_id: str, label: str, *, actor: str | None = None) -> Issue:
+        rec, img = self._record(issue_id)
+        labels = list(rec.get("labels") or [])
+        if label not in labels:
+            raise NotFound(f"{issue_id} has no label '{label}'",
+                           hint=("its labels: " + ", ".join(labels)) if labels else "it has no labels")
+        labels.remove(label)
+        if labels:
+            set_key(rec, "labels", labels)
+        else:
+            rec.pop("labels", None)
+        set_key(rec, "updated_at", self.now())
+        return self._save(rec, img)
+
+    def add_comment(self, issue_id: str, text: str, author: str | None = None) -> dict[str, Any]:
+        if not (text or "").strip():
+            raise UsageError("a comment cannot be empty", hint="give the comment text")
+        rec, img = self._record(issue_id)
+        comments = list(rec.get("comments") or [])
+        numeric = [c.get("id") for c in comments if isinstance(c.get("id"), int)]
+        comment = {"id": max(numeric, default=0) + 1 if numeric or not comments else len(comments) + 1,
+                   "issue_id": issue_id, "author": author or self._actor(None), "text": text,
+                   "created_at": self.now()}
+        comments.append(comment)
+        set_key(rec, "comments", comments)
+        set_key(rec, "updated_at", self.now())
+        self._save(rec, img)
+        return comment
+
+
+class _LazyIssues:
+    """A mapping view that parses only the issues a graph walk visits (fast cycle checks)."""
+
+    def __init__(self, ops: _Ops) -> None:
+        self.ops = ops
+
+    def get(self, issue_id: str, default: Any = None) -> Issue | None:
+        iss = self.ops.try_get(issue_id)
+        return iss if iss is not None else default
+
+    def __getitem__(self, issue_id: str) -> Issue:
+        return self.ops.get(issue_id)
+
+    def __contains__(self, issue_id: str) -> bool:
+        return self.ops.exists(issue_id)
+
+
+def _labels(labels: Iterable[str]) -> list[str]:
+    if isinstance(labels, str):
+        labels = [labels]
+    return sorted({lbl.strip() for lbl in labels if lbl and lbl.strip()})
+
+
+def _closed_at_rule(rec: dict[str, Any], old_status: str, now: str) -> None:
+    """`closed_at` is set exactly when status is closed."""
+    if (rec.get("status") or "open") == "closed":
+        if not rec.get("closed_at") or old_status != "closed":
+            set_key(rec, "closed_at", now)
+    else:
+        rec.pop("closed_at", None)
+        if old_status == "closed":
+            rec.pop("close_reason", None)
+
+
+# --- write safety -----------------------------------------------------------------------------------
+
+def _stamp_path(beads_dir: Path, path: Path) -> Path:
+    return beads_dir / f"{STAMP}.{path.name}"
+
+
+def _write_stamp(beads_dir: Path, path: Path, fp: tuple | None) -> None:
+    """Remember that the file with this identity was written by us (so it need not be re-parsed)."""
+    if fp is None:
+        return
+    try:
+        with open(_stamp_path(beads_dir, path), "w", encoding="utf-8") as f:
+            f.write(" ".join(str(x) for x in fp))
+    except OSError:
+        pass
+
+
+def _stamp_matches(beads_dir: Path, path: Path, fp: tuple | None) -> bool:
+    if fp is None:
+        return True  # no file yet: nothing to validate
+    try:
+        text = _stamp_path(beads_dir, path).read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return text == " ".join(str(x) for x in fp)
+
+
+def _check_writable(img: Image, beads_dir: Path) -> None:
+    """Refuse to write back a file we could not read completely (DESIGN §4)."""
+    if not img.problems and not _stamp_matches(beads_dir, img.path, img.fp):
+        img.parse_all()  # someone else wrote it (git, an editor, upstream bd): check every line
+        if not img.problems:
+            _write_stamp(beads_dir, img.path, img.fp)
+    if img.problems:
+        p = img.problems[0]
+        more = f" (and {len(img.problems) - 1} more)" if len(img.problems) > 1 else ""
+        raise StoreCorrupt(f"refusing to write: {p.sentence()}{more}",
+                           hint="fix or remove that line (see 'bd doctor'), or restore the file from git")
+
+
+def default_actor() -> str:
+    """--actor (callers pass it), else $BD_ACTOR, else git user.name from config files, else $USER."""
+    actor = os.environ.get("BD_ACTOR") or os.environ.get("BEADS_ACTOR")
+    if actor:
+        return actor
+    name = _git_user_name()
+    return name or os.environ.get("USER") or os.environ.get("LOGNAME") or "unknown"
+
+
+def _git_user_name() -> str | None:
+    # Read the global git config directly: running git costs more than the whole bd command.
+    env = os.environ.get("GIT_AUTHOR_NAME")
+    if env:
+        return env
+    candidates = []
+    if os.environ.get("GIT_CONFIG_GLOBAL"):
+        candidates.append(Path(os.environ["GIT_CONFIG_GLOBAL"]))
+    home = Path(os.environ.get("HOME", "~")).expanduser()
+    xdg = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+    candidates += [home / ".gitconfig", xdg / "git" / "config"]
+    for path in candidates:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        section = ""
+        for raw in text.splitlines():
+            line = raw.strip()
+            if line.startswith("["):
+                section = line.strip("[]").strip().lower()
+            elif section == "user" and "=" in line:
+                k, _, v = line.partition("=")
+                if k.strip().lower() == "name" and v.strip():
+                    return v.strip().strip('"')
+    return None
