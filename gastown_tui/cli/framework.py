@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 import sys
 
+from gastown_tui import __version__
+from gastown_tui.errors import GtError, UsageError
+
 TYPE_CHECKING = False  # not `from typing import ...`: typing costs ~2 ms of startup
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable, Iterable, Sequence
     from typing import Any
-
-from gastown_tui import __version__
-from gastown_tui.errors import GtError, UsageError
 
 
 class Group:
@@ -49,7 +49,6 @@ def parser_class() -> type[argparse.ArgumentParser]:
 
         class Parser(argparse.ArgumentParser):
             def error(self, message: str) -> None:  # type: ignore[override]
-                message = message[0].upper() + message[1:] if message else message
                 raise UsageError(f"{self.prog}: {message}", hint=f"run '{self.prog} --help' for usage")
 
         _PARSER_CLASS = Parser
@@ -90,6 +89,7 @@ def command(
     p.add_argument("--town", default=argparse.SUPPRESS, metavar="PATH", help="the town root (default: $GT_TOWN_ROOT, then walk up from the current directory)")
     if json_flag:
         add_json(p)
+    p.set_defaults(_prog=p.prog)
     if func is not None:
         p.set_defaults(func=func)
     return p
@@ -191,7 +191,11 @@ def _run(prog: str, about: str, groups: dict[str, Group], argv: list[str]) -> in
     module = importlib.import_module(group.module)
     cmd_parser = command(sub, name, group.help)
     module.register(cmd_parser)
-    args = parser.parse_args([name, *rest])
+    args, extra = parser.parse_known_args([name, *rest])
+    if extra:
+        where = getattr(args, "_prog", prog)
+        raise UsageError(f"{where}: unrecognized arguments: {' '.join(extra)}",
+                         hint=f"run '{where} --help' for usage")
     if town is not None and not hasattr(args, "town"):
         args.town = town
     if not hasattr(args, "town"):

@@ -1,0 +1,157 @@
+"""`gt rig add|list|show|remove|park|unpark|config`."""
+
+from __future__ import annotations
+
+import argparse
+
+from gastown_tui.cli.common import town_of
+from gastown_tui.cli.framework import command, print_json, print_table, subcommands
+
+
+def register(p: argparse.ArgumentParser) -> None:
+    sub = subcommands(p)
+    a = command(sub, "add", "add a project (git URL or local path) as a rig", run_add, json_flag=True)
+    a.add_argument("name", metavar="NAME", help="rig name: lowercase letters, digits, '_' ([a-z][a-z0-9_]*)")
+    a.add_argument("source", metavar="SOURCE", help="git URL or local path of the project")
+    a.add_argument("--prefix", help="bead id prefix for the rig (default: from the project's .beads or the name)")
+    a.add_argument("--branch", help="default branch (default: the source's HEAD)")
+
+    command(sub, "list", "list rigs", run_list, aliases=["ls"], json_flag=True)
+
+    s = command(sub, "show", "show one rig", run_show, json_flag=True)
+    s.add_argument("name", metavar="NAME")
+
+    r = command(sub, "remove", "unregister a rig and delete its directory", run_remove, aliases=["rm"])
+    r.add_argument("name", metavar="NAME")
+    r.add_argument("--force", action="store_true", help="also discard unmerged branches and running sessions")
+
+    for verb, helptext in (("park", "park a rig: supervisors leave it alone"), ("unpark", "unpark a rig")):
+        pk = command(sub, verb, helptext, run_park)
+        pk.add_argument("name", metavar="NAME")
+        pk.set_defaults(parked=(verb == "park"))
+
+    c = command(sub, "config", "get, set or unset per-rig settings (e.g. merge_queue.test_command)")
+    csub = subcommands(c)
+    g = command(csub, "get", "print a rig setting", run_config_get, json_flag=True)
+    g.add_argument("name", metavar="NAME")
+    g.add_argument("key", metavar="KEY")
+    st = command(csub, "set", "set a rig setting", run_config_set)
+    st.add_argument("name", metavar="NAME")
+    st.add_argument("key", metavar="KEY")
+    st.add_argument("value", metavar="VALUE")
+    u = command(csub, "unset", "remove a rig setting (back to its default)", run_config_unset)
+    u.add_argument("name", metavar="NAME")
+    u.add_argument("key", metavar="KEY")
+    lk = command(csub, "keys", "list the rig settings and their defaults", run_config_keys, json_flag=True)
+    lk.set_defaults()
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from gastown_tui.town.rigs import add_rig
+
+    town = town_of(args)
+    info = add_rig(town, args.name, args.source, prefix=args.prefix, branch=args.branch)
+    if args.json:
+        print_json(info)
+    else:
+        print(f"Added rig '{info['name']}' (prefix {info['prefix']}-, branch {info['default_branch']}) at {info['path']}")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from gastown_tui.town.rigs import list_rigs
+
+    rigs = list_rigs(town_of(args))
+    if args.json:
+        print_json(rigs)
+    elif not rigs:
+        print("No rigs yet. Add one with 'gt rig add NAME SOURCE'.")
+    else:
+        print_table([(r["name"], r["prefix"], r["default_branch"], "parked" if r["parked"] else "active",
+                      len(r["polecats"]), r["git_url"]) for r in rigs],
+                    ["name", "prefix", "branch", "state", "polecats", "source"])
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from gastown_tui.town.rigs import rig_summary
+
+    town = town_of(args)
+    town.require_rig(args.name)
+    info = rig_summary(town, args.name)
+    if args.json:
+        print_json(info)
+    else:
+        for k in ("name", "prefix", "default_branch", "parked", "git_url", "path", "added_at"):
+            print(f"{k + ':':16}{info[k]}")
+        print(f"{'polecats:':16}{', '.join(info['polecats']) or '-'}")
+        print(f"{'crew:':16}{', '.join(info['crew']) or '-'}")
+        mq = info["config"].get("merge_queue", {})
+        print(f"{'test command:':16}{mq.get('test_command') or '-'}")
+    return 0
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    from gastown_tui.town.rigs import remove_rig
+
+    town = town_of(args)
+    remove_rig(town, args.name, force=args.force, live_sessions=_rig_sessions(town, args.name))
+    print(f"Removed rig '{args.name}'.")
+    return 0
+
+
+def _rig_sessions(town, name: str) -> list[str]:
+    try:
+        from gastown_tui.infra.tmux import Tmux
+    except ImportError:
+        return []
+    try:
+        return [s for s in Tmux.for_town(town).list_sessions() if s.startswith(f"gt-{name}-")]
+    except Exception:
+        return []
+
+
+def run_park(args: argparse.Namespace) -> int:
+    from gastown_tui.town.rigs import set_parked
+
+    changed = set_parked(town_of(args), args.name, args.parked)
+    state = "parked" if args.parked else "active"
+    print(f"Rig '{args.name}' is now {state}." if changed else f"Rig '{args.name}' was already {state}.")
+    return 0
+
+
+def run_config_get(args: argparse.Namespace) -> int:
+    from gastown_tui.town.rigs import rig_config_get
+
+    value = rig_config_get(town_of(args), args.name, args.key)
+    if args.json:
+        print_json({"rig": args.name, "key": args.key, "value": value})
+    else:
+        print("" if value is None else value)
+    return 0
+
+
+def run_config_set(args: argparse.Namespace) -> int:
+    from gastown_tui.town.rigs import rig_config_set
+
+    value = rig_config_set(town_of(args), args.name, args.key, args.value)
+    print(f"{args.name}: {args.key} = {value!r}")
+    return 0
+
+
+def run_config_unset(args: argparse.Namespace) -> int:
+    from gastown_tui.town.rigs import rig_config_set
+
+    rig_config_set(town_of(args), args.name, args.key, None)
+    print(f"{args.name}: {args.key} unset")
+    return 0
+
+
+def run_config_keys(args: argparse.Namespace) -> int:
+    from gastown_tui.town.rigs import RIG_KEYS
+
+    if args.json:
+        print_json([{"key": k, "type": t.__name__, "default": d, "help": h} for k, (t, d, h) in RIG_KEYS.items()])
+    else:
+        print_table([(k, t.__name__, repr(d), h) for k, (t, d, h) in RIG_KEYS.items()], ["key", "type", "default", "help"])
+    return 0
