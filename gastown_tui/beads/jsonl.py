@@ -198,8 +198,10 @@ class Image:
 
     def put(self, record: dict[str, Any]) -> None:
         """Replace the record's line (or add it: in id order when the file is sorted, else at the end)."""
-        issue_id = record["id"]
-        line = encode_issue(record).decode("utf-8")
+        self.put_line(record["id"], encode_issue(record).decode("utf-8"))
+
+    def put_line(self, issue_id: str, line: str) -> None:
+        """Replace or add the line of `issue_id` with this exact text."""
         i = self.index.get(issue_id)
         if i is not None:
             self.lines[i] = line

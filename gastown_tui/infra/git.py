@@ -138,3 +138,56 @@ def status_porcelain(path: Path) -> str:
 
 def current_branch(path: Path) -> str:
     return run_git(["rev-parse", "--abbrev-ref", "HEAD"], path)
+
+
+# --- beads (bd init / bd sync) ---------------------------------------------------------------------
+
+BEADS_ATTRIBUTES_LINE = ".beads/issues.jsonl merge=beads"
+
+
+def repo_root(path: Path) -> Path:
+    return Path(run_git(["rev-parse", "--show-toplevel"], path))
+
+
+def register_beads_merge_driver(path: Path, bd_command: str) -> None:
+    """Make git merge .beads/issues.jsonl with `bd merge BASE LEFT RIGHT` (result written to LEFT)."""
+    root = repo_root(path)
+    attrs = root / ".gitattributes"
+    rel = os.path.relpath(Path(path).resolve() / ".beads" / "issues.jsonl", root.resolve())
+    line = f"{rel} merge=beads"
+    text = attrs.read_text(encoding="utf-8") if attrs.exists() else ""
+    if line not in text.splitlines():
+        from gastown_tui.infra.fsutil import atomic_write_text
+
+        atomic_write_text(attrs, text + ("" if not text or text.endswith("\n") else "\n") + line + "\n")
+    run_git(["config", "merge.beads.name", "bd field-level JSONL merge driver"], root)
+    run_git(["config", "merge.beads.driver", f"{bd_command} merge %O %A %B"], root)
+
+
+def has_remote(path: Path) -> bool:
+    return bool(run_git(["remote"], path, check=False).strip())
+
+
+def sync_paths(path: Path, paths: list[str], message: str, *, author: str | None = None,
+               pull_push: bool = True) -> dict[str, bool]:
+    """Commit `paths` (the beads files) and, when the repo has a remote and upstream, pull --rebase and push."""
+    committed = False
+    run_git(["add", "-A", "--", *paths], path)
+    if not git_ok(["diff", "--cached", "--quiet", "--", *paths], path):
+        env = _identity_env(author, None)
+        run_git(["commit", "-q", "--no-verify", "-m", message, "--", *paths], path, env=env)
+        committed = True
+    pulled = pushed = False
+    if pull_push and has_remote(path):
+        upstream = run_git(["rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{u}"], path, check=False)
+        if upstream:
+            run_git(["pull", "-q", "--no-edit", "--no-rebase"], path)
+            pulled = True
+            run_git(["push", "-q"], path)
+            pushed = True
+        else:
+            branch = current_branch(path)
+            remote = run_git(["remote"], path).split()[0]
+            run_git(["push", "-q", "-u", remote, branch], path)
+            pushed = True
+    return {"committed": committed, "pulled": pulled, "pushed": pushed}
