@@ -1,0 +1,96 @@
+"""Starting and stopping an agent's tmux session (DESIGN §5, §6).
+
+An agent session runs the agent's runtime command in the agent's working directory, with the
+identity environment of `Agent.env` plus the runtime's own, on the town's private tmux server.
+The runtime's name is stored on the session (`@gt_runtime`) so the status engine and the nudge
+know how to read the screen from the same single `list-panes` call.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gastown_tui.errors import Conflict, NotFound
+from gastown_tui.infra.tmux import PaneInfo, Tmux
+from gastown_tui.town.identity import Agent
+from gastown_tui.town.layout import Town
+
+# Roles whose working directory is plain state (created on demand); others are checkouts
+# that install/sling create and whose absence is an error.
+_STATE_DIR_ROLES = ("mayor", "deacon", "witness")
+
+
+def beacon(agent: Agent) -> str:
+    """The short first prompt: who you are, and to run `gt prime` (DESIGN §6)."""
+    return (f"[GAS TOWN] You are {agent.address} ({agent.role}). Run `gt prime` to load your role, "
+            f"mail and hooked work, then start on your hook at once.")
+
+
+def agent_runtime_name(town: Town, agent: Agent, settings=None) -> str:
+    """`role_agents.<role>`, else `default_agent`, else claude."""
+    if settings is None:
+        from gastown_tui.town.config import load_settings
+
+        settings = load_settings(town.root)
+    name = settings.get(f"role_agents.{agent.role}", None)
+    return str(name or settings.get("default_agent") or "claude")
+
+
+def _owner_email(town: Town) -> str | None:
+    try:
+        owner = town.info().get("owner")
+    except Exception:  # a town without town.json still runs agents (tests, bare dirs)
+        return None
+    if isinstance(owner, dict):
+        owner = owner.get("email")
+    return owner if isinstance(owner, str) and "@" in owner else None
+
+
+def start_agent(town: Town, agent: Agent, *, runtime: str | None = None, prompt: str | None = None,
+                cwd: Path | None = None, extra_env: dict | None = None, tmux: Tmux | None = None) -> PaneInfo:
+    """Start `agent` in its session; Conflict when it is already running.
+
+    A session whose process has died (kept by remain-on-exit) is replaced. With prompt_mode
+    "nudge" the prompt is queued and delivered when the program first shows its ready prompt
+    (`agents.nudge.drain_queue`, called by the witness/cockpit, or by `gt mayor start`).
+    """
+    from gastown_tui.agents.runtimes import get_runtime
+    from gastown_tui.town.config import load_settings
+
+    settings = load_settings(town.root)
+    tm = tmux or Tmux.for_town(town)
+    session = agent.session
+    existing = tm.panes().get(session)
+    if existing is not None:
+        if not existing.dead:
+            raise Conflict(f"{agent.address} is already running (tmux session {session})",
+                           hint=f"attach with 'gt session attach {agent.address}' or stop it first")
+        tm.kill_session(session)
+    rt = get_runtime(runtime or agent_runtime_name(town, agent, settings), settings)
+    workdir = Path(cwd) if cwd else agent.workdir(town.root)
+    if not workdir.is_dir():
+        if agent.role in _STATE_DIR_ROLES and cwd is None:
+            workdir.mkdir(parents=True, exist_ok=True)
+        else:
+            raise NotFound(f"{agent.address} has no working directory at {workdir}",
+                           hint="create the rig or worktree first (gt rig add / gt sling)")
+    env = {**agent.env(town.root, _owner_email(town)), **rt.env, "GT_SESSION": session,
+           "GT_RUNTIME": rt.name, **{str(k): str(v) for k, v in (extra_env or {}).items()}}
+    text = prompt if prompt is not None else beacon(agent)
+    argv = rt.command(text if rt.prompt_mode == "arg" else None)
+    info = tm.new_session(
+        session, argv, cwd=workdir, env=env,
+        width=int(settings.get("tmux.width") or 200), height=int(settings.get("tmux.height") or 50),
+        options={"@gt_runtime": rt.name, "@gt_address": agent.address},
+    )
+    if rt.prompt_mode == "nudge" and text:
+        from gastown_tui.agents.nudge import enqueue
+
+        enqueue(town, agent, text, sender="gt")
+    return info
+
+
+def stop_agent(town: Town, agent: Agent, *, tmux: Tmux | None = None) -> bool:
+    """Kill the agent's session; False when it was not running."""
+    tm = tmux or Tmux.for_town(town)
+    return tm.kill_session(agent.session)

@@ -1,0 +1,240 @@
+"""The status engine: what is each agent doing? (dead, starting, working, idle, waiting, stalled)
+
+The core is pure: `raw_state(sample, runtime, now)` reads one pane sample, strongest signal
+first (pane missing or dead; the runtime's permission / busy / ready patterns on its last
+lines; output activity; age of the session; hook progress), and `classify` adds history:
+
+- idle and waiting are confirmed on two consecutive samples before they are reported;
+- on unchanged input (same screen, same pane state) the state never flips more than once per
+  10 s (HYSTERESIS_SECONDS), so a cockpit does not flap;
+- dead is reported at once (and leaving dead too: a restarted agent is news).
+
+`StatusEngine.poll()` costs ONE `list-panes -a` call plus ONE batched capture of only the panes
+whose output changed since their last capture, whatever the number of agents.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from gastown_tui.infra.tmux import PaneInfo, Tmux
+from gastown_tui.town.identity import Agent, agent_from_session
+from gastown_tui.town.layout import Town
+
+STATES = ("dead", "starting", "working", "idle", "waiting", "stalled")
+CONFIRMED_STATES = ("idle", "waiting")
+HYSTERESIS_SECONDS = 10.0
+STARTUP_GRACE_SECONDS = 30.0
+ACTIVE_SECONDS = 10.0
+DEFAULT_STALL_SECONDS = 600.0
+
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
+
+
+@dataclass(frozen=True)
+class PaneSample:
+    """What one look at an agent's pane shows."""
+
+    session: str
+    exists: bool = True
+    dead: bool = False
+    dead_status: int | None = None
+    text: str = ""  # visible screen, plain or with ANSI (stripped here)
+    activity: float = 0.0  # epoch of the last output
+    created: float = 0.0  # epoch the session started
+    hooked: bool = False  # the agent has work on its hook
+    progress: float | None = None  # epoch of the last progress on the hook (commit, bead update)
+
+    @classmethod
+    def from_pane(cls, pane: PaneInfo | None, text: str = "", *, hooked: bool = False,
+                  progress: float | None = None, session: str = "") -> PaneSample:
+        if pane is None:
+            return cls(session=session, exists=False)
+        return cls(session=pane.session, dead=pane.dead, dead_status=pane.dead_status, text=text,
+                   activity=pane.activity, created=pane.created, hooked=hooked, progress=progress)
+
+    def fingerprint(self) -> tuple:
+        return (self.exists, self.dead, self.text, self.hooked)
+
+
+@dataclass(frozen=True)
+class AgentStatus:
+    state: str
+    reason: str
+    since: float  # when this state was first reported
+    candidate: str = ""  # a state seen but not yet confirmed
+    samples: int = 0  # consecutive samples showing `candidate`
+    fingerprint: tuple = field(default=(), compare=False, repr=False)
+
+    def to_json(self) -> dict:
+        return {"state": self.state, "reason": self.reason, "since": self.since,
+                "pending": self.candidate if self.candidate and self.candidate != self.state else None}
+
+
+def _last_lines(text: str, n: int) -> list[str]:
+    lines = [ln.rstrip() for ln in _ANSI.sub("", text).split("\n")]
+    lines = [ln for ln in lines if ln.strip()]
+    return lines[-n:] if n > 0 else lines
+
+
+def _ago(seconds: float) -> str:
+    s = max(0, int(seconds))
+    if s < 120:
+        return f"{s}s"
+    if s < 7200:
+        return f"{s // 60}m"
+    return f"{s // 3600}h"
+
+
+def raw_state(sample: PaneSample, runtime, now: float, *,
+              stall_seconds: float = DEFAULT_STALL_SECONDS) -> tuple[str, str]:
+    """(state, reason) from one sample alone, strongest signal first."""
+    if not sample.exists:
+        return "dead", "no tmux session"
+    if sample.dead:
+        return "dead", f"process exited (status {sample.dead_status})"
+    quiet = now - sample.activity if sample.activity else 0.0
+    lines = _last_lines(sample.text, max(getattr(runtime, "status_lines", 12), 1)) if runtime else []
+    if runtime is not None and lines:
+        hit = runtime.match("permission", lines)
+        if hit:
+            return "waiting", f"asks for permission: {hit.strip()[:80]}"
+        hit = runtime.match("busy", lines)
+        if hit:
+            if quiet > stall_seconds:
+                return "stalled", f"busy indicator but no output for {_ago(quiet)}"
+            return "working", f"busy: {hit.strip()[:80]}"
+        hit = runtime.match("ready", lines)
+        if hit:
+            if sample.hooked and sample.progress is not None and now - sample.progress > stall_seconds:
+                return "stalled", f"at its prompt with hooked work and no progress for {_ago(now - sample.progress)}"
+            return "idle", "at its prompt"
+    age = now - sample.created if sample.created else float("inf")
+    if age < STARTUP_GRACE_SECONDS:
+        return "starting", f"started {_ago(age)} ago, no prompt yet"
+    if quiet < ACTIVE_SECONDS:
+        return "working", f"output {_ago(quiet)} ago"
+    if sample.hooked and sample.progress is not None and now - sample.progress > stall_seconds:
+        return "stalled", f"hooked work with no progress for {_ago(now - sample.progress)}"
+    if quiet > stall_seconds:
+        return "stalled", f"no output for {_ago(quiet)} and no recognised prompt"
+    return "working", f"no recognised prompt; last output {_ago(quiet)} ago"
+
+
+def classify(sample: PaneSample, runtime, prev: AgentStatus | None, now: float, *,
+             stall_seconds: float = DEFAULT_STALL_SECONDS) -> AgentStatus:
+    """The reported status, given the previous one (None for the first sample)."""
+    state, reason = raw_state(sample, runtime, now, stall_seconds=stall_seconds)
+    fp = sample.fingerprint()
+    if prev is None:
+        return AgentStatus(state, reason, now, candidate=state, samples=1, fingerprint=fp)
+    samples = prev.samples + 1 if prev.candidate == state else 1
+    if state == prev.state:
+        return AgentStatus(state, reason, prev.since, candidate=state, samples=samples, fingerprint=fp)
+    immediate = state == "dead" or prev.state == "dead"
+    if not immediate:
+        if state in CONFIRMED_STATES and samples < 2:
+            return replace(prev, candidate=state, samples=samples, fingerprint=fp,
+                           reason=f"{prev.reason.split(' (')[0]} ({state}? confirming)")
+        if fp == prev.fingerprint and now - prev.since < HYSTERESIS_SECONDS:
+            return replace(prev, candidate=state, samples=samples, fingerprint=fp)
+    return AgentStatus(state, reason, now, candidate=state, samples=samples, fingerprint=fp)
+
+
+@dataclass
+class _Track:
+    agent: Agent | None
+    runtime_name: str
+    text: str = ""
+    activity: float = -1.0
+    captured_at: float = 0.0
+    status: AgentStatus | None = None
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    """One line of `gt agents status`: who, where, and what it is doing."""
+
+    address: str
+    session: str
+    runtime: str
+    status: AgentStatus
+
+    def to_json(self, explain: bool = True) -> dict:
+        d = {"address": self.address, "session": self.session, "runtime": self.runtime, **self.status.to_json()}
+        if not explain:
+            d.pop("reason", None)
+        return d
+
+
+class StatusEngine:
+    """Keeps per-agent history; each `poll()` is one listing plus one batched capture at most.
+
+    `hook_probe(agent) -> (hooked, last_progress_epoch | None)` lets the work layer add hook
+    age and progress to the signals; without it only the pane is used.
+    """
+
+    def __init__(self, town: Town, *, tmux: Tmux | None = None, settings=None,
+                 clock: Callable[[], float] = time.time,
+                 hook_probe: Callable[[Agent], tuple[bool, float | None]] | None = None) -> None:
+        self.town = town
+        self.tmux = tmux or Tmux.for_town(town)
+        if settings is None:
+            from gastown_tui.town.config import load_settings
+
+            settings = load_settings(town.root)
+        self.settings = settings
+        self.clock = clock
+        self.hook_probe = hook_probe
+        self.stall_seconds = float(settings.get("witness.stall_seconds") or DEFAULT_STALL_SECONDS)
+        self._tracks: dict[str, _Track] = {}
+        self._runtimes: dict[str, object] = {}
+
+    def _runtime(self, name: str):
+        if name not in self._runtimes:
+            from gastown_tui.agents.runtimes import get_runtime
+            from gastown_tui.errors import UsageError
+
+            try:
+                self._runtimes[name] = get_runtime(name or "claude", self.settings)
+            except UsageError:
+                self._runtimes[name] = get_runtime("claude")
+        return self._runtimes[name]
+
+    def poll(self) -> dict[str, AgentRow]:
+        """Sample every agent session once; returns rows by address (sessions of other
+        programs on the server are listed under their session name)."""
+        now = self.clock()
+        panes = self.tmux.panes()
+        rigs = self.town.rigs() if self.town.rigs_json.exists() else {}
+        need: list[str] = []
+        for session, pane in panes.items():
+            tr = self._tracks.get(session)
+            if tr is None:
+                tr = self._tracks[session] = _Track(agent_from_session(session, rigs), pane.runtime)
+            tr.runtime_name = pane.runtime or tr.runtime_name
+            # window_activity has 1 s resolution: re-capture while output is that fresh.
+            if pane.dead or pane.activity != tr.activity or pane.activity >= tr.captured_at - 1.0:
+                need.append(session)
+        texts = self.tmux.capture_many(need, ansi=False) if need else {}
+        rows: dict[str, AgentRow] = {}
+        for session, tr in list(self._tracks.items()):
+            pane = panes.get(session)
+            if session in texts:
+                tr.text = texts[session]
+                tr.captured_at = now
+                tr.activity = pane.activity if pane else tr.activity
+            hooked, progress = (False, None)
+            if self.hook_probe is not None and tr.agent is not None:
+                hooked, progress = self.hook_probe(tr.agent)
+            sample = PaneSample.from_pane(pane, tr.text, hooked=hooked, progress=progress, session=session)
+            tr.status = classify(sample, self._runtime(tr.runtime_name), tr.status, now,
+                                 stall_seconds=self.stall_seconds)
+            address = tr.agent.address if tr.agent else session
+            rows[address] = AgentRow(address, session, tr.runtime_name, tr.status)
+            if pane is None and tr.status.state == "dead" and now - tr.status.since > 3600:
+                del self._tracks[session]  # forget sessions gone for an hour
+        return rows
