@@ -38,6 +38,8 @@ def children_map(issues: Mapping[str, Issue]) -> dict[str, list[str]]:
     """parent id -> ids of its children (via parent-child dependencies)."""
     out: dict[str, list[str]] = {}
     for iss in issues.values():
+        if iss.data.get("status") == "tombstone":
+            continue  # deleted issues neither block nor inherit blocking
         for d in iss.data.get("dependencies") or ():
             if d.get("type") == "parent-child":
                 out.setdefault(d.get("depends_on_id"), []).append(iss.id)
@@ -75,7 +77,7 @@ def blocked_ids(issues: Mapping[str, Issue]) -> set[str]:
     direct = set()
     for iss in issues.values():
         deps = iss.data.get("dependencies")
-        if deps and any(d.get("type") in ("blocks", "conditional-blocks", "waits-for") for d in deps):
+        if deps and iss.data.get("status") != "tombstone" and any(d.get("type") in ("blocks", "conditional-blocks", "waits-for") for d in deps):
             if blockers(issues, iss, kids):
                 direct.add(iss.id)
     blocked = set(direct)

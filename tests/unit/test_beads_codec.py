@@ -1,0 +1,90 @@
+"""The JSONL codec and file image: byte-exact round trips of real bd files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from gastown_tui.beads.codec import dumps, encode_issue, format_ts, set_key, ts_key
+from gastown_tui.beads.jsonl import Image
+from gastown_tui.beads.store import Store
+from tests.conftest import REAL_FIXTURE
+
+
+def test_real_fixture_round_trips_byte_for_byte(tmp_path):
+    raw = REAL_FIXTURE.read_bytes()
+    img = Image.read(REAL_FIXTURE)
+    assert len(img.records()) == 5306
+    assert not img.problems
+    assert img.text().encode("utf-8") == raw
+
+
+def test_every_real_line_reencodes_identically():
+    # The encoder itself is exact for bd's lines (Go escaping, key order, omitted empties).
+    for line in REAL_FIXTURE.read_text(encoding="utf-8").splitlines():
+        assert encode_issue(json.loads(line)).decode() == line
+
+
+def test_change_to_one_issue_changes_exactly_its_line(tmp_path):
+    beads = tmp_path / ".beads"
+    beads.mkdir()
+    shutil.copy(REAL_FIXTURE, beads / "issues.jsonl")
+    before = (beads / "issues.jsonl").read_text(encoding="utf-8").splitlines()
+    store = Store(beads)
+    target = store.list(status="open")[3]
+    store.update(target.id, notes="checked by test")
+    after = (beads / "issues.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(after) == len(before)
+    changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+    assert len(changed) == 1
+    rec = json.loads(after[changed[0]])
+    assert rec["id"] == target.id and rec["notes"] == "checked by test"
+    # notes goes where bd puts it: after description, before status
+    keys = list(rec)
+    assert keys.index("notes") < keys.index("status")
+
+
+def test_go_escaping_and_utf8():
+    assert dumps({"t": "<a> & b"}) == '{"t":"\\u003ca\\u003e \\u0026 b"}'
+    assert dumps({"t": "héllo ✓"}) == '{"t":"héllo ✓"}'
+    assert dumps({"t": "a\u2028b"}) == '{"t":"a\\u2028b"}'
+
+
+def test_empty_values_omitted_except_required():
+    line = encode_issue({"id": "gt-a", "title": "t", "description": "", "priority": 0, "assignee": None,
+                         "labels": [], "pinned": False, "created_at": "x", "updated_at": "y"}).decode()
+    assert line == '{"id":"gt-a","title":"t","priority":0,"created_at":"x","updated_at":"y"}'
+
+
+def test_set_key_uses_bd_order_and_keeps_unknown_keys():
+    d = {"id": "gt-a", "title": "t", "status": "open", "x_custom": {"k": 1}}
+    set_key(d, "description", "d")
+    set_key(d, "closed_at", "now")
+    assert list(d) == ["id", "title", "description", "status", "closed_at", "x_custom"]
+
+
+def test_timestamps_with_nanoseconds_and_offsets_compare_as_instants():
+    a = ts_key("2026-01-01T15:08:58.978159123-08:00")
+    b = ts_key("2026-01-01T23:08:58.978159Z")
+    assert abs(a - b) < 1e-5
+    assert ts_key("") == 0.0
+    s = format_ts(1_700_000_000_123_456_789)
+    assert s.endswith(("Z", "0", "5", ":00", ":30")) and ".123456789" in s
+    assert abs(ts_key(s) - 1_700_000_000.123456) < 1e-3
+
+
+def test_schema_and_foreign_lines_are_kept_but_not_issues(tmp_path):
+    text = ('{"_schema":"beads","version":1}\n'
+            '{"id":"gt-a","title":"A","status":"open","priority":1,"issue_type":"task","created_at":"x","updated_at":"x"}\n'
+            '{"_type":"interaction","id":"int-1"}\n')
+    img = Image(tmp_path / "issues.jsonl", text)
+    assert [r["id"] for r in img.records()] == ["gt-a"]
+    assert img.text() == text
+
+
+def test_int_or_string_comment_ids_and_missing_fields_read_with_defaults(tmp_path):
+    from gastown_tui.beads.model import Issue
+
+    iss = Issue({"id": "gt-a", "title": "A", "comments": [{"id": 1, "text": "x"}, {"id": "c2", "text": "y"}]})
+    assert iss.status == "open" and iss.issue_type == "task" and iss.priority == 0
+    assert [c["id"] for c in iss.comments] == [1, "c2"]
