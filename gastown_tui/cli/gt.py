@@ -15,6 +15,13 @@ GROUPS: dict[str, Group] = {
     "rig": Group("gastown_tui.cli.rig_cmds", "add, list, show, park and configure rigs (projects)", "Town"),
     "config": Group("gastown_tui.cli.config_cmds", "get and set town settings (settings/config.toml)", "Town"),
     "status": Group("gastown_tui.cli.status_cmds", "show the town: rigs, services and agents", "Town"),
+    # Agents in tmux
+    "mayor": Group("gastown_tui.cli.agent_cmds", "start, stop, attach to the mayor (the town's AI coordinator)", "Agents"),
+    "nudge": Group("gastown_tui.cli.agent_cmds", "type a message into an agent's session, verified", "Agents"),
+    "peek": Group("gastown_tui.cli.agent_cmds", "show the last lines of an agent's screen", "Agents"),
+    "session": Group("gastown_tui.cli.agent_cmds", "list, capture, attach to and kill agent tmux sessions", "Agents"),
+    "dnd": Group("gastown_tui.cli.agent_cmds", "do-not-disturb for an agent: nudges are queued", "Agents"),
+    "agents": Group("gastown_tui.cli.agent_cmds", "what every agent is doing (working, idle, stalled ...)", "Agents"),
 }
 
 

@@ -1,0 +1,462 @@
+"""Agents in tmux: `gt mayor`, `gt nudge`, `gt peek`, `gt session`, `gt dnd`, `gt agents`, and
+`gt config agent` (runtime presets).
+
+One module registers several top-level groups; `register(parser)` dispatches on the group's
+name (the last word of `parser.prog`). Everything heavy is imported inside the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from gastown_tui.cli.framework import command, print_json, print_table, subcommands
+from gastown_tui.errors import GtError, NotFound, UsageError
+
+
+def register(p: argparse.ArgumentParser) -> None:
+    group = p.prog.split()[-1]
+    {
+        "mayor": _register_mayor,
+        "nudge": _register_nudge,
+        "peek": _register_peek,
+        "session": _register_session,
+        "dnd": _register_dnd,
+        "agents": _register_agents,
+    }[group](p)
+
+
+def _town(args):
+    from gastown_tui.cli.common import town_of
+
+    return town_of(args)
+
+
+def resolve_target(town, text: str):
+    """An agent address (`mayor`, `<rig>/witness`, `<rig>/<name>` ...) or an exact session name.
+
+    Returns (agent_or_None, session_name).
+    """
+    from gastown_tui.town.identity import agent_from_session, parse_address
+
+    rigs = town.rigs()
+    if text.startswith("gt-") and "/" not in text:
+        agent = agent_from_session(text, rigs)
+        return agent, text
+    agent = parse_address(text, rigs)
+    return agent, agent.session
+
+
+# -- gt mayor ----------------------------------------------------------------------------------
+
+def _register_mayor(p: argparse.ArgumentParser) -> None:
+    sub = subcommands(p)
+    s = command(sub, "start", "start the mayor (the town's AI coordinator) in its tmux session", _mayor_start)
+    s.add_argument("--agent", metavar="RUNTIME", help="runtime: claude, codex, gemini, aider, opencode, sim or a custom one")
+    s.add_argument("--prompt", help="first prompt instead of the standard beacon")
+    command(sub, "stop", "stop the mayor's session", _mayor_stop)
+    r = command(sub, "restart", "stop and start the mayor again", _mayor_restart)
+    r.add_argument("--agent", metavar="RUNTIME", help="runtime to restart with")
+    r.add_argument("--prompt", help="first prompt instead of the standard beacon")
+    command(sub, "status", "is the mayor running, and what is it doing?", _mayor_status, json_flag=True)
+    command(sub, "attach", "attach this terminal to the mayor (detach with the tmux prefix, then d)", _mayor_attach)
+
+
+def _mayor():
+    from gastown_tui.town.identity import Agent
+
+    return Agent("mayor")
+
+
+def _start(args, agent) -> int:
+    from gastown_tui.agents.runtimes import get_runtime
+    from gastown_tui.agents.sessions import agent_runtime_name, start_agent
+
+    town = _town(args)
+    info = start_agent(town, agent, runtime=args.agent, prompt=args.prompt)
+    rt = get_runtime(info.runtime or args.agent or agent_runtime_name(town, agent))
+    print(f"{agent.address} started: tmux session {info.session} (runtime {rt.name}, {info.width}x{info.height}); "
+          f"attach with 'gt {agent.address} attach'" if agent.role == "mayor" else
+          f"{agent.address} started: tmux session {info.session} (runtime {rt.name})")
+    if rt.prompt_mode == "nudge":
+        _deliver_first_prompt(town, agent)
+    return 0
+
+
+def _deliver_first_prompt(town, agent, timeout: float = 30.0) -> None:
+    """Runtimes that take the prompt typed in: wait for their ready prompt, then drain the queue."""
+    import time
+
+    from gastown_tui.agents.nudge import drain_queue, queued
+
+    deadline = time.monotonic() + timeout
+    while queued(town, agent) and time.monotonic() < deadline:
+        if drain_queue(town, agent):
+            break
+        time.sleep(0.5)
+    if queued(town, agent):
+        print(f"the first prompt is queued; it will be typed in when {agent.address} shows its prompt")
+
+
+def _mayor_start(args) -> int:
+    return _start(args, _mayor())
+
+
+def _mayor_stop(args) -> int:
+    from gastown_tui.agents.sessions import stop_agent
+
+    if stop_agent(_town(args), _mayor()):
+        print("mayor stopped")
+        return 0
+    print("mayor was not running; nothing to stop")
+    return 0
+
+
+def _mayor_restart(args) -> int:
+    from gastown_tui.agents.sessions import stop_agent
+
+    stop_agent(_town(args), _mayor())
+    return _start(args, _mayor())
+
+
+def _agent_state(town, session: str) -> dict:
+    """One sample pair of the status engine for one session (two samples confirm idle)."""
+    import time
+
+    from gastown_tui.agents.status import StatusEngine
+
+    eng = StatusEngine(town)
+    rows = eng.poll()
+    row = next((r for r in rows.values() if r.session == session), None)
+    if row is not None and row.status.candidate in ("idle", "waiting") and row.status.state != row.status.candidate:
+        time.sleep(0.3)
+        row = next((r for r in eng.poll().values() if r.session == session), None)
+    return row
+
+
+def _mayor_status(args) -> int:
+    from gastown_tui.infra.tmux import Tmux
+
+    town = _town(args)
+    agent = _mayor()
+    pane = Tmux.for_town(town).panes().get(agent.session)
+    if pane is None:
+        data = {"address": "mayor", "session": agent.session, "running": False, "state": "dead",
+                "reason": "no tmux session"}
+    else:
+        row = _agent_state(town, agent.session)
+        data = {"address": "mayor", "session": agent.session, "running": not pane.dead, "runtime": pane.runtime,
+                "pid": pane.pid, "state": row.status.state if row else "dead",
+                "reason": row.status.reason if row else "", "width": pane.width, "height": pane.height}
+    if args.json:
+        print_json(data)
+    elif not data["running"]:
+        print(f"mayor: not running ({data['reason']}); start it with 'gt mayor start'")
+    else:
+        print(f"mayor: {data['state']} — {data['reason']} (session {data['session']}, runtime {data['runtime']}, pid {data['pid']})")
+    return 0
+
+
+def _attach_session(town, session: str) -> int:
+    import subprocess
+
+    from gastown_tui.infra.tmux import Tmux
+
+    tm = Tmux.for_town(town)
+    if not tm.has_session(session):
+        raise NotFound(f"no tmux session '{session}' is running", hint="list them with 'gt session list'")
+    if not sys.stdin.isatty():
+        raise UsageError("attach needs a terminal", hint=f"run it from a terminal, or read the screen with 'gt session capture {session}'")
+    return subprocess.run(tm.attach_argv(session)).returncode
+
+
+def _mayor_attach(args) -> int:
+    return _attach_session(_town(args), _mayor().session)
+
+
+# -- gt nudge ----------------------------------------------------------------------------------
+
+def _register_nudge(p: argparse.ArgumentParser) -> None:
+    p.description = ("type a message into an agent's session and verify it was submitted; exits 0 only "
+                     "when delivered (or, with --mode queue or under do-not-disturb, queued)")
+    p.add_argument("target", metavar="TARGET", help="mayor, deacon, <rig>/witness, <rig>/<polecat>, <rig>/crew/<name>")
+    p.add_argument("message", metavar="MESSAGE", nargs="?", help="the text (or use --stdin)")
+    p.add_argument("--stdin", action="store_true", help="read the message from standard input")
+    p.add_argument("--mode", choices=("immediate", "wait-idle", "queue"), default="immediate",
+                   help="immediate (default), wait-idle (type it once the agent is at its prompt), queue")
+    p.add_argument("--force", action="store_true", help="type it even if the agent is in do-not-disturb")
+    p.add_argument("--wait-timeout", type=float, default=120.0, metavar="SECONDS",
+                   help="with --mode wait-idle: how long to wait before queueing instead (default 120)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=_nudge)
+
+
+def _nudge(args) -> int:
+    from gastown_tui.agents.nudge import deliver
+
+    if args.stdin and args.message is not None:
+        raise UsageError("give the message as an argument or with --stdin, not both")
+    if args.stdin:
+        message = sys.stdin.read()
+    elif args.message is None:
+        raise UsageError("gt nudge needs a MESSAGE", hint="for example: gt nudge mayor \"check your hook\" (or pipe it with --stdin)")
+    else:
+        message = args.message
+    town = _town(args)
+    agent, _ = resolve_target(town, args.target)
+    if agent is None:
+        raise UsageError(f"'{args.target}' is not an agent session", hint="use an agent address such as 'mayor' or '<rig>/witness'")
+    import os
+
+    sender = os.environ.get("BD_ACTOR") or "overseer"
+    res = deliver(town, agent, message, mode=args.mode, force=args.force, sender=sender, wait_timeout=args.wait_timeout)
+    if args.json:
+        print_json({"target": agent.address, **res.to_json()})
+        return 0 if res.ok else 1
+    if res.status == "delivered":
+        print(f"delivered to {agent.address} (verified on screen, {res.attempts} submit{'s' if res.attempts != 1 else ''}, {res.seconds:.2f}s)")
+        return 0
+    if res.status == "queued":
+        print(f"queued (not yet delivered): {res.detail}")
+        return 0
+    raise GtError(f"nudge to {agent.address} failed: {res.detail}",
+                  hint=f"look with 'gt peek {agent.address}', or queue it with --mode queue")
+
+
+# -- gt peek -----------------------------------------------------------------------------------
+
+def _register_peek(p: argparse.ArgumentParser) -> None:
+    p.add_argument("target", metavar="TARGET", help="an agent address or session name")
+    p.add_argument("lines", metavar="LINES", nargs="?", type=int, default=30, help="how many lines (default 30)")
+    p.add_argument("--ansi", action="store_true", help="keep colours even when not writing to a terminal")
+    p.set_defaults(func=_peek)
+
+
+def _capture(args) -> int:
+    from gastown_tui.infra.tmux import Tmux
+
+    town = _town(args)
+    _, session = resolve_target(town, args.target)
+    if args.lines is not None and args.lines < 0:
+        raise UsageError("LINES must be zero or more", hint="for example: gt peek mayor 50")
+    ansi = bool(getattr(args, "ansi", False)) or sys.stdout.isatty()
+    got = Tmux.for_town(town).capture_many([session], lines=args.lines, ansi=ansi)
+    if session not in got:
+        raise NotFound(f"{args.target} has no running session ({session})", hint="list sessions with 'gt session list'")
+    text = got[session]
+    sys.stdout.write(text + ("\n" if text else ""))
+    return 0
+
+
+_peek = _capture
+
+
+# -- gt session --------------------------------------------------------------------------------
+
+def _register_session(p: argparse.ArgumentParser) -> None:
+    sub = subcommands(p)
+    command(sub, "list", "list the town's tmux sessions", _session_list, aliases=["ls"], json_flag=True)
+    c = command(sub, "capture", "print the last lines of a session's screen", _capture)
+    c.add_argument("target", metavar="TARGET")
+    c.add_argument("lines", metavar="LINES", nargs="?", type=int, default=None, help="default: the visible screen")
+    c.add_argument("--ansi", action="store_true", help="keep colours even when not writing to a terminal")
+    a = command(sub, "attach", "attach this terminal to a session (detach with the tmux prefix, then d)", _session_attach)
+    a.add_argument("target", metavar="TARGET")
+    k = command(sub, "kill", "kill a session", _session_kill)
+    k.add_argument("target", metavar="TARGET")
+    s = command(sub, "start", "start an agent's session (mayor, deacon, <rig>/crew/<name> ...)", _session_start)
+    s.add_argument("target", metavar="TARGET")
+    s.add_argument("--agent", metavar="RUNTIME", help="runtime to run")
+    s.add_argument("--prompt", help="first prompt instead of the standard beacon")
+
+
+def _session_list(args) -> int:
+    from gastown_tui.infra.tmux import Tmux
+    from gastown_tui.town.identity import agent_from_session
+
+    town = _town(args)
+    rigs = town.rigs()
+    panes = Tmux.for_town(town).panes()
+    rows = []
+    for name in sorted(panes):
+        p = panes[name]
+        agent = agent_from_session(name, rigs)
+        rows.append({"session": name, "address": agent.address if agent else None, "runtime": p.runtime or None,
+                     "pid": p.pid, "dead": p.dead, "dead_status": p.dead_status, "activity": p.activity,
+                     "width": p.width, "height": p.height, "command": p.current_command})
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
+        print("no sessions running; start one with 'gt mayor start'")
+        return 0
+    print_table([[r["session"], r["address"] or "-", r["runtime"] or "-", r["pid"],
+                  f"dead ({r['dead_status']})" if r["dead"] else "alive", f"{r['width']}x{r['height']}"] for r in rows],
+                ["session", "agent", "runtime", "pid", "process", "size"])
+    return 0
+
+
+def _session_attach(args) -> int:
+    town = _town(args)
+    _, session = resolve_target(town, args.target)
+    return _attach_session(town, session)
+
+
+def _session_kill(args) -> int:
+    from gastown_tui.infra.tmux import Tmux
+
+    town = _town(args)
+    _, session = resolve_target(town, args.target)
+    if not Tmux.for_town(town).kill_session(session):
+        raise NotFound(f"no tmux session '{session}' is running", hint="list them with 'gt session list'")
+    print(f"killed {session}")
+    return 0
+
+
+def _session_start(args) -> int:
+    town = _town(args)
+    agent, _ = resolve_target(town, args.target)
+    if agent is None:
+        raise UsageError(f"'{args.target}' is not an agent address", hint="for example 'mayor' or '<rig>/crew/<name>'")
+    return _start(args, agent)
+
+
+# -- gt dnd ------------------------------------------------------------------------------------
+
+def _register_dnd(p: argparse.ArgumentParser) -> None:
+    sub = subcommands(p)
+    for name, help in (("on", "do not disturb: nudges are queued unless --force"),
+                       ("off", "accept nudges again (queued ones are delivered when idle)"),
+                       ("status", "show do-not-disturb for an agent")):
+        c = command(sub, name, help, _dnd, json_flag=name == "status")
+        c.add_argument("target", metavar="TARGET", nargs="?", help="agent address (default: the agent running this command)")
+        c.set_defaults(dnd=name)
+
+
+def _dnd(args) -> int:
+    import os
+    from pathlib import Path
+
+    from gastown_tui.agents.nudge import is_dnd, queued, set_dnd
+    from gastown_tui.town.identity import agent_from_env
+
+    town = _town(args)
+    if args.target:
+        agent, _ = resolve_target(town, args.target)
+    else:
+        agent = agent_from_env(dict(os.environ), Path.cwd(), town.root)
+    if agent is None:
+        raise UsageError("which agent? this shell is not an agent's", hint="name one: gt dnd on mayor")
+    if args.dnd in ("on", "off"):
+        set_dnd(town, agent, args.dnd == "on")
+        print(f"do-not-disturb {args.dnd} for {agent.address}")
+        return 0
+    on = is_dnd(town, agent)
+    waiting = len(queued(town, agent))
+    if getattr(args, "json", False):
+        print_json({"address": agent.address, "dnd": on, "queued": waiting})
+    else:
+        print(f"{agent.address}: do-not-disturb {'on' if on else 'off'}, {waiting} nudge{'s' if waiting != 1 else ''} queued")
+    return 0
+
+
+# -- gt agents ---------------------------------------------------------------------------------
+
+def _register_agents(p: argparse.ArgumentParser) -> None:
+    sub = subcommands(p)
+    s = command(sub, "status", "what every agent is doing: dead, starting, working, idle, waiting, stalled",
+                _agents_status, aliases=["list", "ls"], json_flag=True)
+    s.add_argument("--explain", action="store_true", help="show the signal behind each state")
+
+
+def _agents_status(args) -> int:
+    import time
+
+    from gastown_tui.agents.status import StatusEngine
+
+    town = _town(args)
+    eng = StatusEngine(town)
+    rows = eng.poll()
+    if any(r.status.candidate != r.status.state for r in rows.values()):
+        time.sleep(0.3)  # a second sample confirms idle/waiting
+        rows = eng.poll()
+    items = sorted(rows.values(), key=lambda r: r.address)
+    if args.json:
+        print_json([r.to_json(explain=True) for r in items])
+        return 0
+    if not items:
+        print("no agents running; start the mayor with 'gt mayor start'")
+        return 0
+    headers = ["agent", "state", "runtime", "session"] + (["reason"] if args.explain else [])
+    print_table([[r.address, r.status.state, r.runtime or "-", r.session] + ([r.status.reason] if args.explain else [])
+                 for r in items], headers)
+    return 0
+
+
+# -- gt config agent ---------------------------------------------------------------------------
+
+def register_config_agent(sub: argparse._SubParsersAction) -> None:
+    p = command(sub, "agent", "agent runtimes: list presets and custom ones, show or set one")
+    s2 = subcommands(p)
+    command(s2, "list", "list runtimes (presets and [agents.*] in settings)", _cfg_agent_list, aliases=["ls"], json_flag=True)
+    sh = command(s2, "show", "show one runtime: command, prompt mode, submit keys, patterns", _cfg_agent_show, json_flag=True)
+    sh.add_argument("name", metavar="RUNTIME")
+    st = command(s2, "set", "set a field of a custom runtime (or override a preset's)", _cfg_agent_set)
+    st.add_argument("name", metavar="RUNTIME")
+    st.add_argument("field", metavar="FIELD", help="command, args, prompt_mode, submit_keys, ready_patterns, busy_patterns, permission_patterns, env")
+    st.add_argument("value", metavar="VALUE", help="text; lists as a,b or a JSON array; env as a JSON object")
+
+
+def _cfg_agent_list(args) -> int:
+    from gastown_tui.agents.runtimes import list_runtimes
+    from gastown_tui.town.config import load_settings
+
+    town = _town(args)
+    settings = load_settings(town.root)
+    default = settings.get("default_agent")
+    rts = list_runtimes(settings)
+    if args.json:
+        print_json([{**r.to_json(), "default": r.name == default} for r in rts])
+        return 0
+    import shlex
+
+    print_table([[("* " if r.name == default else "  ") + r.name, r.prompt_mode, shlex.join(r.program),
+                  "custom" if r.custom else "preset"] for r in rts], ["runtime", "prompt", "command", "kind"])
+    return 0
+
+
+def _cfg_agent_show(args) -> int:
+    from gastown_tui.agents.runtimes import get_runtime
+    from gastown_tui.town.config import load_settings
+
+    rt = get_runtime(args.name, load_settings(_town(args).root))
+    data = rt.to_json()
+    if args.json:
+        print_json(data)
+        return 0
+    for k, v in data.items():
+        print(f"{k}: {v}")
+    return 0
+
+
+_FIELDS = ("command", "args", "prompt_mode", "submit_keys", "ready_patterns", "busy_patterns",
+           "permission_patterns", "env")
+
+
+def _cfg_agent_set(args) -> int:
+    from gastown_tui.agents.runtimes import get_runtime
+    from gastown_tui.town.config import convert, load_settings
+
+    if args.field not in _FIELDS:
+        raise UsageError(f"'{args.field}' is not a runtime field", hint="use one of: " + ", ".join(_FIELDS))
+    if not args.name.replace("_", "").replace("-", "").isalnum():
+        raise UsageError(f"'{args.name}' is not a valid runtime name", hint="use letters, digits, '-' and '_'")
+    town = _town(args)
+    key = f"agents.{args.name}.{args.field}"
+    value = convert(key, args.value)
+    settings = load_settings(town.root)
+    settings.set(key, value)
+    get_runtime(args.name, settings)  # validate the whole runtime before anything is written
+    settings.save()
+    print(f"{key} = {value!r}")
+    return 0
