@@ -29,6 +29,9 @@ GROUPS: dict[str, Group] = {
     "import": Group("gastown_tui.cli.bd_io", "upsert issues from a JSONL file", "Data"),
     "sync": Group("gastown_tui.cli.bd_io", "commit .beads/ changes to git (pull/push with a remote)", "Data"),
     "merge": Group("gastown_tui.cli.bd_io", "git merge driver: field-level three-way merge of issues.jsonl", "Data"),
+    "cook": Group("gastown_tui.cli.bd_mol_cmds", "compile a formula to a proto (inheritance resolved, vars unfilled)", "Molecules"),
+    "mol": Group("gastown_tui.cli.bd_mol_cmds", "molecules: pour, wisp, list, current, progress, squash, burn", "Molecules"),
+    "gate": Group("gastown_tui.cli.bd_gate_cmds", "gates a step waits on: create, status, list, resolve, check", "Molecules"),
     "doctor": Group("gastown_tui.cli.bd_io", "check the store: bad lines, conflicts, duplicates, dangling deps, cycles", "Data"),
 }
 

@@ -244,6 +244,9 @@ def cmd_update(args: argparse.Namespace) -> int:
 def _reg_close(p: argparse.ArgumentParser) -> None:
     p.add_argument("ids", nargs="+", metavar="ID")
     p.add_argument("-r", "--reason", default=None, help="why it was closed")
+    p.add_argument("--continue", dest="advance", action="store_true",
+                   help="molecule step: claim the next ready step and print it")
+    p.add_argument("--force", action="store_true", help="close a molecule step even if steps it needs are open")
     p.set_defaults(func=lambda a: _each(a, "close", "Closed"))
 
 
@@ -259,10 +262,19 @@ def _reg_delete(p: argparse.ArgumentParser) -> None:
 
 
 def _each(args: argparse.Namespace, op: str, verb: str) -> int:
+    if op == "close" and args.advance:  # molecules (issue 7)
+        from gastown_tui.cli.bd_mol_cmds import close_continue
+
+        return close_continue(args)
     # Check every id first so a bad id changes nothing.
     stores = [(iid, store_for(args, iid)) for iid in args.ids]
     for iid, store in stores:
         store.get(iid)
+    if op == "close" and any("-mol-" in i or "-wisp-" in i for i in args.ids):  # molecule steps wait their turn
+        from gastown_tui.cli.bd_mol_cmds import guard_close
+
+        for store in {id(s): s for _, s in stores}.values():
+            guard_close(store, [i for i, s in stores if s is store], args.force)
     done = []
     groups: dict[str, tuple] = {}
     for iid, store in stores:
@@ -290,10 +302,15 @@ def _reg_ready(p: argparse.ArgumentParser) -> None:
     p.add_argument("-n", "--limit", type=int, default=10, help="show at most N issues (0 = all; default 10)")
     p.add_argument("--sort", default="hybrid", choices=("hybrid", "priority", "oldest"))
     p.add_argument("-a", "--assignee", default=None, help="only issues assigned to this actor")
+    p.add_argument("--mol", default=None, metavar="MOL", help="the ready steps of this molecule")
     p.set_defaults(func=cmd_ready)
 
 
 def cmd_ready(args: argparse.Namespace) -> int:
+    if args.mol:  # molecules (issue 7)
+        from gastown_tui.cli.bd_mol_cmds import ready_in_molecule
+
+        return ready_in_molecule(args)
     if args.limit < 0:
         raise UsageError("--limit cannot be negative", hint="use 0 for all")
     store = open_local(args)

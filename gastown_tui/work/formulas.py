@@ -137,7 +137,7 @@ def builtin_dir() -> Path:
     here = Path(__file__).resolve().parent.parent  # gastown_tui/
     packaged = here / "formulas"
     if packaged.is_dir():
-        return packaged
+        return packaged.resolve()  # in a checkout this is a symlink to the top-level formulas/
     return here.parent / "formulas"
 
 

@@ -137,6 +137,22 @@ def molecule_of(store: Any, issue_id: str) -> str:
                      hint="pass a molecule id (see 'bd mol list')")
 
 
+def find_my_molecule(store: Any, me: str) -> str | None:
+    """The molecule `me` is working on: one of its in-progress steps', else its hooked bead's."""
+    mine = store.list(assignee=me, status=("in_progress", "hooked", "open"), include_ephemeral=True)
+    for status in ("in_progress", "hooked"):
+        for iss in mine:
+            if iss.status != status:
+                continue
+            parent = store.try_get(iss.parent_id) if iss.parent_id else None
+            if parent is not None and parent.issue_type == "molecule" and not parent.is_closed:
+                return parent.id
+            mol = iss.get("attached_molecule")
+            if mol and (m := store.try_get(mol)) is not None and not m.is_tombstone:
+                return mol
+    return None
+
+
 def get_molecule(store: Any, mol_id: str) -> Any:
     mol = store.try_get(mol_id)
     if mol is None or mol.is_tombstone:
