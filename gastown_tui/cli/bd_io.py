@@ -105,7 +105,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         raise GtError(f"{beads.parent} is not in a git repository, so there is nothing to sync to",
                       hint="run 'git init' there first")
     actor = store.actor
-    message = args.message or f"bd sync: beads changes by {actor}"
+    message = f"{args.message} (bd sync by {actor})" if args.message else f"bd sync: beads changes by {actor}"
     paths = [str(beads / name) for name in ("issues.jsonl", "config.yaml", ".gitignore") if (beads / name).exists()]
     result = git.sync_paths(beads.parent, paths, message, author=actor, pull_push=not args.no_push)
     if args.json:
