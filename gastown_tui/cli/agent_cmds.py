@@ -197,7 +197,7 @@ def _nudge(args) -> int:
     if args.stdin and args.message is not None:
         raise UsageError("give the message as an argument or with --stdin, not both")
     if args.stdin:
-        message = sys.stdin.read()
+        message = sys.stdin.read().rstrip("\n")  # the newline that ends piped text is not content
     elif args.message is None:
         raise UsageError("gt nudge needs a MESSAGE", hint="for example: gt nudge mayor \"check your hook\" (or pipe it with --stdin)")
     else:
@@ -219,8 +219,11 @@ def _nudge(args) -> int:
     if res.status == "queued":
         print(f"queued (not yet delivered): {res.detail}")
         return 0
-    raise GtError(f"nudge to {agent.address} failed: {res.detail}",
-                  hint=f"look with 'gt peek {agent.address}', or queue it with --mode queue")
+    if "no running session" in res.detail or "has exited" in res.detail:
+        hint = f"start it first ('gt session start {agent.address}'), or queue it with --mode queue"
+    else:
+        hint = f"look with 'gt peek {agent.address}', or queue it with --mode queue"
+    raise GtError(f"nudge to {agent.address} failed: {res.detail}", hint=hint)
 
 
 # -- gt peek -----------------------------------------------------------------------------------
@@ -350,6 +353,12 @@ def _dnd(args) -> int:
     if args.dnd in ("on", "off"):
         set_dnd(town, agent, args.dnd == "on")
         print(f"do-not-disturb {args.dnd} for {agent.address}")
+        if args.dnd == "off" and queued(town, agent):
+            from gastown_tui.agents.nudge import drain_queue
+
+            sent = drain_queue(town, agent)
+            left = len(queued(town, agent))
+            print(f"delivered {sent} queued nudge{'s' if sent != 1 else ''}" + (f"; {left} still queued until it is idle" if left else ""))
         return 0
     on = is_dnd(town, agent)
     waiting = len(queued(town, agent))

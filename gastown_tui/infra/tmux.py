@@ -171,6 +171,13 @@ class Tmux:
         # The chain runs inside the server before the child's exit can be processed, so
         # remain-on-exit is in place even for a command that dies at once.
         args += [";", "set-option", "-w", "-t", target(name), "remain-on-exit", "on"]
+        # With no client attached tmux keeps the last client's size; put W×H back when the
+        # last client detaches. resize-window sets window-size to manual, so unset it again
+        # at once: the window follows the next attached client as usual.
+        t = target(name)
+        args += [";", "set-hook", "-t", t, "client-detached",
+                 f"if-shell -F -t {t} '#{{==:#{{session_attached}},0}}' "
+                 f"'resize-window -t {t} -x {int(width)} -y {int(height)} ; set-option -wu -t {t} window-size'"]
         for k, v in (options or {}).items():
             args += [";", "set-option", "-t", target(name), k, v]
         self.run(*args)
