@@ -48,3 +48,61 @@ def run_command(argv_or_shell: str | Sequence[str], cwd: Path | str | None = Non
 def which(program: str) -> str | None:
     """The full path of `program` on PATH, or None."""
     return shutil.which(program)
+
+
+# --- background processes (the daemon) and liveness by pid ------------------------------------
+
+def spawn_detached(argv: list[str], *, log_path: Path, cwd: Path, env: dict[str, str] | None = None) -> int:
+    """Start `argv` in a new session, detached from our terminal, output appended to `log_path`."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(argv, cwd=str(cwd), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                env={**os.environ, **(env or {})}, start_new_session=True, close_fds=True)
+    return proc.pid
+
+
+def pid_alive(pid: int | None) -> bool:
+    """True when `pid` runs and is not a zombie."""
+    if not pid or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child of ours still answers kill(0): reap it
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def terminate(pid: int, *, timeout: float = 10.0) -> bool:
+    """SIGTERM, wait up to `timeout`, then SIGKILL; True when the process is gone."""
+    import time
+
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return True
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not pid_alive(pid):
+                return True
+            time.sleep(0.05)
+    return not pid_alive(pid)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User+system CPU seconds used by a process so far (benches)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[-1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -44,6 +44,7 @@ KEYS: tuple[Key, ...] = (
     Key("witness.stall_seconds", int, 600, "seconds without progress before a polecat counts as stalled"),
     Key("witness.max_restarts", int, 2, "restarts before hooked work is reopened and escalated"),
     Key("refinery.patrol_seconds", int, 10, "seconds between refinery patrols"),
+    Key("refinery.max_failures", int, 2, "merge failures of one bead before it is escalated instead of sent back"),
     Key("escalation.stale_seconds", int, 3600, "age at which an unacknowledged escalation re-escalates"),
     Key("nudge.verify_timeout_seconds", float, 5.0, "how long a nudge waits to verify delivery"),
     Key("tui.theme", str, "gastown-dark", "cockpit theme"),
