@@ -99,3 +99,27 @@ def rig_town(town, project_repo):
 
     add_rig(town, "demo", str(project_repo))
     return town
+
+
+# -- agents in tmux (issue 4) -------------------------------------------------------------------
+
+@pytest.fixture
+def tmux(tmux_socket):
+    """The test session's private tmux server as a gateway; sessions a test starts are killed after it."""
+    from gastown_tui.infra.tmux import Tmux
+
+    tm = Tmux(tmux_socket)
+    before = set(tm.list_sessions())
+    yield tm
+    for name in set(tm.list_sessions()) - before:
+        tm.kill_session(name)
+
+
+def wait_sim_ready(tm, session: str, timeout: float = 20.0) -> str:
+    """Wait until a sim agent shows its idle prompt; returns the screen."""
+    def ready():
+        text = tm.capture_many([session], ansi=False).get(session, "")
+        lines = [ln for ln in text.split("\n") if ln.strip()]
+        return text if lines and lines[-1].startswith("sim>") else None
+
+    return wait_for(ready, timeout=timeout, message=f"sim prompt in {session}")

@@ -158,8 +158,6 @@ def _mayor_status(args) -> int:
 
 
 def _attach_session(town, session: str) -> int:
-    import subprocess
-
     from gastown_tui.infra.tmux import Tmux
 
     tm = Tmux.for_town(town)
@@ -167,7 +165,9 @@ def _attach_session(town, session: str) -> int:
         raise NotFound(f"no tmux session '{session}' is running", hint="list them with 'gt session list'")
     if not sys.stdin.isatty():
         raise UsageError("attach needs a terminal", hint=f"run it from a terminal, or read the screen with 'gt session capture {session}'")
-    return subprocess.run(tm.attach_argv(session)).returncode
+    from gastown_tui.infra.tmux import run_foreground
+
+    return run_foreground(tm.attach_argv(session))
 
 
 def _mayor_attach(args) -> int:

@@ -1,0 +1,181 @@
+"""The tmux gateway against a real tmux server on a private socket."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gastown_tui.errors import Conflict, NotFound
+from gastown_tui.infra.tmux import Tmux
+from tests.conftest import wait_for
+
+pytestmark = pytest.mark.tmux
+
+CAT = ["cat"]  # an interactive program that echoes what it reads
+
+
+def test_exact_targeting_never_prefix_matches(tmux, tmp_path):
+    tmux.new_session("gt-demo-nux2", ["bash", "--norc", "--noprofile"], cwd=tmp_path)
+    # Only the longer name exists: a prefix match would find it; exact targeting must not.
+    assert not tmux.has_session("gt-demo-nux")
+    assert tmux.capture_many(["gt-demo-nux"]) == {}
+    with pytest.raises(NotFound):
+        tmux.capture("gt-demo-nux")
+    assert tmux.kill_session("gt-demo-nux") is False
+    assert tmux.has_session("gt-demo-nux2")
+
+    tmux.new_session("gt-demo-nux", ["bash", "--norc", "--noprofile"], cwd=tmp_path)
+    tmux.send_keys("gt-demo-nux", "echo only-in-nux", "Enter")
+    wait_for(lambda: "only-in-nux\n" in tmux.capture("gt-demo-nux", ansi=False) + "\n", message="echo in nux")
+    assert "only-in-nux" not in tmux.capture("gt-demo-nux2", ansi=False)
+    assert tmux.kill_session("gt-demo-nux")
+    assert tmux.has_session("gt-demo-nux2") and not tmux.has_session("gt-demo-nux")
+
+
+def test_new_session_env_cwd_size_and_options(tmux, tmp_path):
+    info = tmux.new_session("gt-envtest", ["bash", "--norc", "--noprofile"], cwd=tmp_path,
+                            env={"GT_ROLE": "mayor", "ODD": "a b;c"}, width=160, height=45,
+                            options={"@gt_runtime": "sim"})
+    assert (info.width, info.height) == (160, 45)
+    assert info.runtime == "sim" and not info.dead and info.pid
+    tmux.send_keys("gt-envtest", 'echo "[$GT_ROLE|$ODD|$PWD]"', "Enter")
+    wait_for(lambda: f"[mayor|a b;c|{tmp_path}]" in tmux.capture("gt-envtest", ansi=False), message="env echoed")
+    with pytest.raises(Conflict):
+        tmux.new_session("gt-envtest", ["true"], cwd=tmp_path)
+    # No window-size manual left behind anywhere.
+    opts = tmux.run("show-options", "-g", "window-size").stdout.decode()
+    assert "manual" not in opts
+    assert "window-size" not in tmux.run("show-options", "-w", "-t", "=gt-envtest:").stdout.decode()
+
+
+def test_pane_death_is_detected_with_status(tmux, tmp_path):
+    tmux.new_session("gt-dies", ["sh", "-c", "echo bye; read x; exit 7"], cwd=tmp_path)
+    wait_for(lambda: "bye" in tmux.capture("gt-dies", ansi=False), message="output")
+    assert not tmux.panes()["gt-dies"].dead
+    tmux.send_keys("gt-dies", "Enter")
+    # tmux sees the pty close before it reaps the child: the status follows shortly after.
+    pane = wait_for(lambda: (p := tmux.panes().get("gt-dies")) and p.dead and p.dead_status is not None and p,
+                    message="pane dead with status")
+    assert pane.dead_status == 7
+    assert "bye" in tmux.capture("gt-dies", lines=200, ansi=False)  # scrolled into history, still there
+
+
+def test_capture_of_30_panes_uses_one_tmux_process(tmux, tmp_path):
+    names = [f"gt-cap-{i:02d}" for i in range(30)]
+    for i, n in enumerate(names):
+        tmux.new_session(n, ["sh", "-c", f"printf 'pane-{i:02d}-line\\n'; exec cat"], cwd=tmp_path, width=80, height=20)
+    wait_for(lambda: all(f"pane-{i:02d}-line" in t for i, t in enumerate(tmux.capture_many(names, ansi=False).values()))
+             and len(tmux.capture_many(names)) == 30, message="all panes printed")
+    calls = tmux.calls
+    got = tmux.capture_many(names, ansi=True)
+    assert tmux.calls == calls + 1
+    assert sorted(got) == names
+    for i, n in enumerate(names):
+        assert got[n].splitlines()[0] == f"pane-{i:02d}-line"
+    # A missing name in the middle does not lose the others.
+    got = tmux.capture_many([names[0], "gt-cap-missing", names[1]], ansi=False)
+    assert sorted(got) == [names[0], names[1]]
+    # Activity of all panes in one call.
+    calls = tmux.calls
+    panes = tmux.panes()
+    assert tmux.calls == calls + 1
+    assert set(names) <= set(panes)
+    assert all(p.activity > 0 for n, p in panes.items() if n in names)
+
+
+def test_capture_last_lines_and_ansi(tmux, tmp_path):
+    script = "for i in $(seq 1 80); do echo line-$i; done; printf '\\033[31mred\\033[0m\\n'; exec cat"
+    tmux.new_session("gt-lines", ["sh", "-c", script], cwd=tmp_path, width=80, height=20)
+    wait_for(lambda: "red" in tmux.capture("gt-lines", ansi=False), message="output")
+    last = tmux.capture("gt-lines", lines=5, ansi=False).split("\n")
+    assert last == ["line-77", "line-78", "line-79", "line-80", "red"]
+    assert "\x1b[31m" in tmux.capture("gt-lines", lines=2, ansi=True)
+    assert "\x1b[" not in tmux.capture("gt-lines", lines=2, ansi=False)
+
+
+def test_paste_and_keys_reach_the_program_intact(tmux, tmp_path):
+    tmux.new_session("gt-paste", CAT, cwd=tmp_path)
+    text = "héllo ✓ $(x) `y` ; | & 'q' \"d\""
+    tmux.paste("gt-paste", text, bracketed=True)
+    tmux.send_keys("gt-paste", "Enter")
+    # cat (cooked tty) echoes the typed line and then prints it again.
+    wait_for(lambda: tmux.capture("gt-paste", ansi=False).count(text) == 2, message="pasted line echoed twice")
+
+
+def test_copy_mode_is_left_before_paste(tmux, tmp_path):
+    tmux.new_session("gt-copy", CAT, cwd=tmp_path)
+    tmux.run("copy-mode", "-t", "=gt-copy:")
+    assert tmux.panes()["gt-copy"].in_mode
+    tmux.paste("gt-copy", "after-copy-mode", bracketed=True)
+    tmux.send_keys("gt-copy", "Enter")
+    assert not tmux.panes()["gt-copy"].in_mode
+    wait_for(lambda: tmux.capture("gt-copy", ansi=False).count("after-copy-mode") == 2, message="text reached cat")
+
+
+def test_attach_argv_forms(tmp_path):
+    tm = Tmux("gt-sockname")
+    outside = tm.attach_argv("gt-mayor", environ={})
+    assert outside[1:] == ["-L", "gt-sockname", "attach-session", "-t", "=gt-mayor"]
+    nested = tm.attach_argv("gt-mayor", environ={"TMUX": "/tmp/tmux-0/default,123,0"})
+    assert nested[:3] == ["env", "-u", "TMUX"] and nested[-2:] == ["-t", "=gt-mayor"]
+    same = tm.attach_argv("gt-mayor", environ={"TMUX": "/tmp/tmux-0/gt-sockname,123,0"})
+    assert same[-3:] == ["switch-client", "-t", "=gt-mayor"]
+
+
+def test_attach_inside_outer_tmux_detach_and_caller_continues(tmux, tmp_path):
+    """A program inside an outer tmux attaches to an agent; prefix+d detaches; it carries on,
+    and the agent's window goes back to its configured size."""
+    tmux.new_session("gt-attachme", ["bash", "--norc", "--noprofile"], cwd=tmp_path, width=200, height=50)
+    done = tmp_path / "caller-continued"
+    caller = tmp_path / "caller.py"
+    caller.write_text(
+        "import subprocess, sys\n"
+        "from gastown_tui.infra.tmux import Tmux\n"
+        f"rc = subprocess.run(Tmux({tmux.socket_name!r}).attach_argv('gt-attachme')).returncode\n"
+        f"open({str(done)!r}, 'w').write(str(rc))\n"
+        "print('CALLER CONTINUES', flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    outer = Tmux(f"{tmux.socket_name}-outer")
+    try:
+        outer.new_session("outer", [sys.executable, str(caller)], cwd=tmp_path, width=120, height=40,
+                          env={"PYTHONPATH": os.pathsep.join(sys.path)})
+        wait_for(lambda: tmux.run("list-clients", "-t", "=gt-attachme").stdout.strip(), message="client attached")
+        assert tmux.window_size("gt-attachme")[0] == 120  # follows the attached client
+        outer.send_keys("outer", "C-b", "d")
+        wait_for(done.exists, message="caller continued after detach")
+        assert done.read_text() == "0"
+        wait_for(lambda: "CALLER CONTINUES" in outer.capture("outer", ansi=False), message="caller output")
+        wait_for(lambda: tmux.window_size("gt-attachme") == (200, 50), message="size restored after detach")
+        assert "window-size" not in tmux.run("show-options", "-w", "-t", "=gt-attachme:").stdout.decode()
+        assert tmux.has_session("gt-attachme")
+    finally:
+        outer.kill_server()
+
+
+def test_no_server_means_empty_listings(tmp_path):
+    tm = Tmux(f"gt-never-started-{os.getpid()}")
+    assert tm.panes() == {}
+    assert tm.list_sessions() == []
+    assert tm.capture_many(["gt-x"]) == {}
+    assert tm.has_session("gt-x") is False
+
+
+def test_gateway_is_the_only_tmux_caller():
+    """Layering: only infra imports libtmux; the agents layer runs no subprocess and loads no libtmux."""
+    root = Path(__file__).resolve().parents[2] / "gastown_tui"
+    offenders = [p.relative_to(root).as_posix() for p in root.rglob("*.py")
+                 if not p.relative_to(root).as_posix().startswith("infra/")
+                 and "import libtmux" in p.read_text(encoding="utf-8")]
+    assert offenders == []
+    for name in ("nudge", "status", "sessions", "runtimes"):
+        text = (root / "agents" / f"{name}.py").read_text(encoding="utf-8")
+        assert "import subprocess" not in text and "libtmux" not in text.replace("libtmux is", "")
+    out = subprocess.run([sys.executable, "-c", "import gastown_tui.agents.nudge, gastown_tui.agents.status, "
+                          "gastown_tui.agents.sessions, sys; print('libtmux' in sys.modules)"],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
