@@ -22,6 +22,10 @@ GROUPS: dict[str, Group] = {
     "session": Group("gastown_tui.cli.agent_cmds", "list, capture, attach to and kill agent tmux sessions", "Agents"),
     "dnd": Group("gastown_tui.cli.agent_cmds", "do-not-disturb for an agent: nudges are queued", "Agents"),
     "agents": Group("gastown_tui.cli.agent_cmds", "what every agent is doing (working, idle, stalled ...)", "Agents"),
+    # Formulas, molecules, gates (issue 7)
+    "formula": Group("gastown_tui.cli.formula_cmds", "formulas: list, show, run, dispatch, create", "Work"),
+    "park": Group("gastown_tui.cli.formula_cmds", "park on a gate with a handoff; the deacon wakes you", "Work"),
+    "resume": Group("gastown_tui.cli.formula_cmds", "resume after your gate opened: print your handoff", "Work"),
 }
 
 
