@@ -1,0 +1,562 @@
+"""The cockpit (`gt tui`): town tree, live output, convoys, mail and feed (DESIGN §10).
+
+State lives here, on the UI thread. All I/O (snapshot, captures, actions) runs in thread
+workers that hand results back with `call_from_thread`; widgets are updated in place by key.
+Live data: a watch on the stores/event log/heartbeats (debounced) plus one pane listing per
+second; only the selected agent's pane is captured at a high rate.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.style import Style
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Input, Static
+
+from gastown_tui.tui.commands import ACTIONS, CockpitCommands
+from gastown_tui.tui.modals import (ComposeModal, InfoModal, NudgeModal, ReadMailModal, SlingModal, TextPrompt,
+                                    result_text)
+from gastown_tui.tui.screens.agent import AgentDetailScreen, HelpScreen, PeekScreen
+from gastown_tui.tui.screens.beads import BeadsScreen
+from gastown_tui.tui.screens.lists import EscalationsScreen, MergeQueueScreen, SnapshotScreen
+from gastown_tui.tui.source import ActionResult, Source, default_runner
+from gastown_tui.tui.style import glyph, state_style, var
+from gastown_tui.tui.themes import DEFAULT_THEME, discover_themes
+from gastown_tui.tui.widgets.output import AgentOutput
+from gastown_tui.tui.widgets.panes import ConvoyTree, FeedTable, MailTable
+from gastown_tui.tui.widgets.tree import TownTree
+from gastown_tui.work.snapshot import TownSnapshot
+
+PANES = ("tree", "output", "convoys", "mail", "feed")
+PANE_TITLES = {"tree": "1 Town", "output": "2 Output", "convoys": "3 Convoys", "mail": "4 Mail", "feed": "5 Feed"}
+# `:` command aliases -> canonical names.
+ALIASES = {"sl": "sling", "s": "sling", "nu": "nudge", "n": "nudge", "b": "beads", "bd": "beads",
+           "mq": "mq", "merge": "mq", "esc": "escalations", "e": "escalations", "h": "help", "?": "help",
+           "q": "quit", "quit": "quit", "rigs": "rig", "r": "rig", "cv": "convoy", "convoys": "convoy",
+           "th": "theme", "p": "peek", "a": "attach", "mail": "mail", "m": "mail"}
+
+
+class CockpitApp(App):
+    CSS_PATH = "cockpit.tcss"
+    TITLE = "Gas Town"
+    COMMANDS = App.COMMANDS | {CockpitCommands}
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("s", "sling", "sling"),
+        Binding("n", "nudge", "nudge"),
+        Binding("m", "compose", "mail", show=False),
+        Binding("c", "convoy", "convoy", show=False),
+        Binding("e", "escalations", "escalations", show=False),
+        Binding("b", "next_attention", "attention", show=False),
+        Binding("B", "beads", "beads", show=False),
+        Binding("M", "merge_queue", "merge queue", show=False),
+        Binding("p", "peek", "peek", show=False),
+        Binding("t", "cycle_theme", "theme", show=False),
+        Binding("/", "filter", "filter"),
+        Binding("colon", "command_line", "command"),
+        Binding("question_mark", "help", "help"),
+        Binding("tab", "focus_next_pane", "next pane", show=False),
+        Binding("shift+tab", "focus_previous_pane", "prev pane", show=False),
+        Binding("1", "focus_pane('tree')", "town", show=False),
+        Binding("2", "focus_pane('output')", "output", show=False),
+        Binding("3", "focus_pane('convoys')", "convoys", show=False),
+        Binding("4", "focus_pane('mail')", "mail", show=False),
+        Binding("5", "focus_pane('feed')", "feed", show=False),
+        Binding("ctrl+r", "refresh_now", "refresh", show=False),
+        Binding("escape", "back", "back", show=False),
+        Binding("q", "quit", "quit"),
+    ]
+
+    def __init__(self, source: Source, *, clock: Callable[[], float] = time.time,
+                 runner: Callable[[list[str]], int] = default_runner, theme: str | None = None,
+                 live: bool = True, capture_interval: float = 0.2, refresh_interval: float = 1.0,
+                 extra_theme_dirs: list[Path] | None = None) -> None:
+        super().__init__()
+        self.source = source
+        self.clock = clock
+        self.runner = runner
+        self.live = live
+        self.capture_interval = capture_interval
+        self.refresh_interval = refresh_interval
+        self.snapshot: TownSnapshot | None = None
+        self.selected: str | None = None
+        self.inbox_owner = "overseer"  # or "agent": the selected agent's inbox
+        self._themes = discover_themes(extra_theme_dirs)
+        self._initial_theme = theme or DEFAULT_THEME
+        self.refreshes = 0  # snapshots applied (benches and tests read it)
+        self.last_applied = 0.0
+        self._pending_refresh = False
+        self._loading = False
+
+    # -- layout -----------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="header")
+        with Horizontal(id="main"):
+            yield TownTree(id="tree")
+            with Vertical(id="right"):
+                yield AgentOutput(id="output")
+                with Horizontal(id="bottom"):
+                    yield ConvoyTree(id="convoys")
+                    yield MailTable(id="mail")
+                    yield FeedTable(id="feed")
+        yield Input(placeholder=":sling ID RIG · :nudge AGENT TEXT · :rig · :convoy · :beads · :mq · :esc · :theme NAME",
+                    id="cmdline")
+        yield Input(placeholder="filter the focused pane (feed: rig:NAME type:TYPE text)", id="filterbar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for t in self._themes.values():
+            self.register_theme(t)
+        self.theme = self._initial_theme if self._initial_theme in self._themes else DEFAULT_THEME
+        for pid, title in PANE_TITLES.items():
+            self.query_one(f"#{pid}").border_title = title
+        self.query_one("#cmdline").display = False
+        self.query_one("#filterbar").display = False
+        self.query_one("#tree").focus()
+        self.request_refresh()
+        if self.live:
+            self.set_interval(self.refresh_interval, self.request_refresh)
+            self.set_interval(self.capture_interval, self.capture_selected)
+            if self.source.watch() is not None:
+                self.watch_files()
+
+    def on_resize(self, event) -> None:
+        self.screen_stack[0].set_class(event.size.width < 120, "-narrow")
+
+    # -- data in: workers -------------------------------------------------------------------------
+
+    def request_refresh(self) -> None:
+        """Reload the snapshot in a worker; refreshes asked for during a load coalesce into one."""
+        if self._loading:
+            self._pending_refresh = True
+            return
+        self._loading = True
+        self._load()
+
+    @work(thread=True, exit_on_error=False, group="snapshot")
+    def _load(self) -> None:
+        try:
+            snap = self.source.snapshot()
+        except Exception as e:  # noqa: BLE001 - one place reports worker failures: the header
+            self.call_from_thread(self._load_failed, e)
+            return
+        self.call_from_thread(self.apply_snapshot, snap)
+
+    def _load_failed(self, e: Exception) -> None:
+        self._loading = False
+        self.query_one("#header", Static).update(Text(f"cannot read the town: {e}", Style(color=var(self, "error"))))
+        self._again()
+
+    def _again(self) -> None:
+        if self._pending_refresh:
+            self._pending_refresh = False
+            self.request_refresh()
+
+    @work(exclusive=True, exit_on_error=False, group="watch")
+    async def watch_files(self) -> None:
+        it = self.source.watch()
+        if it is None:
+            return
+        async for _batch in it:
+            self.request_refresh()
+
+    def capture_selected(self) -> None:
+        if self.selected is None or self.snapshot is None:
+            return
+        a = self.snapshot.agent(self.selected)
+        if a is None or a.state == "off":
+            return
+        self._capture(a.address, a.session)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="capture")
+    def _capture(self, address: str, session: str) -> None:
+        text = self.source.capture(session)
+        self.call_from_thread(self._show_output, address, session, text)
+
+    def _show_output(self, address: str, session: str, text: str | None) -> None:
+        if address != self.selected:
+            return
+        body = text if text is not None else f"({address} has no running session)"
+        self.query_one("#output", AgentOutput).set_output(body, session)
+        if isinstance(self.screen, PeekScreen) and self.screen.session == session:
+            self.screen.query_one(AgentOutput).set_output(body, session)
+
+    # -- data in: applying ------------------------------------------------------------------------
+
+    def apply_snapshot(self, snap: TownSnapshot) -> None:
+        self._loading = False
+        self.snapshot = snap
+        self.refreshes += 1
+        self.last_applied = time.monotonic()
+        self._render_header(snap)
+        tree = self.query_one("#tree", TownTree)
+        tree.update_snapshot(snap)
+        self.query_one("#convoys", ConvoyTree).update_convoys(snap.convoys)
+        self._render_mail()
+        self.query_one("#feed", FeedTable).update_events(snap.events)
+        if self.selected is None:
+            addr = tree.selected_address or (snap.agents[0].address if snap.agents else None)
+            if addr:
+                self.select_agent(addr)
+        elif snap.agent(self.selected) is None:
+            self.query_one("#output", AgentOutput).set_output(f"({self.selected} is gone)", "")
+        for screen in self.screen_stack:
+            if isinstance(screen, SnapshotScreen | AgentDetailScreen):
+                screen.update_snapshot(snap)
+        self._again()
+
+    def _render_header(self, snap: TownSnapshot) -> None:
+        t = Text()
+        t.append(f" {snap.name} ", Style(bold=True, color=var(self, "primary")))
+        t.append(f"· {len(snap.rigs)} rigs · {len(snap.agents)} agents ")
+        for state, n in snap.counts().items():
+            if n and state != "off":
+                t.append(f"{glyph(state)}{n} {state} ", state_style(self, state))
+        t.append("· ")
+        t.append(f"✉ {snap.unread} unread ", Style(bold=bool(snap.unread), color=var(self, "mail-unread")))
+        t.append(f"· ⚠ {snap.open_escalations} escalations ",
+                 Style(color=var(self, "error" if snap.open_escalations else "muted")))
+        live = sum(1 for c in snap.convoys if not c.landed)
+        t.append(f"· {live} convoys")
+        if not snap.tmux_ok:
+            t.append(" · tmux unavailable", Style(color=var(self, "error")))
+        self.query_one("#header", Static).update(t)
+
+    def _render_mail(self) -> None:
+        snap = self.snapshot
+        if snap is None:
+            return
+        mail = self.query_one("#mail", MailTable)
+        if self.inbox_owner == "agent" and self.selected:
+            mail.update_mail(self.selected, snap.mail.get(self.selected, ()))
+        else:
+            mail.update_mail("overseer", snap.inbox)
+
+    # -- selection --------------------------------------------------------------------------------
+
+    def select_agent(self, address: str) -> None:
+        if address == self.selected:
+            return
+        self.selected = address
+        out = self.query_one("#output", AgentOutput)
+        out.border_title = f"2 Output · {address}"
+        a = self.snapshot.agent(address) if self.snapshot else None
+        if a is not None and a.state == "off":
+            out.set_output(f"({address} is not running)", a.session)
+        elif a is not None:
+            self._capture(a.address, a.session)
+        if self.inbox_owner == "agent":
+            self._render_mail()
+
+    @on(TownTree.AgentSelected)
+    def _agent_selected(self, event: TownTree.AgentSelected) -> None:
+        if event.address:
+            self.select_agent(event.address)
+
+    def selected_agent(self):
+        if self.snapshot is None or self.selected is None:
+            return None
+        return self.snapshot.agent(self.selected)
+
+    # -- panes and navigation ---------------------------------------------------------------------
+
+    def _focused_pane(self) -> str | None:
+        w = self.focused
+        while w is not None:
+            if w.id in PANES:
+                return w.id
+            w = w.parent
+        return None
+
+    def action_focus_pane(self, pane: str) -> None:
+        self.query_one(f"#{pane}").focus()
+
+    def action_focus_next_pane(self, step: int = 1) -> None:
+        cur = self._focused_pane()
+        i = PANES.index(cur) if cur in PANES else -1
+        self.query_one(f"#{PANES[(i + step) % len(PANES)]}").focus()
+
+    def action_focus_previous_pane(self) -> None:
+        self.action_focus_next_pane(-1)
+
+    def action_back(self) -> None:
+        for bar in ("#cmdline", "#filterbar"):
+            w = self.query_one(bar, Input)
+            if w.display:
+                w.display = False
+                self.query_one(f"#{self._filter_target or 'tree'}").focus()
+                return
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    _filter_target: str | None = None
+
+    def action_filter(self) -> None:
+        if not isinstance(self.screen, type(self.screen_stack[0])) or len(self.screen_stack) > 1:
+            if hasattr(self.screen, "action_filter"):
+                self.screen.action_filter()
+            return
+        self._filter_target = self._focused_pane() or "tree"
+        if self._filter_target == "output":
+            self._filter_target = "tree"
+        bar = self.query_one("#filterbar", Input)
+        bar.placeholder = f"filter {self._filter_target}" + (" (rig:NAME type:TYPE text)" if self._filter_target == "feed" else "")
+        bar.value = getattr(self.query_one(f"#{self._filter_target}"), "filter_text", "")
+        bar.display = True
+        bar.focus()
+
+    @on(Input.Changed, "#filterbar")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        target = self._filter_target or "tree"
+        w = self.query_one(f"#{target}")
+        w.filter_text = event.value
+        if self.snapshot is not None:
+            self.apply_filter(target)
+
+    def apply_filter(self, target: str) -> None:
+        snap = self.snapshot
+        if target == "tree":
+            self.query_one("#tree", TownTree).update_snapshot(snap)
+        elif target == "convoys":
+            self.query_one("#convoys", ConvoyTree).update_convoys(snap.convoys)
+        elif target == "mail":
+            self._render_mail()
+        elif target == "feed":
+            self.query_one("#feed", FeedTable).update_events(snap.events)
+
+    @on(Input.Submitted, "#filterbar")
+    def _filter_done(self) -> None:
+        self.query_one("#filterbar").display = False
+        self.query_one(f"#{self._filter_target or 'tree'}").focus()
+
+    def action_command_line(self) -> None:
+        self._filter_target = self._focused_pane()
+        bar = self.query_one("#cmdline", Input)
+        bar.value = ""
+        bar.display = True
+        bar.focus()
+
+    @on(Input.Submitted, "#cmdline")
+    def _command_submitted(self, event: Input.Submitted) -> None:
+        self.query_one("#cmdline").display = False
+        self.query_one(f"#{self._filter_target or 'tree'}").focus()
+        self.run_command_line(event.value)
+
+    def run_command_line(self, line: str) -> None:
+        """`:sling ID.. TARGET`, `:nudge AGENT TEXT`, `:rig`, `:convoy [TITLE]`, `:beads`, `:mq`, …"""
+        words = line.strip().lstrip(":").split()
+        if not words:
+            return
+        cmd = ALIASES.get(words[0], words[0])
+        args = words[1:]
+        if cmd == "sling":
+            if len(args) < 2:
+                self.notify("usage: :sling BEAD [BEAD…] TARGET", severity="error")
+                return
+            self._act(lambda: self.source.sling(args[:-1], args[-1]))
+        elif cmd == "nudge":
+            if len(args) < 2:
+                self.notify("usage: :nudge AGENT MESSAGE", severity="error")
+                return
+            self._act(lambda: self.source.nudge(args[0], " ".join(args[1:])))
+        elif cmd == "rig":
+            self._show_rigs()
+        elif cmd == "convoy":
+            if args:
+                self._act(lambda: self.source.create_convoy(" ".join(a for a in args if "-" not in a) or "convoy",
+                                                            [a for a in args if "-" in a]))
+            else:
+                self.action_focus_pane("convoys")
+        elif cmd == "beads":
+            self.action_beads()
+        elif cmd == "mq":
+            self.action_merge_queue()
+        elif cmd == "escalations":
+            self.action_escalations()
+        elif cmd == "help":
+            self.action_help()
+        elif cmd == "theme":
+            if args and args[0] in self.available_themes:
+                self.theme = args[0]
+            else:
+                self.notify("themes: " + ", ".join(sorted(self._themes)), severity="warning" if args else "information")
+        elif cmd == "mail":
+            self.action_compose()
+        elif cmd in ("peek", "attach"):
+            if args and self.query_one("#tree", TownTree).select_address(args[0]):
+                self.select_agent(args[0])
+            self.run_action(cmd)
+        elif cmd == "quit":
+            self.exit()
+        else:
+            self.notify(f"unknown command '{words[0]}' — try :help", severity="error")
+
+    def _show_rigs(self) -> None:
+        snap = self.snapshot
+        if snap is None:
+            return
+        t = Text()
+        for r in snap.rigs:
+            t.append(f"{r.name}", Style(bold=True))
+            t.append(f"  prefix {r.prefix}  agents {len(r.agents)}  mq {r.mq_length}{'  parked' if r.parked else ''}\n")
+        self.push_screen(InfoModal("Rigs", t or "no rigs yet — add one with 'gt rig add NAME SOURCE'"))
+
+    @work(thread=True, exit_on_error=False, group="action")
+    def _act(self, fn: Callable[[], ActionResult]) -> None:
+        r = fn()
+        self.call_from_thread(self._acted, r)
+
+    def _acted(self, r: ActionResult) -> None:
+        self.notify(result_text(self, r), severity="error" if not r.ok else "information", timeout=6)
+        self.request_refresh()
+
+    # -- actions ----------------------------------------------------------------------------------
+
+    def action_refresh_now(self) -> None:
+        self.request_refresh()
+
+    def action_sling(self) -> None:
+        if self.snapshot is None:
+            return
+        self.push_screen(SlingModal(self.snapshot))
+
+    def action_nudge(self) -> None:
+        a = self.selected_agent()
+        if a is None:
+            self.notify("select an agent in the town tree first", severity="warning")
+            return
+        self.push_screen(NudgeModal(a.address))
+
+    def action_attach(self) -> None:
+        a = self.selected_agent()
+        if a is None or a.state == "off":
+            self.notify("that agent has no running session to attach to", severity="warning")
+            return
+        argv = self.source.attach_argv(a.session)
+        from textual.app import SuspendNotSupported
+
+        try:
+            with self.suspend():
+                rc = self.runner(argv)
+        except SuspendNotSupported:  # headless (tests) or a web driver: run without suspending
+            rc = self.runner(argv)
+        self.refresh(layout=True)
+        if rc:
+            self.notify(f"attach ended with status {rc}", severity="warning")
+        self.request_refresh()
+
+    def action_peek(self) -> None:
+        a = self.selected_agent()
+        if a is None:
+            return
+        screen = PeekScreen(a.address, a.session)
+        self.push_screen(screen)
+        out = self.query_one("#output", AgentOutput)
+        self.call_after_refresh(lambda: screen.query_one(AgentOutput).set_output(out._raw, a.session))
+
+    def action_agent_detail(self) -> None:
+        if self.selected:
+            self.push_screen(AgentDetailScreen(self.selected))
+
+    def action_compose(self) -> None:
+        self.push_screen(ComposeModal())
+
+    @on(MailTable.Open)
+    def _open_mail(self, event: MailTable.Open) -> None:
+        m = event.mail
+        if m.unread:
+            self._act(lambda: (self.source.mark_read(m.id), ActionResult("ok", f"read {m.id}"))[1])
+
+        def after(r) -> None:
+            if r == "reply":
+                self.push_screen(ComposeModal(m.sender, "Re: " + m.subject, reply_to=m.id))
+
+        self.push_screen(ReadMailModal(m), after)
+
+    @on(MailTable.Reply)
+    def _reply_mail(self, event: MailTable.Reply) -> None:
+        m = event.mail
+        self.push_screen(ComposeModal(m.sender, "Re: " + m.subject, reply_to=m.id))
+
+    def action_toggle_inbox(self) -> None:
+        self.inbox_owner = "agent" if self.inbox_owner == "overseer" else "overseer"
+        self._render_mail()
+
+    def action_convoy(self) -> None:
+        ids: list[str] = []
+        if isinstance(self.screen, BeadsScreen):
+            ids = sorted(self.screen.marked)
+        if not ids:
+            self.push_screen(BeadsScreen())
+            self.notify("mark beads with space, then press c", timeout=5)
+            return
+        self.create_convoy(ids)
+
+    def create_convoy(self, ids: list[str]) -> None:
+        if not ids:
+            return
+
+        def go(title: str | None) -> None:
+            if title:
+                self._act(lambda: self.source.create_convoy(title, ids))
+
+        self.push_screen(TextPrompt(f"Convoy tracking {len(ids)} beads", "title"), go)
+
+    def action_escalations(self) -> None:
+        self.push_screen(EscalationsScreen())
+
+    def action_merge_queue(self) -> None:
+        self.push_screen(MergeQueueScreen())
+
+    def action_beads(self) -> None:
+        self.push_screen(BeadsScreen())
+
+    def action_next_attention(self) -> None:
+        if self.snapshot is None:
+            return
+        a = self.snapshot.next_needing_attention(self.selected)
+        if a is None:
+            self.notify("no agent needs attention")
+            return
+        self.query_one("#tree", TownTree).select_address(a.address)
+        self.select_agent(a.address)
+
+    def action_cycle_theme(self) -> None:
+        names = sorted(self._themes)
+        if not names:
+            return
+        i = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(i + 1) % len(names)]
+        self.notify(f"theme {self.theme}", timeout=2)
+
+    def watch_theme(self, _theme: str) -> None:
+        if self.snapshot is not None and self.is_mounted:
+            self.call_after_refresh(self.apply_snapshot, self.snapshot)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(help_sections(self)))
+
+
+def help_sections(app: App) -> list[tuple[str, list[tuple[str, str]]]]:
+    glob = [(b.key_display or b.key, b.description) for b in CockpitApp.BINDINGS]
+    glob += [("ctrl+p", "command palette"), ("space", "expand / collapse (tree), mark (beads)")]
+    out = [("Everywhere", glob)]
+    for title, cls in (("Town tree", TownTree), ("Output", AgentOutput), ("Convoys", ConvoyTree),
+                       ("Mail", MailTable), ("Feed", FeedTable), ("Beads screen", BeadsScreen),
+                       ("Escalations screen", EscalationsScreen)):
+        out.append((title, [(b.key, b.description) for b in cls.BINDINGS]))
+    out.append(("Command line (:)", [(":sling ID… TARGET", "sling beads (aliases sl, s)"),
+                                     (":nudge AGENT TEXT", "nudge (nu, n)"), (":rig", "rigs"),
+                                     (":convoy [TITLE IDS]", "convoys / create"), (":beads", "beads screen"),
+                                     (":mq", "merge queue"), (":esc", "escalations"), (":theme NAME", "theme"),
+                                     (":peek / :attach [AGENT]", "peek or attach"), (":q", "quit")]))
+    out.append(("Palette actions", [(a, t) for t, a, _h in ACTIONS]))
+    return out

@@ -1,0 +1,1 @@
+"""Full screens: beads, merge queue, escalations, agent detail, peek, help."""

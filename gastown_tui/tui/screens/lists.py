@@ -1,0 +1,86 @@
+"""Merge queue and escalations screens (read from the snapshot; refreshed with it)."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from gastown_tui.tui.modals import result_text
+from gastown_tui.tui.style import var
+from gastown_tui.tui.widgets.tables import cursor_key, sync_table
+from gastown_tui.work.snapshot import TownSnapshot
+
+
+class SnapshotScreen(Screen):
+    """A screen the app re-renders on every snapshot (`update_snapshot`)."""
+
+    BINDINGS = [Binding("escape", "app.pop_screen", "back")]
+
+    def update_snapshot(self, snap: TownSnapshot) -> None:  # pragma: no cover - overridden
+        pass
+
+    def on_mount(self) -> None:
+        if self.app.snapshot is not None:
+            self.update_snapshot(self.app.snapshot)
+
+
+class MergeQueueScreen(SnapshotScreen):
+    def compose(self) -> ComposeResult:
+        yield Static("Merge queue", classes="screen-title", id="mq-title")
+        yield DataTable(id="mq-table", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.query_one(DataTable)
+        for c in ("id", "P", "rig", "status", "from", "title"):
+            t.add_column(c, key=c)
+        t.focus()
+        super().on_mount()
+
+    def update_snapshot(self, snap: TownSnapshot) -> None:
+        rows = [(b.id, (Text(b.id, Style(color=var(self.app, "hook"))), f"P{b.priority}", b.rig, b.status,
+                        b.assignee, b.title)) for b in snap.merge_queue]
+        sync_table(self.query_one(DataTable), rows)
+        per_rig = ", ".join(f"{r.name} {r.mq_length}" for r in snap.rigs) or "no rigs"
+        self.query_one("#mq-title", Static).update(f"Merge queue · {len(snap.merge_queue)} waiting · {per_rig}")
+
+
+class EscalationsScreen(SnapshotScreen):
+    BINDINGS = [Binding("escape", "app.pop_screen", "back"), Binding("a", "ack", "acknowledge")]
+
+    def compose(self) -> ComposeResult:
+        yield Static("Escalations", classes="screen-title", id="esc-title")
+        yield DataTable(id="esc-table", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.query_one(DataTable)
+        for c in ("id", "severity", "acked", "from", "title"):
+            t.add_column(c, key=c)
+        t.focus()
+        super().on_mount()
+
+    def update_snapshot(self, snap: TownSnapshot) -> None:
+        colour = {"critical": "error", "high": "error", "medium": "warning", "low": "muted"}
+        rows = [(e.id, (Text(e.id, Style(color=var(self.app, "hook"))),
+                        Text(e.severity, Style(color=var(self.app, colour.get(e.severity, "muted")), bold=True)),
+                        "yes" if e.acked else "", e.source, e.title)) for e in snap.escalations]
+        sync_table(self.query_one(DataTable), rows)
+        self.query_one("#esc-title", Static).update(
+            f"Escalations · {snap.open_escalations} open · a acknowledge")
+
+    def action_ack(self) -> None:
+        k = cursor_key(self.query_one(DataTable))
+        if k:
+            self._ack(k)
+
+    @work(thread=True, exit_on_error=False, group="ack")
+    def _ack(self, esc_id: str) -> None:
+        r = self.app.source.ack_escalation(esc_id)
+        self.app.call_from_thread(self.app.notify, result_text(self.app, r))
+        self.app.call_from_thread(self.app.request_refresh)

@@ -1,0 +1,330 @@
+"""Where the cockpit's data comes from and where its actions go.
+
+`TownSource` reads a real town (snapshot, captures, beads) and performs actions by calling the
+same functions the CLI calls (sling, nudge, mail, convoys, beads store). `StaticSource` serves a
+fixed `TownSnapshot` and canned pane text, so snapshot tests are deterministic. Every method here
+may block (tmux, disk, git): the app calls them from worker threads only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gastown_tui.errors import GtError, NotFound, UsageError
+from gastown_tui.town.layout import Town
+from gastown_tui.work.snapshot import BeadView, TownSnapshot, load_snapshot, read_issues, store_dirs
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What an action did, in words for the user; `status` is ok / delivered / queued / failed."""
+
+    status: str
+    detail: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+class Source:
+    """The interface the cockpit uses. `StaticSource` and `TownSource` implement it."""
+
+    town: Town | None = None
+
+    def snapshot(self) -> TownSnapshot: raise NotImplementedError
+    def capture(self, session: str, lines: int = 2000) -> str | None: raise NotImplementedError
+    def beads(self) -> list[BeadView]: raise NotImplementedError
+    def sling(self, bead_ids: list[str], target: str) -> ActionResult: raise NotImplementedError
+    def nudge(self, address: str, message: str) -> ActionResult: raise NotImplementedError
+    def send_mail(self, to: str, subject: str, body: str, sender: str = "overseer",
+                  reply_to: str | None = None) -> ActionResult: raise NotImplementedError
+    def mark_read(self, mail_id: str) -> None: raise NotImplementedError
+    def create_convoy(self, title: str, bead_ids: list[str]) -> ActionResult: raise NotImplementedError
+    def ack_escalation(self, esc_id: str) -> ActionResult: raise NotImplementedError
+    def create_bead(self, rig: str, title: str, issue_type: str = "task", priority: int = 2) -> ActionResult: raise NotImplementedError
+    def close_bead(self, bead_id: str) -> ActionResult: raise NotImplementedError
+    def diff(self, address: str) -> str: raise NotImplementedError
+    def attach_argv(self, session: str) -> list[str]: raise NotImplementedError
+    def watch(self):
+        return None
+
+
+class StaticSource(Source):
+    """A fixed snapshot and fixed pane texts; actions are recorded, not performed."""
+
+    def __init__(self, snap: TownSnapshot, outputs: dict[str, str] | None = None,
+                 beads: list[BeadView] | None = None, diffs: dict[str, str] | None = None) -> None:
+        self.snap = snap
+        self.outputs = dict(outputs or {})
+        self._beads = list(beads if beads is not None else snap.ready)
+        self.diffs = dict(diffs or {})
+        self.calls: list[tuple] = []
+
+    def snapshot(self) -> TownSnapshot:
+        return self.snap
+
+    def capture(self, session: str, lines: int = 2000) -> str | None:
+        return self.outputs.get(session)
+
+    def beads(self) -> list[BeadView]:
+        return list(self._beads)
+
+    def _record(self, *call) -> ActionResult:
+        self.calls.append(call)
+        return ActionResult("ok", f"{call[0]} done")
+
+    def sling(self, bead_ids, target):
+        self.calls.append(("sling", tuple(bead_ids), target))
+        return ActionResult("ok", f"slung {', '.join(bead_ids)} to {target}")
+
+    def nudge(self, address, message):
+        self.calls.append(("nudge", address, message))
+        return ActionResult("delivered", f"typed into {address} and submitted")
+
+    def send_mail(self, to, subject, body, sender="overseer", reply_to=None):
+        return self._record("mail", to, subject, body, reply_to)
+
+    def mark_read(self, mail_id):
+        self.calls.append(("read", mail_id))
+
+    def create_convoy(self, title, bead_ids):
+        return self._record("convoy", title, tuple(bead_ids))
+
+    def ack_escalation(self, esc_id):
+        return self._record("ack", esc_id)
+
+    def create_bead(self, rig, title, issue_type="task", priority=2):
+        return self._record("create", rig, title, issue_type, priority)
+
+    def close_bead(self, bead_id):
+        return self._record("close", bead_id)
+
+    def diff(self, address):
+        return self.diffs.get(address, "")
+
+    def attach_argv(self, session):
+        return ["tmux", "attach-session", "-t", f"={session}"]
+
+
+class TownSource(Source):
+    """A live town: one pane listing per snapshot, batched captures, the real write paths."""
+
+    def __init__(self, town: Town, *, clock: Callable[[], float] = time.time) -> None:
+        from gastown_tui.infra.tmux import Tmux
+
+        self.town = town
+        self.clock = clock
+
+        class _ListingTmux(Tmux):
+            """Remembers its last listing so the snapshot reuses the status engine's one call."""
+
+            last_panes: dict = {}
+
+            def panes(self):
+                self.last_panes = super().panes()
+                return self.last_panes
+
+        self.tmux = _ListingTmux(town.tmux_socket)
+        self._engine = None
+        self._engine_failed = False
+
+    def _states(self) -> tuple[dict, dict[str, str]]:
+        if self._engine is None and not self._engine_failed:
+            try:
+                from gastown_tui.agents.status import StatusEngine
+
+                self._engine = StatusEngine(self.town, tmux=self.tmux, clock=self.clock)
+            except Exception:  # noqa: BLE001 - no engine: the snapshot reads states from panes
+                self._engine_failed = True
+        if self._engine is not None:
+            try:
+                rows = self._engine.poll()
+                return self.tmux.last_panes, {a: r.status.state for a, r in rows.items()}
+            except GtError:
+                return {}, {}
+        try:
+            return self.tmux.panes(), {}
+        except GtError:
+            return {}, {}
+
+    def snapshot(self) -> TownSnapshot:
+        panes, states = self._states()
+        return load_snapshot(self.town, panes=panes, states=states, clock=self.clock)
+
+    def capture(self, session: str, lines: int = 2000) -> str | None:
+        try:
+            return self.tmux.capture_many([session], lines=lines, ansi=True).get(session)
+        except GtError:
+            return None
+
+    def beads(self) -> list[BeadView]:
+        out: list[BeadView] = []
+        for rig, d in store_dirs(self.town).items():
+            out.extend(BeadView.of(i, rig) for i in read_issues(d).values())
+        return out
+
+    # -- actions: the same functions the CLI calls ------------------------------------------------
+
+    def sling(self, bead_ids: list[str], target: str) -> ActionResult:
+        try:
+            from gastown_tui.work.sling import sling
+        except ImportError:
+            return ActionResult("failed", "sling is not installed in this build yet")
+        try:
+            got = sling(self.town, list(bead_ids), target)
+        except GtError as e:
+            return ActionResult("failed", str(e))
+        return ActionResult("ok", _describe(got, f"slung {', '.join(bead_ids)} to {target}"))
+
+    def nudge(self, address: str, message: str) -> ActionResult:
+        from gastown_tui.agents.nudge import deliver
+
+        try:
+            r = deliver(self.town, address, message, sender="overseer")
+        except GtError as e:
+            return ActionResult("failed", str(e))
+        return ActionResult(r.status, r.detail)
+
+    def _town_store(self):
+        from gastown_tui.beads.store import open_store
+
+        return open_store(db=self.town.beads_dir)
+
+    def send_mail(self, to: str, subject: str, body: str, sender: str = "overseer",
+                  reply_to: str | None = None) -> ActionResult:
+        try:
+            from gastown_tui.work import mail
+        except ImportError:
+            mail = None
+        try:
+            if mail is not None and reply_to and hasattr(mail, "reply"):
+                got = mail.reply(self.town, reply_to, body, sender=sender)
+            elif mail is not None and hasattr(mail, "send_mail"):
+                got = mail.send_mail(self.town, to, subject, body, sender=sender)
+            else:
+                iss = self._town_store().create(subject, type="message", assignee=to, description=body,
+                                                labels=[f"from:{sender}"], actor=sender)
+                got = iss.id
+        except GtError as e:
+            return ActionResult("failed", str(e))
+        except TypeError as e:  # the mail module's signature moved under us: say so plainly
+            return ActionResult("failed", f"mail could not be sent: {e}")
+        return ActionResult("ok", _describe(got, f"mail sent to {to}"))
+
+    def mark_read(self, mail_id: str) -> None:
+        try:
+            from gastown_tui.work import mail
+        except ImportError:
+            mail = None
+        if mail is not None and hasattr(mail, "mark_read"):
+            mail.mark_read(self.town, mail_id)
+            return
+        self._town_store().add_label(mail_id, "read", actor="overseer")
+
+    def create_convoy(self, title: str, bead_ids: list[str]) -> ActionResult:
+        if not bead_ids:
+            return ActionResult("failed", "select beads first (space marks a bead in the beads screen)")
+        try:
+            from gastown_tui.work import convoy
+        except ImportError:
+            convoy = None
+        try:
+            if convoy is not None and hasattr(convoy, "create_convoy"):
+                got = convoy.create_convoy(self.town, title, list(bead_ids))
+            else:
+                deps = [{"issue_id": "", "depends_on_id": b, "type": "tracks"} for b in bead_ids]
+                iss = self._town_store().create(title, type="convoy", fields={"dependencies": deps})
+                for d in deps:
+                    d["issue_id"] = iss.id
+                self._town_store().update(iss.id, dependencies=deps)
+                got = iss.id
+        except GtError as e:
+            return ActionResult("failed", str(e))
+        return ActionResult("ok", _describe(got, f"convoy created tracking {len(bead_ids)} beads"))
+
+    def ack_escalation(self, esc_id: str) -> ActionResult:
+        try:
+            from gastown_tui.work import escalation
+        except ImportError:
+            escalation = None
+        try:
+            if escalation is not None and hasattr(escalation, "acknowledge"):
+                escalation.acknowledge(self.town, esc_id)
+            else:
+                self._town_store().add_label(esc_id, "acked", actor="overseer")
+        except GtError as e:
+            return ActionResult("failed", str(e))
+        return ActionResult("ok", f"{esc_id} acknowledged")
+
+    def create_bead(self, rig: str, title: str, issue_type: str = "task", priority: int = 2) -> ActionResult:
+        from gastown_tui.beads.store import open_store
+
+        try:
+            d = self.town.beads_dir if rig in ("", "hq") else self.town.require_rig(rig).beads_dir
+            iss = open_store(db=d).create(title, type=issue_type, priority=priority, actor="overseer")
+        except GtError as e:
+            return ActionResult("failed", str(e))
+        return ActionResult("ok", f"created {iss.id}", {"id": iss.id})
+
+    def close_bead(self, bead_id: str) -> ActionResult:
+        from gastown_tui.beads.routes import store_for_id
+
+        try:
+            store_for_id(self.town.root, bead_id).close(bead_id, "closed from the cockpit", actor="overseer")
+        except GtError as e:
+            return ActionResult("failed", str(e))
+        return ActionResult("ok", f"closed {bead_id}")
+
+    def diff(self, address: str) -> str:
+        from gastown_tui.infra.git import run_git
+        from gastown_tui.town.identity import parse_address
+
+        try:
+            agent = parse_address(address, self.town.rigs())
+            wd = agent.workdir(self.town.root)
+            if not (wd / ".git").exists():
+                return ""
+            stat = run_git(["diff", "--stat", "HEAD"], wd, check=False)
+            body = run_git(["diff", "HEAD"], wd, check=False)
+            return (stat + "\n\n" + body).strip()
+        except (GtError, UsageError, NotFound):
+            return ""
+
+    def attach_argv(self, session: str) -> list[str]:
+        return self.tmux.attach_argv(session)
+
+    def watch(self):
+        from gastown_tui.infra.watch import watch_town
+
+        return watch_town(self.town)
+
+
+def _describe(got: Any, default: str) -> str:
+    if got is None:
+        return default
+    if isinstance(got, str):
+        return f"{default} ({got})" if got not in default else default
+    for attr in ("summary", "detail", "message"):
+        v = getattr(got, attr, None)
+        if isinstance(v, str) and v:
+            return v
+    if isinstance(got, dict):
+        return ", ".join(f"{k}: {v}" for k, v in list(got.items())[:4]) or default
+    return default
+
+
+def default_runner(argv: list[str]) -> int:
+    """Run `argv` in the foreground on the user's terminal (the cockpit is suspended meanwhile)."""
+    from gastown_tui.infra.tmux import run_foreground
+
+    return run_foreground(argv)
+
+
+def town_path(town: Town | None) -> Path | None:
+    return town.root if town else None

@@ -1,0 +1,143 @@
+"""The town tree: mayor, deacon, each rig with witness, refinery (queue), crew and polecats.
+
+Nodes are keyed (agent address, `rig:<name>`, `group:<rig>:<role>`) and updated in place, so
+the cursor and every expansion survive each refresh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from gastown_tui.tui.style import glyph, state_style, var
+from gastown_tui.work.snapshot import AgentView, TownSnapshot
+
+
+class TownTree(Tree[str]):
+    BINDINGS = [
+        Binding("enter", "app.attach", "attach"),
+        Binding("space", "toggle_node", "expand", show=False),
+        Binding("d", "app.agent_detail", "detail"),
+        Binding("p", "app.peek", "peek"),
+    ]
+
+    @dataclass
+    class AgentSelected(Message):
+        address: str | None
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__("town", *args, **kwargs)
+        self.show_root = False
+        self.guide_depth = 2
+        self._keyed: dict[str, TreeNode[str]] = {}
+        self._agents: dict[str, AgentView] = {}
+        self.filter_text = ""
+        self._snap: TownSnapshot | None = None
+
+    @property
+    def selected_address(self) -> str | None:
+        node = self.cursor_node
+        if node is None or node.data is None:
+            return None
+        return node.data if node.data in self._agents else None
+
+    def agent(self, address: str) -> AgentView | None:
+        return self._agents.get(address)
+
+    def _label(self, a: AgentView) -> Text:
+        bits: list[tuple[str, Style]] = [(glyph(a.state), state_style(self.app, a.state)), (a.label, Style())]
+        if a.state in ("waiting", "stalled", "dead"):
+            bits.append((a.state, state_style(self.app, a.state)))
+        if a.hook_id:
+            bits.append((a.hook_id, Style(color=var(self.app, "hook"))))
+            if a.hook_title:
+                bits.append((a.hook_title, Style(color=var(self.app, "muted"))))
+        if a.unread:
+            bits.append((f"✉{a.unread}", Style(color=var(self.app, "mail-unread"), bold=True)))
+        t = Text()
+        for i, (s, st) in enumerate(bits):
+            t.append(s, st)
+            if i < len(bits) - 1:
+                t.append(" ")
+        return t
+
+    def _ensure(self, key: str, parent: TreeNode[str], label: Text | str, *, leaf: bool,
+                expand: bool = True) -> TreeNode[str]:
+        node = self._keyed.get(key)
+        if node is None:
+            node = parent.add_leaf(label, data=key) if leaf else parent.add(label, data=key, expand=expand)
+            self._keyed[key] = node
+        elif str(node.label) != str(label) or (isinstance(label, Text) and node.label.spans != label.spans):
+            node.set_label(label)
+        return node
+
+    def _matches(self, a: AgentView) -> bool:
+        f = self.filter_text.lower()
+        return not f or f in a.address.lower() or f in a.state or f in a.hook_id.lower() or f in a.hook_title.lower()
+
+    def update_snapshot(self, snap: TownSnapshot) -> None:
+        self._snap = snap
+        wanted: set[str] = set()
+        self._agents = {a.address: a for a in snap.agents}
+        root = self.root
+        for a in snap.town_agents:
+            if self._matches(a):
+                self._ensure(a.address, root, self._label(a), leaf=True)
+                wanted.add(a.address)
+        for rig in snap.rigs:
+            rkey = f"rig:{rig.name}"
+            head = Text(rig.name, Style(bold=True))
+            if rig.parked:
+                head.append(" parked", Style(color=var(self.app, "muted")))
+            rnode = self._ensure(rkey, root, head, leaf=False)
+            wanted.add(rkey)
+            for a in rig.agents:
+                if not self._matches(a):
+                    continue
+                if a.role in ("witness", "refinery"):
+                    label = self._label(a)
+                    if a.role == "refinery":
+                        label.append(" ")
+                        label.append(f"mq:{rig.mq_length}", Style(color=var(self.app, "muted")))
+                    self._ensure(a.address, rnode, label, leaf=True)
+                else:
+                    gkey = f"group:{rig.name}:{a.role}"
+                    group = "polecats" if a.role == "polecat" else "crew"
+                    gnode = self._ensure(gkey, rnode, Text(group, Style(color=var(self.app, "muted"))), leaf=False)
+                    wanted.add(gkey)
+                    self._ensure(a.address, gnode, self._label(a), leaf=True)
+                wanted.add(a.address)
+        for key in [k for k in self._keyed if k not in wanted]:
+            node = self._keyed.pop(key)
+            try:
+                node.remove()
+            except Exception:  # noqa: BLE001 - already removed with its parent
+                pass
+
+    def select_address(self, address: str) -> bool:
+        node = self._keyed.get(address)
+        if node is None:
+            return False
+        parent = node.parent
+        while parent is not None:
+            parent.expand()
+            parent = parent.parent
+        self.call_after_refresh(self.move_cursor, node)
+        self.move_cursor(node)
+        return True
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
+        event.stop()
+        self.post_message(self.AgentSelected(self.selected_address))
+
+    def action_toggle_node(self) -> None:
+        node = self.cursor_node
+        if node is not None and node.allow_expand:
+            node.toggle()
+

@@ -1,0 +1,508 @@
+"""The cockpit's data layer: one immutable `TownSnapshot` of everything the screen shows.
+
+`load_snapshot(town)` reads the town's bead stores (cached by file fingerprint, so an unchanged
+store costs one `stat`), the event log's tail, and ONE tmux pane listing, and returns plain
+dataclasses. No Textual here (DESIGN §11): the cockpit renders these, tests build them by hand.
+
+Modules of other areas (mail, status engine, merge queue, escalations) are used when present and
+replaced by a direct reading of the beads when they are not, so the cockpit works at every stage.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gastown_tui.beads.model import Issue
+from gastown_tui.town.identity import Agent, agent_from_session
+from gastown_tui.town.layout import Town
+
+# Agent states (DESIGN: the status engine's, plus "off" for an agent with no session at all).
+STATES = ("dead", "starting", "working", "idle", "waiting", "stalled", "off")
+# "b" jumps to the next agent needing attention, most urgent first.
+ATTENTION = ("waiting", "stalled", "dead")
+STALL_SECONDS = 300.0
+WORKING_SECONDS = 5.0
+STARTING_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class BeadView:
+    id: str
+    title: str
+    status: str = "open"
+    priority: int = 2
+    issue_type: str = "task"
+    assignee: str = ""
+    labels: tuple[str, ...] = ()
+    rig: str = ""
+    updated_at: str = ""
+    description: str = ""
+
+    @classmethod
+    def of(cls, issue: Issue, rig: str = "") -> BeadView:
+        return cls(issue.id, issue.title, issue.status, issue.priority, issue.issue_type, issue.assignee,
+                   tuple(issue.labels), rig, issue.updated_at, issue.description)
+
+
+@dataclass(frozen=True)
+class AgentView:
+    address: str
+    role: str
+    rig: str | None
+    name: str | None
+    session: str
+    state: str = "off"
+    hook_id: str = ""
+    hook_title: str = ""
+    unread: int = 0
+    activity: float = 0.0
+    runtime: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.name or self.role
+
+
+@dataclass(frozen=True)
+class RigView:
+    name: str
+    prefix: str = ""
+    parked: bool = False
+    mq_length: int = 0
+    agents: tuple[AgentView, ...] = ()
+
+    def role(self, role: str) -> tuple[AgentView, ...]:
+        return tuple(a for a in self.agents if a.role == role)
+
+
+@dataclass(frozen=True)
+class ConvoyView:
+    id: str
+    title: str
+    status: str
+    tracked: tuple[BeadView, ...] = ()
+
+    @property
+    def total(self) -> int:
+        return len(self.tracked)
+
+    @property
+    def closed(self) -> int:
+        return sum(1 for b in self.tracked if b.status in ("closed", "tombstone"))
+
+    @property
+    def landed(self) -> bool:
+        return self.status == "closed"
+
+
+@dataclass(frozen=True)
+class MailView:
+    id: str
+    sender: str
+    to: str
+    subject: str
+    body: str = ""
+    unread: bool = True
+    created_at: str = ""
+
+
+@dataclass(frozen=True)
+class EventView:
+    ts: str
+    type: str
+    actor: str
+    rig: str
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class EscalationView:
+    id: str
+    title: str
+    severity: str
+    status: str
+    source: str = ""
+    acked: bool = False
+
+
+@dataclass(frozen=True)
+class TownSnapshot:
+    name: str
+    root: str
+    taken_at: float
+    rigs: tuple[RigView, ...] = ()
+    town_agents: tuple[AgentView, ...] = ()  # mayor, deacon
+    convoys: tuple[ConvoyView, ...] = ()
+    inbox: tuple[MailView, ...] = ()  # the overseer's
+    mail: Mapping[str, tuple[MailView, ...]] = field(default_factory=dict)  # every agent's inbox
+    events: tuple[EventView, ...] = ()
+    ready: tuple[BeadView, ...] = ()
+    escalations: tuple[EscalationView, ...] = ()
+    merge_queue: tuple[BeadView, ...] = ()
+    tmux_ok: bool = True
+
+    @property
+    def agents(self) -> tuple[AgentView, ...]:
+        out = list(self.town_agents)
+        for r in self.rigs:
+            out.extend(r.agents)
+        return tuple(out)
+
+    def agent(self, address: str) -> AgentView | None:
+        return next((a for a in self.agents if a.address == address), None)
+
+    def counts(self) -> dict[str, int]:
+        c = dict.fromkeys(STATES, 0)
+        for a in self.agents:
+            c[a.state] = c.get(a.state, 0) + 1
+        return c
+
+    @property
+    def unread(self) -> int:
+        return sum(1 for m in self.inbox if m.unread)
+
+    @property
+    def open_escalations(self) -> int:
+        return sum(1 for e in self.escalations if e.status != "closed")
+
+    def summary(self) -> dict[str, Any]:
+        c = self.counts()
+        return {"town": self.name, "rigs": len(self.rigs), "agents": len(self.agents),
+                "states": {k: v for k, v in c.items() if v}, "unread_mail": self.unread,
+                "escalations": self.open_escalations, "convoys": sum(1 for v in self.convoys if not v.landed)}
+
+    def next_needing_attention(self, after: str | None = None) -> AgentView | None:
+        """The next agent (in tree order, after `after`) in the most urgent attention state."""
+        agents = list(self.agents)
+        for state in ATTENTION:
+            hits = [a for a in agents if a.state == state]
+            if not hits:
+                continue
+            addrs = [a.address for a in agents]
+            start = addrs.index(after) + 1 if after in addrs else 0
+            ordered = agents[start:] + agents[:start]
+            return next(a for a in ordered if a.state == state)
+        return None
+
+
+# -- reading stores ------------------------------------------------------------------------------
+
+_CACHE: dict[Path, tuple[tuple, dict[str, Issue]]] = {}
+
+
+def _fingerprint(path: Path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def read_issues(beads_dir: Path) -> dict[str, Issue]:
+    """All issues of one `.beads` directory (issues.jsonl + wisps.jsonl), cached by fingerprint.
+
+    A read-only view: a torn or conflicted line is skipped, never repaired (the store owns writes).
+    """
+    beads_dir = Path(beads_dir)
+    redirect = beads_dir / "redirect"
+    if redirect.is_file():
+        beads_dir = (beads_dir.parent / redirect.read_text().strip()).resolve()
+    out: dict[str, Issue] = {}
+    for fname, eph in (("issues.jsonl", False), ("wisps.jsonl", True)):
+        path = beads_dir / fname
+        fp = _fingerprint(path)
+        if fp is None:
+            continue
+        cached = _CACHE.get(path)
+        if cached and cached[0] == fp:
+            out.update(cached[1])
+            continue
+        got: dict[str, Issue] = {}
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    if not line.startswith("{"):
+                        continue
+                    try:
+                        d = json.loads(line)
+                    except ValueError:
+                        continue
+                    if isinstance(d, dict) and "_schema" not in d and d.get("_type", "issue") == "issue" \
+                            and isinstance(d.get("id"), str) and d.get("status") != "tombstone":
+                        got[d["id"]] = Issue(d, ephemeral_file=eph)
+        except OSError:
+            continue
+        _CACHE[path] = (fp, got)
+        out.update(got)
+    return out
+
+
+def store_dirs(town: Town) -> dict[str, Path]:
+    """'' (the town, prefix hq) and every rig name -> its canonical `.beads` directory."""
+    dirs = {"": town.beads_dir}
+    for name in sorted(town.rigs()):
+        dirs[name] = town.rig(name).beads_dir
+    return dirs
+
+
+def all_issues(town: Town) -> dict[str, tuple[str, dict[str, Issue]]]:
+    return {rig: (rig, read_issues(d)) for rig, d in store_dirs(town).items()}
+
+
+# -- agents and their state ----------------------------------------------------------------------
+
+def pane_state(pane: Any | None, now: float, *, hooked: bool = False, stall_seconds: float = STALL_SECONDS) -> str:
+    """A state from one pane listing row (used when the status engine is not installed)."""
+    if pane is None:
+        return "dead" if hooked else "off"
+    if pane.dead:
+        return "dead"
+    if pane.created and now - pane.created < STARTING_SECONDS:
+        return "starting"
+    quiet = now - (pane.activity or 0)
+    if quiet < WORKING_SECONDS:
+        return "working"
+    if hooked and quiet > stall_seconds:
+        return "stalled"
+    return "idle"
+
+
+def _expected_agents(town: Town, rigs: Iterable[str], panes: Mapping[str, Any], hooked_to: Iterable[str]) -> list[Agent]:
+    seen: dict[str, Agent] = {}
+
+    def add(a: Agent) -> None:
+        seen.setdefault(a.address, a)
+
+    add(Agent("mayor"))
+    add(Agent("deacon"))
+    rigset = set(rigs)
+    for rig in sorted(rigset):
+        add(Agent("witness", rig))
+        add(Agent("refinery", rig))
+        rp = town.rig(rig)
+        for d, role in ((rp.polecats_dir, "polecat"), (rp.crew_dir, "crew")):
+            if d.is_dir():
+                for p in sorted(d.iterdir()):
+                    if p.is_dir() and not p.name.startswith("."):
+                        add(Agent(role, rig, p.name))
+    for session in panes:
+        a = agent_from_session(session, rigset)
+        if a is not None:
+            add(a)
+    for addr in hooked_to:
+        parts = addr.split("/")
+        if len(parts) == 3 and parts[0] in rigset and parts[1] in ("polecats", "crew"):
+            add(Agent("polecat" if parts[1] == "polecats" else "crew", parts[0], parts[2]))
+    return list(seen.values())
+
+
+_ROLE_ORDER = {"witness": 0, "refinery": 1, "crew": 2, "polecat": 3}
+
+
+# -- mail, convoys, escalations ------------------------------------------------------------------
+
+def _labels_value(labels: Iterable[str], key: str) -> str:
+    for lab in labels:
+        if lab.startswith(key + ":"):
+            return lab.split(":", 1)[1]
+    return ""
+
+
+def mail_of(issue: Issue) -> MailView:
+    labels = issue.labels
+    sender = issue.get("sender") or issue.get("from") or _labels_value(labels, "from") or issue.get("created_by") or ""
+    unread = not issue.is_closed and "read" not in labels and not issue.get("read")
+    return MailView(issue.id, str(sender), issue.assignee, issue.title, issue.description, bool(unread),
+                    issue.created_at)
+
+
+def _inboxes(town_issues: Mapping[str, Issue]) -> dict[str, list[MailView]]:
+    out: dict[str, list[MailView]] = {}
+    for iss in town_issues.values():
+        if iss.issue_type != "message" or not iss.assignee or iss.status == "tombstone":
+            continue
+        if iss.is_closed and "read" not in iss.labels:
+            continue  # archived
+        out.setdefault(iss.assignee, []).append(mail_of(iss))
+    for v in out.values():
+        v.sort(key=lambda m: m.created_at, reverse=True)
+    return out
+
+
+def _tracked_ids(convoy: Issue) -> list[str]:
+    ids = [d.get("depends_on_id") for d in convoy.dependencies if d.get("type") == "tracks"]
+    ids += list(convoy.get("tracks") or ())
+    return [i for i in dict.fromkeys(ids) if isinstance(i, str)]
+
+
+def _severity(issue: Issue) -> str:
+    sev = _labels_value(issue.labels, "severity") or issue.get("severity") or ""
+    return str(sev) or ("critical", "high", "medium", "low", "low")[min(max(issue.priority, 0), 4)]
+
+
+def _event_summary(e: Mapping[str, Any]) -> str:
+    p = e.get("payload") or {}
+    if not isinstance(p, dict):
+        return str(p)[:120]
+    for k in ("summary", "message", "title", "bead", "target"):
+        if p.get(k):
+            bits = [str(p[k])]
+            if k == "bead" and p.get("target"):
+                bits.append("→ " + str(p["target"]))
+            return " ".join(bits)[:120]
+    return " ".join(f"{k}={v}" for k, v in list(p.items())[:3])[:120]
+
+
+# -- the snapshot --------------------------------------------------------------------------------
+
+def load_snapshot(town: Town, *, panes: Mapping[str, Any] | None = None, now: float | None = None,
+                  clock: Callable[[], float] = time.time, events_limit: int = 200,
+                  ready_limit: int = 500, states: Mapping[str, str] | None = None) -> TownSnapshot:
+    """Build the cockpit's view of `town`.
+
+    `panes` is one `Tmux.panes()` listing (taken here if None); `states` maps addresses to the
+    status engine's states (agents/status.py) — without it a state is read from the pane alone.
+    """
+    now = clock() if now is None else now
+    tmux_ok = True
+    if panes is None:
+        try:
+            from gastown_tui.infra.tmux import Tmux
+
+            panes = Tmux.for_town(town).panes()
+        except Exception:  # noqa: BLE001 - tmux missing or broken: show beads anyway, flag it
+            panes, tmux_ok = {}, False
+    rig_meta = town.rigs()
+    stores = {rig: read_issues(d) for rig, d in store_dirs(town).items()}
+    everything: dict[str, tuple[str, Issue]] = {}
+    for rig, issues in stores.items():
+        for iid, iss in issues.items():
+            everything[iid] = (rig, iss)
+
+    hooks: dict[str, Issue] = {}
+    for _rig, iss in everything.values():
+        if iss.status == "hooked" and iss.assignee:
+            hooks.setdefault(iss.assignee, iss)
+    town_issues = stores.get("", {})
+    inboxes = _inboxes(town_issues)
+    try:  # the mail module, when present, is the authority on the overseer's inbox
+        from gastown_tui.work import mail as mail_mod  # type: ignore
+
+        got = mail_mod.inbox(town, "overseer")
+        inboxes["overseer"] = [_mail_from_obj(m) for m in got]
+    except Exception:  # noqa: BLE001 - not installed yet, or a different shape: the beads fallback stands
+        pass
+
+    agents = _expected_agents(town, rig_meta, panes, hooks)
+    engine = dict(states or {})
+
+    def view(a: Agent) -> AgentView:
+        pane = panes.get(a.session)
+        hook = hooks.get(a.address)
+        state = engine.get(a.address) or pane_state(pane, now, hooked=hook is not None)
+        return AgentView(
+            address=a.address, role=a.role, rig=a.rig, name=a.name, session=a.session, state=state,
+            hook_id=hook.id if hook else "", hook_title=hook.title if hook else "",
+            unread=sum(1 for m in inboxes.get(a.address, ()) if m.unread),
+            activity=float(getattr(pane, "activity", 0.0) or 0.0), runtime=getattr(pane, "runtime", "") or "",
+        )
+
+    town_agents = tuple(view(a) for a in agents if a.rig is None)
+    rigs = []
+    for name in sorted(rig_meta):
+        mine = sorted((a for a in agents if a.rig == name), key=lambda a: (_ROLE_ORDER.get(a.role, 9), a.name or ""))
+        mq = [i for i in stores.get(name, {}).values() if i.issue_type == "merge-request" and not i.is_closed]
+        rigs.append(RigView(name, str(rig_meta[name].get("prefix", "")), bool(rig_meta[name].get("parked")),
+                            len(mq), tuple(view(a) for a in mine)))
+
+    convoys = []
+    for iss in town_issues.values():
+        if iss.issue_type != "convoy":
+            continue
+        tracked = []
+        for tid in _tracked_ids(iss):
+            hit = everything.get(tid)
+            tracked.append(BeadView.of(hit[1], hit[0]) if hit else BeadView(tid, "(not found)", "open"))
+        convoys.append(ConvoyView(iss.id, iss.title, iss.status, tuple(tracked)))
+    convoys.sort(key=lambda c: (c.landed, c.id))
+
+    escalations = []
+    for iss in town_issues.values():
+        if iss.issue_type == "escalation" and not iss.is_closed:
+            escalations.append(EscalationView(iss.id, iss.title, _severity(iss), iss.status,
+                                              str(iss.get("source") or _labels_value(iss.labels, "from") or ""),
+                                              "acked" in iss.labels or bool(iss.get("acknowledged"))))
+    sev_rank = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+    escalations.sort(key=lambda e: (e.acked, sev_rank.get(e.severity, 4), e.id))
+
+    mq_all = sorted((BeadView.of(i, rig) for rig, issues in stores.items() if rig for i in issues.values()
+                     if i.issue_type == "merge-request" and not i.is_closed), key=lambda b: (b.priority, b.id))
+
+    from gastown_tui.beads.graph import ready as ready_of
+
+    ready: list[BeadView] = []
+    for rig, issues in stores.items():
+        if rig:
+            ready.extend(BeadView.of(i, rig) for i in ready_of(issues, now=now, sort="priority"))
+    ready.sort(key=lambda b: (b.priority, b.rig, b.id))
+
+    events = tuple(_read_events(town, events_limit))
+    mail = {k: tuple(v) for k, v in inboxes.items()}
+    return TownSnapshot(
+        name=_town_name(town), root=str(town.root), taken_at=now, rigs=tuple(rigs), town_agents=town_agents,
+        convoys=tuple(convoys), inbox=mail.get("overseer", ()), mail=mail, events=events,
+        ready=tuple(ready[:ready_limit]), escalations=tuple(escalations), merge_queue=tuple(mq_all),
+        tmux_ok=tmux_ok,
+    )
+
+
+def _mail_from_obj(m: Any) -> MailView:
+    if isinstance(m, MailView):
+        return m
+    if isinstance(m, Issue):
+        return mail_of(m)
+    g = (lambda k, d="": m.get(k, d)) if isinstance(m, dict) else (lambda k, d="": getattr(m, k, d))
+    return MailView(str(g("id")), str(g("sender") or g("from")), str(g("to") or g("assignee")),
+                    str(g("subject") or g("title")), str(g("body") or g("description")),
+                    bool(g("unread", True)), str(g("created_at")))
+
+
+def _town_name(town: Town) -> str:
+    try:
+        return str(town.info().get("name") or town.root.name)
+    except Exception:  # noqa: BLE001 - a damaged town.json still gets a cockpit
+        return town.root.name
+
+
+def _read_events(town: Town, limit: int) -> list[EventView]:
+    """The last `limit` events, reading only the file's tail (the log grows forever)."""
+    path = town.events_jsonl
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return []
+    chunk = min(size, max(64 * 1024, limit * 400))
+    with open(path, "rb") as f:
+        f.seek(size - chunk)
+        data = f.read().decode("utf-8", errors="replace")
+    lines = data.split("\n")
+    if chunk < size:
+        lines = lines[1:]  # a partial first line
+    out = []
+    for line in lines[-limit - 1:]:
+        if not line.strip():
+            continue
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(e, dict):
+            out.append(EventView(str(e.get("ts", "")), str(e.get("type", "")), str(e.get("actor") or ""),
+                                 str(e.get("rig") or ""), _event_summary(e)))
+    return out[-limit:]
