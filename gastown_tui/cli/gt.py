@@ -26,6 +26,17 @@ GROUPS: dict[str, Group] = {
     "formula": Group("gastown_tui.cli.formula_cmds", "formulas: list, show, run, dispatch, create", "Work"),
     "park": Group("gastown_tui.cli.formula_cmds", "park on a gate with a handoff; the deacon wakes you", "Work"),
     "resume": Group("gastown_tui.cli.formula_cmds", "resume after your gate opened: print your handoff", "Work"),
+    # Work
+    "sling": Group("gastown_tui.cli.work_cmds", "put beads on agents' hooks (spawning polecats)", "Work"),
+    "hook": Group("gastown_tui.cli.work_cmds", "show the bead on an agent's hook", "Work"),
+    "unsling": Group("gastown_tui.cli.work_cmds", "take a bead off a hook", "Work"),
+    "prime": Group("gastown_tui.cli.work_cmds", "print an agent's role, hooked work and unread mail", "Work"),
+    "done": Group("gastown_tui.cli.work_cmds", "hand in a polecat's work (branch, merge request, witness)", "Work"),
+    "mail": Group("gastown_tui.cli.mail_cmds", "send and read mail between agents", "Work"),
+    "convoy": Group("gastown_tui.cli.convoy_cmds", "track batches of beads across rigs", "Work"),
+    "polecat": Group("gastown_tui.cli.polecat_cmds", "list, inspect and remove polecats (workers)", "Work"),
+    "crew": Group("gastown_tui.cli.crew_cmds", "persistent workspaces for humans", "Work"),
+    "namepool": Group("gastown_tui.cli.namepool_cmds", "polecat name themes", "Work"),
 }
 
 

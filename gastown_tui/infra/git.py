@@ -191,3 +191,42 @@ def sync_paths(path: Path, paths: list[str], message: str, *, author: str | None
             run_git(["push", "-q", "-u", remote, branch], path)
             pushed = True
     return {"committed": committed, "pulled": pulled, "pushed": pushed}
+
+
+# --- work distribution (sling, done, polecats, crew) ----------------------------------------------
+
+def switch_new_branch(worktree: Path, branch: str, base: str) -> None:
+    """In an existing worktree, create `branch` at `base` and check it out."""
+    run_git(["switch", "-q", "-c", branch, base], worktree)
+
+
+def switch_branch(worktree: Path, branch: str) -> None:
+    run_git(["switch", "-q", branch], worktree)
+
+
+def commits_ahead(repo: Path, branch: str, base: str) -> int:
+    """How many commits `branch` has that `base` does not (0 when merged or empty)."""
+    out = run_git(["rev-list", "--count", f"{base}..{branch}"], repo, check=False)
+    return int(out) if out.strip().isdigit() else 0
+
+
+def head_sha(path: Path) -> str:
+    return run_git(["rev-parse", "HEAD"], path)
+
+
+def branch_sha(repo: Path, branch: str) -> str | None:
+    out = run_git(["rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"], repo, check=False)
+    return out or None
+
+
+def update_ref(repo: Path, branch: str, sha: str) -> None:
+    run_git(["update-ref", f"refs/heads/{branch}", sha], repo)
+
+
+def list_branches(repo: Path, pattern: str = "refs/heads/") -> list[str]:
+    out = run_git(["for-each-ref", "--format=%(refname:short)", pattern], repo, check=False)
+    return [b for b in out.splitlines() if b.strip()]
+
+
+def set_config(repo: Path, key: str, value: str) -> None:
+    run_git(["config", key, value], repo)

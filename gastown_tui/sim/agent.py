@@ -7,7 +7,7 @@ behaviour. Two hooks:
 - `on_message(ctx, text)` runs for every submitted message, after it has been logged.
 
 The work loop (hook -> edit -> commit -> `gt done`, DESIGN §9) plugs in by providing a module
-`gastown_tui.sim.workloop` with `on_start(ctx)` and/or `on_message(ctx, text) -> bool` (True when
+`gastown_tui.sim.work` with `on_start(ctx)` and/or `on_message(ctx, text) -> bool` (True when
 it handled the message). Until it exists, the sim only echoes and logs.
 
 Faults come from `ctx.faults` (parsed from $GT_SIM_FAULTS, a comma list such as
@@ -92,9 +92,9 @@ def read_log(path: Path) -> list[dict[str, Any]]:
 
 def _workloop():
     try:
-        return importlib.import_module("gastown_tui.sim.workloop")
+        return importlib.import_module("gastown_tui.sim.work")
     except ModuleNotFoundError as e:
-        if e.name != "gastown_tui.sim.workloop":
+        if e.name != "gastown_tui.sim.work":
             raise
         return None
 

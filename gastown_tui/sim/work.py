@@ -1,0 +1,223 @@
+"""The sim agent's work loop (DESIGN §9): hook -> edit -> commit -> `gt done`.
+
+On start, and whenever a message mentions its hook (the sling's wake-up nudge, "run gt prime",
+new mail about work), the sim:
+
+1. runs `gt hook --json` in its worktree; nothing hooked -> says so and waits;
+2. reads the bead's labels for faults (below);
+3. applies the file edits in the bead's description — each a fenced block headed `file: <path>`:
+
+       ```file: src/app.py            or      file: src/app.py
+       print("new")                            ```python
+       ```                                     print("new")
+                                               ```
+
+   (the whole file is replaced; paths are relative to the worktree and may not leave it), or,
+   with no such block, writes `work/<bead-id>.md` describing the bead;
+4. commits as its agent identity (GIT_AUTHOR_NAME etc. come from the session's environment);
+5. logs simulated token usage (clearly marked simulated) to `<town>/.runtime/sim/usage.jsonl`;
+6. runs `gt done`.
+
+Faults (bead labels; `$GT_SIM_FAULTS` faults are the terminal's, per message):
+
+- `sim:crash`      exit abruptly (status 3) mid-work, with an uncommitted file written — only the
+                   first time: a marker `<town>/.runtime/sim/crashed-<session>-<bead>` makes the
+                   restarted sim finish the work;
+- `sim:stall`      stop doing anything: busy forever, input ignored;
+- `sim:slow=N`     take N extra seconds before committing;
+- `sim:conflict`   also rewrite line 1 of README.md (so a rebase onto a branch that changed it
+                   conflicts);
+- `sim:fail-tests` also write `SIM_TESTS` containing the line `FAIL`. Convention for rigs used in
+                   demos and tests: the test command fails when that file says FAIL, e.g.
+                   `! grep -qs FAIL SIM_TESTS`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+_RUN_LOCK = threading.Lock()
+_FENCE_HEADED = re.compile(r"^```[ \t]*(?:\w+[ \t]+)?file:[ \t]*(\S+)[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
+_FENCE_AFTER = re.compile(r"^file:[ \t]*(\S+)[ \t]*\n```[^\n]*\n(.*?)^```[ \t]*$", re.M | re.S)
+WAKE_WORDS = ("hook", "prime", "work")
+
+
+def parse_edits(description: str) -> list[tuple[str, str]]:
+    """(path, content) for each `file: <path>` fenced block, in order of appearance."""
+    found: list[tuple[int, str, str]] = []
+    for rx in (_FENCE_HEADED, _FENCE_AFTER):
+        for m in rx.finditer(description or ""):
+            found.append((m.start(), m.group(1), m.group(2)))
+    found.sort()
+    return [(p, c) for _, p, c in found]
+
+
+def bead_faults(labels: list[str]) -> dict[str, Any]:
+    from gastown_tui.sim.agent import parse_faults
+
+    return parse_faults(",".join(lb for lb in labels if lb.startswith("sim:")))
+
+
+def _gt(args: list[str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gastown_tui.cli.gt", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout, env=dict(os.environ))
+
+
+def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.setdefault("GIT_AUTHOR_EMAIL", "sim@localhost")
+    env.setdefault("GIT_COMMITTER_EMAIL", env["GIT_AUTHOR_EMAIL"])
+    env.setdefault("GIT_AUTHOR_NAME", env.get("BD_ACTOR") or "sim")
+    env.setdefault("GIT_COMMITTER_NAME", env["GIT_AUTHOR_NAME"])
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=60)
+
+
+def _set_busy(ctx, busy: bool) -> None:
+    """Show the terminal's busy indicator while working (the status engine reads it)."""
+    screen = ctx.screen
+    if screen is None or not hasattr(screen, "busy") or not hasattr(screen, "lock"):
+        return
+    with screen.lock:
+        screen.busy = busy
+        screen.write("\r\x1b[K" + screen._bottom())
+
+
+def _inside(root: Path, rel: str) -> Path | None:
+    p = (root / rel).resolve()
+    try:
+        p.relative_to(root.resolve())
+    except ValueError:
+        return None
+    return p
+
+
+def _log_usage(ctx, bead_id: str, text_len: int) -> dict[str, Any]:
+    from gastown_tui.infra.fsutil import append_line
+
+    usage = {"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "session": ctx.session, "bead": bead_id,
+             "input_tokens": 1200 + text_len // 3, "output_tokens": 300 + text_len // 4, "simulated": True}
+    path = Path(ctx.town_root) / ".runtime" / "sim" / "usage.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    append_line(path, json.dumps(usage))
+    return usage
+
+
+def work_once(ctx) -> str:
+    """Do the hooked work once; returns what happened ("nothing", "done", "failed: ...")."""
+    cwd = Path.cwd()
+    r = _gt(["hook", "--json"], cwd)
+    if r.returncode != 0:
+        ctx.say(f"✗ gt hook failed: {r.stderr.strip()}")
+        return f"failed: {r.stderr.strip()}"
+    info = json.loads(r.stdout)
+    bead = info.get("bead")
+    if not bead:
+        ctx.say("○ nothing on my hook; waiting")
+        return "nothing"
+    bead_id, title = bead["id"], bead["title"]
+    workdir = Path(info.get("workdir") or cwd)
+    faults = bead_faults(bead.get("labels") or [])
+    ctx.say(f"● working on {bead_id}: {title}")
+    if faults.get("stall"):
+        ctx.say("… (fault injected: sim:stall) thinking very hard")
+        if ctx.screen is not None and hasattr(ctx.screen, "stalled"):
+            with ctx.screen.lock:
+                ctx.screen.stalled = True
+        _set_busy(ctx, True)
+        threading.Event().wait()
+    edits = parse_edits(bead.get("description") or "")
+    written = []
+    for rel, content in edits:
+        target = _inside(workdir, rel)
+        if target is None:
+            ctx.say(f"✗ refusing to write outside the worktree: {rel}")
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content, encoding="utf-8")
+        written.append(rel)
+    if not edits:
+        note = workdir / "work" / f"{bead_id}.md"
+        note.parent.mkdir(parents=True, exist_ok=True)
+        note.write_text(f"# {bead_id}: {title}\n\n{bead.get('description') or ''}\n\nDone by {info.get('agent')} (sim).\n",
+                        encoding="utf-8")
+        written.append(f"work/{bead_id}.md")
+    if faults.get("crash"):
+        marker = Path(ctx.town_root) / ".runtime" / "sim" / f"crashed-{ctx.session}-{bead_id}"
+        if not marker.exists():
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text("crashed once\n")
+            ctx.say("✗ sim crashed mid-work (fault injected: sim:crash)")
+            sys.stdout.flush()
+            os._exit(3)
+    if faults.get("conflict"):
+        readme = workdir / "README.md"
+        lines = readme.read_text(encoding="utf-8").splitlines(keepends=True) if readme.exists() else []
+        first = f"# {title} ({info.get('agent')})\n"
+        readme.write_text("".join([first, *lines[1:]]), encoding="utf-8")
+        written.append("README.md")
+    if faults.get("fail-tests"):
+        (workdir / "SIM_TESTS").write_text("FAIL\n", encoding="utf-8")
+        written.append("SIM_TESTS")
+    slow = float(faults.get("slow") or 0)
+    if slow:
+        ctx.say(f"… (fault injected: sim:slow={slow:g})")
+        time.sleep(slow)
+    _git(["add", "-A"], workdir)
+    c = _git(["commit", "-q", "-m", f"{bead_id}: {title}"], workdir)
+    if c.returncode != 0 and "nothing to commit" not in (c.stdout + c.stderr):
+        ctx.say(f"✗ git commit failed: {(c.stderr or c.stdout).strip()}")
+        return "failed: commit"
+    usage = _log_usage(ctx, bead_id, len(bead.get("description") or ""))
+    ctx.say(f"✓ committed {', '.join(written)} · tokens (simulated): in {usage['input_tokens']}, "
+            f"out {usage['output_tokens']}")
+    d = _gt(["done", "--json"], workdir)
+    if d.returncode != 0:
+        ctx.say(f"✗ gt done failed: {d.stderr.strip()}")
+        return f"failed: {d.stderr.strip()}"
+    res = json.loads(d.stdout)
+    ctx.say(f"✓ gt done: {res.get('mr') or res.get('status')} on {res.get('branch')}")
+    return "done"
+
+
+def _run(ctx) -> str:
+    if not _RUN_LOCK.acquire(blocking=False):
+        ctx.say("○ already working")
+        return "busy"
+    try:
+        _set_busy(ctx, True)
+        try:
+            return work_once(ctx)
+        except Exception as e:  # noqa: BLE001 - a sim never dies of its own bug silently
+            ctx.say(f"✗ work loop error: {e}")
+            return f"failed: {e}"
+    finally:
+        _set_busy(ctx, False)
+        _RUN_LOCK.release()
+
+
+def _is_agent(ctx) -> bool:
+    env = getattr(ctx, "env", None) or os.environ
+    return bool(env.get("GT_ROLE") and env.get("BD_ACTOR") and env.get("GT_TOWN_ROOT"))
+
+
+def on_start(ctx) -> None:
+    """Check the hook in the background so the terminal stays responsive."""
+    if not _is_agent(ctx):
+        return
+    threading.Thread(target=_run, args=(ctx,), daemon=True, name="sim-work").start()
+
+
+def on_message(ctx, text: str) -> bool:
+    """Work when a message mentions the hook/prime/work; True when handled."""
+    if not _is_agent(ctx) or not any(w in (text or "").lower() for w in WAKE_WORDS):
+        return False
+    _run(ctx)
+    return True

@@ -1,0 +1,284 @@
+"""Mail: message beads in the town store (DESIGN §2, §5).
+
+A message is a bead with `issue_type: "message"` in `<town>/.beads`:
+
+    title        the subject
+    description  the body
+    assignee     the recipient's address (as upstream gastown does)
+    sender       the sender's address
+    labels       `from:<sender>`, `thread:<thread id>`, `read` once read, `msg:<TYPE>` for protocol mail
+    thread_id    the id of the first message of the thread (itself for a new thread)
+    reply_to     the id of the message this one answers (also a `replies-to` dependency)
+    status       open = in the inbox, closed = archived, tombstone = deleted
+
+Ordinary mail is persistent (issues.jsonl, versioned); protocol mail (`work.protocol`) is
+ephemeral (wisps.jsonl). Addresses: those of `town.identity.ADDRESS_FORMS`, plus `@town` (every
+agent of the town) and `@<rig>` (every agent of one rig), which fan out to one message each.
+
+New mail nudges the recipient's session when it has one: queued when the agent is busy or in
+do-not-disturb. Patrol roles (witness, refinery, deacon) read their inbox on every patrol and
+are not nudged. A failed nudge never fails the send.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from gastown_tui.errors import NotFound, UsageError
+from gastown_tui.town.identity import ADDRESS_FORMS, Agent, parse_address
+from gastown_tui.town.layout import Town
+from gastown_tui.work import protocol
+
+VALID_FORMS = f"{ADDRESS_FORMS}, @town, @<rig>"
+PATROL_ROLES = ("witness", "refinery", "deacon")
+
+
+def _store(town: Town):
+    from gastown_tui.beads.store import Store
+
+    return Store(town.beads_dir)
+
+
+def whoami_address(town: Town | None = None) -> str:
+    """The sender address for this process: $BD_ACTOR when it is an agent address, else overseer."""
+    actor = os.environ.get("BD_ACTOR") or ""
+    if actor:
+        try:
+            return parse_address(actor).address
+        except UsageError:
+            pass
+    if town is not None:
+        from pathlib import Path
+
+        from gastown_tui.town.identity import agent_from_env
+
+        a = agent_from_env({}, Path.cwd(), town.root)
+        if a is not None and a.role != "mayor":
+            return a.address
+    return "overseer"
+
+
+def _agent_exists(town: Town, agent: Agent) -> bool:
+    if agent.role in ("polecat", "crew"):
+        if agent.workdir(town.root).is_dir():
+            return True
+        from gastown_tui.agents import agent_beads
+
+        b = agent_beads.get(town, agent)
+        return b is not None and b.status not in ("closed", "tombstone")
+    return True
+
+
+def resolve_recipients(town: Town, to: str) -> list[Agent]:
+    """Expand an address (or @town / @<rig>) to agents; unknown addresses are refused."""
+    rigs = town.rigs()
+    to = (to or "").strip()
+    if to.startswith("@"):
+        group = to[1:]
+        if group == "town":
+            out = [Agent("mayor"), Agent("deacon")]
+            for r in sorted(rigs):
+                out += _rig_agents(town, r)
+            return out
+        if group in rigs:
+            return _rig_agents(town, group)
+        known = ", ".join(sorted(rigs)) or "none yet"
+        raise UsageError(f"'{to}' is not a mail address", hint=f"use one of: {VALID_FORMS} (rigs: {known})")
+    try:
+        agent = parse_address(to, rigs)
+    except UsageError:
+        raise UsageError(f"'{to}' is not a mail address", hint=f"use one of: {VALID_FORMS}") from None
+    if not _agent_exists(town, agent):
+        raise NotFound(f"{agent.address} does not exist",
+                       hint=f"list agents with 'gt polecat list {agent.rig}' or 'gt crew list {agent.rig}'")
+    return [agent]
+
+
+def _rig_agents(town: Town, rig: str) -> list[Agent]:
+    rp = town.rig(rig)
+    out = [Agent("witness", rig), Agent("refinery", rig)]
+    for d, role in ((rp.polecats_dir, "polecat"), (rp.crew_dir, "crew")):
+        if d.is_dir():
+            out += [Agent(role, rig, p.name) for p in sorted(d.iterdir()) if p.is_dir() and not p.name.startswith(".")]
+    return out
+
+
+def send_mail(town: Town, to: str, subject: str, body: str = "", *, sender: str | None = None,
+              reply_to: str | None = None, ephemeral: bool | None = None, priority: int = 2,
+              nudge: bool = True) -> list[dict[str, Any]]:
+    """Send one message (one per recipient for @town/@rig); returns the created messages as dicts.
+
+    Protocol subjects (`work.protocol`) are ephemeral unless `ephemeral=False`.
+    """
+    subject = (subject or "").strip()
+    if not subject:
+        raise UsageError("a message needs a subject", hint="pass -s SUBJECT")
+    recipients = resolve_recipients(town, to)
+    sender = sender or whoami_address(town)
+    msg_type = protocol.message_type(subject)
+    if ephemeral is None:
+        ephemeral = msg_type is not None
+    store = _store(town)
+    created = []
+    with store.transaction(actor=sender) as tx:
+        thread = None
+        deps: list[tuple[str, str]] = []
+        if reply_to:
+            orig = tx.get(reply_to)
+            thread = orig.get("thread_id") or orig.id
+            deps.append(("replies-to", reply_to))
+        for agent in recipients:
+            labels = [f"from:{sender}"]
+            if msg_type:
+                labels.append(f"msg:{msg_type}")
+            fields: dict[str, Any] = {"sender": sender}
+            if reply_to:
+                fields["reply_to"] = reply_to
+            iss = tx.create(subject, type="message", priority=priority, description=body, assignee=agent.address,
+                            labels=labels, deps=deps, ephemeral=ephemeral, fields=fields, actor=sender)
+            tid = thread or iss.id
+            iss = tx.update(iss.id, thread_id=tid, labels=[*labels, f"thread:{tid}"])
+            created.append(iss)
+    out = [message_json(i) for i in created]
+    if nudge:
+        for agent, msg in zip(recipients, out, strict=True):
+            _notify(town, agent, msg)
+    return out
+
+
+def _notify(town: Town, agent: Agent, msg: dict[str, Any]) -> None:
+    """Tell a running agent it has mail; never raises."""
+    if agent.role in PATROL_ROLES or agent.role == "overseer":
+        return
+    try:
+        from gastown_tui.infra.tmux import Tmux
+
+        tm = Tmux.for_town(town)
+        pane = tm.panes().get(agent.session)
+        if pane is None or pane.dead:
+            return
+        from gastown_tui.agents import nudge
+
+        text = f"[mail] from {msg['from']}: {msg['subject']} (read it with: gt mail read {msg['id']})"
+        mode = "immediate"
+        try:
+            rt = nudge._runtime_for(town, tm, agent.session)
+            if nudge._current_state(tm, agent.session, rt) == "busy":
+                mode = "queue"
+        except Exception:
+            mode = "queue"
+        nudge.deliver(town, agent, text, mode=mode, sender=msg["from"], tmux=tm)
+    except Exception:  # noqa: BLE001 - the mail is stored; a missed nudge is not a failed send
+        return
+
+
+def message_json(iss) -> dict[str, Any]:
+    """The `--json` shape of a message."""
+    d = iss.data
+    labels = d.get("labels") or ()
+    subject = d.get("title", "")
+    return {
+        "id": d.get("id", ""),
+        "from": d.get("sender") or next((lb[5:] for lb in labels if lb.startswith("from:")), ""),
+        "to": d.get("assignee") or "",
+        "subject": subject,
+        "body": d.get("description", ""),
+        "read": "read" in labels,
+        "created_at": d.get("created_at", ""),
+        "thread_id": d.get("thread_id") or d.get("id", ""),
+        "reply_to": d.get("reply_to") or None,
+        "type": protocol.message_type(subject),
+        "ephemeral": bool(iss.is_ephemeral),
+        "archived": (d.get("status") or "open") == "closed",
+        "priority": d.get("priority", 2),
+    }
+
+
+def normalize_address(town: Town, address: str) -> str:
+    try:
+        return parse_address(address, town.rigs()).address
+    except UsageError:
+        raise UsageError(f"'{address}' is not a mail address", hint=f"use one of: {ADDRESS_FORMS}") from None
+
+
+def inbox(town: Town, address: str, *, unread_only: bool = False, include_archived: bool = False,
+          msg_type: str | None = None) -> list[dict[str, Any]]:
+    """Messages to `address`, oldest first, as `message_json` dicts."""
+    addr = normalize_address(town, address)
+    statuses = ("open", "closed") if include_archived else ("open",)
+    issues = _store(town).list(type="message", assignee=addr, status=statuses, include_ephemeral=True)
+    out = [message_json(i) for i in issues]
+    if unread_only:
+        out = [m for m in out if not m["read"]]
+    if msg_type:
+        out = [m for m in out if m["type"] == msg_type]
+    out.sort(key=lambda m: (m["created_at"], m["id"]))
+    return out
+
+
+def _message(tx_or_store, msg_id: str):
+    iss = tx_or_store.try_get(msg_id)
+    if iss is None or iss.issue_type != "message" or iss.status == "tombstone":
+        raise NotFound(f"no message {msg_id}", hint="list messages with 'gt mail inbox'")
+    return iss
+
+
+def get_message(town: Town, msg_id: str) -> dict[str, Any]:
+    return message_json(_message(_store(town), msg_id))
+
+
+def read_message(town: Town, msg_id: str) -> dict[str, Any]:
+    """The message, marked read."""
+    with _store(town).transaction() as tx:
+        iss = _message(tx, msg_id)
+        if "read" not in iss.labels:
+            iss = tx.add_label(msg_id, "read")
+        return message_json(iss)
+
+
+def ack(town: Town, msg_ids: list[str]) -> list[str]:
+    """Mark messages read without showing them (protocol consumers)."""
+    with _store(town).transaction() as tx:
+        for mid in msg_ids:
+            iss = _message(tx, mid)
+            if "read" not in iss.labels:
+                tx.add_label(mid, "read")
+    return msg_ids
+
+
+def archive(town: Town, msg_ids: list[str]) -> list[str]:
+    """Move messages out of the inbox (closed, kept in the store)."""
+    with _store(town).transaction() as tx:
+        for mid in msg_ids:
+            iss = _message(tx, mid)
+            if "read" not in iss.labels:
+                tx.add_label(mid, "read")
+            if iss.status != "closed":
+                tx.close(mid, "archived")
+    return msg_ids
+
+
+def delete(town: Town, msg_ids: list[str]) -> list[str]:
+    with _store(town).transaction() as tx:
+        for mid in msg_ids:
+            _message(tx, mid)
+            tx.delete(mid, reason="mail deleted")
+    return msg_ids
+
+
+def reply(town: Town, msg_id: str, body: str, *, sender: str | None = None,
+          subject: str | None = None) -> dict[str, Any]:
+    """Answer a message in its thread (to its sender)."""
+    orig = get_message(town, msg_id)
+    if not orig["from"]:
+        raise UsageError(f"message {msg_id} has no sender to reply to", hint="send a new message with 'gt mail send'")
+    subj = subject or (orig["subject"] if orig["subject"].startswith("Re: ") else f"Re: {orig['subject']}")
+    return send_mail(town, orig["from"], subj, body, sender=sender or orig["to"] or None, reply_to=msg_id)[0]
+
+
+def thread(town: Town, thread_id: str) -> list[dict[str, Any]]:
+    """Every message of a thread, oldest first."""
+    issues = _store(town).list(type="message", status=("open", "closed"), include_ephemeral=True,
+                               label=f"thread:{thread_id}")
+    return sorted((message_json(i) for i in issues), key=lambda m: (m["created_at"], m["id"]))

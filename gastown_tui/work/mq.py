@@ -1,0 +1,58 @@
+"""Merge-request beads: what `gt done` hands to the refinery (DESIGN §7).
+
+An MR is a bead in the *rig's* store with `issue_type: "merge-request"`, title
+`Merge <branch>`, assignee the rig's refinery, the source bead's priority, and these JSONL keys:
+
+    branch         the polecat's branch (`polecat/<name>/<bead>-<t>`), present in the bare repo
+    target         the branch to merge into (the rig's default branch)
+    source_issue   the bead the work was for
+    worker         the polecat's address (`demo/polecats/nux`)
+    commit_sha     the branch head when `gt done` ran
+    mr_state       queued | merging | merged | failed | rework (the refinery moves it on)
+
+Status: open while queued or in work, closed when merged (reason "merged") or abandoned. The
+MR also depends on its source bead with a `related` dependency (never blocking).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gastown_tui.town.layout import Town
+
+MR_FIELDS = ("branch", "target", "source_issue", "worker", "commit_sha", "mr_state")
+
+
+def _store(town: Town, rig: str):
+    from gastown_tui.beads.store import Store
+
+    return Store(town.require_rig(rig).beads_dir)
+
+
+def create_mr(town: Town, rig: str, *, branch: str, target: str, source_issue: str, worker: str,
+              commit_sha: str, priority: int = 2, actor: str | None = None, note: str = ""):
+    """Create the MR bead in the rig's store; returns the Issue."""
+    desc = (f"Branch: {branch}\nTarget: {target}\nSource: {source_issue}\nWorker: {worker}\nCommit: {commit_sha}"
+            + (f"\n\n{note}" if note else ""))
+    store = _store(town, rig)
+    deps = [("related", source_issue)] if store.exists(source_issue) else []
+    return store.create(f"Merge {branch}", type="merge-request", priority=priority, description=desc,
+                        assignee=f"{rig}/refinery", deps=deps, actor=actor or worker,
+                        fields={"branch": branch, "target": target, "source_issue": source_issue,
+                                "worker": worker, "commit_sha": commit_sha, "mr_state": "queued"})
+
+
+def mr_json(iss) -> dict[str, Any]:
+    d = iss.data
+    return {"id": iss.id, "title": iss.title, "status": iss.status, "priority": iss.priority,
+            **{k: d.get(k) for k in MR_FIELDS}, "created_at": iss.created_at}
+
+
+def list_mrs(town: Town, rig: str, *, include_closed: bool = False, state: str | None = None) -> list[dict[str, Any]]:
+    """The rig's MRs, highest priority then oldest first (the refinery's processing order)."""
+    issues = _store(town, rig).list(type="merge-request", include_closed=include_closed)
+    rows = [mr_json(i) for i in issues]
+    if state:
+        rows = [r for r in rows if r["mr_state"] == state]
+    rows.sort(key=lambda r: (r["priority"], r["created_at"], r["id"]))
+    return rows

@@ -1,0 +1,262 @@
+"""Sling: put beads on agents' hooks, spawning polecats as needed (DESIGN §7).
+
+`sling(town, bead_ids, target)` where target is a rig name (reuse an idle polecat or spawn a new
+one, one per bead) or an agent address (that agent; a polecat address that does not exist yet is
+spawned with that name). It refuses, before changing anything: unknown beads, closed beads, beads
+hooked to a live agent (unless `force`; a hook held by a dead agent is taken over), beads whose
+prefix belongs to another rig, unknown rigs and unknown runtimes.
+
+All or nothing: each step pushes its undo (remove worktree, delete branch, kill session, restore
+the bead's status/assignee, restore agent beads, delete the convoy) and any failure runs them all,
+newest first, before the error reaches the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gastown_tui.errors import Conflict, GtError, NotFound, UsageError
+from gastown_tui.town.identity import Agent, parse_address
+from gastown_tui.town.layout import Town
+
+
+@dataclass
+class SlingResult:
+    assignments: list[dict[str, Any]] = field(default_factory=list)
+    convoy: str | None = None
+    dry_run: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        rows = [{k: (v.address if isinstance(v, Agent) else v) for k, v in a.items()} for a in self.assignments]
+        return {"assignments": rows, "convoy": self.convoy, "dry_run": self.dry_run}
+
+
+def _panes(town: Town) -> dict:
+    try:
+        from gastown_tui.infra.tmux import Tmux
+
+        return Tmux.for_town(town).panes()
+    except GtError:
+        return {}
+
+
+def _alive(panes: dict, agent: Agent) -> bool:
+    try:
+        p = panes.get(agent.session)
+    except UsageError:
+        return False
+    return p is not None and not p.dead
+
+
+def _rig_of_prefix(town: Town, bead_id: str) -> str | None:
+    """The rig that owns the bead's prefix (None for town beads)."""
+    best, best_len = None, 0
+    for name, entry in town.rigs().items():
+        p = (entry.get("prefix") or "") + "-"
+        if bead_id.startswith(p) and len(p) > best_len:
+            best, best_len = name, len(p)
+    return best
+
+
+def _validate(town: Town, bead_ids: list[str], target: str, force: bool, panes: dict):
+    """Everything that can be refused without changing anything. Returns (target rig|None, agent|None, beads)."""
+    from gastown_tui.beads.routes import store_for_id
+
+    if not bead_ids:
+        raise UsageError("nothing to sling", hint="give at least one bead id: gt sling BEAD... TARGET")
+    if len(set(bead_ids)) != len(bead_ids):
+        raise UsageError("the same bead is named twice", hint="name each bead once")
+    rigs = town.rigs()
+    target_rig: str | None = None
+    target_agent: Agent | None = None
+    if "/" not in target and target not in ("mayor", "deacon", "overseer"):
+        if target not in rigs:
+            known = ", ".join(sorted(rigs)) or "none yet (add one with 'gt rig add')"
+            raise NotFound(f"no rig named '{target}' in this town", hint=f"known rigs: {known}; or give an agent address")
+        target_rig = target
+    else:
+        target_agent = parse_address(target, rigs)
+        if target_agent.role == "overseer":
+            raise UsageError("cannot sling work to the overseer", hint="sling it to a rig or an agent")
+        target_rig = target_agent.rig
+        if len(bead_ids) > 1 and target_agent.role == "polecat":
+            raise UsageError("one polecat takes one bead", hint=f"sling several beads to the rig ('{target_agent.rig}') instead")
+    if target_rig and rigs.get(target_rig, {}).get("parked"):
+        raise Conflict(f"rig '{target_rig}' is parked", hint=f"unpark it first with 'gt rig unpark {target_rig}'")
+    beads = []
+    for bid in bead_ids:
+        store = store_for_id(town.root, bid)
+        iss = store.try_get(bid)
+        if iss is None or iss.status == "tombstone":
+            raise NotFound(f"no bead {bid}", hint="list beads with 'bd list' in the rig, or 'bd ready'")
+        if iss.status == "closed":
+            raise Conflict(f"{bid} is closed", hint=f"reopen it first with 'bd reopen {bid}'")
+        owner = _rig_of_prefix(town, bid)
+        if target_rig is not None and owner is not None and owner != target_rig:
+            raise UsageError(f"{bid} belongs to rig '{owner}', not '{target_rig}'",
+                             hint=f"sling it to '{owner}' instead")
+        if iss.status == "hooked" and iss.assignee:
+            if target_agent is not None and iss.assignee == target_agent.address:
+                raise Conflict(f"{bid} is already on {iss.assignee}'s hook", hint="nothing to do")
+            holder = None
+            try:
+                holder = parse_address(iss.assignee)
+            except UsageError:
+                pass
+            if holder is not None and _alive(panes, holder) and not force:
+                raise Conflict(f"{bid} is already hooked to {iss.assignee}, which is running",
+                               hint="pass --force to take it over, or 'gt unsling' it first")
+        beads.append((store, iss))
+    if target_agent is not None and target_agent.role == "crew" and not target_agent.workdir(town.root).is_dir():
+        raise NotFound(f"no crew member '{target_agent.name}' in rig '{target_agent.rig}'",
+                       hint=f"add one with 'gt crew add {target_agent.rig} {target_agent.name}'")
+    return target_rig, target_agent, beads
+
+
+def _hook(town: Town, store, iss, agent: Agent, undo) -> None:
+    """Hook `iss` on `agent`, with the undo that restores the bead and the previous holder."""
+    from gastown_tui.agents import agent_beads
+
+    before = {"status": iss.data.get("status") or "open", "assignee": iss.data.get("assignee") or None}
+    store.update(iss.id, status="hooked", assignee=agent.address, actor=agent.address)
+    undo.push(f"restore {iss.id}", lambda: store.update(iss.id, **before))
+    prev_holder = before["assignee"]
+    if prev_holder and prev_holder != agent.address:  # a dead agent's hook taken over
+        try:
+            old = parse_address(prev_holder)
+            ab = agent_beads.get(town, old)
+            if ab is not None and ab.get("hook_bead") == iss.id:
+                snap = ab.to_json()
+                agent_beads.set_state(town, old, "dead" if ab.get("agent_state") != "idle" else "idle", hook_bead="")
+                undo.push(f"restore agent bead of {prev_holder}", lambda: agent_beads._store(town).put(snap))
+        except UsageError:
+            pass
+
+
+def _reuse_polecat(town: Town, p: dict, bead_id: str, runtime: str, undo, panes: dict, store, iss) -> dict | None:
+    """Give an idle polecat new work: claim it, new branch in its worktree, hook, wake it."""
+    from gastown_tui.agents import agent_beads, polecats
+    from gastown_tui.infra import git
+
+    agent = Agent("polecat", p["rig"], p["name"])
+    # Claim under the town store's lock: two slings never get the same idle polecat.
+    snap = None
+    with agent_beads._store(town).transaction(actor=agent.address) as tx:
+        ab = tx.try_get(agent_beads.agent_bead_id(agent))
+        if ab is None or ab.get("agent_state") != "idle" or ab.get("hook_bead"):
+            return None
+        snap = ab.to_json()
+        agent_beads.upsert(town, agent, tx=tx, agent_state="working", hook_bead=bead_id, runtime=runtime)
+    undo.push(f"restore agent bead of {agent.address}", lambda: agent_beads._store(town).put(snap))
+    path = town.rig(agent.rig).polecat(agent.name)
+    old_branch = git.current_branch(path)
+    branch = polecats.branch_name(agent.name, bead_id)
+    base = polecats.default_branch(town, agent.rig)
+    git.switch_new_branch(path, branch, base)
+    undo.push(f"delete branch {branch}", lambda: git.delete_branch(path, branch, force=True))
+    undo.push(f"switch back to {old_branch}", lambda: git.switch_branch(path, old_branch))
+    agent_beads.upsert(town, agent, branch=branch)
+    _hook(town, store, iss, agent, undo)
+    started = False
+    if not _alive(panes, agent):
+        polecats.start_session(town, agent, runtime, undo)
+        started = True
+    return {"agent": agent, "name": agent.name, "path": str(path), "branch": branch, "base": base,
+            "session": agent.session, "spawned": False, "started": started, "wake": not started}
+
+
+def sling(town: Town, bead_ids: list[str], target: str, *, runtime: str | None = None, no_convoy: bool = False,
+          force: bool = False, dry_run: bool = False, actor: str | None = None) -> SlingResult:
+    """Hook each bead on an agent of `target` (rig or address); all or nothing. See the module doc."""
+    from gastown_tui.agents import polecats
+    from gastown_tui.work import events
+
+    panes = _panes(town)
+    target_rig, target_agent, beads = _validate(town, list(bead_ids), target, force, panes)
+    rt_name = None
+    if target_agent is None or target_agent.role == "polecat":
+        rt_name = polecats.polecat_runtime(town, target_rig, runtime)
+        polecats.check_runtime(town, rt_name)
+    elif runtime:
+        polecats.check_runtime(town, runtime)
+        rt_name = runtime
+    result = SlingResult(dry_run=dry_run)
+    if dry_run:
+        for _, iss in beads:
+            who = target_agent.address if target_agent else f"{target_rig}/polecats/<next free>"
+            result.assignments.append({"bead": iss.id, "agent": who, "runtime": rt_name, "spawned": target_agent is None})
+        return result
+
+    undo = polecats.Undo()
+    wake: list[Agent] = []
+    try:
+        for store, iss in beads:
+            if target_agent is None:
+                row = None
+                idle = polecats.find_idle_polecat(town, target_rig, panes=panes)
+                if idle is not None:
+                    row = _reuse_polecat(town, idle, iss.id, rt_name, undo, panes, store, iss)
+                if row is None:
+                    row = polecats.spawn_polecat(
+                        town, target_rig, iss.id, runtime=rt_name, undo=undo,
+                        hook=lambda a, s=store, i=iss: _hook(town, s, i, a, undo))
+            elif target_agent.role == "polecat":
+                path = target_agent.workdir(town.root)
+                if path.is_dir():
+                    p = next((x for x in polecats.list_polecats(town, target_agent.rig, panes=panes)
+                              if x["name"] == target_agent.name), None)
+                    row = _reuse_polecat(town, p, iss.id, rt_name, undo, panes, store, iss) if p else None
+                    if row is None:
+                        raise Conflict(f"{target_agent.address} is busy (state {p['recorded_state'] if p else 'unknown'})",
+                                       hint=f"sling to the rig ('{target_agent.rig}') to get a free polecat")
+                else:
+                    row = polecats.spawn_polecat(
+                        town, target_agent.rig, iss.id, runtime=rt_name, undo=undo, name=target_agent.name,
+                        hook=lambda a, s=store, i=iss: _hook(town, s, i, a, undo))
+            else:
+                _hook(town, store, iss, target_agent, undo)
+                from gastown_tui.agents import agent_beads
+
+                ab = agent_beads.get(town, target_agent)
+                snap = ab.to_json() if ab is not None else None
+                agent_beads.upsert(town, target_agent, agent_state="working", hook_bead=iss.id)
+                if snap is not None:
+                    undo.push("restore agent bead", lambda s=snap: agent_beads._store(town).put(s))
+                else:
+                    undo.push("delete agent bead", lambda: agent_beads._store(town).delete(
+                        agent_beads.agent_bead_id(target_agent), reason="sling rolled back"))
+                row = {"agent": target_agent, "session": None, "spawned": False,
+                       "wake": _alive(panes, target_agent)}
+            row["bead"] = iss.id
+            row["title"] = iss.title
+            row["runtime"] = rt_name
+            if row.get("wake"):
+                wake.append(row["agent"])
+            result.assignments.append(row)
+        if not no_convoy:
+            from gastown_tui.work import convoy
+
+            untracked = [iss.id for _, iss in beads if not convoy.convoys_tracking(town, iss.id)]
+            if untracked:
+                title = (beads[0][1].title if len(untracked) == 1 else f"Sling of {len(untracked)} beads to {target}")
+                c = convoy.create_convoy(town, title, untracked, actor=actor, auto=True)
+                result.convoy = c["id"]
+                undo.push(f"delete convoy {c['id']}", lambda cid=c["id"]: convoy._store(town).delete(cid, reason="sling rolled back"))
+    except BaseException:
+        undo.run()
+        raise
+    for row in result.assignments:
+        events.record(town.root, "sling", actor=actor,
+                      rig=row["agent"].rig if isinstance(row["agent"], Agent) else None,
+                      payload={"bead": row["bead"], "agent": str(row["agent"]), "spawned": row.get("spawned", False),
+                               "branch": row.get("branch"), "convoy": result.convoy})
+    for agent in wake:  # the work is safely hooked; a failed wake-up is reported, not rolled back
+        try:
+            from gastown_tui.agents.nudge import deliver
+
+            deliver(town, agent, "You have new work on your hook: run `gt prime --hook` and start now.",
+                    mode="immediate", sender=actor or "gt")
+        except Exception:  # noqa: BLE001
+            pass
+    return result
