@@ -1,0 +1,161 @@
+"""Beads performance: CLI wall time vs python startup, in-process ready(), concurrent writers, memory.
+
+Usage: .venv/bin/python bench/beads_bench.py [--quick]
+Prints numbers; asserts nothing. Synthetic stores are generated in a temp directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT.parent / "shared" / "fixtures" / "real" / "gastown-issues.jsonl"
+BD = Path(sys.executable).parent / "bd"
+WORDS = "agent polecat witness refinery merge queue convoy hook sling nudge mail bead rig town deacon patrol".split()
+
+
+def synth(path: Path, n: int, seed: int = 7) -> list[str]:
+    """A store shaped like real ones: mostly closed/tombstoned, ~10% open, deps on a third."""
+    rnd = random.Random(seed)
+    ids = [f"gt-{i:06x}" for i in range(n)]
+    lines = []
+    for i, iid in enumerate(ids):
+        st = rnd.choices(["closed", "tombstone", "open", "in_progress", "hooked"], [45, 40, 10, 3, 2])[0]
+        rec = {"id": iid, "title": " ".join(rnd.choices(WORDS, k=6)),
+               "description": " ".join(rnd.choices(WORDS, k=rnd.randint(5, 60))), "status": st,
+               "priority": rnd.randint(0, 4), "issue_type": rnd.choice(["task", "task", "bug", "feature", "epic"]),
+               "created_at": f"2026-01-{1 + i % 28:02d}T10:{i % 60:02d}:00.123456789-08:00",
+               "updated_at": "2026-01-29T10:00:00.123456789-08:00"}
+        if st == "closed":
+            rec["closed_at"] = rec["updated_at"]
+        if i and rnd.random() < 0.33:
+            rec["dependencies"] = [{"issue_id": iid, "depends_on_id": ids[rnd.randrange(i)],
+                                    "type": rnd.choice(["blocks", "parent-child", "related"]),
+                                    "created_at": rec["created_at"], "created_by": "bench"}]
+        lines.append(json.dumps(rec, separators=(",", ":")))
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "issues.jsonl").write_text("\n".join(sorted(lines)) + "\n")
+    (path / "config.yaml").write_text("issue-prefix: gt\n")
+    return ids
+
+
+def wall(cmd: list[str], runs: int, cwd: Path | None = None) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def cli_ratios(beads: Path, ids: list[str], runs: int, label: str) -> None:
+    base = wall([sys.executable, "-c", "pass"], runs)
+    env_db = ["--db", str(beads)]
+    ready = wall([str(BD), "ready", "--json", *env_db], runs)
+    show = wall([str(BD), "show", ids[len(ids) // 2], *env_db], runs)
+    create = wall([str(BD), "create", "bench issue", *env_db], runs)
+    print(f"[{label}] python -c pass {base * 1000:.1f} ms | bd ready --json {ready * 1000:.1f} ms "
+          f"({ready / base:.2f}x) | bd show {show * 1000:.1f} ms ({show / base:.2f}x) | "
+          f"bd create {create * 1000:.1f} ms ({create / base:.2f}x)")
+
+
+def in_process(beads: Path, label: str) -> None:
+    from gastown_tui.beads.store import Store
+
+    t = time.perf_counter()
+    s = Store(beads)
+    s.ready()
+    cold = time.perf_counter() - t
+    warm = []
+    for _ in range(20):
+        t = time.perf_counter()
+        s.ready()
+        warm.append(time.perf_counter() - t)
+    fresh = []
+    for _ in range(5):  # after another process changed the file: re-read, re-parse, recompute
+        os.utime(beads / "issues.jsonl")
+        t = time.perf_counter()
+        s.ready()
+        fresh.append(time.perf_counter() - t)
+    print(f"[{label}] in-process ready(): warm {statistics.median(warm) * 1000:.2f} ms, "
+          f"after a file change {statistics.median(fresh) * 1000:.1f} ms, first call {cold * 1000:.1f} ms")
+
+
+WRITER = textwrap.dedent("""
+    import sys, time
+    from gastown_tui.beads.store import Store
+    s = Store(sys.argv[1], actor="w" + sys.argv[2])
+    ids = sys.argv[3].split(",")
+    go = float(sys.argv[4])
+    while time.time() < go:
+        time.sleep(0.001)
+    for k in range(int(sys.argv[5])):
+        if k % 2:
+            s.create(f"writer {sys.argv[2]} change {k}")
+        else:
+            s.update(ids[k % len(ids)], notes=f"w{sys.argv[2]} k{k}")
+""")
+
+
+def writers(beads: Path, ids: list[str], procs: int, each: int, label: str) -> None:
+    from gastown_tui.beads.store import Store
+
+    before = len(Store(beads).all())
+    targets = ",".join(ids[:: max(1, len(ids) // 40)][:40])
+    go = time.time() + 1.5  # all processes start writing at the same moment
+    ps = [subprocess.Popen([sys.executable, "-c", WRITER, str(beads), str(n), targets, str(go), str(each)])
+          for n in range(procs)]
+    for p in ps:
+        p.wait()
+    elapsed = time.time() - go
+    after = len(Store(beads).all())
+    created = after - before
+    print(f"[{label}] {procs} writer processes x {each} changes: {procs * each / elapsed:.0f} changes/s "
+          f"({elapsed:.2f} s), created {created}/{procs * (each // 2)} (none lost: {created == procs * (each // 2)})")
+
+
+def memory(beads: Path, label: str) -> None:
+    code = ("import resource, sys; from gastown_tui.beads.store import Store; "
+            "a = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; s = Store(sys.argv[1]); s.ready(); s.list(); "
+            "b = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; print(a, b)")
+    out = subprocess.run([sys.executable, "-c", code, str(beads)], capture_output=True, text=True, check=True).stdout
+    a, b = (int(x) for x in out.split())
+    print(f"[{label}] loaded store: peak RSS {b / 1024:.0f} MB (store adds {(b - a) / 1024:.0f} MB)")
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    runs = 5 if quick else 15
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        real = tmp / "real" / ".beads"
+        real.mkdir(parents=True)
+        shutil.copy(FIXTURE, real / "issues.jsonl")
+        (real / "config.yaml").write_text("issue-prefix: gt\n")
+        real_ids = [json.loads(x)["id"] for x in FIXTURE.read_text().splitlines()]
+        cli_ratios(real, real_ids, runs, "real 5,306")
+        in_process(real, "real 5,306")
+        s10 = tmp / "s10k" / ".beads"
+        ids10 = synth(s10, 10_000)
+        cli_ratios(s10, ids10, runs, "synthetic 10k")
+        in_process(s10, "synthetic 10k")
+        writers(s10, ids10, 30, 20 if quick else 50, "synthetic 10k")
+        s50 = tmp / "s50k" / ".beads"
+        ids50 = synth(s50, 50_000)
+        cli_ratios(s50, ids50, max(3, runs // 3), "synthetic 50k")
+        in_process(s50, "synthetic 50k")
+        memory(s50, "synthetic 50k")
+
+
+if __name__ == "__main__":
+    main()
