@@ -9,6 +9,8 @@ parses the other 10,000 lines; a full parse happens only when a query needs ever
 from __future__ import annotations
 
 import bisect
+import contextlib
+import gc
 import json
 import os
 import re
@@ -20,6 +22,18 @@ from gastown_tui.beads.codec import encode_issue
 
 _ID_RE = re.compile(r'^\{"id":"([^"\\]*)"', re.M)
 _CONFLICT_RE = re.compile(r"^(<<<<<<<|=======$|>>>>>>>|\|\|\|\|\|\|\|)", re.M)
+
+
+@contextlib.contextmanager
+def _no_gc():
+    """Loading builds tens of thousands of containers that are all kept: skip the useless GC passes."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -97,6 +111,11 @@ class Image:
             return cls(path, "", None)
         with open(path, "rb") as f:
             raw = f.read()
+        with _no_gc():
+            return cls._from_bytes(path, raw, fp)
+
+    @classmethod
+    def _from_bytes(cls, path: Path, raw: bytes, fp: tuple) -> Image:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
@@ -158,6 +177,11 @@ class Image:
         if self.fully_parsed:
             return
         todo = [i for i in range(len(self.lines)) if i not in self.parsed]
+        with _no_gc():
+            self._parse_lines(todo)
+        self.fully_parsed = True
+
+    def _parse_lines(self, todo: list[int]) -> None:
         if todo:
             try:  # one C-level parse for the common case of a clean file
                 objs = json.loads("[" + ",".join(self.lines[i] for i in todo) + "]")
@@ -168,7 +192,6 @@ class Image:
             except ValueError:
                 for i in todo:
                     self._parse(i)
-        self.fully_parsed = True
 
     def records(self) -> list[dict[str, Any]]:
         """Every issue record in file order (duplicates: the last line wins)."""
