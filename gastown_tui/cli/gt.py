@@ -37,6 +37,18 @@ GROUPS: dict[str, Group] = {
     "polecat": Group("gastown_tui.cli.polecat_cmds", "list, inspect and remove polecats (workers)", "Work"),
     "crew": Group("gastown_tui.cli.crew_cmds", "persistent workspaces for humans", "Work"),
     "namepool": Group("gastown_tui.cli.namepool_cmds", "polecat name themes", "Work"),
+    # Supervision (issue 6)
+    "up": Group("gastown_tui.cli.lifecycle_cmds", "bring the fleet up: daemon, deacon, mayor, witnesses, refineries", "Supervision"),
+    "down": Group("gastown_tui.cli.lifecycle_cmds", "stop every session and the daemon; keep state and worktrees", "Supervision"),
+    "start": Group("gastown_tui.cli.lifecycle_cmds", "start the deacon and mayor (--all: the whole fleet)", "Supervision"),
+    "shutdown": Group("gastown_tui.cli.lifecycle_cmds", "stop sessions and remove finished polecats", "Supervision"),
+    "doctor": Group("gastown_tui.cli.lifecycle_cmds", "check the town's health (--fix repairs safe problems)", "Supervision"),
+    "daemon": Group("gastown_tui.cli.daemon_cmds", "the background ticker: boot the deacon, commit beads", "Supervision"),
+    "deacon": Group("gastown_tui.cli.patrol_cmds", "the town supervisor patrol (run, start, stop, status)", "Supervision"),
+    "witness": Group("gastown_tui.cli.patrol_cmds", "a rig's polecat supervisor patrol", "Supervision"),
+    "refinery": Group("gastown_tui.cli.patrol_cmds", "a rig's merge-queue patrol", "Supervision"),
+    "mq": Group("gastown_tui.cli.mq_cmds", "a rig's merge queue: list, status, retry, reject", "Supervision"),
+    "escalate": Group("gastown_tui.cli.escalate_cmds", "raise, list, acknowledge and close escalations", "Supervision"),
 }
 
 

@@ -1,0 +1,222 @@
+"""The fleet lifecycle: up, down, start, shutdown, rig reboot.
+
+- `up`: idempotent — daemon, deacon, mayor, and a witness and refinery per unparked rig; what
+  already runs is left alone.
+- `down`: stop every session and the daemon; state and worktrees stay.
+- `start [--all]`: the deacon and mayor (with `all`: witnesses, refineries, and polecats that have
+  hooked work but no session).
+- `shutdown`: stop sessions and remove polecats whose work is merged or empty; unmerged work is
+  kept unless `force`. `polecats_only` leaves the services running; `graceful` asks polecats to
+  commit and waits for them to go idle first.
+- `reboot_rig`: restart one rig's witness and refinery.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from gastown_tui.town.identity import Agent, agent_from_session
+from gastown_tui.town.layout import Town
+
+
+def _tmux(town: Town, tmux=None):
+    from gastown_tui.infra.tmux import Tmux
+
+    return tmux or Tmux.for_town(town)
+
+
+def _active_rigs(town: Town) -> list[str]:
+    return [n for n, e in sorted(town.rigs().items()) if not e.get("parked")]
+
+
+def _ensure(town: Town, agent: Agent, tm, results: list[dict[str, Any]]) -> None:
+    from gastown_tui.patrols.deacon import start_patrol
+
+    pane = tm.panes().get(agent.session)
+    if pane is not None and not pane.dead:
+        results.append({"agent": agent.address, "session": agent.session, "action": "already running"})
+        return
+    try:
+        if agent.role == "mayor":
+            from gastown_tui.agents.sessions import start_agent
+
+            start_agent(town, agent, tmux=tm)
+        else:
+            start_patrol(town, agent, tm)
+        results.append({"agent": agent.address, "session": agent.session, "action": "started"})
+    except Exception as e:  # noqa: BLE001 - report and go on with the rest of the fleet
+        results.append({"agent": agent.address, "session": agent.session, "action": "failed", "error": str(e)})
+
+
+def services(town: Town) -> list[Agent]:
+    out = [Agent("deacon")]
+    for rig in _active_rigs(town):
+        out += [Agent("witness", rig), Agent("refinery", rig)]
+    return out
+
+
+def up(town: Town, *, tmux=None, daemon: bool = True, mayor: bool = True) -> dict[str, Any]:
+    from gastown_tui.patrols import daemon as daemon_mod
+
+    tm = _tmux(town, tmux)
+    out: dict[str, Any] = {"daemon": None, "agents": []}
+    if daemon:
+        st = daemon_mod.status(town)
+        if st["running"]:
+            out["daemon"] = {"action": "already running", "pid": st["pid"]}
+        else:
+            try:
+                st = daemon_mod.start(town)
+                out["daemon"] = {"action": "started", "pid": st["pid"]}
+            except Exception as e:  # noqa: BLE001
+                out["daemon"] = {"action": "failed", "error": str(e)}
+    agents = [Agent("deacon"), *([Agent("mayor")] if mayor else []), *services(town)[1:]]
+    for a in agents:
+        _ensure(town, a, tm, out["agents"])
+    _event(town, "town.up", {"started": [a["agent"] for a in out["agents"] if a["action"] == "started"]})
+    return out
+
+
+def start(town: Town, *, all: bool = False, tmux=None) -> dict[str, Any]:
+    tm = _tmux(town, tmux)
+    out: list[dict[str, Any]] = []
+    for a in (Agent("deacon"), Agent("mayor")):
+        _ensure(town, a, tm, out)
+    if all:
+        for a in services(town)[1:]:
+            _ensure(town, a, tm, out)
+        out += restart_hooked_polecats(town, tm)
+    return {"agents": out}
+
+
+def restart_hooked_polecats(town: Town, tm) -> list[dict[str, Any]]:
+    """Polecats with work on their hook but no running session get their session back."""
+    from gastown_tui.agents.polecats import polecat_runtime
+    from gastown_tui.agents.sessions import start_agent
+    from gastown_tui.beads.store import Store
+
+    out = []
+    panes = tm.panes()
+    for rig in _active_rigs(town):
+        rp = town.rig(rig)
+        if not rp.beads_dir.is_dir():
+            continue
+        prefix = f"{rig}/polecats/"
+        for iss in Store(rp.beads_dir).list(status="hooked"):
+            if not iss.assignee.startswith(prefix):
+                continue
+            agent = Agent("polecat", rig, iss.assignee[len(prefix):])
+            pane = panes.get(agent.session)
+            if (pane is not None and not pane.dead) or not rp.polecat(agent.name).is_dir():
+                continue
+            try:
+                start_agent(town, agent, runtime=polecat_runtime(town, rig), tmux=tm)
+                out.append({"agent": agent.address, "session": agent.session, "action": "started"})
+            except Exception as e:  # noqa: BLE001
+                out.append({"agent": agent.address, "session": agent.session, "action": "failed", "error": str(e)})
+    return out
+
+
+def town_sessions(town: Town, tm) -> list[str]:
+    rigs = town.rigs()
+    return [s for s in tm.list_sessions() if agent_from_session(s, rigs) is not None]
+
+
+def down(town: Town, *, tmux=None) -> dict[str, Any]:
+    from gastown_tui.patrols import daemon as daemon_mod
+
+    tm = _tmux(town, tmux)
+    stopped_daemon = daemon_mod.stop(town)
+    stopped = []
+    # Supervisors first, so nothing restarts what we stop.
+    order = sorted(town_sessions(town, tm), key=lambda s: (s != "gt-deacon", not s.endswith("-witness"), s))
+    for s in order:
+        if tm.kill_session(s):
+            stopped.append(s)
+    _event(town, "town.down", {"stopped": stopped})
+    return {"daemon_stopped": stopped_daemon, "stopped": stopped}
+
+
+def shutdown(town: Town, *, polecats_only: bool = False, graceful: bool = False, force: bool = False,
+             wait_seconds: float = 30.0, tmux=None) -> dict[str, Any]:
+    """Stop sessions and clean up polecats; never deletes unmerged work without `force`."""
+    from gastown_tui.agents.polecats import nuke_polecat, unmerged_work
+    from gastown_tui.patrols import daemon as daemon_mod
+
+    tm = _tmux(town, tmux)
+    rigs = town.rigs()
+    polecats: list[Agent] = []
+    for rig in sorted(rigs):
+        rp = town.rig(rig)
+        if rp.polecats_dir.is_dir():
+            polecats += [Agent("polecat", rig, p.name) for p in sorted(rp.polecats_dir.iterdir())
+                         if p.is_dir() and not p.name.startswith(".")]
+    out: dict[str, Any] = {"removed": [], "kept": [], "stopped": [], "daemon_stopped": False}
+    if graceful:
+        _graceful(town, tm, polecats, wait_seconds)
+    if not polecats_only:
+        out["daemon_stopped"] = daemon_mod.stop(town)
+        for s in town_sessions(town, tm):
+            a = agent_from_session(s, rigs)
+            if a is not None and a.role != "polecat" and tm.kill_session(s):
+                out["stopped"].append(s)
+    for a in polecats:
+        ahead, dirty, branch = unmerged_work(town, a.rig, a.name)
+        if (ahead or dirty) and not force:
+            if tm.kill_session(a.session):
+                out["stopped"].append(a.session)
+            why = []
+            if ahead:
+                why.append(f"{ahead} unmerged commit(s) on {branch}")
+            if dirty:
+                why.append("uncommitted changes")
+            out["kept"].append({"agent": a.address, "reason": " and ".join(why)})
+            continue
+        nuke_polecat(town, a.rig, a.name, force=True)
+        out["removed"].append(a.address)
+    _event(town, "town.shutdown", {"removed": out["removed"], "kept": [k["agent"] for k in out["kept"]]})
+    return out
+
+
+def _graceful(town: Town, tm, polecats: list[Agent], wait_seconds: float) -> None:
+    """Ask running polecats to commit, then wait (bounded) for them to be idle or gone."""
+    from gastown_tui.patrols.witness import nudge_agent
+
+    panes = tm.panes()
+    live = [a for a in polecats if a.session in panes and not panes[a.session].dead]
+    for a in live:
+        nudge_agent(town, a, "[gt shutdown] The town is shutting down: commit your work now "
+                    "(git commit), then stop.", tm)
+    deadline = time.monotonic() + wait_seconds
+    while live and time.monotonic() < deadline:
+        panes = tm.panes()
+        now = time.time()
+        live = [a for a in live if a.session in panes and not panes[a.session].dead
+                and now - panes[a.session].activity < 3]
+        if live:
+            time.sleep(0.5)
+
+
+def reboot_rig(town: Town, rig: str, *, tmux=None) -> dict[str, Any]:
+    from gastown_tui.patrols.deacon import start_patrol
+
+    town.require_rig(rig)
+    tm = _tmux(town, tmux)
+    out = []
+    for role in ("witness", "refinery"):
+        a = Agent(role, rig)
+        tm.kill_session(a.session)
+        start_patrol(town, a, tm)
+        out.append({"agent": a.address, "session": a.session, "action": "restarted"})
+    _event(town, "rig.rebooted", {"rig": rig})
+    return {"rig": rig, "agents": out}
+
+
+def _event(town: Town, type: str, payload: dict[str, Any]) -> None:
+    try:
+        from gastown_tui.work import events
+
+        events.record(town.root, type, actor="overseer", payload=payload)
+    except Exception:  # noqa: BLE001
+        pass
