@@ -25,6 +25,8 @@ def _reg_sling(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-convoy", action="store_true", help="do not create a convoy for these beads")
     p.add_argument("--force", action="store_true", help="take beads hooked to a running agent")
     p.add_argument("--dry-run", action="store_true", help="check and show what would happen; change nothing")
+    p.add_argument("--formula", default=None, metavar="NAME", help="attach a molecule of this formula (e.g. polecat-work)")
+    p.add_argument("--var", action="append", default=[], metavar="KEY=VALUE", help="a formula variable (repeatable)")
     add_json(p)
     p.set_defaults(func=_sling)
 
@@ -37,8 +39,12 @@ def _sling(args: argparse.Namespace) -> int:
         raise UsageError("gt sling needs at least one bead and a target", hint="for example: gt sling de-abc demo")
     *beads, target = args.items
     town = town_of(args)
+    from gastown_tui.work.formulas import parse_var_args
+
+    if args.var and not args.formula:
+        raise UsageError("--var needs --formula", hint="for example: gt sling BEAD RIG --formula release --var version=1.0")
     res = sling(town, beads, target, runtime=args.agent, no_convoy=args.no_convoy, force=args.force,
-                dry_run=args.dry_run)
+                dry_run=args.dry_run, formula=args.formula, formula_vars=parse_var_args(args.var))
     if args.json:
         print_json(res.to_json())
         return 0
@@ -47,6 +53,8 @@ def _sling(args: argparse.Namespace) -> int:
         how = " (new polecat)" if a.get("spawned") else ""
         extra = f" on {a['branch']}" if a.get("branch") else ""
         print(f"{verb} {a['bead']} on {a['agent']}{how}{extra}")
+    for bead, mol in res.molecules.items():
+        print(f"attached molecule {mol} ({args.formula}) to {bead}")
     if res.convoy:
         print(f"convoy {res.convoy} tracks them: gt convoy status {res.convoy}")
     return 0

@@ -90,6 +90,11 @@ def render_prime(town: Town, agent: Agent, *, hook_only: bool = False) -> str:
                 mark = "x" if s["status"] == "closed" else " "
                 lines.append(f"- [{mark}] {s['id']}: {s['title']}")
             lines.append("")
+        from gastown_tui.work.molecules import checklist_for_bead  # molecules (issue 7)
+
+        mol_text = checklist_for_bead(town, bead["id"], me=agent.address)
+        if mol_text:
+            lines += ["### Molecule checklist (walk it with `bd close <step> --continue`)", "", "```", mol_text, "```", ""]
         if agent.role == "polecat":
             lines += ["### Do this now", "",
                       "1. Make the change the bead asks for, in this worktree.",

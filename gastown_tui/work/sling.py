@@ -26,10 +26,11 @@ class SlingResult:
     assignments: list[dict[str, Any]] = field(default_factory=list)
     convoy: str | None = None
     dry_run: bool = False
+    molecules: dict[str, str] = field(default_factory=dict)  # bead id -> attached molecule (--formula)
 
     def to_json(self) -> dict[str, Any]:
         rows = [{k: (v.address if isinstance(v, Agent) else v) for k, v in a.items()} for a in self.assignments]
-        return {"assignments": rows, "convoy": self.convoy, "dry_run": self.dry_run}
+        return {"assignments": rows, "convoy": self.convoy, "dry_run": self.dry_run, "molecules": dict(self.molecules)}
 
 
 def _panes(town: Town) -> dict:
@@ -118,10 +119,12 @@ def _hook(town: Town, store, iss, agent: Agent, undo) -> None:
     """Hook `iss` on `agent`, with the undo that restores the bead and the previous holder."""
     from gastown_tui.agents import agent_beads
 
-    before = {"status": iss.data.get("status") or "open", "assignee": iss.data.get("assignee") or None}
+    from gastown_tui.agents.polecats import restore
+
+    record = dict(iss.data)
     store.update(iss.id, status="hooked", assignee=agent.address, actor=agent.address)
-    undo.push(f"restore {iss.id}", lambda: store.update(iss.id, **before))
-    prev_holder = before["assignee"]
+    undo.push(f"restore {iss.id}", lambda: restore(store, record))
+    prev_holder = record.get("assignee") or None
     if prev_holder and prev_holder != agent.address:  # a dead agent's hook taken over
         try:
             old = parse_address(prev_holder)
@@ -129,7 +132,7 @@ def _hook(town: Town, store, iss, agent: Agent, undo) -> None:
             if ab is not None and ab.get("hook_bead") == iss.id:
                 snap = ab.to_json()
                 agent_beads.set_state(town, old, "dead" if ab.get("agent_state") != "idle" else "idle", hook_bead="")
-                undo.push(f"restore agent bead of {prev_holder}", lambda: agent_beads._store(town).put(snap))
+                undo.push(f"restore agent bead of {prev_holder}", lambda: restore(agent_beads._store(town), snap))
         except UsageError:
             pass
 
@@ -148,7 +151,7 @@ def _reuse_polecat(town: Town, p: dict, bead_id: str, runtime: str, undo, panes:
             return None
         snap = ab.to_json()
         agent_beads.upsert(town, agent, tx=tx, agent_state="working", hook_bead=bead_id, runtime=runtime)
-    undo.push(f"restore agent bead of {agent.address}", lambda: agent_beads._store(town).put(snap))
+    undo.push(f"restore agent bead of {agent.address}", lambda: polecats.restore(agent_beads._store(town), snap))
     path = town.rig(agent.rig).polecat(agent.name)
     old_branch = git.current_branch(path)
     branch = polecats.branch_name(agent.name, bead_id)
@@ -167,8 +170,13 @@ def _reuse_polecat(town: Town, p: dict, bead_id: str, runtime: str, undo, panes:
 
 
 def sling(town: Town, bead_ids: list[str], target: str, *, runtime: str | None = None, no_convoy: bool = False,
-          force: bool = False, dry_run: bool = False, actor: str | None = None) -> SlingResult:
-    """Hook each bead on an agent of `target` (rig or address); all or nothing. See the module doc."""
+          force: bool = False, dry_run: bool = False, actor: str | None = None,
+          formula: str | None = None, formula_vars: dict[str, str] | None = None) -> SlingResult:
+    """Hook each bead on an agent of `target` (rig or address); all or nothing. See the module doc.
+
+    With `formula`, a molecule of it is poured and attached to each bead before the agent starts
+    (`work.molecules.attach_for_sling`), so `gt prime` shows the checklist.
+    """
     from gastown_tui.agents import polecats
     from gastown_tui.work import events
 
@@ -181,6 +189,12 @@ def sling(town: Town, bead_ids: list[str], target: str, *, runtime: str | None =
     elif runtime:
         polecats.check_runtime(town, runtime)
         rt_name = runtime
+    if formula:  # bad formula or vars: refused before anything changes
+        from gastown_tui.work.formulas import load_formula, render, search_paths
+
+        f = load_formula(formula, search_paths(town, target_rig))
+        for _, iss in beads:
+            render(f, {**({"issue": iss.id} if "issue" in f.vars else {}), **(formula_vars or {})})
     result = SlingResult(dry_run=dry_run)
     if dry_run:
         for _, iss in beads:
@@ -191,6 +205,12 @@ def sling(town: Town, bead_ids: list[str], target: str, *, runtime: str | None =
     undo = polecats.Undo()
     wake: list[Agent] = []
     try:
+        if formula:
+            from gastown_tui.work.molecules import attach_for_sling
+
+            for store, iss in beads:
+                mol = attach_for_sling(town, store, iss.id, formula, formula_vars, target_rig, undo, actor=actor)
+                result.molecules[iss.id] = mol
         for store, iss in beads:
             if target_agent is None:
                 row = None
@@ -222,10 +242,10 @@ def sling(town: Town, bead_ids: list[str], target: str, *, runtime: str | None =
                 snap = ab.to_json() if ab is not None else None
                 agent_beads.upsert(town, target_agent, agent_state="working", hook_bead=iss.id)
                 if snap is not None:
-                    undo.push("restore agent bead", lambda s=snap: agent_beads._store(town).put(s))
+                    undo.push("restore agent bead", lambda s=snap: polecats.restore(agent_beads._store(town), s))
                 else:
-                    undo.push("delete agent bead", lambda: agent_beads._store(town).delete(
-                        agent_beads.agent_bead_id(target_agent), reason="sling rolled back"))
+                    undo.push("delete agent bead", lambda: polecats.purge(
+                        agent_beads._store(town), agent_beads.agent_bead_id(target_agent)))
                 row = {"agent": target_agent, "session": None, "spawned": False,
                        "wake": _alive(panes, target_agent)}
             row["bead"] = iss.id
@@ -242,7 +262,7 @@ def sling(town: Town, bead_ids: list[str], target: str, *, runtime: str | None =
                 title = (beads[0][1].title if len(untracked) == 1 else f"Sling of {len(untracked)} beads to {target}")
                 c = convoy.create_convoy(town, title, untracked, actor=actor, auto=True)
                 result.convoy = c["id"]
-                undo.push(f"delete convoy {c['id']}", lambda cid=c["id"]: convoy._store(town).delete(cid, reason="sling rolled back"))
+                undo.push(f"delete convoy {c['id']}", lambda cid=c["id"]: polecats.purge(convoy._store(town), cid))
     except BaseException:
         undo.run()
         raise
