@@ -229,8 +229,8 @@ def deliver(town: Town, target: str | Agent, message: str, mode: str = "immediat
                 return res
             time.sleep(0.1 if idle_seen else 0.25)
     with file_lock(town.locks_dir / f"nudge-{agent.session}.lock"):
-        if _queue_path(town, agent).exists():
-            _drain_locked(town, agent, tm)  # older queued nudges go first, in order
+        if _queue_path(town, agent).exists() and not is_dnd(town, agent):
+            _drain_locked(town, agent, tm)  # older queued nudges go first, in order (--force under DND sends only this one)
         res = _send(tm, agent.session, text, rt, _verify_timeout(town))
     return NudgeResult(res.status, res.detail, agent.session, res.attempts, time.monotonic() - start)
 
