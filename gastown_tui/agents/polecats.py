@@ -44,6 +44,23 @@ class Undo:
         self.steps.clear()
 
 
+def purge(store, issue_id: str) -> None:
+    """Remove a record this operation created, leaving no tombstone (rollback only).
+
+    The store's public API deletes by tombstoning; a rolled-back sling must leave no trace, so
+    this drops the line from the image inside a locked transaction.
+    """
+    with store.transaction() as tx:
+        for img in (tx._main(), tx._wisps()):
+            if issue_id in img:
+                img.remove(issue_id)
+
+
+def restore(store, record: dict) -> None:
+    """Put a record back exactly as it was (rollback only)."""
+    store.put(dict(record))
+
+
 def base36_time(ns: int | None = None) -> str:
     n = int((time.time_ns() if ns is None else ns) // 1_000_000)  # milliseconds
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -152,10 +169,10 @@ def spawn_polecat(town: Town, rig: str, bead_id: str, *, runtime: str, undo: Und
                        branch=wt["branch"])
     if prev is None:
         undo.push(f"delete agent bead of {agent.address}",
-                  lambda: agent_beads._store(town).delete(agent_beads.agent_bead_id(agent), reason="sling rolled back"))
+                  lambda: purge(agent_beads._store(town), agent_beads.agent_bead_id(agent)))
     else:
         snapshot = prev.to_json()
-        undo.push(f"restore agent bead of {agent.address}", lambda: agent_beads._store(town).put(snapshot))
+        undo.push(f"restore agent bead of {agent.address}", lambda: restore(agent_beads._store(town), snapshot))
     if hook is not None:
         hook(agent)
     if start:
