@@ -68,6 +68,7 @@ class AgentStatus:
     candidate: str = ""  # a state seen but not yet confirmed
     samples: int = 0  # consecutive samples showing `candidate`
     fingerprint: tuple = field(default=(), compare=False, repr=False)
+    basis: tuple = field(default=(), compare=False, repr=False)  # the input when `state` began
 
     def to_json(self) -> dict:
         return {"state": self.state, "reason": self.reason, "since": self.since,
@@ -130,18 +131,19 @@ def classify(sample: PaneSample, runtime, prev: AgentStatus | None, now: float, 
     state, reason = raw_state(sample, runtime, now, stall_seconds=stall_seconds)
     fp = sample.fingerprint()
     if prev is None:
-        return AgentStatus(state, reason, now, candidate=state, samples=1, fingerprint=fp)
+        return AgentStatus(state, reason, now, candidate=state, samples=1, fingerprint=fp, basis=fp)
     samples = prev.samples + 1 if prev.candidate == state else 1
     if state == prev.state:
-        return AgentStatus(state, reason, prev.since, candidate=state, samples=samples, fingerprint=fp)
+        return AgentStatus(state, reason, prev.since, candidate=state, samples=samples, fingerprint=fp,
+                           basis=prev.basis)
     immediate = state == "dead" or prev.state == "dead"
     if not immediate:
         if state in CONFIRMED_STATES and samples < 2:
-            return replace(prev, candidate=state, samples=samples, fingerprint=fp,
-                           reason=f"{prev.reason.split(' (')[0]} ({state}? confirming)")
-        if fp == prev.fingerprint and now - prev.since < HYSTERESIS_SECONDS:
+            return replace(prev, candidate=state, samples=samples, fingerprint=fp)  # to_json shows it pending
+        # Same input as when the current state began: only time moved, so hold it a while.
+        if fp == prev.basis and now - prev.since < HYSTERESIS_SECONDS:
             return replace(prev, candidate=state, samples=samples, fingerprint=fp)
-    return AgentStatus(state, reason, now, candidate=state, samples=samples, fingerprint=fp)
+    return AgentStatus(state, reason, now, candidate=state, samples=samples, fingerprint=fp, basis=fp)
 
 
 @dataclass
