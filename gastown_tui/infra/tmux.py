@@ -144,7 +144,9 @@ class Tmux:
     @staticmethod
     def _no_server(proc: subprocess.CompletedProcess) -> bool:
         err = proc.stderr.decode(errors="replace")
-        return "no server running" in err or "error connecting" in err or "No such file" in err
+        # "no current target"/"no sessions": a server whose last session just ended.
+        return any(m in err for m in ("no server running", "error connecting", "No such file",
+                                      "no current target", "no sessions"))
 
     # -- sessions ---------------------------------------------------------------------------
 
