@@ -64,45 +64,128 @@ def is_record(obj: Any) -> bool:
     return (t is None or t == "issue") and isinstance(obj.get("id"), str)
 
 
+class _Duplicate(Exception):
+    """An id on two lines: answer from the full index (last line wins)."""
+
+
 class Image:
     """The text of one JSONL file and a lazy, id-indexed view of its records."""
 
     def __init__(self, path: Path, text: str, fp: tuple | None = None) -> None:
         self.path = path
         self.fp = fp
+        self._text: str | None = text
         self.trailing_newline = text.endswith("\n") or not text
-        body = text[:-1] if text.endswith("\n") else text
-        self.lines: list[str] = body.split("\n") if body else []
-        self.problems: list[Problem] = []
+        self._lines: list[str] | None = None
+        self._problems: list[Problem] = []
         self.parsed: dict[int, dict[str, Any] | None] = {}  # line number -> record (None: not an issue)
         self.duplicates: list[str] = []
         self.fully_parsed = False
-        # bd writes `{"id":"` first on every line; when every line does, there is no conflict
-        # marker either, and the index costs one C-speed pass.
-        ids = [ln[7:ln.find('"', 7)] if ln.startswith('{"id":"') else None for ln in self.lines]
-        self.ids: list[str | None]
-        if None not in ids and "\\" not in "".join(ids):  # type: ignore[arg-type]
-            self.ids = ids
-            self.index: dict[str, int] = dict(zip(ids, range(len(ids)), strict=True))  # type: ignore[arg-type]
-            if len(self.index) != len(ids):
-                self._index_slow()
-        else:
-            for m in _CONFLICT_RE.finditer(text):
-                lineno = text.count("\n", 0, m.start()) + 1
-                self.problems.append(Problem(path, lineno, "git conflict marker (an unfinished merge)"))
-            self.ids = [self._slow_id(i, ln) for i, ln in enumerate(self.lines)]
-            self._index_slow()
         self.modified = False
         self._sorted: bool | None = None
+        self._standard: bool | None = None
+        self._fast: dict[str, dict[str, Any] | None] = {}
+        self._edits: dict[str, str] = {}  # fast mode: id -> new line
+        self._appended: list[str] = []  # fast mode: ids added (their lines are in _edits)
+
+    # Until something needs every line, lookups search the text itself (C speed): `bd show`
+    # and the write path never split or index a 10k-line file.
+    def _fast_ok(self) -> bool:
+        if self._lines is not None:
+            return False
+        if self._standard is None:
+            t = self._text or ""
+            n = t.count("\n") + (0 if self.trailing_newline else 1)
+            # Every line starts with `{"id":"` (so no conflict markers either).
+            self._standard = not t or (t.startswith('{"id":"') and t.count('\n{"id":"') == n - 1)
+        return self._standard
+
+    def _fast_line(self, issue_id: str) -> str | None:
+        from gastown_tui.beads.codec import dumps
+
+        t = self._text or ""
+        needle = '{"id":' + dumps(issue_id)
+        if t.startswith(needle):
+            start = 0
+        else:
+            start = t.find("\n" + needle)
+            if start < 0:
+                return None
+            start += 1
+        if t.find("\n" + needle, start) >= 0:
+            raise _Duplicate
+        end = t.find("\n", start)
+        return t[start:] if end < 0 else t[start:end]
+
+    def _materialize(self) -> None:
+        if self._lines is not None:
+            return
+        if self._edits:
+            self._text = self._folded_text()
+            self.trailing_newline = self._text.endswith("\n") or not self._text
+            self._edits, self._appended = {}, []
+        text = self._text or ""
+        body = text[:-1] if text.endswith("\n") else text
+        with _no_gc():
+            self._lines = body.split("\n") if body else []
+            # bd writes `{"id":"` first on every line; when every line does, there is no conflict
+            # marker either, and the index costs one C-speed pass.
+            ids = [ln[7:ln.find('"', 7)] if ln.startswith('{"id":"') else None for ln in self._lines]
+            if None not in ids and "\\" not in "".join(ids):  # type: ignore[arg-type]
+                self._ids = ids
+                self._index: dict[str, int] = dict(zip(ids, range(len(ids)), strict=True))  # type: ignore[arg-type]
+                if len(self._index) != len(ids):
+                    self._index_slow()
+            else:
+                for m in _CONFLICT_RE.finditer(text):
+                    lineno = text.count("\n", 0, m.start()) + 1
+                    self._problems.append(Problem(self.path, lineno, "git conflict marker (an unfinished merge)"))
+                self._ids = [self._slow_id(i, ln) for i, ln in enumerate(self._lines)]
+                self._index_slow()
+        self._text = None  # the lines are the truth from now on
+        self._fast = {}
+
+    @property
+    def lines(self) -> list[str]:
+        self._materialize()
+        return self._lines  # type: ignore[return-value]
+
+    @lines.setter
+    def lines(self, value: list[str]) -> None:
+        self._lines = value
+
+    @property
+    def ids(self) -> list[str | None]:
+        self._materialize()
+        return self._ids
+
+    @ids.setter
+    def ids(self, value: list[str | None]) -> None:
+        self._ids = value
+
+    @property
+    def index(self) -> dict[str, int]:
+        self._materialize()
+        return self._index
+
+    @index.setter
+    def index(self, value: dict[str, int]) -> None:
+        self._index = value
+
+    @property
+    def problems(self) -> list[Problem]:
+        self._materialize()
+        return self._problems
 
     def _index_slow(self) -> None:
-        self.index = {}
-        for i, iid in enumerate(self.ids):
+        index: dict[str, int] = {}
+        for i, iid in enumerate(self._ids):
             if iid is None:
                 continue
-            if iid in self.index:
+            if iid in index:
                 self.duplicates.append(iid)
-            self.index[iid] = i  # a later line wins, as in bd's import
+            index[iid] = i  # a later line wins, as in bd's import
+        self._index = index
 
     @classmethod
     def read(cls, path: Path) -> Image:
@@ -121,7 +204,8 @@ class Image:
         except UnicodeDecodeError as e:
             lineno = raw.count(b"\n", 0, e.start) + 1
             img = cls(path, raw.decode("utf-8", "replace"), fp)
-            img.problems.append(Problem(path, lineno, "is not valid UTF-8"))
+            img._materialize()
+            img._problems.append(Problem(path, lineno, "is not valid UTF-8"))
             return img
         return cls(path, text, fp)
 
@@ -153,19 +237,62 @@ class Image:
 
     # --- reading -------------------------------------------------------------------------------
 
+    def _line_fast(self, issue_id: str) -> str | None:
+        """The line of `issue_id` without indexing (raises _Duplicate when the index must decide)."""
+        line = self._edits.get(issue_id)
+        if line is not None:
+            return line
+        return self._fast_line(issue_id)
+
+    def _fast_record(self, issue_id: str) -> dict[str, Any] | None:
+        if issue_id in self._fast:
+            return self._fast[issue_id]
+        line = self._line_fast(issue_id)
+        rec = None
+        if line is not None:
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                self._materialize()  # report it properly, with its line number
+                return self.record(issue_id)
+            rec = obj if is_record(obj) and obj["id"] == issue_id else None
+        self._fast[issue_id] = rec
+        return rec
+
     def __contains__(self, issue_id: str) -> bool:
+        if self._fast_ok():
+            try:
+                return self._line_fast(issue_id) is not None
+            except _Duplicate:
+                self._materialize()
         return issue_id in self.index
 
     def __len__(self) -> int:
+        if self._fast_ok():
+            t = self._text or ""
+            return ((t.count("\n") + (0 if self.trailing_newline else 1)) if t else 0) + len(self._appended)
         return len(self.index)
 
     def record(self, issue_id: str) -> dict[str, Any] | None:
         """The parsed record (shared: do not mutate)."""
+        if self._fast_ok():
+            try:
+                return self._fast_record(issue_id)
+            except _Duplicate:
+                self._materialize()
         i = self.index.get(issue_id)
         return None if i is None else self._parse(i)
 
     def fresh_record(self, issue_id: str) -> dict[str, Any] | None:
         """A private copy of the record, to change and put back."""
+        if self._fast_ok():
+            try:
+                line = self._line_fast(issue_id)
+                if line is None or self._fast_record(issue_id) is None:
+                    return None
+                return json.loads(line)
+            except _Duplicate:
+                self._materialize()
         i = self.index.get(issue_id)
         if i is None:
             return None
@@ -201,6 +328,10 @@ class Image:
 
     def children_numbers(self, parent: str) -> list[int]:
         stem = parent + "."
+        if self._fast_ok():
+            pat = re.compile(r'\n\{"id":"' + re.escape(stem) + r'(\d+)"')
+            nums = [int(x) for x in pat.findall("\n" + (self._text or ""))]
+            return nums + [int(i[len(stem):]) for i in self._appended if i.startswith(stem) and i[len(stem):].isdigit()]
         out = []
         for iid in self.index:
             if iid.startswith(stem):
@@ -216,8 +347,23 @@ class Image:
         new.path = self.path
         new.fp = self.fp
         new.trailing_newline = self.trailing_newline
+        new._standard = self._standard
+        new._edits = dict(self._edits)
+        new._appended = list(self._appended)
+        new._fast = dict(self._fast)
+        if self._lines is None:
+            new._text = self._text
+            new._lines = None
+            new._problems = []
+            new.parsed = {}
+            new.duplicates = []
+            new.fully_parsed = False
+            new.modified = False
+            new._sorted = None
+            return new
+        new._text = None
         new.lines = list(self.lines)
-        new.problems = list(self.problems)
+        new._problems = list(self._problems)
         new.parsed = dict(self.parsed)
         new.duplicates = list(self.duplicates)
         new.fully_parsed = self.fully_parsed
@@ -233,6 +379,21 @@ class Image:
 
     def put_line(self, issue_id: str, line: str) -> None:
         """Replace or add the line of `issue_id` with this exact text."""
+        if self._fast_ok():
+            try:
+                exists = self._line_fast(issue_id) is not None
+            except _Duplicate:
+                exists = None
+            if exists is not None:
+                if exists:
+                    self._edits[issue_id] = line
+                else:
+                    self._appended.append(issue_id)
+                    self._edits[issue_id] = line
+                self._fast[issue_id] = json.loads(line)
+                self.modified = True
+                return
+            self._materialize()
         i = self.index.get(issue_id)
         if i is not None:
             self.lines[i] = line
@@ -270,7 +431,36 @@ class Image:
         self.index = {iid: k for k, iid in enumerate(self.ids) if iid is not None}
         self.modified = True
 
+    def _folded_text(self) -> str:
+        """The text with the pending fast-mode edits applied (replacements in place, additions at the end)."""
+        t = self._text or ""
+        if not self._edits:
+            return t
+        added = set(self._appended)
+        spans = []
+        for iid, line in self._edits.items():
+            if iid in added:
+                continue
+            old = self._fast_line(iid)
+            start = 0 if t.startswith(old + "\n") or t == old else t.find("\n" + old) + 1  # type: ignore[operator]
+            spans.append((start, start + len(old), line))  # type: ignore[arg-type]
+        spans.sort()
+        parts, pos = [], 0
+        for start, end, line in spans:
+            parts.append(t[pos:start])
+            parts.append(line)
+            pos = end
+        parts.append(t[pos:])
+        out = "".join(parts)
+        if self._appended:
+            if out and not out.endswith("\n"):
+                out += "\n"
+            out += "\n".join(self._edits[i] for i in self._appended) + "\n"
+        return out
+
     def text(self) -> str:
+        if self._lines is None:
+            return self._folded_text()
         if not self.lines:
             return ""
         return "\n".join(self.lines) + ("\n" if self.trailing_newline else "")

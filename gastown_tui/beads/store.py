@@ -870,15 +870,15 @@ def _stamp_matches(beads_dir: Path, path: Path, fp: tuple | None) -> bool:
 
 def _check_writable(img: Image, beads_dir: Path) -> None:
     """Refuse to write back a file we could not read completely (DESIGN §4)."""
-    if not img.problems and not _stamp_matches(beads_dir, img.path, img.fp):
-        img.parse_all()  # someone else wrote it (git, an editor, upstream bd): check every line
-        if not img.problems:
-            _write_stamp(beads_dir, img.path, img.fp)
+    if _stamp_matches(beads_dir, img.path, img.fp):
+        return  # exactly the file we wrote last (and had read completely): no need to re-parse it
+    img.parse_all()  # someone else wrote it (git, an editor, upstream bd): check every line
     if img.problems:
         p = img.problems[0]
         more = f" (and {len(img.problems) - 1} more)" if len(img.problems) > 1 else ""
         raise StoreCorrupt(f"refusing to write: {p.sentence()}{more}",
                            hint="fix or remove that line (see 'bd doctor'), or restore the file from git")
+    _write_stamp(beads_dir, img.path, img.fp)
 
 
 def default_actor() -> str:

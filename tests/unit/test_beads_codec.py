@@ -88,3 +88,28 @@ def test_int_or_string_comment_ids_and_missing_fields_read_with_defaults(tmp_pat
     iss = Issue({"id": "gt-a", "title": "A", "comments": [{"id": 1, "text": "x"}, {"id": "c2", "text": "y"}]})
     assert iss.status == "open" and iss.issue_type == "task" and iss.priority == 0
     assert [c["id"] for c in iss.comments] == [1, "c2"]
+
+
+def test_fast_lookups_and_edits_match_the_indexed_path(tmp_path):
+    # Lookups/edits on the raw text (no split, no index) must give exactly what the indexed path gives.
+    text = REAL_FIXTURE.read_text(encoding="utf-8")
+    ids = [json.loads(x)["id"] for x in text.splitlines()]
+    fast, slow = Image(tmp_path / "a", text), Image(tmp_path / "b", text)
+    slow._materialize()
+    for iid in (ids[0], ids[1], ids[2500], ids[-1], "gt-nope"):
+        assert fast.record(iid) == slow.record(iid)
+        assert (iid in fast) == (iid in slow)
+    assert len(fast) == len(slow) == 5306
+    for img in (fast, slow):
+        for iid in (ids[0], ids[-1], ids[100]):
+            rec = img.fresh_record(iid)
+            rec["notes"] = "edited"
+            img.put(rec)
+        img.put({"id": "gt-new1", "title": "n", "priority": 1, "created_at": "x", "updated_at": "x"})
+        img.put({"id": "gt-new1", "title": "n2", "priority": 1, "created_at": "x", "updated_at": "x"})
+    assert fast._lines is None  # stayed on the fast path
+    assert fast.text() == slow.text()
+    assert fast.record("gt-new1")["title"] == "n2"
+    assert fast.children_numbers("gt-mol-1wf2") == slow.children_numbers("gt-mol-1wf2")
+    dup = Image(tmp_path / "c", text + text.splitlines()[5] + "\n")
+    assert dup.record(ids[5]) == json.loads(text.splitlines()[5]) and dup.duplicates == [ids[5]]
