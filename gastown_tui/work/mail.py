@@ -174,8 +174,11 @@ def _notify(town: Town, agent: Agent, msg: dict[str, Any]) -> None:
 
 
 def message_json(iss) -> dict[str, Any]:
-    """The `--json` shape of a message."""
-    d = iss.data
+    """The `--json` shape of a message (from an Issue)."""
+    return _message_dict(iss.data, bool(iss.is_ephemeral))
+
+
+def _message_dict(d: dict[str, Any], ephemeral: bool) -> dict[str, Any]:
     labels = d.get("labels") or ()
     subject = d.get("title", "")
     return {
@@ -189,7 +192,7 @@ def message_json(iss) -> dict[str, Any]:
         "thread_id": d.get("thread_id") or d.get("id", ""),
         "reply_to": d.get("reply_to") or None,
         "type": protocol.message_type(subject),
-        "ephemeral": bool(iss.is_ephemeral),
+        "ephemeral": ephemeral or bool(d.get("ephemeral")),
         "archived": (d.get("status") or "open") == "closed",
         "priority": d.get("priority", 2),
     }
@@ -204,17 +207,67 @@ def normalize_address(town: Town, address: str) -> str:
 
 def inbox(town: Town, address: str, *, unread_only: bool = False, include_archived: bool = False,
           msg_type: str | None = None) -> list[dict[str, Any]]:
-    """Messages to `address`, oldest first, as `message_json` dicts."""
+    """Messages to `address`, oldest first, as `message_json` dicts.
+
+    Fast path (agents poll this): instead of parsing the whole store, scan the raw bytes of
+    issues.jsonl and wisps.jsonl for the recipient's `"assignee":"<addr>"` and parse only those
+    lines — the store (like bd) always writes compact JSON. The usual read rules still apply: a
+    later duplicate line wins, the main file wins over wisps, tombstones are skipped.
+    """
     addr = normalize_address(town, address)
     statuses = ("open", "closed") if include_archived else ("open",)
-    issues = _store(town).list(type="message", assignee=addr, status=statuses, include_ephemeral=True)
-    out = [message_json(i) for i in issues]
-    if unread_only:
-        out = [m for m in out if not m["read"]]
-    if msg_type:
-        out = [m for m in out if m["type"] == msg_type]
+    out = []
+    for d, eph in _scan_recipient(town.beads_dir, addr):
+        if (d.get("issue_type") or "task") != "message" or (d.get("status") or "open") not in statuses:
+            continue
+        m = _message_dict(d, eph)
+        if unread_only and m["read"]:
+            continue
+        if msg_type and m["type"] != msg_type:
+            continue
+        out.append(m)
     out.sort(key=lambda m: (m["created_at"], m["id"]))
     return out
+
+
+def _scan_recipient(beads_dir, addr: str) -> list[tuple[dict[str, Any], bool]]:
+    import json
+
+    needle = b'"assignee":' + json.dumps(addr, ensure_ascii=False).encode("utf-8")
+    found: dict[str, tuple[dict[str, Any], bool]] = {}
+    for name, eph in (("issues.jsonl", False), ("wisps.jsonl", True)):
+        try:
+            with open(beads_dir / name, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            continue
+        lines = []
+        pos = data.find(needle)
+        while pos >= 0:
+            start = data.rfind(b"\n", 0, pos) + 1
+            end = data.find(b"\n", pos)
+            end = len(data) if end < 0 else end
+            lines.append(data[start:end])
+            pos = data.find(needle, end)
+        if not lines:
+            continue
+        try:
+            recs = json.loads(b"[" + b",".join(lines) + b"]")
+        except ValueError:  # a torn or conflicted line: parse one by one and skip the bad ones
+            recs = []
+            for ln in lines:
+                try:
+                    recs.append(json.loads(ln))
+                except ValueError:
+                    continue
+        for d in recs:
+            if (not isinstance(d, dict) or "_schema" in d or d.get("_type") not in (None, "issue")
+                    or not isinstance(d.get("id"), str) or d.get("assignee") != addr):
+                continue
+            if eph and d["id"] in found and not found[d["id"]][1]:
+                continue  # the main file wins over wisps
+            found[d["id"]] = (d, eph)
+    return [v for v in found.values() if (v[0].get("status") or "open") != "tombstone"]
 
 
 def _message(tx_or_store, msg_id: str):

@@ -103,3 +103,31 @@ def test_stdin_body_and_sender_from_actor(rig_town):
     assert m["from"] == "demo/witness" and m["body"] == ""
     r = gt(rig_town, "mail", "inbox", env={"BD_ACTOR": "mayor", "GT_ROLE": "mayor"})
     assert r.returncode == 0 and "no mail for mayor" in r.stdout
+
+
+def test_new_mail_nudges_a_running_agent_and_queues_under_dnd(rig_town):
+    from gastown_tui.agents import nudge
+    from gastown_tui.infra.tmux import Tmux
+    from gastown_tui.sim.agent import read_log
+    from gastown_tui.town.identity import Agent
+    from gastown_tui.work.crew import add_crew
+    from tests.conftest import wait_for
+
+    add_crew(rig_town, "demo", "ann")
+    assert gt(rig_town, "crew", "at", "ann", "--agent", "sim", "--no-attach").returncode == 0
+    tm = Tmux.for_town(rig_town)
+    try:
+        wait_for(lambda: "nothing on my hook" in tm.capture_many(["gt-demo-crew-ann"], ansi=False).get("gt-demo-crew-ann", ""),
+                 timeout=30, message="the sim to check its (empty) hook")
+        m = mail.send_mail(rig_town, "demo/crew/ann", "Lunch?", "at noon")[0]
+        log = rig_town.root / ".runtime" / "sim" / "gt-demo-crew-ann.jsonl"
+        got = wait_for(lambda: [e for e in read_log(log) if m["id"] in e["text"]], timeout=30,
+                       message="the mail nudge in the sim's log")
+        assert "Lunch?" in got[0]["text"]
+        ann = Agent("crew", "demo", "ann")
+        nudge.set_dnd(rig_town, ann, True)
+        m2 = mail.send_mail(rig_town, "demo/crew/ann", "Later", "")[0]
+        assert any(m2["id"] in q.get("message", q.get("text", "")) for q in nudge.queued(rig_town, ann))
+        assert not [e for e in read_log(log) if m2["id"] in e["text"]]
+    finally:
+        tm.kill_session("gt-demo-crew-ann")

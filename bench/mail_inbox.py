@@ -1,0 +1,88 @@
+"""`gt mail inbox --json` with 10k messages in the town store, against `python -c pass`.
+
+Budget (issue 5): ratio ≤ 3.0 (upstream gastown took 23-58 s, gastown#3623). The store holds
+10,000 persistent messages spread over 20 recipients plus 1,000 protocol wisps; we time the
+inbox of one recipient (500 messages) and of the busiest case (all 10k to one address).
+Usage: python bench/mail_inbox.py [N]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def median_wall(argv: list[str], n: int, env=None) -> float:
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def fill(town: Path, count: int, recipients: list[str], wisps: int) -> None:
+    """Write message lines the way the store does (sorted by id, bd's key order)."""
+    from gastown_tui.beads.codec import encode_issue, format_ts
+
+    lines = []
+    now = time.time_ns()
+    for i in range(count):
+        to = recipients[i % len(recipients)]
+        ts = format_ts(now - (count - i) * 1_000_000_000)
+        mid = f"hq-m{i:07d}"
+        lines.append({"id": mid, "title": f"Message {i} about the thing", "description": "Body line one.\nLine two.\n" * 3,
+                      "status": "open", "priority": 2, "issue_type": "message", "assignee": to,
+                      "created_at": ts, "updated_at": ts, "created_by": "mayor", "sender": "mayor",
+                      "labels": ["from:mayor", f"thread:{mid}"] + (["read"] if i % 3 == 0 else []),
+                      "thread_id": mid})
+    lines.sort(key=lambda r: r["id"])
+    (town / ".beads" / "issues.jsonl").write_bytes(b"".join(encode_issue(r) + b"\n" for r in lines))
+    w = []
+    for i in range(wisps):
+        ts = format_ts(now - i * 1_000_000)
+        w.append({"id": f"hq-wisp-{i:06d}", "title": f"POLECAT_DONE p{i}", "description": "Polecat: p\nRig: demo\n",
+                  "status": "open", "priority": 2, "issue_type": "message", "assignee": "demo/witness",
+                  "created_at": ts, "updated_at": ts, "ephemeral": True, "sender": "demo/polecats/p",
+                  "labels": ["from:demo/polecats/p", "msg:POLECAT_DONE"]})
+    (town / ".beads" / "wisps.jsonl").write_bytes(b"".join(encode_issue(r) + b"\n" for r in w))
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    with tempfile.TemporaryDirectory() as tmp:
+        # Bytecode caching on, as for any installed package (PYTHONDONTWRITEBYTECODE would make
+        # every run recompile our modules and measure the compiler instead).
+        env = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@x", "GIT_COMMITTER_NAME": "b",
+               "GIT_COMMITTER_EMAIL": "b@x"}
+        town = Path(tmp) / "town"
+        subprocess.run([str(BIN / "gt"), "install", str(town), "--owner", "b@x.com"], check=True,
+                       stdout=subprocess.DEVNULL, env=env)
+        recipients = ["mayor"] + [f"demo{i}/witness" for i in range(19)]
+        fill(town, 10_000, recipients, 1_000)
+        gt = [str(BIN / "gt"), "--town", str(town), "mail", "inbox"]
+        out = subprocess.run([*gt, "mayor", "--json"], capture_output=True, text=True, check=True, env=env)
+        assert len(json.loads(out.stdout)) == 500, "fixture not read as expected"
+        median_wall([sys.executable, "-c", "pass"], 3, env)
+        base = median_wall([sys.executable, "-c", "pass"], n, env)
+        rows = [("python -c pass", base),
+                ("gt --version", median_wall([str(BIN / "gt"), "--version"], n, env)),
+                ("inbox mayor (500 of 10k)", median_wall([*gt, "mayor", "--json"], n, env)),
+                ("inbox --unread", median_wall([*gt, "mayor", "--unread", "--json"], n, env)),
+                ("inbox deacon (0 of 10k)", median_wall([*gt, "deacon", "--json"], n, env))]
+        fill(town, 10_000, ["mayor"], 1_000)
+        rows.append(("inbox mayor (10k of 10k)", median_wall([*gt, "mayor", "--json"], n, env)))
+        for name, t in rows:
+            print(f"{name:<26} {t * 1000:7.1f} ms  ratio {t / base:4.2f}")
+
+
+if __name__ == "__main__":
+    main()
