@@ -46,6 +46,10 @@ def _ensure(town: Town, agent: Agent, tm, results: list[dict[str, Any]]) -> None
             start_patrol(town, agent, tm)
         results.append({"agent": agent.address, "session": agent.session, "action": "started"})
     except Exception as e:  # noqa: BLE001 - report and go on with the rest of the fleet
+        pane = tm.panes().get(agent.session)
+        if pane is not None and not pane.dead:  # someone (boot) started it at the same moment
+            results.append({"agent": agent.address, "session": agent.session, "action": "already running"})
+            return
         results.append({"agent": agent.address, "session": agent.session, "action": "failed", "error": str(e)})
 
 
@@ -61,6 +65,8 @@ def up(town: Town, *, tmux=None, daemon: bool = True, mayor: bool = True) -> dic
 
     tm = _tmux(town, tmux)
     out: dict[str, Any] = {"daemon": None, "agents": []}
+    # The deacon first: the daemon's boot would otherwise race us to start it.
+    _ensure(town, Agent("deacon"), tm, out["agents"])
     if daemon:
         st = daemon_mod.status(town)
         if st["running"]:
@@ -71,7 +77,7 @@ def up(town: Town, *, tmux=None, daemon: bool = True, mayor: bool = True) -> dic
                 out["daemon"] = {"action": "started", "pid": st["pid"]}
             except Exception as e:  # noqa: BLE001
                 out["daemon"] = {"action": "failed", "error": str(e)}
-    agents = [Agent("deacon"), *([Agent("mayor")] if mayor else []), *services(town)[1:]]
+    agents = [*([Agent("mayor")] if mayor else []), *services(town)[1:]]
     for a in agents:
         _ensure(town, a, tm, out["agents"])
     _event(town, "town.up", {"started": [a["agent"] for a in out["agents"] if a["action"] == "started"]})

@@ -133,6 +133,7 @@ def work_once(ctx) -> str:
                 ctx.screen.stalled = True
         _set_busy(ctx, True)
         threading.Event().wait()
+    _catch_up(workdir)
     edits = parse_edits(bead.get("description") or "")
     written = []
     for rel, content in edits:
@@ -185,6 +186,24 @@ def work_once(ctx) -> str:
     res = json.loads(d.stdout)
     ctx.say(f"✓ gt done: {res.get('mr') or res.get('status')} on {res.get('branch')}")
     return "done"
+
+
+def _catch_up(workdir: Path) -> None:
+    """Rework after a REWORK_REQUEST: rebase the branch onto the rig's default branch, keeping our
+    side of conflicting hunks (what a real agent does by hand). A no-op when already up to date;
+    any failure is undone and the work goes on as before."""
+    rig = os.environ.get("GT_RIG")
+    town = os.environ.get("GT_TOWN_ROOT")
+    if not rig or not town:
+        return
+    try:
+        base = json.loads((Path(town) / rig / "config.json").read_text()).get("default_branch") or "main"
+    except (OSError, ValueError):
+        return
+    if _git(["merge-base", "--is-ancestor", base, "HEAD"], workdir).returncode == 0:
+        return
+    if _git(["rebase", "-q", "-X", "theirs", base], workdir).returncode != 0:
+        _git(["rebase", "--abort"], workdir)
 
 
 def _run(ctx) -> str:
