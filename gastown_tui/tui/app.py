@@ -202,6 +202,8 @@ class CockpitApp(App):
         self.query_one("#convoys", ConvoyTree).update_convoys(snap.convoys)
         self._render_mail()
         self.query_one("#feed", FeedTable).update_events(snap.events)
+        if tree.cursor_line < 0 and snap.agents:
+            tree.cursor_line = 0
         if self.selected is None:
             addr = tree.selected_address or (snap.agents[0].address if snap.agents else None)
             if addr:

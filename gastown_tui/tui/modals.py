@@ -95,6 +95,7 @@ class SlingModal(Dialog):
         opts.clear_options()
         if self.step == "bead":
             title.update("Sling · pick a ready bead")
+            query.placeholder = "type to filter ready beads"
             scored = []
             for b in self.beads:
                 s = fuzzy_score(query.value, f"{b.id} {b.title} {b.rig}")
@@ -113,6 +114,7 @@ class SlingModal(Dialog):
             query.focus()
         elif self.step == "target":
             title.update(f"Sling {', '.join(self.chosen)} · pick a target")
+            query.placeholder = "type to filter targets (rigs, idle agents, mayor)"
             for tid, label in self.targets():
                 if fuzzy_score(query.value, label) is not None:
                     opts.add_option(Option(label, id=tid))

@@ -180,7 +180,11 @@ class TownSource(Source):
             got = sling(self.town, list(bead_ids), target)
         except GtError as e:
             return ActionResult("failed", str(e))
-        return ActionResult("ok", _describe(got, f"slung {', '.join(bead_ids)} to {target}"))
+        rows = [f"{a.get('bead')} → {getattr(a.get('agent'), 'address', a.get('agent'))}" for a in getattr(got, "assignments", [])]
+        detail = "slung " + (", ".join(rows) or ", ".join(bead_ids))
+        if getattr(got, "convoy", None):
+            detail += f" (convoy {got.convoy})"
+        return ActionResult("ok", detail, {"assignments": rows})
 
     def nudge(self, address: str, message: str) -> ActionResult:
         from gastown_tui.agents.nudge import deliver
@@ -215,6 +219,10 @@ class TownSource(Source):
             return ActionResult("failed", str(e))
         except TypeError as e:  # the mail module's signature moved under us: say so plainly
             return ActionResult("failed", f"mail could not be sent: {e}")
+        if isinstance(got, list):
+            got = ", ".join(str(m.get("id")) for m in got if isinstance(m, dict))
+        elif isinstance(got, dict):
+            got = str(got.get("id", ""))
         return ActionResult("ok", _describe(got, f"mail sent to {to}"))
 
     def mark_read(self, mail_id: str) -> None:
@@ -222,8 +230,8 @@ class TownSource(Source):
             from gastown_tui.work import mail
         except ImportError:
             mail = None
-        if mail is not None and hasattr(mail, "mark_read"):
-            mail.mark_read(self.town, mail_id)
+        if mail is not None and hasattr(mail, "read_message"):
+            mail.read_message(self.town, mail_id)
             return
         self._town_store().add_label(mail_id, "read", actor="overseer")
 
@@ -236,7 +244,8 @@ class TownSource(Source):
             convoy = None
         try:
             if convoy is not None and hasattr(convoy, "create_convoy"):
-                got = convoy.create_convoy(self.town, title, list(bead_ids))
+                got = convoy.create_convoy(self.town, title, list(bead_ids), actor="overseer")
+                got = got.get("id") if isinstance(got, dict) else got
             else:
                 deps = [{"issue_id": "", "depends_on_id": b, "type": "tracks"} for b in bead_ids]
                 iss = self._town_store().create(title, type="convoy", fields={"dependencies": deps})
@@ -254,8 +263,8 @@ class TownSource(Source):
         except ImportError:
             escalation = None
         try:
-            if escalation is not None and hasattr(escalation, "acknowledge"):
-                escalation.acknowledge(self.town, esc_id)
+            if escalation is not None and hasattr(escalation, "ack_escalation"):
+                escalation.ack_escalation(self.town, esc_id, actor="overseer")
             else:
                 self._town_store().add_label(esc_id, "acked", actor="overseer")
         except GtError as e:

@@ -327,7 +327,7 @@ def _inboxes(town_issues: Mapping[str, Issue]) -> dict[str, list[MailView]]:
     for iss in town_issues.values():
         if iss.issue_type != "message" or not iss.assignee or iss.status == "tombstone":
             continue
-        if iss.is_closed and "read" not in iss.labels:
+        if iss.is_closed:
             continue  # archived
         out.setdefault(iss.assignee, []).append(mail_of(iss))
     for v in out.values():
@@ -342,7 +342,7 @@ def _tracked_ids(convoy: Issue) -> list[str]:
 
 
 def _severity(issue: Issue) -> str:
-    sev = _labels_value(issue.labels, "severity") or issue.get("severity") or ""
+    sev = issue.get("severity") or _labels_value(issue.labels, "severity") or ""
     return str(sev) or ("critical", "high", "medium", "low", "low")[min(max(issue.priority, 0), 4)]
 
 
@@ -391,14 +391,6 @@ def load_snapshot(town: Town, *, panes: Mapping[str, Any] | None = None, now: fl
             hooks.setdefault(iss.assignee, iss)
     town_issues = stores.get("", {})
     inboxes = _inboxes(town_issues)
-    try:  # the mail module, when present, is the authority on the overseer's inbox
-        from gastown_tui.work import mail as mail_mod  # type: ignore
-
-        got = mail_mod.inbox(town, "overseer")
-        inboxes["overseer"] = [_mail_from_obj(m) for m in got]
-    except Exception:  # noqa: BLE001 - not installed yet, or a different shape: the beads fallback stands
-        pass
-
     agents = _expected_agents(town, rig_meta, panes, hooks)
     engine = dict(states or {})
 
@@ -426,7 +418,7 @@ def load_snapshot(town: Town, *, panes: Mapping[str, Any] | None = None, now: fl
         if iss.issue_type != "convoy":
             continue
         tracked = []
-        for tid in _tracked_ids(iss):
+        for tid in _tracked_ids(iss):  # same rule as work.convoy.tracked_ids
             hit = everything.get(tid)
             tracked.append(BeadView.of(hit[1], hit[0]) if hit else BeadView(tid, "(not found)", "open"))
         convoys.append(ConvoyView(iss.id, iss.title, iss.status, tuple(tracked)))
@@ -436,8 +428,8 @@ def load_snapshot(town: Town, *, panes: Mapping[str, Any] | None = None, now: fl
     for iss in town_issues.values():
         if iss.issue_type == "escalation" and not iss.is_closed:
             escalations.append(EscalationView(iss.id, iss.title, _severity(iss), iss.status,
-                                              str(iss.get("source") or _labels_value(iss.labels, "from") or ""),
-                                              "acked" in iss.labels or bool(iss.get("acknowledged"))))
+                                              str(iss.get("created_by") or _labels_value(iss.labels, "from") or ""),
+                                              "acked" in iss.labels or bool(iss.get("acked_by"))))
     sev_rank = {"critical": 0, "high": 1, "medium": 2, "low": 3}
     escalations.sort(key=lambda e: (e.acked, sev_rank.get(e.severity, 4), e.id))
 

@@ -1,0 +1,264 @@
+"""Pilot tests over the fixed snapshot: navigation, filter, command line, palette, help, theme,
+attach (injected runner), nudge/sling/mail/convoy dialogs — each checks what the action did."""
+
+from __future__ import annotations
+
+import asyncio
+
+from gastown_tui.tui.app import CockpitApp
+from gastown_tui.tui.modals import NudgeModal, SlingModal
+from gastown_tui.tui.screens.agent import HelpScreen, PeekScreen
+from gastown_tui.tui.screens.beads import BeadsScreen
+from gastown_tui.tui.screens.lists import EscalationsScreen
+from gastown_tui.tui.widgets.output import AgentOutput
+from gastown_tui.tui.widgets.tree import TownTree
+from tests.tui.fixture_town import fixed_source
+
+
+def drive(test, size=(160, 50), **kw):
+    """Run `test(app, pilot)` against a cockpit over the fixed snapshot."""
+    source = fixed_source()
+    app = CockpitApp(source, live=False, **kw)
+
+    async def main():
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            await test(app, pilot)
+
+    asyncio.run(main())
+    return app, source
+
+
+async def settle(pilot):
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_first_agent_is_selected_and_its_output_shown():
+    async def t(app, pilot):
+        assert app.selected == "mayor"
+        out = app.query_one("#output", AgentOutput)
+        assert "working on gt-a1b" in out.plain
+        assert out.line_count == 9
+
+    drive(t)
+
+
+def test_tree_cursor_and_expansion_survive_refresh():
+    async def t(app, pilot):
+        tree = app.query_one("#tree", TownTree)
+        await pilot.press("down", "down")  # the gastown rig
+        rig = tree.cursor_node
+        assert rig.data == "rig:gastown"
+        rig.collapse()
+        await pilot.press("down")
+        before = tree.cursor_node.data
+        app.apply_snapshot(app.source.snapshot())
+        await settle(pilot)
+        assert tree.cursor_node.data == before
+        assert not rig.is_expanded
+
+    drive(t)
+
+
+def test_filter_narrows_the_tree_and_esc_backs_out():
+    async def t(app, pilot):
+        await pilot.press("slash")
+        await pilot.press(*"stalled")
+        await settle(pilot)
+        tree = app.query_one("#tree", TownTree)
+        agents = [k for k in tree._keyed if "/" in k or k in ("mayor", "deacon")]
+        assert agents == ["gastown/polecats/nux"]
+        await pilot.press("escape")
+        assert not app.query_one("#filterbar").display
+
+    drive(t)
+
+
+def test_feed_filter_by_rig_and_type():
+    async def t(app, pilot):
+        await pilot.press("5", "slash")
+        await pilot.press(*"rig:beads type:cr")
+        await settle(pilot)
+        feed = app.query_one("#feed")
+        assert feed.row_count == 1
+        assert "crash" in str(feed.get_row_at(0))
+
+    drive(t)
+
+
+def test_command_line_sling_and_nudge_aliases():
+    async def t(app, pilot):
+        await pilot.press("colon")
+        await pilot.press(*"sl gt-r0 gastown", "enter")
+        await settle(pilot)
+        await pilot.press("colon")
+        await pilot.press(*"nudge mayor hello there", "enter")
+        await settle(pilot)
+
+    _app, source = drive(t)
+    assert ("sling", ("gt-r0",), "gastown") in source.calls
+    assert ("nudge", "mayor", "hello there") in source.calls
+
+
+def test_palette_runs_an_action():
+    async def t(app, pilot):
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Escalations")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, EscalationsScreen)
+        await pilot.press("a")  # acknowledge the first
+        await settle(pilot)
+
+    _app, source = drive(t)
+    assert ("ack", "hq-e1") in source.calls
+
+
+def test_help_lists_every_key_and_esc_returns():
+    async def t(app, pilot):
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-body").render())
+        for key in ("sling", "nudge", "attach", "peek", "theme", "command palette", ":sling", "acknowledge"):
+            assert key in text, key
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+    drive(t)
+
+
+def test_theme_switch_cycles_through_themes():
+    async def t(app, pilot):
+        assert app.theme == "gastown-dark"
+        await pilot.press("t")
+        await settle(pilot)
+        assert app.theme == "gastown-high-contrast"
+        await pilot.press("colon")
+        await pilot.press(*"theme gastown-light", "enter")
+        await settle(pilot)
+        assert app.theme == "gastown-light"
+        assert app.current_theme.variables["state-working"] == "#2e7d32"
+
+    drive(t)
+
+
+def test_attach_hands_the_terminal_to_the_injected_runner():
+    seen = []
+
+    def runner(argv):
+        seen.append(argv)
+        return 0
+
+    async def t(app, pilot):
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.is_running
+
+    drive(t, runner=runner)
+    assert seen == [["tmux", "attach-session", "-t", "=gt-mayor"]]
+
+
+def test_b_jumps_to_the_agent_needing_attention_most():
+    async def t(app, pilot):
+        await pilot.press("b")
+        await settle(pilot)
+        assert app.selected == "gastown/polecats/slit"  # waiting beats stalled and dead
+        assert app.query_one("#tree", TownTree).selected_address == "gastown/polecats/slit"
+
+    drive(t)
+
+
+def test_nudge_dialog_shows_the_delivery_result():
+    async def t(app, pilot):
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, NudgeModal)
+        await pilot.press(*"check your hook")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "delivered" in str(app.screen.query_one("#nudge-result").render())
+
+    _app, source = drive(t)
+    assert ("nudge", "mayor", "check your hook") in source.calls
+
+
+def test_sling_picker_fuzzy_bead_then_target():
+    async def t(app, pilot):
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, SlingModal)
+        await pilot.press(*"mrg drv")
+        await settle(pilot)
+        await pilot.press("enter")  # the best match: "Merge driver for labels" (beads)
+        await settle(pilot)
+        assert app.screen.step == "target"
+        await pilot.press("enter")  # its own rig comes first
+        await settle(pilot)
+        assert "slung" in str(app.screen.query_one("#sling-result").render())
+
+    _app, source = drive(t)
+    assert ("sling", ("gt-r3",), "beads") in source.calls
+
+
+def test_mail_enter_reads_and_marks_read_and_reply_composes():
+    async def t(app, pilot):
+        await pilot.press("4", "enter")
+        await settle(pilot)
+        assert "half done" in str(app.screen.query_one("Label").render())
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press(*"on it")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+    _app, source = drive(t)
+    assert ("read", "hq-m1") in source.calls
+    assert ("mail", "mayor", "Re: Convoy Release 0.3 is half done", "on it", "hq-m1") in source.calls
+
+
+def test_beads_screen_mark_and_create_convoy():
+    async def t(app, pilot):
+        await pilot.press("B")
+        await settle(pilot)
+        assert isinstance(app.screen, BeadsScreen)
+        await pilot.press("space", "down", "space", "c")
+        await settle(pilot)
+        await pilot.press(*"Sprint", "enter")
+        await settle(pilot)
+
+    _app, source = drive(t)
+    convoy = [c for c in source.calls if c[0] == "convoy"]
+    assert convoy == [("convoy", "Sprint", ("gt-a1b", "gt-r0"))]  # sorted by priority, then id
+
+
+def test_pane_keys_and_peek():
+    async def t(app, pilot):
+        await pilot.press("2")
+        assert app.focused.id == "output"
+        await pilot.press("tab")
+        assert app.focused.id == "convoys"
+        await pilot.press("shift+tab", "shift+tab")
+        assert app.focused.id == "tree"
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, PeekScreen)
+        assert "tests passed" in app.screen.query_one(AgentOutput).plain
+        await pilot.press("escape")
+        assert not isinstance(app.screen, PeekScreen)
+
+    drive(t)
+
+
+def test_usable_at_80x24():
+    async def t(app, pilot):
+        assert app.screen.has_class("-narrow")
+        assert app.query_one("#tree").outer_size.width == 26
+        assert app.query_one("#output").size.height >= 5
+
+    drive(t, size=(80, 24))

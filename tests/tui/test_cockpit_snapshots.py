@@ -1,0 +1,76 @@
+"""Snapshot tests of every cockpit screen and modal, each theme, at 80×24 and 160×50.
+
+The app runs over a fixed TownSnapshot (tests/tui/fixture_town.py) with live updates off, so the
+pictures depend only on the code. Blinking cursors are switched off before the picture is taken.
+"""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input, TextArea
+
+from gastown_tui.tui.app import CockpitApp
+from tests.tui.fixture_town import fixed_source
+
+SIZES = {"small": (80, 24), "large": (160, 50)}
+
+
+def make_app(theme: str = "gastown-dark") -> CockpitApp:
+    return CockpitApp(fixed_source(), live=False, theme=theme)
+
+
+async def settle(pilot) -> None:
+    app = pilot.app
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    for w in app.screen.query(Input):
+        w.cursor_blink = False
+    for w in app.screen.query(TextArea):
+        w.cursor_blink = False
+    await pilot.pause()
+
+
+def before(*keys: str, text: str | None = None):
+    async def run(pilot) -> None:
+        await settle(pilot)
+        for k in keys:
+            await pilot.press(k)
+            await settle(pilot)
+        if text:
+            await pilot.press(*text)
+            await settle(pilot)
+
+    return run
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("theme", ["gastown-dark", "gastown-light", "gastown-high-contrast"])
+def test_main_screen(snap_compare, theme, size):
+    assert snap_compare(make_app(theme), terminal_size=SIZES[size], run_before=before("down", "down", "down"))
+
+
+SCREENS = {
+    "sling_beads": ("s",),
+    "sling_targets": ("s", "enter"),
+    "nudge": ("n",),
+    "compose": ("m",),
+    "read_mail": ("4", "enter"),
+    "help": ("question_mark",),
+    "beads": ("B",),
+    "merge_queue": ("M",),
+    "escalations": ("e",),
+    "agent_detail": ("down", "down", "down", "down", "down", "down", "down", "down", "d"),
+    "peek": ("p",),
+    "command_line": ("colon",),
+    "filter_feed": ("5", "slash"),
+    "convoy_expanded": ("3", "enter"),
+    "confirm_close": ("B", "x"),
+    "palette": ("ctrl+p",),
+}
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("name", SCREENS)
+def test_screens_and_modals(snap_compare, name, size):
+    assert snap_compare(make_app(), terminal_size=SIZES[size], run_before=before(*SCREENS[name]))
