@@ -153,12 +153,9 @@ def _describe(gtype: str, arg: str) -> str:
 
 
 def get_gate(store: Any, gate_id: str) -> Any:
-    gate = store.try_get(gate_id)
-    if gate is None or gate.is_tombstone:
-        raise NotFound(f"no gate {gate_id}", hint="list gates with 'bd gate list'")
-    if gate.issue_type != "gate":
-        raise UsageError(f"{gate_id} is a {gate.issue_type}, not a gate", hint="list gates with 'bd gate list'")
-    return gate
+    from gastown_tui.work.molecules import get_typed
+
+    return get_typed(store, gate_id, "gate", "bd gate list")
 
 
 def gate_json(gate: Any, now: float | None = None) -> dict[str, Any]:

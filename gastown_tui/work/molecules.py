@@ -163,13 +163,18 @@ def find_my_molecule(store: Any, me: str) -> str | None:
     return None
 
 
+def get_typed(store: Any, issue_id: str, issue_type: str, list_cmd: str) -> Any:
+    """The bead `issue_id`, which must exist and be of `issue_type` (molecule, gate)."""
+    iss = store.try_get(issue_id)
+    if iss is None or iss.is_tombstone:
+        raise NotFound(f"no {issue_type} {issue_id}", hint=f"list them with '{list_cmd}'")
+    if iss.issue_type != issue_type:
+        raise UsageError(f"{issue_id} is a {iss.issue_type}, not a {issue_type}", hint=f"list them with '{list_cmd}'")
+    return iss
+
+
 def get_molecule(store: Any, mol_id: str) -> Any:
-    mol = store.try_get(mol_id)
-    if mol is None or mol.is_tombstone:
-        raise NotFound(f"no molecule {mol_id}", hint="list molecules with 'bd mol list'")
-    if mol.issue_type != "molecule":
-        raise UsageError(f"{mol_id} is a {mol.issue_type}, not a molecule", hint="pass a molecule id (see 'bd mol list')")
-    return mol
+    return get_typed(store, mol_id, "molecule", "bd mol list")
 
 
 def _issues_map(store: Any) -> dict[str, Any]:

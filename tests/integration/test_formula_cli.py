@@ -9,7 +9,7 @@ import pytest
 from gastown_tui.beads.codec import ts_key
 from gastown_tui.beads.store import Store
 from gastown_tui.town.identity import Agent
-from tests.conftest import run_cli
+from tests.conftest import run_cli, wait_for
 
 BUILTINS = {"polecat-work", "code-review", "release", "design", "witness-patrol", "refinery-patrol", "deacon-patrol"}
 
@@ -196,6 +196,10 @@ def test_code_review_runs_legs_in_parallel_and_synthesis_last(rig_town, tmux):
     assert syn.status == "open" and not syn.assignee and steps["synthesis"]["state"] == "blocked"
     assert set(steps["synthesis"]["needs"]) == {steps[leg]["id"] for leg in legs}
 
+    # Each sim polecat works its leg and hands it in (`gt done` leaves it in_progress for the
+    # refinery); wait for that, then play the refinery and close the legs.
+    wait_for(lambda: all(store.get(steps[leg]["id"]).status == "in_progress" for leg in legs), timeout=90,
+             message="every leg handed in by its polecat")
     # While any leg is open, the synthesis cannot start.
     for leg in legs[:3]:
         assert bd(town, "close", steps[leg]["id"], "-r", "reviewed").returncode == 0

@@ -169,3 +169,16 @@ def test_gh_gate_checks_through_gh(rig_town, tmp_path, monkeypatch):
 def test_durations():
     assert G.parse_duration("90") == 90 and G.parse_duration("1h30m") == 5400 and G.parse_duration("2d") == 172800
     assert G.parse_spec("gh:run:123") == ("gh:run", "123")
+
+
+def test_park_refuses_missing_or_closed_gates(rig_town):
+    town = rig_town
+    (town.rig("demo").polecat("nux")).mkdir(parents=True)
+    r = gt(town, "park", "--gate", "hq-nope", "--as", "demo/polecats/nux")
+    assert r.returncode == 1 and "no gate hq-nope" in r.stderr
+    gate = create(town, "human:ok")
+    assert bd(town, "gate", "resolve", gate).returncode == 0
+    r = gt(town, "park", "--gate", gate, "--as", "demo/polecats/nux")
+    assert r.returncode == 1 and "already closed" in r.stderr
+    r = gt(town, "resume", "--as", "demo/polecats/nux")
+    assert r.returncode == 1 and "is not parked" in r.stderr

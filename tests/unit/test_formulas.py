@@ -149,3 +149,20 @@ def test_var_args_must_be_key_value():
     assert F.parse_var_args(["a=1", "b=x=y"]) == {"a": "1", "b": "x=y"}
     with pytest.raises(UsageError, match="KEY=VALUE"):
         F.parse_var_args(["novalue"])
+
+
+def test_expansion_formulas_may_use_template_tables(tmp_path):
+    write(tmp_path, "expand", 'formula = "expand"\ntype = "expansion"\n[vars.target]\nrequired = true\n'
+                              '[[template]]\nid = "draft"\ntitle = "Draft {{target}}"\n'
+                              '[[template]]\nid = "refine"\nneeds = ["draft"]\n')
+    f = F.load_formula("expand", [tmp_path])
+    assert f.type == "expansion" and [s.id for s in f.steps] == ["draft", "refine"]
+    _, steps = F.render(f, {"target": "x"})
+    assert steps[0].title == "Draft x"
+
+
+def test_convoy_legs_cannot_have_needs(tmp_path):
+    p = write(tmp_path, "cv", 'formula = "cv"\ntype = "convoy"\n[[legs]]\nid = "a"\n[[legs]]\nid = "b"\nneeds = ["a"]\n')
+    with pytest.raises(F.FormulaError) as e:
+        F.parse_file(p)
+    assert str(e.value).startswith(f"{p}:6:1: leg 'b' has needs")
