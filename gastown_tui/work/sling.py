@@ -267,6 +267,9 @@ def sling(town: Town, bead_ids: list[str], target: str, *, runtime: str | None =
         undo.run()
         raise
     for row in result.assignments:
+        if row.get("spawned"):
+            events.record(town.root, "polecat.spawned", actor=actor, rig=row["agent"].rig,
+                          payload={"name": row["name"], "branch": row["branch"], "runtime": row.get("runtime")})
         events.record(town.root, "sling", actor=actor,
                       rig=row["agent"].rig if isinstance(row["agent"], Agent) else None,
                       payload={"bead": row["bead"], "agent": str(row["agent"]), "spawned": row.get("spawned", False),

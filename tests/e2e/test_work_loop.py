@@ -145,3 +145,45 @@ def test_sim_crash_fault_finishes_after_a_restart(tmp_path):
         assert not tm.panes()[session].dead
     finally:
         kill_sessions(town)
+
+
+def test_sim_faults_and_an_idle_polecat_woken_for_new_work(tmp_path):
+    project = make_git_repo(tmp_path / "project", {"README.md": "# demo\nsecond line\n"})
+    town = tmp_path / "town"
+    gt(tmp_path, "install", str(town), "--owner", "overseer@example.com")
+    gt(town, "rig", "add", "demo", str(project))
+    clone = town / "demo" / "mayor" / "rig"
+    bare = town / "demo" / ".repo.git"
+    first = bd_create(clone, "Conflicting work", labels="sim:conflict,sim:fail-tests,sim:slow=0.2")
+    try:
+        a = gtj(town, "sling", first, "demo", "--agent", "sim", "--no-convoy")["assignments"][0]
+        wait_for(lambda: gtj(town, "mail", "inbox", "demo/witness") or None, timeout=60, message="first POLECAT_DONE")
+        files = git(bare, "show", "--name-only", "--format=", a["branch"]).split()
+        assert sorted(files) == sorted(["README.md", "SIM_TESTS", f"work/{first}.md"])
+        readme = git(bare, "show", f"{a['branch']}:README.md").splitlines()
+        assert readme[0] != "# demo" and readme[1] == "second line"
+        assert git(bare, "show", f"{a['branch']}:SIM_TESTS").strip() == "FAIL"
+        usage = (town / ".runtime" / "sim" / "usage.jsonl").read_text().splitlines()
+        assert json.loads(usage[0])["simulated"] is True
+
+        # the refinery merged it (fast-forward main) and closed the bead: the polecat is free again
+        git(bare, "update-ref", "refs/heads/main", git(bare, "rev-parse", a["branch"]).strip())
+        assert run_cli("bd", "close", first, cwd=clone).returncode == 0
+        second = bd_create(clone, "Follow-up")
+        b = gtj(town, "sling", second, "demo", "--agent", "sim", "--no-convoy")["assignments"][0]
+        assert (b["name"], b["spawned"]) == (a["name"], False)
+        msgs = wait_for(lambda: (m := gtj(town, "mail", "inbox", "demo/witness")) and len(m) == 2 and m,
+                        timeout=60, message="the woken polecat's POLECAT_DONE")
+        assert second in msgs[1]["body"]
+        assert git(bare, "show", "--name-only", "--format=", b["branch"]).split() == [f"work/{second}.md"]
+    finally:
+        kill_sessions(town)
+
+
+def test_hook_and_prime_outside_an_agent_explain_themselves(tmp_path):
+    town = tmp_path / "town"
+    gt(tmp_path, "install", str(town), "--owner", "overseer@example.com")
+    r = run_cli("gt", "hook", cwd=tmp_path, env={"GT_TOWN_ROOT": str(town)})
+    assert r.returncode == 1 and "cannot tell which agent you are" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli("gt", "prime", cwd=town)  # the town root is the mayor's place
+    assert r.returncode == 0 and "mayor" in r.stdout and "gt sling" in r.stdout
