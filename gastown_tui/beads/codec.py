@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 # bd's struct order. Keys we add to an issue go to their place in this order; unknown keys stay
@@ -86,6 +85,8 @@ def format_ts(ns: int | None = None) -> str:
     """RFC 3339 with nanoseconds and the local offset, trailing zeros trimmed (Go's RFC3339Nano)."""
     if ns is None:
         ns = time.time_ns()
+    from datetime import datetime
+
     secs, frac = divmod(ns, 1_000_000_000)
     dt = datetime.fromtimestamp(secs).astimezone()
     base = dt.strftime("%Y-%m-%dT%H:%M:%S")
@@ -101,13 +102,15 @@ def format_ts(ns: int | None = None) -> str:
     return f"{base}{'.' + fs if fs else ''}{tz}"
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
 def ts_key(text: str | None) -> float:
     """Seconds since the epoch for an RFC 3339 timestamp (any offset, up to nanoseconds); 0 if absent/bad."""
     if not text:
         return 0.0
+    cached = _TS_CACHE.get(text)
+    if cached is not None:
+        return cached
+    from datetime import UTC, datetime
+
     try:
         s = text
         if "." in s:  # fromisoformat takes at most 6 fractional digits on some versions
@@ -119,6 +122,12 @@ def ts_key(text: str | None) -> float:
         dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
         if dt.tzinfo is None:
             dt = dt.replace(tzinfo=UTC)
-        return (dt - _EPOCH).total_seconds()
+        value = dt.timestamp()
     except ValueError:
-        return 0.0
+        value = 0.0
+    if len(_TS_CACHE) < 200_000:
+        _TS_CACHE[text] = value
+    return value
+
+
+_TS_CACHE: dict[str, float] = {}

@@ -115,23 +115,23 @@ def ready(issues: Mapping[str, Issue], *, limit: int | None = None, sort: str = 
     return sort_issues(candidates, sort, now)[: limit or None]
 
 
-def sort_issues(items: Iterable[Issue], sort: str, now: float | None = None) -> list[Issue]:
-    now = time.time() if now is None else now
-    items = list(items)
+def sort_key(sort: str, now: float):
+    """The ordering of ready work, on (id, priority, created seconds) rows; the one place it is decided."""
     if sort == "priority":
-        return sorted(items, key=lambda i: (i.priority, ts_key(i.created_at), i.id))
+        return lambda r: (r[1], r[2], r[0])
     if sort == "oldest":
-        return sorted(items, key=lambda i: (ts_key(i.created_at), i.id))
+        return lambda r: (r[2], r[0])
     # hybrid: issues from the last 48 hours by priority, then older ones oldest first.
     cutoff = now - RECENT_SECONDS
+    return lambda r: (0, r[1], r[2], r[0]) if r[2] >= cutoff else (1, 0, r[2], r[0])
 
-    def key(i: Issue) -> tuple:
-        created = ts_key(i.created_at)
-        if created >= cutoff:
-            return (0, i.priority, created, i.id)
-        return (1, 0, created, i.id)
 
-    return sorted(items, key=key)
+def sort_issues(items: Iterable[Issue], sort: str, now: float | None = None) -> list[Issue]:
+    now = time.time() if now is None else now
+    key = sort_key(sort, now)
+    rows = [((i.id, i.priority, ts_key(i.created_at)), i) for i in items]
+    rows.sort(key=lambda pair: key(pair[0]))
+    return [i for _, i in rows]
 
 
 def blocked(issues: Mapping[str, Issue]) -> list[tuple[Issue, list[str]]]:

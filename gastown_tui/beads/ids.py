@@ -8,7 +8,6 @@ which the birthday-collision chance among the current issues stays under 25%. Ch
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections.abc import Callable
@@ -42,6 +41,8 @@ def base36(data: bytes, length: int) -> str:
 
 
 def hash_suffix(seed: str, length: int) -> str:
+    import hashlib  # loading OpenSSL costs milliseconds; only creating an issue needs it
+
     return base36(hashlib.sha256(seed.encode("utf-8")).digest()[:12], length)
 
 

@@ -14,7 +14,6 @@ import gc
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +35,22 @@ def _no_gc():
             gc.enable()
 
 
-@dataclass(frozen=True)
 class Problem:
     """A line the store could not read: the file, the 1-based line number and what is wrong."""
 
-    path: Path
-    line: int
-    message: str
+    __slots__ = ("path", "line", "message")
+
+    def __init__(self, path: Path, line: int, message: str) -> None:
+        self.path, self.line, self.message = path, line, message
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Problem) and (self.path, self.line, self.message) == (other.path, other.line, other.message)
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.line, self.message))
+
+    def __repr__(self) -> str:
+        return f"Problem({str(self.path)!r}, {self.line}, {self.message!r})"
 
     def sentence(self) -> str:
         return f"{self.path} line {self.line}: {self.message}"

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
+import _thread
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from gastown_tui.beads import graph, ids
-from gastown_tui.beads.codec import format_ts, set_key
+from gastown_tui.beads.codec import format_ts, set_key, ts_key
 from gastown_tui.beads.jsonl import Image, Problem, fingerprint
 from gastown_tui.beads.model import (
     Issue,
@@ -33,9 +33,10 @@ ISSUES = "issues.jsonl"
 WISPS = "wisps.jsonl"
 LOCK = ".jsonl.lock"
 STAMP = ".jsonl.stamp"
+SUMMARY = ".ready.cache"
 CONFIG = "config.yaml"
 REDIRECT = "redirect"
-GITIGNORE_LINES = ("wisps.jsonl", ".jsonl.lock", ".jsonl.stamp", ".*.tmp", "*.db", "daemon.*")
+GITIGNORE_LINES = ("wisps.jsonl", ".jsonl.lock", ".jsonl.stamp*", ".ready.cache", ".*.tmp", "*.db", "daemon.*")
 MAX_REDIRECTS = 8
 
 
@@ -166,7 +167,7 @@ def init_store(dir: Path, prefix: str) -> Store:
 # --- in-process cache of parsed files, keyed by file identity -----------------------------------------
 
 _CACHE: dict[Path, Image] = {}
-_CACHE_LOCK = threading.Lock()
+_CACHE_LOCK = _thread.allocate_lock()
 
 
 def _cached_image(path: Path) -> Image:
@@ -210,6 +211,34 @@ class _View:
 
 
 _VIEWS: dict[tuple, _View] = {}
+_SUMMARIES: dict[tuple, dict[str, Any]] = {}
+
+
+def _read_summary(path: Path, fps: list) -> dict[str, Any] | None:
+    import marshal
+
+    try:
+        data = marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if not isinstance(data, dict) or data.get("v") != 1 or data.get("fps") != fps:
+        return None
+    return data
+
+
+def _write_summary(path: Path, summary: dict[str, Any]) -> None:
+    """A cache: written atomically (rename) but not fsynced; any failure just means no cache."""
+    import marshal
+    import tempfile
+
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".ready.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            f.write(marshal.dumps(summary))
+        os.replace(tmp, path)
+    except (OSError, ValueError):
+        with contextlib.suppress(Exception):
+            os.unlink(tmp)
 
 
 class _Ops:
@@ -329,6 +358,14 @@ class _Ops:
             cands = [i for i in cands if i.id not in blocked]
         return graph.sort_issues(cands, sort, now)[: limit or None]
 
+    def known_problems(self) -> list[Problem]:
+        """Unreadable lines found so far, without parsing anything more (for warnings after a read)."""
+        out = list(getattr(self, "_summary_problems", ()))
+        for img in (self._main(), self._wisps()):
+            if img._lines is not None:
+                out += [p for p in img._problems if p not in out]
+        return out
+
     def blocked_with_reasons(self) -> list[tuple[Issue, list[str]]]:
         return graph.blocked(self._view().issues)
 
@@ -424,20 +461,54 @@ class Store(_Ops):
             self._prefix = ids.normalize_prefix(p)
         return self._prefix
 
+    def ready(self, limit: int | None = None, sort: str = "hybrid", *,
+              include_molecule_steps: bool = False) -> list[Issue]:
+        """Ready work. Outside a transaction the answer comes from a summary cached per file version
+        (in memory and in `.beads/.ready.cache`), so a `bd ready` at 10k issues parses ~nothing."""
+        if include_molecule_steps or (self._tx is not None and self._tx_owner == _thread.get_ident()):
+            return super().ready(limit, sort, include_molecule_steps=include_molecule_steps)
+        if sort not in graph.SORTS:
+            raise UsageError(f"'{sort}' is not a valid sort", hint="valid sorts: " + ", ".join(graph.SORTS))
+        now = self.clock() / 1e9
+        rows = [r for r in self._ready_summary()["cands"] if not r[3] or r[3] <= now]
+        rows.sort(key=graph.sort_key(sort, now))
+        return [iss for r in rows[: limit or None] if (iss := self.try_get(r[0])) is not None]
+
+    def _ready_summary(self) -> dict[str, Any]:
+        fps = [fingerprint(self.issues_path), fingerprint(self.wisps_path)]
+        key = (str(self.beads_dir), repr(fps))
+        summary = _SUMMARIES.get(key)
+        if summary is None:
+            summary = _read_summary(self.beads_dir / SUMMARY, fps)
+        if summary is None:
+            view = self._view()
+            blocked = view.blocked_ids()
+            inf = float("inf")
+            cands = [(i.id, i.priority, ts_key(i.created_at), ts_key(i.get("defer_until")))
+                     for i in view.issues.values()
+                     if graph.is_ready_candidate(i, inf) and i.id not in blocked]
+            probs = [(str(p.path), p.line, p.message) for p in self.problems]
+            summary = {"v": 1, "fps": fps, "cands": cands, "problems": probs}
+            _write_summary(self.beads_dir / SUMMARY, summary)
+        _SUMMARIES.clear()
+        _SUMMARIES[key] = summary
+        self._summary_problems = [Problem(Path(a), b, c) for a, b, c in summary["problems"]]
+        return summary
+
     def _main(self) -> Image:
-        if self._tx is not None and self._tx_owner == threading.get_ident():
+        if self._tx is not None and self._tx_owner == _thread.get_ident():
             return self._tx._main()
         return _cached_image(self.issues_path)
 
     def _wisps(self) -> Image:
-        if self._tx is not None and self._tx_owner == threading.get_ident():
+        if self._tx is not None and self._tx_owner == _thread.get_ident():
             return self._tx._wisps()
         return _cached_image(self.wisps_path)
 
     @contextlib.contextmanager
     def transaction(self, *, actor: str | None = None) -> Iterator[Transaction]:
         """Hold the store's lock; changes made through `tx` are written together when the block ends."""
-        if self._tx is not None and self._tx_owner == threading.get_ident():
+        if self._tx is not None and self._tx_owner == _thread.get_ident():
             yield self._tx  # nested: join the outer transaction
             return
         from gastown_tui.infra.fsutil import file_lock
@@ -446,7 +517,7 @@ class Store(_Ops):
             raise NotFound(f"no beads store at {self.beads_dir}", hint="create one with 'bd init'")
         with file_lock(self.lock_path):
             tx = Transaction(self, actor=actor or self.actor)
-            self._tx, self._tx_owner = tx, threading.get_ident()
+            self._tx, self._tx_owner = tx, _thread.get_ident()
             try:
                 yield tx
                 tx._commit()

@@ -77,7 +77,7 @@ def _routed(args: argparse.Namespace, issue_id: str):
 
 def warn_problems(store, *, full: bool = True) -> None:
     """Reads skip unreadable lines; say which ones on stderr."""
-    problems = store.problems if full else [*store._main().problems, *store._wisps().problems]
+    problems = store.known_problems()
     for p in problems[:5]:
         sys.stderr.write(f"bd: warning: {p.sentence()} (skipped; run 'bd doctor')\n")
     if len(problems) > 5:
