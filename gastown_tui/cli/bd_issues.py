@@ -288,6 +288,11 @@ def _each(args: argparse.Namespace, op: str, verb: str) -> int:
                     done.append(tx.reopen(iid))
                 else:
                     done.append(tx.delete(iid, reason=args.reason))
+    if op == "close" and any("-mol-" in i or "-wisp-" in i for i in args.ids):  # a last step closes its molecule
+        from gastown_tui.work.molecules import close_finished_molecules
+
+        for store, iids in groups.values():
+            close_finished_molecules(store, iids)
     if args.json:
         emit_json(issues_json(done))
     else:

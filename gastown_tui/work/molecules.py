@@ -344,6 +344,21 @@ def close_step(store: Any, step_id: str, *, reason: str | None = None, force: bo
     return closed, nxt
 
 
+def close_finished_molecules(store: Any, step_ids: list[str], *, actor: str | None = None) -> list[str]:
+    """Close the molecules of these steps whose steps are now all closed (plain `bd close`)."""
+    mols = {m for sid in step_ids if (i := store.try_get(sid)) is not None and (m := i.parent_id)}
+    closed = []
+    for mol_id in sorted(mols):
+        mol = store.try_get(mol_id)
+        if mol is None or mol.issue_type != "molecule" or mol.is_closed:
+            continue
+        rows = steps(store, mol_id)
+        if rows and all(s.state == DONE for s in rows):
+            store.close(mol_id, "all steps done", actor=actor)
+            closed.append(mol_id)
+    return closed
+
+
 # ---------------------------------------------------------------------------------------------
 # Ending
 

@@ -126,3 +126,13 @@ def test_cook_gives_a_proto_with_unfilled_vars():
     proto = M.cook(F.load_formula("code-review", F.search_paths()))
     assert proto["proto"] == "code-review" and proto["steps"][-1]["id"] == "synthesis"
     assert "{{target}}" in proto["steps"][0]["title"]
+
+
+def test_plain_close_of_the_last_step_closes_the_molecule(store):
+    mol = M.pour(store, F.load_formula("design", F.search_paths()), {"topic": "x"})
+    ids = [k.id for k in store.children(mol)]
+    assert M.close_finished_molecules(store, ids[:-1]) == []
+    for i in ids:
+        store.close(i, "done")
+    assert M.close_finished_molecules(store, [ids[-1]]) == [mol]
+    assert store.get(mol).status == "closed"
