@@ -6,6 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli, wait_for
 
 
@@ -89,3 +91,16 @@ def add_runtime(town, name: str, command: str, args: list[str] | None = None) ->
     if args is not None:
         s.set(f"agents.{name}.args", args)
     s.save()
+
+
+@pytest.fixture
+def sleeper_town(rig_town):
+    """A town with rig 'demo' and a runtime 'sleeper' (`sleep 3600`) that never touches its hook."""
+    add_runtime(rig_town, "sleeper", "sleep", ["3600"])
+    yield rig_town
+    from gastown_tui.infra.tmux import Tmux
+
+    tm = Tmux.for_town(rig_town)
+    for s in tm.list_sessions():
+        if s.startswith(("gt-demo-", "gt-other-")):
+            tm.kill_session(s)

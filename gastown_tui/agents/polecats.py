@@ -102,6 +102,15 @@ def check_runtime(town: Town, name: str):
     return get_runtime(name, load_settings(town.root))
 
 
+def _max_polecats(town: Town, rig: str) -> int:
+    from gastown_tui.town.rigs import rig_config_get
+
+    try:
+        return int(rig_config_get(town, rig, "max_polecats"))
+    except (GtError, TypeError, ValueError):
+        return 10
+
+
 def _exclude_redirect(bare_repo: Path) -> None:
     """Keep `.beads/redirect` out of every worktree's commits (info/exclude is shared by worktrees)."""
     path = bare_repo / "info" / "exclude"
@@ -125,6 +134,10 @@ def create_worktree(town: Town, rig: str, bead_id: str, undo: Undo, *, name: str
     base = default_branch(town, rig)
     name, path = namepool.allocate(town, rig, preferred=name)
     undo.push(f"free name {name}", lambda: (shutil.rmtree(path, ignore_errors=True), namepool.release(town, rig, name)))
+    limit = _max_polecats(town, rig)
+    if len(namepool.names_in_use(town, rig)) > limit:
+        raise Conflict(f"rig '{rig}' already has {limit} polecat(s), its max_polecats",
+                       hint=f"free some with 'gt polecat gc {rig}' or raise it with 'gt rig config set {rig} max_polecats N'")
     branch = branch_name(name, bead_id)
     git.worktree_add(rp.bare_repo, path, branch, new_branch=True, base=base)
     undo.push(f"delete branch {branch}", lambda: git.delete_branch(rp.bare_repo, branch, force=True))
@@ -190,7 +203,8 @@ def polecat_names(town: Town, rig: str) -> list[str]:
     return names_in_use(town, rig)
 
 
-def _panes(town: Town):
+def live_panes(town: Town) -> dict:
+    """Every pane of the town's tmux server by session, in ONE tmux call ({} when no server runs)."""
     try:
         from gastown_tui.infra.tmux import Tmux
 
@@ -206,7 +220,7 @@ def list_polecats(town: Town, rig: str | None = None, *, panes: dict | None = No
     rigs = [rig] if rig else sorted(town.rigs())
     if rig:
         town.require_rig(rig)
-    panes = _panes(town) if panes is None else panes
+    panes = live_panes(town) if panes is None else panes
     beads = {a.address: b for a, b in agent_beads.list_agents(town, role="polecat", include_closed=True)}
     out = []
     for r in rigs:

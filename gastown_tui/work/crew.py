@@ -51,6 +51,12 @@ def add_crew(town: Town, rig: str, name: str) -> dict[str, Any]:
     return crew_row(town, rig, name)
 
 
+def _panes(town: Town) -> dict:
+    from gastown_tui.agents.polecats import live_panes
+
+    return live_panes(town)
+
+
 def crew_row(town: Town, rig: str, name: str, panes: dict | None = None) -> dict[str, Any]:
     from gastown_tui.agents import agent_beads
     from gastown_tui.infra import git
@@ -68,15 +74,6 @@ def crew_row(town: Town, rig: str, name: str, panes: dict | None = None) -> dict
     return {"name": name, "rig": rig, "address": agent.address, "session": agent.session, "path": str(path),
             "branch": branch, "session_alive": pane is not None and not pane.dead,
             "hook_bead": (b.get("hook_bead") if b is not None else None) or None}
-
-
-def _panes(town: Town) -> dict:
-    try:
-        from gastown_tui.infra.tmux import Tmux
-
-        return Tmux.for_town(town).panes()
-    except GtError:
-        return {}
 
 
 def list_crew(town: Town, rig: str | None = None) -> list[dict[str, Any]]:

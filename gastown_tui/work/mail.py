@@ -281,22 +281,22 @@ def get_message(town: Town, msg_id: str) -> dict[str, Any]:
     return message_json(_message(_store(town), msg_id))
 
 
+def _mark_read(tx, msg_id: str):
+    iss = _message(tx, msg_id)
+    return iss if "read" in iss.labels else tx.add_label(msg_id, "read")
+
+
 def read_message(town: Town, msg_id: str) -> dict[str, Any]:
     """The message, marked read."""
     with _store(town).transaction() as tx:
-        iss = _message(tx, msg_id)
-        if "read" not in iss.labels:
-            iss = tx.add_label(msg_id, "read")
-        return message_json(iss)
+        return message_json(_mark_read(tx, msg_id))
 
 
 def ack(town: Town, msg_ids: list[str]) -> list[str]:
     """Mark messages read without showing them (protocol consumers)."""
     with _store(town).transaction() as tx:
         for mid in msg_ids:
-            iss = _message(tx, mid)
-            if "read" not in iss.labels:
-                tx.add_label(mid, "read")
+            _mark_read(tx, mid)
     return msg_ids
 
 
@@ -304,10 +304,7 @@ def archive(town: Town, msg_ids: list[str]) -> list[str]:
     """Move messages out of the inbox (closed, kept in the store)."""
     with _store(town).transaction() as tx:
         for mid in msg_ids:
-            iss = _message(tx, mid)
-            if "read" not in iss.labels:
-                tx.add_label(mid, "read")
-            if iss.status != "closed":
+            if _mark_read(tx, mid).status != "closed":
                 tx.close(mid, "archived")
     return msg_ids
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gastown_tui.errors import Conflict, GtError, NotFound, UsageError
+from gastown_tui.errors import Conflict, NotFound, UsageError
 from gastown_tui.town.identity import Agent, parse_address
 from gastown_tui.town.layout import Town
 
@@ -31,15 +31,6 @@ class SlingResult:
     def to_json(self) -> dict[str, Any]:
         rows = [{k: (v.address if isinstance(v, Agent) else v) for k, v in a.items()} for a in self.assignments]
         return {"assignments": rows, "convoy": self.convoy, "dry_run": self.dry_run, "molecules": dict(self.molecules)}
-
-
-def _panes(town: Town) -> dict:
-    try:
-        from gastown_tui.infra.tmux import Tmux
-
-        return Tmux.for_town(town).panes()
-    except GtError:
-        return {}
 
 
 def _alive(panes: dict, agent: Agent) -> bool:
@@ -180,7 +171,7 @@ def sling(town: Town, bead_ids: list[str], target: str, *, runtime: str | None =
     from gastown_tui.agents import polecats
     from gastown_tui.work import events
 
-    panes = _panes(town)
+    panes = polecats.live_panes(town)
     target_rig, target_agent, beads = _validate(town, list(bead_ids), target, force, panes)
     rt_name = None
     if target_agent is None or target_agent.role == "polecat":

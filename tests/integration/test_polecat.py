@@ -8,21 +8,15 @@ import pytest
 
 from gastown_tui.agents import agent_beads
 from gastown_tui.town.identity import Agent
-from tests.work_helpers import add_runtime, bead, branches, gt, gt_json, one_sentence, rig_store, sessions
+from tests.work_helpers import bead, branches, gt, gt_json, one_sentence, rig_store, sessions
+from tests.work_helpers import sleeper_town  # noqa: F401 - a fixture
 
 ROW_KEYS = {"name", "rig", "address", "session", "path", "state", "hook_bead", "branch", "runtime", "session_alive"}
 
 
 @pytest.fixture
-def town(rig_town):
-    add_runtime(rig_town, "sleeper", "sleep", ["3600"])
-    yield rig_town
-    from gastown_tui.infra.tmux import Tmux
-
-    tm = Tmux.for_town(rig_town)
-    for s in tm.list_sessions():
-        if s.startswith("gt-demo-"):
-            tm.kill_session(s)
+def town(sleeper_town):  # noqa: F811 - the shared fixture, under the name these tests use
+    return sleeper_town
 
 
 def test_list_status_and_stale(town):

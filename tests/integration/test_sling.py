@@ -12,20 +12,14 @@ from gastown_tui.town.identity import Agent
 from gastown_tui.town.rigs import add_rig
 from gastown_tui.work import events
 from tests.conftest import make_git_repo, wait_for
-from tests.work_helpers import (add_runtime, bead, branches, gt, gt_json, one_sentence, rig_store, sessions,
+from tests.work_helpers import (sleeper_town,  # noqa: F401 - fixture
+                                add_runtime, bead, branches, gt, gt_json, one_sentence, rig_store, sessions,
                                 snapshot, town_store, worktrees)
 
 
 @pytest.fixture
-def town(rig_town):
-    add_runtime(rig_town, "sleeper", "sleep", ["3600"])
-    yield rig_town
-    from gastown_tui.infra.tmux import Tmux
-
-    tm = Tmux.for_town(rig_town)
-    for s in tm.list_sessions():
-        if s.startswith("gt-demo-") or s.startswith("gt-other-"):
-            tm.kill_session(s)
+def town(sleeper_town):  # noqa: F811 - the shared fixture, under the name these tests use
+    return sleeper_town
 
 
 def test_sling_to_a_rig_spawns_a_polecat(town):
@@ -167,3 +161,15 @@ def test_sling_to_crew_hooks_without_spawning(town):
     assert (iss.status, iss.assignee) == ("open", "")
     assert gt_json(town, "hook", "demo/crew/ann")["bead"] is None
     wait_for(lambda: True)
+
+
+def test_a_failure_on_the_second_bead_rolls_back_the_first(town):
+    from gastown_tui.town.rigs import rig_config_set
+
+    rig_config_set(town, "demo", "max_polecats", "1")
+    a, b = bead(town, "one"), bead(town, "two")
+    before = snapshot(town)
+    r = gt(town, "sling", a.id, b.id, "demo", "--agent", "sleeper")
+    assert r.returncode == 1 and "max_polecats" in one_sentence(r)
+    assert snapshot(town) == before  # the first polecat (worktree, branch, session, hook) is gone too
+    assert agent_beads.list_agents(town, include_closed=True) == []
