@@ -123,6 +123,8 @@ class SlingModal(Dialog):
             title.update("Sling · result")
             query.display = False
             opts.display = False
+        if opts.option_count and self.step != "result":
+            opts.highlighted = 0
 
     def targets(self) -> list[tuple[str, str]]:
         rigs_of = {b.id: b.rig for b in self.beads}
@@ -144,8 +146,7 @@ class SlingModal(Dialog):
     @on(Input.Submitted, "#sling-query")
     def _submit_query(self) -> None:
         opts = self.query_one("#sling-options", OptionList)
-        if opts.option_count:
-            opts.highlighted = opts.highlighted or 0
+        if opts.option_count and opts.highlighted is not None:
             self._choose(opts.get_option_at_index(opts.highlighted).id)
 
     def on_key(self, event) -> None:

@@ -1,0 +1,232 @@
+"""The demo town (`gt demo`): a living town in one command, with no model and no network.
+
+`build_demo(path, agents=N)`:
+
+1. installs a town at `path` (default `~/gt-demo`), or reuses it when it already is a demo town;
+2. creates a small local git project (a calculator with a test script) under the town's
+   git-ignored `.runtime/`, adds it as rig `sample`, sets its test command and the `sim` runtime;
+3. files a dozen beads (most carry fenced `file: <path>` edits the sim applies) and a convoy;
+4. brings the fleet up with the sim runtime (`gt up`: deacon, mayor, witness, refinery) and
+   slings ready beads until N polecats have work.
+
+Every step is idempotent, so a second run (or a run after a failure half-way) completes the town
+instead of failing on what exists. Steps whose modules are missing are skipped and reported.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gastown_tui.errors import GtError, UsageError
+from gastown_tui.town.layout import Town
+
+DEMO_RIG = "sample"
+DEFAULT_PATH = "~/gt-demo"
+MARKER = "demo.json"  # in mayor/: this town was made by `gt demo`
+
+_CALC = '''"""A tiny calculator: the demo rig's code."""
+
+
+def add(a, b):
+    return a + b
+
+
+def sub(a, b):
+    return a - b
+'''
+
+_TEST = '''"""The demo rig's test command: `python3 test_calc.py` (exit 0 = pass)."""
+import calc
+
+assert calc.add(2, 3) == 5
+assert calc.sub(5, 3) == 2
+print("all tests passed")
+'''
+
+
+def _edit(path: str, text: str) -> str:
+    return f"\n```file: {path}\n{text}```\n"
+
+
+# (title, priority, type, description)
+DEMO_BEADS: list[tuple[str, int, str, str]] = [
+    ("Add multiply to the calculator", 1, "feature",
+     "Add `mul(a, b)`." + _edit("mul.py", "def mul(a, b):\n    return a * b\n")),
+    ("Add divide with a zero check", 1, "feature",
+     "Add `div(a, b)` raising ValueError on zero." + _edit(
+         "div.py", "def div(a, b):\n    if b == 0:\n        raise ValueError('division by zero')\n    return a / b\n")),
+    ("Write a usage section in the README", 2, "task",
+     "Explain how to run the tests." + _edit("USAGE.md", "# Usage\n\nRun `python3 test_calc.py`.\n")),
+    ("Add power()", 2, "feature", "Integer powers." + _edit("power.py", "def power(a, n):\n    return a ** n\n")),
+    ("Add a changelog", 3, "chore", "Start CHANGELOG.md." + _edit("CHANGELOG.md", "# Changelog\n\n## 0.1\n- first demo\n")),
+    ("Add modulo()", 2, "feature", "Remainders." + _edit("mod.py", "def mod(a, b):\n    return a % b\n")),
+    ("Add negate()", 3, "feature", "Unary minus." + _edit("neg.py", "def neg(a):\n    return -a\n")),
+    ("Add an average helper", 2, "feature",
+     "Mean of a list." + _edit("stats.py", "def mean(xs):\n    return sum(xs) / len(xs)\n")),
+    ("Document the project layout", 3, "task", "A short overview for newcomers (the sim writes work/<id>.md)."),
+    ("Add a .editorconfig", 4, "chore", "Spaces, not tabs." + _edit(".editorconfig", "root = true\n[*]\nindent_style = space\n")),
+    ("Add abs()", 3, "feature", "Absolute value." + _edit("absval.py", "def absval(a):\n    return a if a >= 0 else -a\n")),
+    ("Add a license file", 4, "chore", "MIT." + _edit("LICENSE", "MIT License\n")),
+]
+
+
+@dataclass
+class DemoResult:
+    town: Town
+    created: bool = False
+    steps: list[str] = field(default_factory=list)  # what was done, in words
+    skipped: list[str] = field(default_factory=list)  # what could not be done, and why
+    slung: list[str] = field(default_factory=list)
+    convoy: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"town": str(self.town.root), "created": self.created, "steps": self.steps,
+                "skipped": self.skipped, "slung": self.slung, "convoy": self.convoy}
+
+
+def is_demo_town(root: Path) -> bool:
+    return (root / "mayor" / MARKER).is_file()
+
+
+def build_demo(path: str | Path | None = None, *, agents: int = 3, start: bool = True, sling_work: bool = True,
+               tmux=None) -> DemoResult:
+    from gastown_tui.town.install import install_town
+    from gastown_tui.town.layout import write_json
+
+    if agents < 0 or agents > 30:
+        raise UsageError(f"--agents {agents} is out of range", hint="pick a number from 0 to 30")
+    root = Path(path or DEFAULT_PATH).expanduser().absolute()
+    if root.exists() and (root / "mayor" / "town.json").is_file() and not is_demo_town(root):
+        raise UsageError(f"{root} is a town that was not made by 'gt demo'",
+                         hint="pass --path to build the demo somewhere else")
+    res = install_town(root, name="gt-demo")
+    town = res.town
+    result = DemoResult(town, created=res.created)
+    if res.created:
+        result.steps.append(f"installed a town at {town.root}")
+    _settings(town, result)
+    _rig(town, result)
+    ids = _beads(town, result)
+    _convoy(town, ids, result)
+    write_json(town.mayor_dir / MARKER, {"version": 1, "rig": DEMO_RIG, "beads": ids})
+    if start:
+        _fleet(town, result, tmux)
+    if start and sling_work and agents:
+        _sling(town, agents, result)
+    return result
+
+
+def _settings(town: Town, result: DemoResult) -> None:
+    from gastown_tui.town.config import load_settings
+
+    s = load_settings(town.root)
+    if s.get("default_agent", None) != "sim":
+        s.set("default_agent", "sim")
+        s.save()
+        result.steps.append("every agent runs the sim runtime (no model needed)")
+
+
+def _rig(town: Town, result: DemoResult) -> None:
+    from gastown_tui.infra import git
+    from gastown_tui.town.rigs import add_rig, rig_config_set
+
+    if DEMO_RIG in town.rigs():
+        return
+    src = town.runtime_dir / "demo-src" / DEMO_RIG
+    if not (src / ".git").exists():
+        src.mkdir(parents=True, exist_ok=True)
+        (src / "calc.py").write_text(_CALC)
+        (src / "test_calc.py").write_text(_TEST)
+        (src / "README.md").write_text("# sample\n\nThe Gas Town demo project: a tiny calculator.\n")
+        git.init_repo(src)
+        git.commit_all(src, "sample project", author="gt demo", email="demo@gastown.local")
+    add_rig(town, DEMO_RIG, str(src))
+    rig_config_set(town, DEMO_RIG, "merge_queue.test_command", "python3 test_calc.py")
+    rig_config_set(town, DEMO_RIG, "merge_queue.timeout_seconds", "60")
+    rig_config_set(town, DEMO_RIG, "agent", "sim")
+    result.steps.append(f"added rig '{DEMO_RIG}' (a local calculator repo; tests: python3 test_calc.py)")
+
+
+def _beads(town: Town, result: DemoResult) -> list[str]:
+    from gastown_tui.beads.store import open_store
+
+    marker = town.mayor_dir / MARKER
+    if marker.is_file():
+        try:
+            ids = list(json.loads(marker.read_text()).get("beads") or [])
+        except ValueError:
+            ids = []
+        if ids:
+            return ids
+    store = open_store(db=town.rig(DEMO_RIG).beads_dir)
+    existing = {i.title: i.id for i in store.list(include_closed=True)}
+    ids = []
+    for title, prio, itype, desc in DEMO_BEADS:
+        if title in existing:
+            ids.append(existing[title])
+            continue
+        ids.append(store.create(title, type=itype, priority=prio, description=desc, actor="overseer").id)
+    result.steps.append(f"filed {len(ids)} beads in rig '{DEMO_RIG}'")
+    return ids
+
+
+def _convoy(town: Town, ids: list[str], result: DemoResult) -> None:
+    try:
+        from gastown_tui.work import convoy
+    except ImportError:
+        result.skipped.append("convoy: the convoy module is not installed")
+        return
+    title = "Calculator 1.0"
+    for c in convoy.list_convoys(town, include_closed=True):
+        if c.get("title") == title:
+            result.convoy = c.get("id")
+            return
+    got = convoy.create_convoy(town, title, ids[:6], actor="overseer")
+    result.convoy = got.get("id") if isinstance(got, dict) else str(got)
+    result.steps.append(f"created convoy {result.convoy} tracking 6 beads")
+
+
+def _fleet(town: Town, result: DemoResult, tmux) -> None:
+    try:
+        from gastown_tui.patrols.lifecycle import up
+    except ImportError:
+        up = None
+    try:
+        if up is not None:
+            out = up(town, tmux=tmux, daemon=True)
+            started = [a["agent"] for a in out.get("agents", []) if a.get("action") == "started"]
+            result.steps.append("fleet up" + (f": started {', '.join(started)}" if started else " (already running)"))
+            return
+        from gastown_tui.agents.sessions import start_agent
+        from gastown_tui.town.identity import Agent
+
+        start_agent(town, Agent("mayor"), runtime="sim", tmux=tmux)
+        result.steps.append("started the mayor")
+    except GtError as e:
+        result.skipped.append(f"fleet: {e}")
+
+
+def _sling(town: Town, agents: int, result: DemoResult) -> None:
+    try:
+        from gastown_tui.work.sling import sling
+    except ImportError:
+        result.skipped.append("sling: the sling module is not installed; the town is shown without polecats")
+        return
+    from gastown_tui.beads.graph import ready
+    from gastown_tui.work.snapshot import read_issues
+
+    issues = read_issues(town.rig(DEMO_RIG).beads_dir)
+    busy = sum(1 for i in issues.values() if i.status == "hooked")
+    todo = [i.id for i in ready(issues, sort="priority")][: max(agents - busy, 0)]
+    for bead in todo:
+        try:
+            sling(town, [bead], DEMO_RIG, runtime="sim", no_convoy=True, actor="overseer")
+            result.slung.append(bead)
+        except GtError as e:
+            result.skipped.append(f"sling {bead}: {e}")
+            break
+    if result.slung:
+        result.steps.append(f"slung {len(result.slung)} beads to polecats: {', '.join(result.slung)}")
