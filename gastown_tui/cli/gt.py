@@ -49,6 +49,9 @@ GROUPS: dict[str, Group] = {
     "refinery": Group("gastown_tui.cli.patrol_cmds", "a rig's merge-queue patrol", "Supervision"),
     "mq": Group("gastown_tui.cli.mq_cmds", "a rig's merge queue: list, status, retry, reject", "Supervision"),
     "escalate": Group("gastown_tui.cli.escalate_cmds", "raise, list, acknowledge and close escalations", "Supervision"),
+    # Cockpit (issue 8)
+    "tui": Group("gastown_tui.cli.tui_cmds", "the cockpit: every agent, live output, convoys, mail, feed", "Cockpit"),
+    "demo": Group("gastown_tui.cli.tui_cmds", "build a demo town with sim agents and open the cockpit", "Cockpit"),
 }
 
 
