@@ -1,0 +1,113 @@
+"""The cockpit's data layer, without Textual: a real town on disk -> TownSnapshot."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+
+from gastown_tui.beads.store import open_store
+from gastown_tui.infra.tmux import PaneInfo
+from gastown_tui.work import events
+from gastown_tui.work.snapshot import load_snapshot, pane_state, read_issues
+from tests.conftest import REAL_FIXTURE
+
+NOW = 1_800_000_000.0
+
+
+def _pane(session, *, activity=NOW - 100, created=NOW - 1000, dead=False):
+    return PaneInfo("%1", session, 123, dead, None, activity, "python", 200, 50, "sim", False, created)
+
+
+def test_snapshot_of_a_town_with_work_mail_convoy_and_escalation(rig_town):
+    town = rig_town
+    rig = open_store(db=town.rig("demo").beads_dir)
+    a = rig.create("Add retry", priority=1)
+    b = rig.create("Fix flake", priority=2)
+    rig.create("Blocked one", priority=0, deps=[("blocks", b.id)])
+    rig.update(a.id, status="hooked", assignee="demo/polecats/furiosa")
+    hq = open_store(db=town.beads_dir)
+    hq.create("Release", type="convoy", fields={"dependencies": [
+        {"issue_id": "x", "depends_on_id": a.id, "type": "tracks"},
+        {"issue_id": "x", "depends_on_id": b.id, "type": "tracks"}]})
+    hq.create("hello", type="message", assignee="overseer", labels=["from:mayor"], description="hi")
+    read = hq.create("old news", type="message", assignee="overseer", labels=["from:mayor", "read"])
+    hq.create("to polecat", type="message", assignee="demo/polecats/furiosa", labels=["from:mayor"])
+    hq.create("toast crashed", type="escalation", priority=1, fields={"severity": "high"})
+    rig.close(b.id, "done")
+    events.record(town.root, "sling", rig="demo", payload={"bead": a.id, "target": "demo/polecats/furiosa"})
+
+    panes = {"gt-mayor": _pane("gt-mayor", activity=NOW - 1), "gt-demo-furiosa": _pane("gt-demo-furiosa")}
+    snap = load_snapshot(town, panes=panes, now=NOW)
+
+    assert [r.name for r in snap.rigs] == ["demo"]
+    assert [a.address for a in snap.town_agents] == ["mayor", "deacon"]
+    furiosa = snap.agent("demo/polecats/furiosa")
+    assert (furiosa.state, furiosa.hook_id, furiosa.hook_title, furiosa.unread) == ("idle", a.id, "Add retry", 1)
+    assert snap.agent("mayor").state == "working"
+    assert snap.agent("deacon").state == "off"
+    assert snap.agent("demo/witness").state == "off"
+    (conv,) = snap.convoys
+    assert (conv.closed, conv.total, conv.title) == (1, 2, "Release")
+    assert [m.subject for m in snap.inbox if m.unread] == ["hello"]
+    assert {m.id for m in snap.inbox} >= {read.id}
+    assert snap.unread == 1
+    assert [(e.severity, e.acked) for e in snap.escalations] == [("high", False)]
+    assert [b.title for b in snap.ready] == ["Blocked one"]  # its blocker closed
+    assert snap.events[-1].type == "sling" and a.id in snap.events[-1].summary
+    assert snap.summary()["states"] == {"working": 1, "idle": 1, "off": 3}
+
+
+def test_states_from_the_status_engine_win_over_the_pane_reading(rig_town):
+    snap = load_snapshot(rig_town, panes={"gt-mayor": _pane("gt-mayor")}, now=NOW, states={"mayor": "waiting"})
+    assert snap.agent("mayor").state == "waiting"
+    assert snap.next_needing_attention().address == "mayor"
+
+
+def test_pane_state_rules():
+    assert pane_state(None, NOW) == "off"
+    assert pane_state(None, NOW, hooked=True) == "dead"
+    assert pane_state(_pane("s", dead=True), NOW) == "dead"
+    assert pane_state(_pane("s", created=NOW - 1, activity=NOW - 1), NOW) == "starting"
+    assert pane_state(_pane("s", activity=NOW - 1), NOW) == "working"
+    assert pane_state(_pane("s", activity=NOW - 1000), NOW, hooked=True) == "stalled"
+    assert pane_state(_pane("s", activity=NOW - 1000), NOW) == "idle"
+
+
+def test_attention_order_is_waiting_then_stalled_then_dead():
+    from tests.tui.fixture_town import fixed_snapshot
+
+    snap = fixed_snapshot()
+    assert snap.next_needing_attention().address == "gastown/polecats/slit"
+    assert snap.next_needing_attention("gastown/polecats/slit").address == "gastown/polecats/slit"
+
+
+def test_real_fixture_loads_fast_and_is_cached(tmp_path):
+    beads = tmp_path / ".beads"
+    beads.mkdir()
+    shutil.copy(REAL_FIXTURE, beads / "issues.jsonl")
+    t = time.perf_counter()
+    issues = read_issues(beads)
+    first = time.perf_counter() - t
+    assert len(issues) == 5306 - 3031  # tombstones (deleted issues) are left out
+    t = time.perf_counter()
+    again = read_issues(beads)
+    assert time.perf_counter() - t < first  # a stat, not a parse
+    assert again.keys() == issues.keys()
+
+
+def test_events_tail_reads_only_the_end(town):
+    lines = [json.dumps({"ts": f"t{i}", "type": "x", "actor": "a", "rig": None, "payload": {"n": i}}) for i in range(5000)]
+    town.events_jsonl.write_text("\n".join(lines) + "\n")
+    snap = load_snapshot(town, panes={}, now=NOW, events_limit=10)
+    assert [e.ts for e in snap.events] == [f"t{i}" for i in range(4990, 5000)]
+
+
+def test_snapshot_module_never_imports_textual():
+    import subprocess
+
+    code = "import gastown_tui.work.snapshot, gastown_tui.work.demo, gastown_tui.infra.watch, sys; " \
+           "print([m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
