@@ -29,6 +29,8 @@ def register(p: argparse.ArgumentParser) -> None:
         pk = command(sub, verb, helptext, run_park)
         pk.add_argument("name", metavar="NAME")
         pk.set_defaults(parked=(verb == "park"))
+    rb = command(sub, "reboot", "restart a rig's witness and refinery", _run_reboot, json_flag=True)
+    rb.add_argument("name", metavar="NAME")
 
     c = command(sub, "config", "get, set or unset per-rig settings (e.g. merge_queue.test_command)")
     csub = subcommands(c)
@@ -154,4 +156,17 @@ def run_config_keys(args: argparse.Namespace) -> int:
         print_json([{"key": k, "type": t.__name__, "default": d, "help": h} for k, (t, d, h) in RIG_KEYS.items()])
     else:
         print_table([(k, t.__name__, repr(d), h) for k, (t, d, h) in RIG_KEYS.items()], ["key", "type", "default", "help"])
+    return 0
+
+
+def _run_reboot(args: argparse.Namespace) -> int:
+    from gastown_tui.cli.framework import print_json
+    from gastown_tui.patrols.lifecycle import reboot_rig
+
+    out = reboot_rig(town_of(args), args.name)
+    if args.json:
+        print_json(out)
+    else:
+        for a in out["agents"]:
+            print(f"{a['agent']} restarted (tmux session {a['session']})")
     return 0

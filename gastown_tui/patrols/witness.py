@@ -104,10 +104,15 @@ class WitnessFacts:
 
 # --- classification and decisions (pure) ---------------------------------------------------------
 
+# Our own nudge echoes in the pane: output up to this long after a nudge is not progress.
+NUDGE_ECHO_SECONDS = 5.0
+
+
 def progressed(f: PolecatFacts, m: PolecatMemory) -> bool:
     """Any sign of work since the last pass: pane output, a new commit, a bead update."""
     if f.activity is not None and m.last_activity is not None and f.activity > m.last_activity:
-        return True
+        if m.nudged_at is None or f.activity > m.nudged_at + NUDGE_ECHO_SECONDS:
+            return True
     if f.head and m.last_head and f.head != m.last_head:
         return True
     return bool(f.hook_updated and m.last_hook_updated and f.hook_updated != m.last_hook_updated)

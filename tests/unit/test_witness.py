@@ -73,7 +73,7 @@ def test_stalled_agent_is_nudged_then_escalated_once():
 
 def test_stall_resets_when_progress_resumes_after_a_nudge():
     _, mem = run(facts(), seen(last_progress=NOW - 61))
-    actions, mem2 = decide(WitnessFacts("demo", [facts(activity=NOW + 1)]), mem, CFG, NOW + 70)
+    actions, mem2 = decide(WitnessFacts("demo", [facts(activity=NOW + 20)]), mem, CFG, NOW + 70)
     assert actions == []
     assert mem2["nux"].nudged_at is None
 
@@ -139,3 +139,14 @@ def test_rework_after_a_merge_failure_is_work_again_not_awaiting_merge():
     # The MR was closed (rework) and the bead hooked again: ordinary monitoring.
     f = facts(mr_open=None, mr_merged=None)
     assert classify(f, seen(), CFG, NOW) == "healthy"
+
+
+def test_the_echo_of_our_own_nudge_is_not_progress():
+    _, mem = run(facts(), seen(last_progress=NOW - 61))
+    assert mem["nux"].nudged_at == NOW
+    echoed = facts(activity=NOW + 2)  # the typed nudge shows up in the pane
+    actions, mem2 = decide(WitnessFacts("demo", [echoed]), mem, CFG, NOW + 61)
+    assert [a.kind for a in actions] == ["escalate_stall"]
+    # Real output well after the nudge is progress.
+    actions3, mem3 = decide(WitnessFacts("demo", [facts(activity=NOW + 30)]), mem, CFG, NOW + 31)
+    assert actions3 == [] and mem3["nux"].nudged_at is None
