@@ -20,7 +20,6 @@ reset to `open` on the next pass (under the rig's merge lock, so no live merge i
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -8,6 +8,7 @@ Each pass is three steps, so every failure class is tested as a pure function:
 
 A polecat is put in exactly one class (`classify`):
 
+    spawning        a fresh worktree whose session `gt sling` has not started yet: left alone
     healthy         alive and progressing (pane output, new commits, bead updates): never touched
     stalled         alive, hooked, no progress for `stall_seconds` -> nudge; still stalled -> escalate
     dead-session    no session but a hook -> restart (bounded), then reopen the bead and escalate
@@ -68,6 +69,8 @@ class PolecatFacts:
     head: str | None = None  # the branch tip
     mr_open: str | None = None  # an open/in-progress MR for the branch
     mr_merged: str | None = None  # an MR for the branch closed as merged
+    age: float | None = None  # seconds since its worktree was made
+    spawning: bool = False  # its agent bead says a sling is still starting it
 
 
 @dataclass
@@ -104,6 +107,10 @@ class WitnessFacts:
 
 # --- classification and decisions (pure) ---------------------------------------------------------
 
+# A polecat marked "spawning" with no session yet is being started by a sling (unless it is older
+# than this: a sling that died half-way).
+SPAWN_GRACE_SECONDS = 120.0
+
 # Our own nudge echoes in the pane: output up to this long after a nudge is not progress.
 NUDGE_ECHO_SECONDS = 5.0
 
@@ -127,6 +134,8 @@ def classify(f: PolecatFacts, m: PolecatMemory, cfg: WitnessConfig, now: float) 
         return "awaiting-merge"
     if f.hook_id:
         if not f.session_exists:
+            if f.spawning and (f.age is None or f.age < SPAWN_GRACE_SECONDS):
+                return "spawning"  # `gt sling` made the worktree and is about to start the session
             return "dead-session"
         if f.pane_dead:
             return "crashed"
@@ -301,6 +310,14 @@ def observe(ctx: WitnessContext, panes: dict | None = None) -> WitnessFacts:
             tail = s[len(sess_prefix):]
             if tail not in ("witness", "refinery") and not tail.startswith("crew-"):
                 names.add(tail)
+    spawning: set[str] = set()
+    try:
+        from gastown_tui.agents import agent_beads
+
+        spawning = {a.name for a, b in agent_beads.list_agents(ctx.town, rig=ctx.rig, role="polecat")
+                    if b.get("agent_state") == "spawning"}
+    except Exception:  # noqa: BLE001 - without agent beads, no polecat counts as spawning
+        pass
     out = []
     for name in sorted(names):
         agent = Agent("polecat", ctx.rig, name)
@@ -310,8 +327,12 @@ def observe(ctx: WitnessContext, panes: dict | None = None) -> WitnessFacts:
         bb = bead_of_branch(branch)
         bb_iss = store.try_get(bb) if bb else None
         hook = hooks.get(name)
+        try:
+            age = max(0.0, time.time() - wt.stat().st_ctime)
+        except OSError:
+            age = None
         out.append(PolecatFacts(
-            name=name, session_exists=pane is not None, pane_dead=bool(pane and pane.dead),
+            name=name, age=age, spawning=name in spawning, session_exists=pane is not None, pane_dead=bool(pane and pane.dead),
             activity=pane.activity if pane else None, runtime=pane.runtime if pane else "",
             hook_id=hook.id if hook else None, hook_updated=hook.updated_at if hook else None,
             worktree_exists=wt.is_dir(), branch=branch, branch_bead=bb,
@@ -386,7 +407,7 @@ def remove_polecat(town: Town, rig: str, name: str, branch: str | None = None, *
 
 
 def act(ctx: WitnessContext, actions: list[Action], cfg: WitnessConfig) -> None:
-    from gastown_tui.work import escalation, protocol
+    from gastown_tui.work import escalation
 
     town, rig = ctx.town, ctx.rig
     me = f"{rig}/witness"

@@ -150,3 +150,13 @@ def test_the_echo_of_our_own_nudge_is_not_progress():
     # Real output well after the nudge is progress.
     actions3, mem3 = decide(WitnessFacts("demo", [facts(activity=NOW + 30)]), mem, CFG, NOW + 31)
     assert actions3 == [] and mem3["nux"].nudged_at is None
+
+
+def test_a_polecat_being_spawned_is_not_restarted_under_the_sling():
+    f = facts(session_exists=False, activity=None, age=2.0, spawning=True)
+    assert classify(f, seen(), CFG, NOW) == "spawning"
+    assert run(f, seen())[0] == []
+    assert classify(facts(session_exists=False, activity=None, age=2.0), seen(), CFG, NOW) == "dead-session"
+    # A sling that died half-way long ago does not hold the polecat forever.
+    assert classify(facts(session_exists=False, activity=None, age=600.0, spawning=True), seen(), CFG,
+                    NOW) == "dead-session"
