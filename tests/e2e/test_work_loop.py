@@ -132,8 +132,12 @@ def test_sim_crash_fault_finishes_after_a_restart(tmp_path):
     try:
         res = gtj(town, "sling", bead, "demo", "--agent", "sim", "--no-convoy")
         session = res["assignments"][0]["session"]
-        pane = wait_for(lambda: (p := tm.panes().get(session)) and p.dead and p, timeout=60, message="the sim to crash")
-        assert pane.dead_status == 3
+        pane = wait_for(lambda: (p := tm.panes().get(session)) and p.dead and p, timeout=60,
+                        message="the sim to crash")
+        screen = tm.capture_many([session], ansi=False).get(session, "")
+        assert "sim crashed mid-work" in screen and "gt done" not in screen
+        # tmux under load sometimes marks the pane dead without ever recording the exit status
+        assert pane.dead_status in (3, None), screen
         assert gtj(town, "polecat", "stale")[0]["session"] == session
         from gastown_tui.agents.sessions import start_agent
         from gastown_tui.town.identity import Agent
