@@ -1,0 +1,65 @@
+"""`gt demo` builds a living town in one command, and a second run completes rather than fails."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import run_cli, wait_for
+
+pytestmark = pytest.mark.tmux
+
+
+def test_gt_demo_builds_a_running_town_and_reruns_cleanly(tmp_path, tmux):
+    path = tmp_path / "demo"
+    r = run_cli("gt", "demo", "--path", str(path), "--agents", "2", "--no-tui", "--json", timeout=180)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    try:
+        assert out["town"] == str(path) and out["created"] is True
+        assert out["convoy"].startswith("hq-cv-")
+        assert len(out["slung"]) == 2, out
+        assert out["skipped"] == []
+
+        from gastown_tui.town.layout import Town
+        from gastown_tui.work.snapshot import load_snapshot
+
+        town = Town(path)
+        assert town.rig_config("sample")["merge_queue"]["test_command"] == "python3 test_calc.py"
+        snap = load_snapshot(town)
+        assert [r.name for r in snap.rigs] == ["sample"]
+        assert snap.agent("mayor").state != "off"
+        assert len(snap.convoys) == 1 and snap.convoys[0].total == 6
+        # the sims do the work: the convoy's slung beads get closed by the refinery's merges
+        wait_for(lambda: load_snapshot(town).convoys[0].closed >= 1, timeout=90, interval=0.5,
+                 message="a demo bead merged and closed")
+
+        again = run_cli("gt", "demo", "--path", str(path), "--agents", "2", "--no-tui", "--json", timeout=180)
+        assert again.returncode == 0, again.stderr
+        second = json.loads(again.stdout)
+        assert second["created"] is False and second["convoy"] == out["convoy"]
+        assert len([b for b in load_snapshot(town).ready]) <= 12
+    finally:
+        run_cli("gt", "down", "--town", str(path), timeout=60)
+
+
+def test_gt_demo_refuses_a_town_it_did_not_make(town):
+    r = run_cli("gt", "demo", "--path", str(town.root), "--no-tui")
+    assert r.returncode == 2
+    assert "was not made by 'gt demo'" in r.stderr and "--path" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_gt_tui_needs_a_terminal_and_says_so(town):
+    r = run_cli("gt", "tui", "--town", str(town.root))
+    assert r.returncode == 2
+    assert "needs a terminal" in r.stderr
+
+
+def test_gt_tui_lists_themes_and_rejects_unknown_ones(town):
+    r = run_cli("gt", "tui", "--list-themes")
+    assert r.returncode == 0
+    assert r.stdout.split() == ["gastown-dark", "gastown-high-contrast", "gastown-light"]
+    bad = run_cli("gt", "tui", "--town", str(town.root), "--theme", "neon")
+    assert bad.returncode == 2 and "no theme named 'neon'" in bad.stderr
