@@ -180,6 +180,13 @@ def _current_state(tm: Tmux, session: str, rt) -> str:
     return state
 
 
+def is_busy(town: Town, agent: Agent, *, tmux: Tmux | None = None) -> bool:
+    """True when the agent's screen says it is working right now (so a nudge should queue)."""
+    tm = tmux or Tmux.for_town(town)
+    rt = _runtime_for(town, tm, agent.session)
+    return _current_state(tm, agent.session, rt) == "working"
+
+
 def deliver(town: Town, target: str | Agent, message: str, mode: str = "immediate", force: bool = False,
             *, sender: str | None = None, wait_timeout: float = 120.0, tmux: Tmux | None = None) -> NudgeResult:
     """Send `message` to an agent and say honestly what happened.

@@ -161,12 +161,9 @@ def _notify(town: Town, agent: Agent, msg: dict[str, Any]) -> None:
         from gastown_tui.agents import nudge
 
         text = f"[mail] from {msg['from']}: {msg['subject']} (read it with: gt mail read {msg['id']})"
-        mode = "immediate"
         try:
-            rt = nudge._runtime_for(town, tm, agent.session)
-            if nudge._current_state(tm, agent.session, rt) == "busy":
-                mode = "queue"
-        except Exception:
+            mode = "queue" if nudge.is_busy(town, agent, tmux=tm) else "immediate"
+        except Exception:  # noqa: BLE001 - unsure of its state: queue rather than type over its work
             mode = "queue"
         nudge.deliver(town, agent, text, mode=mode, sender=msg["from"], tmux=tm)
     except Exception:  # noqa: BLE001 - the mail is stored; a missed nudge is not a failed send

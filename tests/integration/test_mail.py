@@ -131,3 +131,28 @@ def test_new_mail_nudges_a_running_agent_and_queues_under_dnd(rig_town):
         assert not [e for e in read_log(log) if m2["id"] in e["text"]]
     finally:
         tm.kill_session("gt-demo-crew-ann")
+
+
+def test_new_mail_to_a_busy_agent_is_queued_not_typed_over_its_work(rig_town):
+    from gastown_tui.agents import nudge
+    from gastown_tui.agents.sessions import start_agent
+    from gastown_tui.infra.tmux import Tmux
+    from gastown_tui.sim.agent import read_log
+    from gastown_tui.town.identity import Agent
+    from gastown_tui.work.crew import add_crew
+    from tests.conftest import wait_for, wait_sim_ready
+
+    add_crew(rig_town, "demo", "bob")
+    bob = Agent("crew", "demo", "bob")
+    tm = Tmux.for_town(rig_town)
+    start_agent(rig_town, bob, runtime="sim", extra_env={"GT_SIM_FAULTS": "slow=60"})
+    try:
+        wait_sim_ready(tm, bob.session, timeout=30)
+        assert nudge.deliver(rig_town, bob, "start a long job").status == "delivered"
+        wait_for(lambda: nudge.is_busy(rig_town, bob, tmux=tm), timeout=20, message="the sim to be busy")
+        m = mail.send_mail(rig_town, "demo/crew/bob", "Status?", "how is it going")[0]
+        assert any(m["id"] in q.get("message", q.get("text", "")) for q in nudge.queued(rig_town, bob))
+        log = rig_town.root / ".runtime" / "sim" / f"{bob.session}.jsonl"
+        assert not [e for e in read_log(log) if m["id"] in e["text"]]
+    finally:
+        tm.kill_session(bob.session)
