@@ -11,7 +11,6 @@ One place resolves an address. Forms accepted:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from gastown_tui.errors import UsageError
@@ -25,13 +24,36 @@ ADDRESS_FORMS = (
 )
 
 
-@dataclass(frozen=True, order=True)
 class Agent:
-    """One agent identity. `address` is also its BD_ACTOR and git author name."""
+    """One agent identity. `address` is also its BD_ACTOR and git author name.
 
-    role: str
-    rig: str | None = None
-    name: str | None = None
+    A plain immutable value class (not a dataclass: that import costs every gt call ~5 ms).
+    """
+
+    __slots__ = ("role", "rig", "name")
+
+    def __init__(self, role: str, rig: str | None = None, name: str | None = None) -> None:
+        object.__setattr__(self, "role", role)
+        object.__setattr__(self, "rig", rig)
+        object.__setattr__(self, "name", name)
+
+    def __setattr__(self, key: str, value: object) -> None:
+        raise AttributeError("Agent is immutable")
+
+    def _key(self) -> tuple[str, str, str]:
+        return (self.role, self.rig or "", self.name or "")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Agent) and self._key() == other._key()
+
+    def __lt__(self, other: Agent) -> bool:
+        return self._key() < other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Agent(role={self.role!r}, rig={self.rig!r}, name={self.name!r})"
 
     @property
     def address(self) -> str:

@@ -5,28 +5,39 @@ Pure path arithmetic plus the small JSON readers every command needs; no git, no
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 from gastown_tui.errors import GtError, NotFound, UsageError
+
+TYPE_CHECKING = False  # `typing` and `dataclasses` cost startup on every gt call
+if TYPE_CHECKING:
+    from typing import Any
 
 RIG_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 RESERVED_RIG_NAMES = frozenset({"hq", "mayor", "deacon", "settings", "formulas", "overseer", "town"})
 TOWN_PREFIX = "hq"
 
 
-@dataclass(frozen=True)
 class RigPaths:
     """The directories of one rig inside a town."""
 
-    town_root: Path
-    name: str
+    __slots__ = ("town_root", "name")
+
+    def __init__(self, town_root: Path, name: str) -> None:
+        self.town_root = town_root
+        self.name = name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RigPaths) and (self.town_root, self.name) == (other.town_root, other.name)
+
+    def __hash__(self) -> int:
+        return hash((self.town_root, self.name))
+
+    def __repr__(self) -> str:
+        return f"RigPaths(town_root={self.town_root!r}, name={self.name!r})"
 
     @property
     def root(self) -> Path:
@@ -72,11 +83,23 @@ class RigPaths:
         return self.crew_dir / name
 
 
-@dataclass(frozen=True)
 class Town:
     """A town root and the paths of its files."""
 
-    root: Path
+    __slots__ = ("root", "_socket")
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._socket: str | None = None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Town) and self.root == other.root
+
+    def __hash__(self) -> int:
+        return hash(self.root)
+
+    def __repr__(self) -> str:
+        return f"Town(root={self.root!r})"
 
     @property
     def mayor_dir(self) -> Path:
@@ -130,14 +153,18 @@ class Town:
     def boot_dir(self) -> Path:
         return self.root / "deacon" / "dogs" / "boot"
 
-    @cached_property
+    @property
     def tmux_socket(self) -> str:
         """The town's private tmux server (`tmux -L <this>`); `$GT_TMUX_SOCKET` overrides."""
-        override = os.environ.get("GT_TMUX_SOCKET")
-        if override:
-            return override
-        digest = hashlib.sha256(str(self.root).encode()).hexdigest()[:6]
-        return f"gt-{digest}"
+        if self._socket is None:
+            override = os.environ.get("GT_TMUX_SOCKET")
+            if override:
+                self._socket = override
+            else:
+                import hashlib
+
+                self._socket = f"gt-{hashlib.sha256(str(self.root).encode()).hexdigest()[:6]}"
+        return self._socket
 
     def rig(self, name: str) -> RigPaths:
         return RigPaths(self.root, name)
