@@ -146,7 +146,7 @@ class Tmux:
         err = proc.stderr.decode(errors="replace")
         # "no current target"/"no sessions": a server whose last session just ended.
         return any(m in err for m in ("no server running", "error connecting", "No such file",
-                                      "no current target", "no sessions"))
+                                      "no current target", "no sessions", "server exited unexpectedly"))
 
     # -- sessions ---------------------------------------------------------------------------
 

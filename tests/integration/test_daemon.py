@@ -67,8 +67,16 @@ def test_boot_restarts_a_killed_deacon(town):
     tm.kill_session("gt-deacon")
     wait_for(lambda: (p := tm.panes().get("gt-deacon")) and p.pid != first, timeout=30,
              message="boot restarted the deacon")
-    state = json.loads((town.boot_dir / "state.json").read_text())
-    assert state["restarts"] >= 2 and "no deacon session" in state["last_restart"]["reason"]
+
+    def boot_state():
+        try:
+            st = json.loads((town.boot_dir / "state.json").read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        return st if st.get("restarts", 0) >= 2 else None
+
+    state = wait_for(boot_state, timeout=30, message="boot recorded the second start")
+    assert "no deacon session" in state["last_restart"]["reason"]
 
 
 def test_run_once_commits_changed_beads(town):
