@@ -497,17 +497,37 @@ def _retire(ctx: WitnessContext, a: Action, agent: Agent) -> None:
 
 
 def _ack_protocol_mail(ctx: WitnessContext) -> None:
-    """POLECAT_DONE/MERGED mail is a wake-up call: the store is the truth. Mark it read."""
+    """Protocol mail is a wake-up call (the store is the truth): mark it read. A POLECAT_DONE with
+    `Status: ESCALATED` (the polecat gave up: `gt done --status ESCALATED`) becomes an escalation;
+    HELP is passed up as one too."""
     try:
-        from gastown_tui.work import mail
+        from gastown_tui.work import escalation, mail, protocol
 
         msgs = mail.inbox(ctx.town, f"{ctx.rig}/witness", unread_only=True)
-        ids = [m["id"] for m in msgs if m.get("type") in ("POLECAT_DONE", "MERGED", "MERGE_FAILED",
-                                                             "REWORK_REQUEST", "WITNESS_PING")]
+        ids = []
+        for m in msgs:
+            if m.get("type") not in ("POLECAT_DONE", "MERGED", "MERGE_FAILED", "REWORK_REQUEST", "WITNESS_PING",
+                                     "HELP"):
+                continue
+            ids.append(m["id"])
+            fields = protocol.parse_body(m.get("body", ""))
+            if m["type"] == "POLECAT_DONE" and fields.get("Status") == "ESCALATED":
+                escalation.create_escalation(
+                    ctx.town, f"{m['from']} gave up on {fields.get('Bead')}", severity="medium", category="help",
+                    issue=fields.get("Bead"), description=fields.get("Note") or fields.get("_text") or "",
+                    actor=f"{ctx.rig}/witness", dedupe=True)
+                ctx.log(f"escalate {fields.get('Bead')}: {m['from']} finished with Status ESCALATED")
+            elif m["type"] == "HELP":
+                escalation.create_escalation(
+                    ctx.town, f"{m['from']} asks for help on {fields.get('Bead') or 'its work'}",
+                    severity="medium", category="help", issue=fields.get("Bead") or None,
+                    description=fields.get("Reason") or fields.get("_text") or "",
+                    actor=f"{ctx.rig}/witness", dedupe=True)
+                ctx.log(f"escalate HELP from {m['from']}")
         if ids:
             mail.ack(ctx.town, ids)
-    except Exception:  # noqa: BLE001
-        pass
+    except Exception as e:  # noqa: BLE001 - mail trouble must not stop the patrol
+        ctx.log(f"could not read the witness inbox: {e}")
 
 
 def _event(town: Town, type: str, actor: str, rig: str, payload: dict[str, Any]) -> None:

@@ -122,3 +122,19 @@ def test_witness_run_once_from_the_cli_writes_a_heartbeat(town):
     assert rows[0]["agent"] == "demo/witness" and rows[0]["heartbeat_age"] is not None
     r = gt(town, "witness", "run", "nope", "--once")
     assert r.returncode == 1 and "no rig named 'nope'" in r.stderr
+
+
+def test_polecat_that_gives_up_is_escalated(town):
+    from gastown_tui.work import protocol
+    from gastown_tui.work.mail import send_mail
+
+    send_mail(town, "demo/witness", protocol.subject("POLECAT_DONE", "nux"),
+              protocol.body({"Polecat": "nux", "Rig": "demo", "Bead": "de-xyz", "Status": "ESCALATED",
+                             "Note": "the spec contradicts itself"}), sender="demo/polecats/nux")
+    witness.patrol_once(ctx(town), WitnessConfig())
+    escs = Store(town.beads_dir).list(type="escalation")
+    assert len(escs) == 1 and escs[0].data["related_issue"] == "de-xyz"
+    assert "contradicts" in escs[0].description
+    from gastown_tui.work.mail import inbox
+
+    assert inbox(town, "demo/witness", unread_only=True) == []
