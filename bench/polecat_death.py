@@ -32,7 +32,7 @@ def main() -> None:
             n = sum(1 for e in events(town) if e["type"] == "witness.restart")
             t0 = time.monotonic()
             tm.kill_session(sess)
-            wait(lambda: sum(1 for e in events(town) if e["type"] == "witness.restart") > n, 60, "restart")
+            wait(lambda n=n: sum(1 for e in events(town) if e["type"] == "witness.restart") > n, 60, "restart")
             lat.append(time.monotonic() - t0)
         print(f"killed polecat noticed and restarted (witness.patrol_seconds=10): "
               f"median {statistics.median(lat):.2f}s, max {max(lat):.2f}s over {len(lat)} kills")
