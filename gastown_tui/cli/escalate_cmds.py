@@ -69,30 +69,29 @@ def _rows(items):
              "acked by " + e["acked_by"] if e["acked_by"] else "", e["title"]) for e in items]
 
 
-def _list(args, rest) -> int:
-    from gastown_tui.work.escalation import list_escalations, to_json
+def _print_list(args, escs, empty: str) -> int:
+    from gastown_tui.work.escalation import to_json
 
-    items = [to_json(e) for e in list_escalations(town_of(args), include_closed=args.all)]
+    items = [to_json(e) for e in escs]
     if args.json:
         print_json(items)
     elif not items:
-        print("no open escalations")
+        print(empty)
     else:
         print_table(_rows(items), ["id", "severity", "type", "to", "status", "ack", "message"])
     return 0
+
+
+def _list(args, rest) -> int:
+    from gastown_tui.work.escalation import list_escalations
+
+    return _print_list(args, list_escalations(town_of(args), include_closed=args.all), "no open escalations")
 
 
 def _stale(args, rest) -> int:
-    from gastown_tui.work.escalation import stale_escalations, to_json
+    from gastown_tui.work.escalation import stale_escalations
 
-    items = [to_json(e) for e in stale_escalations(town_of(args))]
-    if args.json:
-        print_json(items)
-    elif not items:
-        print("no stale escalations")
-    else:
-        print_table(_rows(items), ["id", "severity", "type", "to", "status", "ack", "message"])
-    return 0
+    return _print_list(args, stale_escalations(town_of(args)), "no stale escalations")
 
 
 def _show(args, rest) -> int:
