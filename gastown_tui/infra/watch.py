@@ -45,7 +45,7 @@ def relevant(town: Town, path: Path) -> bool:
     return ".beads" in parts or "heartbeats" in parts or name == "rigs.json"
 
 
-async def watch_town(town: Town, *, debounce_ms: int = 100, stop_event=None) -> AsyncIterator[set[Path]]:
+async def watch_town(town: Town, *, debounce_ms: int = 50, stop_event=None) -> AsyncIterator[set[Path]]:
     """Yield sets of changed, relevant paths. Re-scans rigs when `mayor/rigs.json` changes."""
     from watchfiles import awatch
 

@@ -133,18 +133,18 @@ class CockpitApp(App):
 
     # -- data in: workers -------------------------------------------------------------------------
 
-    def request_refresh(self) -> None:
+    def request_refresh(self, fresh_panes: bool = True) -> None:
         """Reload the snapshot in a worker; refreshes asked for during a load coalesce into one."""
         if self._loading:
             self._pending_refresh = True
             return
         self._loading = True
-        self._load()
+        self._load(fresh_panes)
 
     @work(thread=True, exit_on_error=False, group="snapshot")
-    def _load(self) -> None:
+    def _load(self, fresh_panes: bool = True) -> None:
         try:
-            snap = self.source.snapshot()
+            snap = self.source.snapshot(fresh_panes)
         except Exception as e:  # noqa: BLE001 - one place reports worker failures: the header
             self.call_from_thread(self._load_failed, e)
             return
@@ -166,7 +166,7 @@ class CockpitApp(App):
         if it is None:
             return
         async for _batch in it:
-            self.request_refresh()
+            self.request_refresh(fresh_panes=False)  # a file changed: the panes did not
 
     def capture_selected(self) -> None:
         if self.selected is None or self.snapshot is None:
@@ -174,11 +174,16 @@ class CockpitApp(App):
         a = self.snapshot.agent(self.selected)
         if a is None or a.state == "off":
             return
-        self._capture(a.address, a.session)
+        self._capture(a.address, a.session, self._capture_lines())
+
+    def _capture_lines(self) -> int:
+        if isinstance(self.screen, PeekScreen):
+            return self.screen.query_one(AgentOutput).wanted_lines()
+        return self.query_one("#output", AgentOutput).wanted_lines()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="capture")
-    def _capture(self, address: str, session: str) -> None:
-        text = self.source.capture(session)
+    def _capture(self, address: str, session: str, lines: int = 2000) -> None:
+        text = self.source.capture(session, lines=lines)
         self.call_from_thread(self._show_output, address, session, text)
 
     def _show_output(self, address: str, session: str, text: str | None) -> None:
@@ -191,8 +196,12 @@ class CockpitApp(App):
 
     # -- data in: applying ------------------------------------------------------------------------
 
-    def apply_snapshot(self, snap: TownSnapshot) -> None:
+    def apply_snapshot(self, snap: TownSnapshot, force: bool = False) -> None:
         self._loading = False
+        if snap == self.snapshot and not force:
+            self.snapshot = snap  # same town: keep the widgets as they are (no repaint)
+            self._again()
+            return
         self.snapshot = snap
         self.refreshes += 1
         self.last_applied = time.monotonic()
@@ -254,7 +263,7 @@ class CockpitApp(App):
         if a is not None and a.state == "off":
             out.set_output(f"({address} is not running)", a.session)
         elif a is not None:
-            self._capture(a.address, a.session)
+            self._capture(a.address, a.session, self._capture_lines())
         if self.inbox_owner == "agent":
             self._render_mail()
 
@@ -541,7 +550,7 @@ class CockpitApp(App):
 
     def watch_theme(self, _theme: str) -> None:
         if self.snapshot is not None and self.is_mounted:
-            self.call_after_refresh(self.apply_snapshot, self.snapshot)
+            self.call_after_refresh(self.apply_snapshot, self.snapshot, True)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_sections(self)))

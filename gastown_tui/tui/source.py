@@ -37,7 +37,7 @@ class Source:
 
     town: Town | None = None
 
-    def snapshot(self) -> TownSnapshot: raise NotImplementedError
+    def snapshot(self, fresh_panes: bool = True) -> TownSnapshot: raise NotImplementedError
     def capture(self, session: str, lines: int = 2000) -> str | None: raise NotImplementedError
     def beads(self) -> list[BeadView]: raise NotImplementedError
     def sling(self, bead_ids: list[str], target: str) -> ActionResult: raise NotImplementedError
@@ -66,7 +66,7 @@ class StaticSource(Source):
         self.diffs = dict(diffs or {})
         self.calls: list[tuple] = []
 
-    def snapshot(self) -> TownSnapshot:
+    def snapshot(self, fresh_panes: bool = True) -> TownSnapshot:
         return self.snap
 
     def capture(self, session: str, lines: int = 2000) -> str | None:
@@ -133,6 +133,7 @@ class TownSource(Source):
         self.tmux = _ListingTmux(town.tmux_socket)
         self._engine = None
         self._engine_failed = False
+        self._last: tuple[dict, dict[str, str]] | None = None
 
     def _states(self) -> tuple[dict, dict[str, str]]:
         if self._engine is None and not self._engine_failed:
@@ -153,8 +154,11 @@ class TownSource(Source):
         except GtError:
             return {}, {}
 
-    def snapshot(self) -> TownSnapshot:
-        panes, states = self._states()
+    def snapshot(self, fresh_panes: bool = True) -> TownSnapshot:
+        """The town now; `fresh_panes=False` (a store changed) reuses the last pane listing."""
+        if fresh_panes or self._last is None:
+            self._last = self._states()
+        panes, states = self._last
         return load_snapshot(self.town, panes=panes, states=states, clock=self.clock)
 
     def capture(self, session: str, lines: int = 2000) -> str | None:

@@ -61,7 +61,7 @@ class AgentView:
     hook_id: str = ""
     hook_title: str = ""
     unread: int = 0
-    activity: float = 0.0
+    activity: float = field(default=0.0, compare=False)  # changes every second while printing
     runtime: str = ""
 
     @property
@@ -135,7 +135,7 @@ class EscalationView:
 class TownSnapshot:
     name: str
     root: str
-    taken_at: float
+    taken_at: float = field(compare=False)  # two snapshots showing the same town are equal
     rigs: tuple[RigView, ...] = ()
     town_agents: tuple[AgentView, ...] = ()  # mayor, deacon
     convoys: tuple[ConvoyView, ...] = ()
@@ -361,57 +361,53 @@ def _event_summary(e: Mapping[str, Any]) -> str:
 
 # -- the snapshot --------------------------------------------------------------------------------
 
-def load_snapshot(town: Town, *, panes: Mapping[str, Any] | None = None, now: float | None = None,
-                  clock: Callable[[], float] = time.time, events_limit: int = 200,
-                  ready_limit: int = 500, states: Mapping[str, str] | None = None) -> TownSnapshot:
-    """Build the cockpit's view of `town`.
+@dataclass(frozen=True)
+class _BeadsPart:
+    """Everything the snapshot derives from the stores alone (recomputed only when a store changes)."""
 
-    `panes` is one `Tmux.panes()` listing (taken here if None); `states` maps addresses to the
-    status engine's states (agents/status.py) — without it a state is read from the pane alone.
-    """
-    now = clock() if now is None else now
-    tmux_ok = True
-    if panes is None:
-        try:
-            from gastown_tui.infra.tmux import Tmux
+    hooks: Mapping[str, tuple[str, str]]  # address -> (bead id, title)
+    mail: Mapping[str, tuple[MailView, ...]]
+    mq_per_rig: Mapping[str, int]
+    convoys: tuple[ConvoyView, ...]
+    escalations: tuple[EscalationView, ...]
+    merge_queue: tuple[BeadView, ...]
+    ready: tuple[BeadView, ...]
 
-            panes = Tmux.for_town(town).panes()
-        except Exception:  # noqa: BLE001 - tmux missing or broken: show beads anyway, flag it
-            panes, tmux_ok = {}, False
-    rig_meta = town.rigs()
-    stores = {rig: read_issues(d) for rig, d in store_dirs(town).items()}
+
+_DERIVED: dict[Path, tuple[tuple, float, _BeadsPart]] = {}
+_EVENTS: dict[Path, tuple[tuple | None, int, tuple[EventView, ...]]] = {}
+# `ready` depends on the clock too (defer_until): recompute at least this often.
+DERIVED_MAX_AGE = 30.0
+
+
+def _store_key(dirs: Mapping[str, Path]) -> tuple:
+    out = []
+    for rig, d in dirs.items():
+        redirect = d / "redirect"
+        if redirect.is_file():
+            d = (d.parent / redirect.read_text().strip()).resolve()
+        out.append((rig, _fingerprint(d / "issues.jsonl"), _fingerprint(d / "wisps.jsonl")))
+    return tuple(out)
+
+
+def _beads_part(town: Town, now: float, ready_limit: int) -> _BeadsPart:
+    dirs = store_dirs(town)
+    key = (_store_key(dirs), ready_limit)
+    hit = _DERIVED.get(town.root)
+    if hit is not None and hit[0] == key and 0 <= now - hit[1] < DERIVED_MAX_AGE:
+        return hit[2]
+    stores = {rig: read_issues(d) for rig, d in dirs.items()}
     everything: dict[str, tuple[str, Issue]] = {}
     for rig, issues in stores.items():
         for iid, iss in issues.items():
             everything[iid] = (rig, iss)
 
-    hooks: dict[str, Issue] = {}
+    hooks: dict[str, tuple[str, str]] = {}
     for _rig, iss in everything.values():
         if iss.status == "hooked" and iss.assignee:
-            hooks.setdefault(iss.assignee, iss)
+            hooks.setdefault(iss.assignee, (iss.id, iss.title))
     town_issues = stores.get("", {})
     inboxes = _inboxes(town_issues)
-    agents = _expected_agents(town, rig_meta, panes, hooks)
-    engine = dict(states or {})
-
-    def view(a: Agent) -> AgentView:
-        pane = panes.get(a.session)
-        hook = hooks.get(a.address)
-        state = engine.get(a.address) or pane_state(pane, now, hooked=hook is not None)
-        return AgentView(
-            address=a.address, role=a.role, rig=a.rig, name=a.name, session=a.session, state=state,
-            hook_id=hook.id if hook else "", hook_title=hook.title if hook else "",
-            unread=sum(1 for m in inboxes.get(a.address, ()) if m.unread),
-            activity=float(getattr(pane, "activity", 0.0) or 0.0), runtime=getattr(pane, "runtime", "") or "",
-        )
-
-    town_agents = tuple(view(a) for a in agents if a.rig is None)
-    rigs = []
-    for name in sorted(rig_meta):
-        mine = sorted((a for a in agents if a.rig == name), key=lambda a: (_ROLE_ORDER.get(a.role, 9), a.name or ""))
-        mq = [i for i in stores.get(name, {}).values() if i.issue_type == "merge-request" and not i.is_closed]
-        rigs.append(RigView(name, str(rig_meta[name].get("prefix", "")), bool(rig_meta[name].get("parked")),
-                            len(mq), tuple(view(a) for a in mine)))
 
     convoys = []
     for iss in town_issues.values():
@@ -419,8 +415,8 @@ def load_snapshot(town: Town, *, panes: Mapping[str, Any] | None = None, now: fl
             continue
         tracked = []
         for tid in _tracked_ids(iss):  # same rule as work.convoy.tracked_ids
-            hit = everything.get(tid)
-            tracked.append(BeadView.of(hit[1], hit[0]) if hit else BeadView(tid, "(not found)", "open"))
+            found = everything.get(tid)
+            tracked.append(BeadView.of(found[1], found[0]) if found else BeadView(tid, "(not found)", "open"))
         convoys.append(ConvoyView(iss.id, iss.title, iss.status, tuple(tracked)))
     convoys.sort(key=lambda c: (c.landed, c.id))
 
@@ -435,6 +431,9 @@ def load_snapshot(town: Town, *, panes: Mapping[str, Any] | None = None, now: fl
 
     mq_all = sorted((BeadView.of(i, rig) for rig, issues in stores.items() if rig for i in issues.values()
                      if i.issue_type == "merge-request" and not i.is_closed), key=lambda b: (b.priority, b.id))
+    mq_per_rig: dict[str, int] = {}
+    for b in mq_all:
+        mq_per_rig[b.rig] = mq_per_rig.get(b.rig, 0) + 1
 
     from gastown_tui.beads.graph import ready as ready_of
 
@@ -444,14 +443,71 @@ def load_snapshot(town: Town, *, panes: Mapping[str, Any] | None = None, now: fl
             ready.extend(BeadView.of(i, rig) for i in ready_of(issues, now=now, sort="priority"))
     ready.sort(key=lambda b: (b.priority, b.rig, b.id))
 
-    events = tuple(_read_events(town, events_limit))
-    mail = {k: tuple(v) for k, v in inboxes.items()}
+    part = _BeadsPart(hooks, {k: tuple(v) for k, v in inboxes.items()}, mq_per_rig, tuple(convoys),
+                      tuple(escalations), tuple(mq_all), tuple(ready[:ready_limit]))
+    _DERIVED[town.root] = (key, now, part)
+    return part
+
+
+def load_snapshot(town: Town, *, panes: Mapping[str, Any] | None = None, now: float | None = None,
+                  clock: Callable[[], float] = time.time, events_limit: int = 200,
+                  ready_limit: int = 500, states: Mapping[str, str] | None = None) -> TownSnapshot:
+    """Build the cockpit's view of `town`.
+
+    `panes` is one `Tmux.panes()` listing (taken here if None); `states` maps addresses to the
+    status engine's states (agents/status.py) — without it a state is read from the pane alone.
+    What derives from the stores is cached by their fingerprints, so an unchanged town costs a
+    few `stat` calls plus the agents' rows.
+    """
+    now = clock() if now is None else now
+    tmux_ok = True
+    if panes is None:
+        try:
+            from gastown_tui.infra.tmux import Tmux
+
+            panes = Tmux.for_town(town).panes()
+        except Exception:  # noqa: BLE001 - tmux missing or broken: show beads anyway, flag it
+            panes, tmux_ok = {}, False
+    rig_meta = town.rigs()
+    part = _beads_part(town, now, ready_limit)
+    hooks = part.hooks
+    agents = _expected_agents(town, rig_meta, panes, hooks)
+    engine = dict(states or {})
+
+    def view(a: Agent) -> AgentView:
+        pane = panes.get(a.session)
+        hook = hooks.get(a.address)
+        state = engine.get(a.address) or pane_state(pane, now, hooked=hook is not None)
+        return AgentView(
+            address=a.address, role=a.role, rig=a.rig, name=a.name, session=a.session, state=state,
+            hook_id=hook[0] if hook else "", hook_title=hook[1] if hook else "",
+            unread=sum(1 for m in part.mail.get(a.address, ()) if m.unread),
+            activity=float(getattr(pane, "activity", 0.0) or 0.0), runtime=getattr(pane, "runtime", "") or "",
+        )
+
+    town_agents = tuple(view(a) for a in agents if a.rig is None)
+    rigs = []
+    for name in sorted(rig_meta):
+        mine = sorted((a for a in agents if a.rig == name), key=lambda a: (_ROLE_ORDER.get(a.role, 9), a.name or ""))
+        rigs.append(RigView(name, str(rig_meta[name].get("prefix", "")), bool(rig_meta[name].get("parked")),
+                            part.mq_per_rig.get(name, 0), tuple(view(a) for a in mine)))
+
     return TownSnapshot(
         name=_town_name(town), root=str(town.root), taken_at=now, rigs=tuple(rigs), town_agents=town_agents,
-        convoys=tuple(convoys), inbox=mail.get("overseer", ()), mail=mail, events=events,
-        ready=tuple(ready[:ready_limit]), escalations=tuple(escalations), merge_queue=tuple(mq_all),
-        tmux_ok=tmux_ok,
+        convoys=part.convoys, inbox=part.mail.get("overseer", ()), mail=part.mail,
+        events=_events_cached(town, events_limit), ready=part.ready, escalations=part.escalations,
+        merge_queue=part.merge_queue, tmux_ok=tmux_ok,
     )
+
+
+def _events_cached(town: Town, limit: int) -> tuple[EventView, ...]:
+    fp = _fingerprint(town.events_jsonl)
+    hit = _EVENTS.get(town.root)
+    if hit is not None and hit[0] == fp and hit[1] == limit:
+        return hit[2]
+    got = tuple(_read_events(town, limit))
+    _EVENTS[town.root] = (fp, limit, got)
+    return got
 
 
 def _mail_from_obj(m: Any) -> MailView:

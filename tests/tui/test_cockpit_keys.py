@@ -55,7 +55,7 @@ def test_tree_cursor_and_expansion_survive_refresh():
         rig.collapse()
         await pilot.press("down")
         before = tree.cursor_node.data
-        app.apply_snapshot(app.source.snapshot())
+        app.apply_snapshot(app.source.snapshot(), force=True)
         await settle(pilot)
         assert tree.cursor_node.data == before
         assert not rig.is_expanded

@@ -66,7 +66,7 @@ SCREENS = {
     "filter_feed": ("5", "slash"),
     "convoy_expanded": ("3", "enter"),
     "confirm_close": ("B", "x"),
-    "palette": ("ctrl+p",),
+    "palette": ("ctrl+p", "s", "l", "i", "n", "g"),  # typed: discovery order is not deterministic
 }
 
 

@@ -41,6 +41,10 @@ class AgentOutput(ScrollView, can_focus=True):
         self._width = 0
         self.session = ""
 
+    def wanted_lines(self) -> int:
+        """How much to capture: the screen and a margin while following, the scrollback otherwise."""
+        return max(self.size.height, 10) + 50 if self.follow else 2000
+
     @property
     def line_count(self) -> int:
         return len(self._lines)
@@ -54,6 +58,7 @@ class AgentOutput(ScrollView, can_focus=True):
         if text == self._raw and session == self.session:
             return False
         new_agent = session != self.session
+        from_bottom = len(self._lines) - self.scroll_offset.y
         self.session = session
         self._raw = text
         self._lines = parse_lines(text) if text else []
@@ -64,6 +69,8 @@ class AgentOutput(ScrollView, can_focus=True):
             self.follow = True
         if self.follow:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
+        else:  # keep the lines the reader is looking at in place while output grows
+            self.scroll_to(y=max(0, len(self._lines) - from_bottom), animate=False, immediate=True)
         self.refresh()
         return True
 

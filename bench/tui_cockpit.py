@@ -1,0 +1,144 @@
+"""Cockpit performance with the real fixture (5,306 beads) and 30 agents (issue 8 budgets).
+
+Prints, with the budget beside each figure:
+  first paint (headless app and a real `gt tui` process in a tmux pane)  ≤ 1.0 s
+  bead change -> screen, p95 (a bead written through the store)          ≤ 250 ms
+  keypress -> repaint, p95                                               ≤ 50 ms
+  idle CPU of the cockpit process (+ its tmux clients)                   ≤ 2 % of a core
+  CPU with all 30 agents printing                                        ≤ 15 % of a core
+  RSS of the cockpit process                                             ≤ 200 MB
+
+Usage: python bench/tui_cockpit.py [SECONDS_PER_CPU_SAMPLE]   (default 10)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _fleet_common import BIN, fleet_town, wait  # noqa: E402
+
+FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real" / "gastown-issues.jsonl"
+AGENTS = 30
+
+
+def p95(xs: list[float]) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(0.95 * (len(xs) - 1))))]
+
+
+def proc_cpu(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def start_agents(town, tm, flag: Path) -> None:
+    loop = f'while true; do if [ -f "{flag}" ]; then echo "\033[32mworking\033[0m line $(date +%s%N)"; fi; sleep 0.2; done'
+    for i in range(AGENTS):
+        tm.new_session(f"gt-demo-p{i:02d}", ["sh", "-c", loop], cwd=town.root, width=120, height=40)
+
+
+async def headless(town) -> dict[str, float]:
+    from gastown_tui.beads.store import open_store
+    from gastown_tui.tui.app import CockpitApp
+    from gastown_tui.tui.source import TownSource
+
+    t0 = time.perf_counter()
+    app = CockpitApp(TownSource(town))
+    out: dict[str, float] = {}
+    async with app.run_test(size=(160, 50)) as pilot:
+        while app.snapshot is None:
+            await pilot.pause(0.005)
+        await pilot.pause()
+        out["first_paint"] = time.perf_counter() - t0
+        out["agents_shown"] = len(app.snapshot.agents)
+        beads_dir = town.rig("demo").beads_dir
+        lat = []
+        for i in range(20):
+            title = f"bench bead {i}"
+            started = time.perf_counter()
+            await asyncio.to_thread(lambda t=title: open_store(db=beads_dir).create(t))
+            while not any(b.title == title for b in app.snapshot.ready):
+                await pilot.pause(0.005)
+            lat.append(time.perf_counter() - started)
+        out["bead_p95"] = p95(lat)
+        out["bead_median"] = statistics.median(lat)
+        keys = []
+        await pilot.press("1")
+        for i in range(60):
+            started = time.perf_counter()
+            await pilot.press("down" if i % 20 < 10 else "up")
+            await pilot.pause()
+            keys.append(time.perf_counter() - started)
+        out["key_p95"] = p95(keys)
+        out["key_median"] = statistics.median(keys)
+    return out
+
+
+def real_process(town, seconds: float, flag: Path) -> dict[str, float]:
+    from gastown_tui.infra.tmux import Tmux
+
+    outer = Tmux(f"gt-bench-outer-{os.getpid()}")
+    env = {"GT_TMUX_SOCKET": os.environ["GT_TMUX_SOCKET"], "TERM": "xterm-256color"}
+    out: dict[str, float] = {}
+    try:
+        t0 = time.perf_counter()
+        info = outer.new_session("cockpit", [str(BIN / "gt"), "tui", "--town", str(town.root)], cwd=town.root,
+                                 env=env, width=160, height=50)
+        wait(lambda: "agents" in outer.capture_many(["cockpit"], ansi=False).get("cockpit", ""), 30, "the cockpit", 0.01)
+        out["real_first_paint"] = time.perf_counter() - t0
+        pid = info.pid
+        time.sleep(3)  # let it settle (first captures, watch start)
+        c0, w0 = proc_cpu(pid), time.monotonic()
+        time.sleep(seconds)
+        out["idle_cpu_pct"] = 100 * (proc_cpu(pid) - c0) / (time.monotonic() - w0)
+        flag.write_text("go")
+        time.sleep(2)
+        c0, w0 = proc_cpu(pid), time.monotonic()
+        time.sleep(seconds)
+        out["busy_cpu_pct"] = 100 * (proc_cpu(pid) - c0) / (time.monotonic() - w0)
+        out["rss_mb"] = rss_mb(pid)
+        flag.unlink()
+    finally:
+        outer.kill_server()
+    return out
+
+
+def main() -> None:
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 10.0
+    with fleet_town() as (town, tm):
+        beads_dir = town.rig("demo").beads_dir
+        shutil.copy(FIXTURE, beads_dir / "issues.jsonl")
+        flag = town.runtime_dir / "bench-print"
+        start_agents(town, tm, flag)
+        h = asyncio.run(headless(town))
+        r = real_process(town, seconds, flag)
+    print(f"cockpit bench: {AGENTS} agents, real fixture ({FIXTURE.name}), {h['agents_shown']:.0f} agents shown")
+    print(f"  first paint (headless)        {h['first_paint'] * 1000:7.0f} ms   budget 1000 ms")
+    print(f"  first paint (gt tui in tmux)  {r['real_first_paint'] * 1000:7.0f} ms   budget 1000 ms")
+    print(f"  bead change -> screen  p95    {h['bead_p95'] * 1000:7.0f} ms   (median {h['bead_median'] * 1000:.0f})   budget 250 ms")
+    print(f"  keypress -> repaint    p95    {h['key_p95'] * 1000:7.1f} ms   (median {h['key_median'] * 1000:.1f})   budget 50 ms")
+    print(f"  idle CPU                      {r['idle_cpu_pct']:7.2f} %    budget 2 % of a core")
+    print(f"  30 agents printing CPU        {r['busy_cpu_pct']:7.2f} %    budget 15 % of a core")
+    print(f"  RSS                           {r['rss_mb']:7.1f} MB   budget 200 MB")
+
+
+if __name__ == "__main__":
+    main()
