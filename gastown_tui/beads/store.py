@@ -612,7 +612,6 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
     if not store.beads_dir.is_dir():
         raise NotFound(f"no beads store at {store.beads_dir}", hint="create one with 'bd init'")
     pending = store.beads_dir / PENDING
-    pending.mkdir(exist_ok=True)
     name = f"{time.time_ns():020d}-{os.getpid()}-{_thread.get_ident()}-{id(args)}"
     req = {"op": op, "args": args, "kwargs": kwargs, "actor": store.actor or default_actor()}
     try:
@@ -620,7 +619,11 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
     except (TypeError, ValueError):
         payload = None  # not serialisable (odd field values): apply it ourselves, alone
     if payload is not None:
-        _write_small(pending / f"{name}.req", payload)
+        try:
+            pending.mkdir(exist_ok=True)
+            _write_small(pending / f"{name}.req", payload)
+        except OSError:
+            payload = None  # cannot queue (read-only dir?): take the lock and apply it ourselves
     res_path = pending / f"{name}.res"
     fd = os.open(store.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
