@@ -3,7 +3,7 @@
 Prints, with the budget beside each figure:
   first paint (headless app and a real `gt tui` process in a tmux pane)  ≤ 1.0 s
   bead change -> screen, p95 (a bead written through the store)          ≤ 250 ms
-  keypress -> repaint, p95                                               ≤ 50 ms
+  keypress -> repaint, p95 (tmux send-keys until the pane's text changes) ≤ 50 ms
   idle CPU of the cockpit process (+ its tmux clients)                   ≤ 2 % of a core
   CPU with all 30 agents printing                                        ≤ 15 % of a core
   RSS of the cockpit process                                             ≤ 200 MB
@@ -80,15 +80,6 @@ async def headless(town) -> dict[str, float]:
             lat.append(time.perf_counter() - started)
         out["bead_p95"] = p95(lat)
         out["bead_median"] = statistics.median(lat)
-        keys = []
-        await pilot.press("1")
-        for i in range(60):
-            started = time.perf_counter()
-            await pilot.press("down" if i % 20 < 10 else "up")
-            await pilot.pause()
-            keys.append(time.perf_counter() - started)
-        out["key_p95"] = p95(keys)
-        out["key_median"] = statistics.median(keys)
     return out
 
 
@@ -106,9 +97,25 @@ def real_process(town, seconds: float, flag: Path) -> dict[str, float]:
         out["real_first_paint"] = time.perf_counter() - t0
         pid = info.pid
         time.sleep(3)  # let it settle (first captures, watch start)
+        # select the first polecat (tree: mayor, deacon, rig, witness, refinery, polecats, p00), so the
+        # high-rate capture of the visible agent is part of every figure below
+        outer.send_keys("cockpit", "1", *["Down"] * 6)
+        time.sleep(1)
         c0, w0 = proc_cpu(pid), time.monotonic()
         time.sleep(seconds)
         out["idle_cpu_pct"] = 100 * (proc_cpu(pid) - c0) / (time.monotonic() - w0)
+        # keypress -> repaint as a user sees it: send a key, poll the screen until it changes
+        keys = []
+        for i in range(40):
+            before = outer.capture_many(["cockpit"], ansi=True)["cockpit"]
+            started = time.perf_counter()
+            outer.send_keys("cockpit", "Down" if i % 20 < 10 else "Up")
+            while outer.capture_many(["cockpit"], ansi=True)["cockpit"] == before:
+                if time.perf_counter() - started > 5:
+                    break
+            keys.append(time.perf_counter() - started)
+            time.sleep(0.05)
+        out["key_p95"], out["key_median"] = p95(keys), statistics.median(keys)
         flag.write_text("go")
         time.sleep(2)
         c0, w0 = proc_cpu(pid), time.monotonic()
@@ -134,7 +141,8 @@ def main() -> None:
     print(f"  first paint (headless)        {h['first_paint'] * 1000:7.0f} ms   budget 1000 ms")
     print(f"  first paint (gt tui in tmux)  {r['real_first_paint'] * 1000:7.0f} ms   budget 1000 ms")
     print(f"  bead change -> screen  p95    {h['bead_p95'] * 1000:7.0f} ms   (median {h['bead_median'] * 1000:.0f})   budget 250 ms")
-    print(f"  keypress -> repaint    p95    {h['key_p95'] * 1000:7.1f} ms   (median {h['key_median'] * 1000:.1f})   budget 50 ms")
+    print(f"  keypress -> repaint    p95    {r['key_p95'] * 1000:7.1f} ms   (median {r['key_median'] * 1000:.1f}; "
+          "tmux send-keys to a changed capture)   budget 50 ms")
     print(f"  idle CPU                      {r['idle_cpu_pct']:7.2f} %    budget 2 % of a core")
     print(f"  30 agents printing CPU        {r['busy_cpu_pct']:7.2f} %    budget 15 % of a core")
     print(f"  RSS                           {r['rss_mb']:7.1f} MB   budget 200 MB")

@@ -91,6 +91,9 @@ class CockpitApp(App):
         self._themes = discover_themes(extra_theme_dirs)
         self._initial_theme = theme or DEFAULT_THEME
         self.refreshes = 0  # snapshots applied (benches and tests read it)
+        self._output_changed_at = 0.0
+        self._captured_at = 0.0
+        self._seen_activity = 0.0
         self.last_applied = 0.0
         self._pending_refresh = False
         self._loading = False
@@ -168,12 +171,23 @@ class CockpitApp(App):
         async for _batch in it:
             self.request_refresh(fresh_panes=False)  # a file changed: the panes did not
 
-    def capture_selected(self) -> None:
+    # The visible agent is captured every `capture_interval` while its output moves; once it has
+    # been quiet for QUIET_AFTER seconds, every QUIET_INTERVAL (and at once when the 1 s pane
+    # listing shows new activity). Each capture is one tmux process: this keeps idle CPU low.
+    QUIET_AFTER = 3.0
+    QUIET_INTERVAL = 0.6
+
+    def capture_selected(self, force: bool = False) -> None:
         if self.selected is None or self.snapshot is None:
             return
         a = self.snapshot.agent(self.selected)
         if a is None or a.state == "off":
             return
+        now = time.monotonic()
+        quiet = now - self._output_changed_at > self.QUIET_AFTER
+        if not force and quiet and now - self._captured_at < self.QUIET_INTERVAL:
+            return
+        self._captured_at = now
         self._capture(a.address, a.session, self._capture_lines())
 
     def _capture_lines(self) -> int:
@@ -190,7 +204,8 @@ class CockpitApp(App):
         if address != self.selected:
             return
         body = text if text is not None else f"({address} has no running session)"
-        self.query_one("#output", AgentOutput).set_output(body, session)
+        if self.query_one("#output", AgentOutput).set_output(body, session):
+            self._output_changed_at = time.monotonic()
         if isinstance(self.screen, PeekScreen) and self.screen.session == session:
             self.screen.query_one(AgentOutput).set_output(body, session)
 
@@ -198,6 +213,11 @@ class CockpitApp(App):
 
     def apply_snapshot(self, snap: TownSnapshot, force: bool = False) -> None:
         self._loading = False
+        sel = snap.agent(self.selected) if self.selected else None
+        if sel is not None and sel.activity > self._seen_activity:
+            self._seen_activity = sel.activity
+            if self.live:
+                self.call_later(self.capture_selected, True)
         if snap == self.snapshot and not force:
             self.snapshot = snap  # same town: keep the widgets as they are (no repaint)
             self._again()
@@ -257,6 +277,8 @@ class CockpitApp(App):
         if address == self.selected:
             return
         self.selected = address
+        self._output_changed_at = time.monotonic()  # a new agent starts in the fast capture mode
+        self._seen_activity = 0.0
         out = self.query_one("#output", AgentOutput)
         out.border_title = f"2 Output · {address}"
         a = self.snapshot.agent(address) if self.snapshot else None
