@@ -571,8 +571,22 @@ def run(town: Town, rig: str, *, once: bool = False, log: Callable[[str], None] 
         _sleep_or_wake(town, rig, c.patrol_seconds)
 
 
+MIN_PATROL_GAP_SECONDS = 1.0  # a busy store must not turn the loop into a spin
+
+
 def _sleep_or_wake(town: Town, rig: str, seconds: float) -> None:
-    """Sleep until the next patrol, waking early when the rig's store changes (new MR, hook)."""
+    """Sleep until the next patrol, waking early when the rig's store changes (new MR, hook),
+    but never sooner than MIN_PATROL_GAP_SECONDS after the call."""
+    start = time.monotonic()
+    try:
+        _wait_for_change(town, rig, seconds)
+    finally:
+        gap = MIN_PATROL_GAP_SECONDS - (time.monotonic() - start)
+        if gap > 0:
+            time.sleep(gap)
+
+
+def _wait_for_change(town: Town, rig: str, seconds: float) -> None:
     try:
         from watchfiles import watch
 
