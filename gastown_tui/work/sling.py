@@ -153,7 +153,9 @@ def _reuse_polecat(town: Town, p: dict, bead_id: str, runtime: str, undo, panes:
     agent_beads.upsert(town, agent, branch=branch)
     _hook(town, store, iss, agent, undo)
     started = False
-    if not _alive(panes, agent):
+    # The listing was taken when the sling began; a polecat spawned by this same sling may have
+    # finished and gone idle since, so ask tmux again before deciding its session is gone.
+    if not _alive(panes, agent) and not _alive(polecats.live_panes(town), agent):
         polecats.start_session(town, agent, runtime, undo)
         started = True
     return {"agent": agent, "name": agent.name, "path": str(path), "branch": branch, "base": base,

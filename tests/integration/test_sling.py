@@ -173,3 +173,24 @@ def test_a_failure_on_the_second_bead_rolls_back_the_first(town):
     assert r.returncode == 1 and "max_polecats" in one_sentence(r)
     assert snapshot(town) == before  # the first polecat (worktree, branch, session, hook) is gone too
     assert agent_beads.list_agents(town, include_closed=True) == []
+
+
+def test_reusing_a_polecat_that_went_idle_after_the_pane_listing_keeps_its_session(town):
+    """A polecat spawned earlier in the same sling is missing from the sling's first pane listing;
+    if it finishes and goes idle before the next bead, reuse must not try to start it again."""
+    from gastown_tui.agents import polecats
+    from gastown_tui.work import sling as sling_mod
+
+    first = bead(town, "first")
+    gt_json(town, "sling", first.id, "demo", "--agent", "sleeper", "--no-convoy")
+    agent = Agent("polecat", "demo", "furiosa")
+    rig_store(town).close(first.id, "merged")
+    agent_beads.set_state(town, agent, "idle", hook_bead="")
+    assert agent.session in sessions(town)
+    second = bead(town, "second")
+    idle = polecats.find_idle_polecat(town, "demo", panes={})
+    undo = polecats.Undo()
+    row = sling_mod._reuse_polecat(town, idle, second.id, "sleeper", undo, {}, rig_store(town),
+                                   rig_store(town).get(second.id))
+    assert row is not None and row["started"] is False and row["wake"] is True
+    assert agent_beads.get(town, agent).get("hook_bead") == second.id
