@@ -62,10 +62,10 @@ def cli_ratios(beads: Path, ids: list[str], runs: int, label: str) -> None:
     base = wall([sys.executable, "-c", "pass"], runs)
     env_db = ["--db", str(beads)]
     ready = wall([str(BD), "ready", "--json", *env_db], runs)
-    show = wall([str(BD), "show", ids[len(ids) // 2], *env_db], runs)
+    show = wall([str(BD), "show", ids[len(ids) // 2], "--json", *env_db], runs)
     create = wall([str(BD), "create", "bench issue", *env_db], runs)
     print(f"[{label}] python -c pass {base * 1000:.1f} ms | bd ready --json {ready * 1000:.1f} ms "
-          f"({ready / base:.2f}x) | bd show {show * 1000:.1f} ms ({show / base:.2f}x) | "
+          f"({ready / base:.2f}x) | bd show --json {show * 1000:.1f} ms ({show / base:.2f}x) | "
           f"bd create {create * 1000:.1f} ms ({create / base:.2f}x)")
 
 
@@ -125,15 +125,25 @@ def writers(beads: Path, ids: list[str], procs: int, each: int, label: str) -> N
 
 
 def memory(beads: Path, label: str) -> None:
-    code = ("import resource, sys; from gastown_tui.beads.store import Store; "
-            "a = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; s = Store(sys.argv[1]); s.ready(); s.list(); "
-            "b = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; print(a, b)")
+    # VmHWM (peak RSS of this process image); ru_maxrss would include the forking parent's peak.
+    code = ("import sys\n"
+            "def hwm():\n"
+            "    for line in open('/proc/self/status'):\n"
+            "        if line.startswith('VmHWM'): return int(line.split()[1])\n"
+            "from gastown_tui.beads.store import Store\n"
+            "a = hwm(); s = Store(sys.argv[1]); s.ready(); s.list(); s.blocked(); print(a, hwm())")
     out = subprocess.run([sys.executable, "-c", code, str(beads)], capture_output=True, text=True, check=True).stdout
     a, b = (int(x) for x in out.split())
-    print(f"[{label}] loaded store: peak RSS {b / 1024:.0f} MB (store adds {(b - a) / 1024:.0f} MB)")
+    print(f"[{label}] loaded store (ready+list+blocked): peak RSS {b / 1024:.0f} MB "
+          f"(interpreter and imports {a / 1024:.0f} MB)")
 
 
 def main() -> None:
+    import compileall
+
+    # Measure steady state: byte-code compiled (PYTHONDONTWRITEBYTECODE would otherwise recompile
+    # every changed module in every run).
+    compileall.compile_dir(str(ROOT / "gastown_tui"), quiet=1)
     quick = "--quick" in sys.argv
     runs = 5 if quick else 15
     with tempfile.TemporaryDirectory() as tmp:

@@ -93,6 +93,7 @@ class Image:
         self._sorted: bool | None = None
         self._standard: bool | None = None
         self._fast: dict[str, dict[str, Any] | None] = {}
+        self._lookups = 0
         self._edits: dict[str, str] = {}  # fast mode: id -> new line
         self._appended: list[str] = []  # fast mode: ids added (their lines are in _edits)
 
@@ -255,7 +256,9 @@ class Image:
     def _fast_record(self, issue_id: str) -> dict[str, Any] | None:
         if issue_id in self._fast:
             return self._fast[issue_id]
-        line = self._line_fast(issue_id)
+        return self._parse_fast(issue_id, self._line_fast(issue_id))
+
+    def _parse_fast(self, issue_id: str, line: str | None) -> dict[str, Any] | None:
         rec = None
         if line is not None:
             try:
@@ -283,6 +286,20 @@ class Image:
 
     def record(self, issue_id: str) -> dict[str, Any] | None:
         """The parsed record (shared: do not mutate)."""
+        if issue_id in self._fast:
+            return self._fast[issue_id]
+        self._lookups += 1
+        if self._lookups > 4 and self._lines is None and not self._edits:
+            self._materialize()  # many lookups: one split-and-index pass beats a text scan each
+        if self._lines is None and self._standard is None:
+            # A hit at a line start is the answer whatever the other lines look like; only a miss
+            # needs to know that every line is in bd's form.
+            try:
+                line = self._line_fast(issue_id)
+                if line is not None:
+                    return self._parse_fast(issue_id, line)
+            except _Duplicate:
+                self._materialize()
         if self._fast_ok():
             try:
                 return self._fast_record(issue_id)
@@ -359,6 +376,7 @@ class Image:
         new._edits = dict(self._edits)
         new._appended = list(self._appended)
         new._fast = dict(self._fast)
+        new._lookups = 0
         if self._lines is None:
             new._text = self._text
             new._lines = None

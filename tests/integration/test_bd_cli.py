@@ -137,3 +137,15 @@ def test_sync_commits_with_the_actor(proj):
     assert out["committed"] is True
     assert "polecat-nux" in git("log", "-1", "--format=%s|%an", cwd=proj)
     assert bdj("sync", cwd=proj)["committed"] is False
+
+
+def test_fast_lane_answers_like_the_full_parser(proj):
+    a = bdj("create", "Fast", "-p", "1", "-d", "desc", cwd=proj)
+    bd("create", "Blocked", "--deps", a["id"], cwd=proj)
+    # `-l` is not in the fast lane, so this goes through argparse; both must agree.
+    assert bdj("show", a["id"], cwd=proj) == json.loads(bd("show", a["id"], "--json", "--actor", "x", "--town", str(proj), cwd=proj).stdout)
+    assert [i["id"] for i in bdj("ready", cwd=proj)] == [a["id"]]
+    r = bd("show", "gt-nothere", "--json", cwd=proj, ok=False)
+    assert r.returncode == 1 and r.stderr.startswith("bd: no issue gt-nothere")
+    r = bd("create", "bad", "-p", "7", cwd=proj, ok=False)
+    assert r.returncode == 2 and "valid priorities" in r.stderr

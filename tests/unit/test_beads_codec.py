@@ -100,6 +100,8 @@ def test_fast_lookups_and_edits_match_the_indexed_path(tmp_path):
         assert fast.record(iid) == slow.record(iid)
         assert (iid in fast) == (iid in slow)
     assert len(fast) == len(slow) == 5306
+    assert fast._lines is not None  # after several lookups it indexed the file once
+    fast = Image(tmp_path / "a", text)
     for img in (fast, slow):
         for iid in (ids[0], ids[-1], ids[100]):
             rec = img.fresh_record(iid)

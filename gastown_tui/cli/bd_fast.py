@@ -1,0 +1,116 @@
+"""A fast lane for the commands agents call hundreds of times an hour: `bd show`, `bd ready`, `bd create`.
+
+Building the argparse tree costs about as much as starting Python, so the simplest forms of these
+commands are parsed by hand here; anything else (other flags, --help, odd spellings) returns None
+and goes through the normal argparse path, which gives the same results.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def try_fast(argv: list[str]) -> int | None:
+    if not argv or argv[0] not in _FAST:
+        return None
+    opts = _parse(argv[1:], _FAST[argv[0]][0])
+    if opts is None:
+        return None
+    from gastown_tui.errors import GtError
+
+    try:
+        return _FAST[argv[0]][1](opts)
+    except GtError as e:
+        if os.environ.get("GT_DEBUG"):
+            raise
+        sys.stderr.write(f"bd: {e}\n")
+        return e.exit_code
+    except BrokenPipeError:
+        return 0
+
+
+def _parse(args: list[str], valued: frozenset[str]) -> dict | None:
+    opts: dict = {"pos": [], "json": False}
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--json":
+            opts["json"] = True
+        elif a in valued:
+            if i + 1 >= len(args) or args[i + 1].startswith("-"):
+                return None
+            opts[a] = args[i + 1]
+            i += 1
+        elif a.startswith("-"):
+            return None  # anything unusual: let argparse handle it (and its errors)
+        else:
+            opts["pos"].append(a)
+        i += 1
+    return opts
+
+
+def _store(opts: dict):
+    from pathlib import Path
+
+    from gastown_tui.beads.store import default_actor, open_store
+
+    db = opts.get("--db") or os.environ.get("BEADS_DB") or os.environ.get("BD_DB")
+    store = open_store(db=Path(db) if db else None)
+    store.actor = opts.get("--actor") or default_actor()
+    return store
+
+
+def _emit(obj) -> None:
+    import json
+
+    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+
+
+def _show(opts: dict) -> int | None:
+    if not opts["pos"] or not opts["json"]:
+        return None  # the human format lives in bd_issues
+    store = _store(opts)
+    from gastown_tui.beads import ids
+
+    if any(ids.split_prefix(i) != store.prefix and not store.exists(i) for i in opts["pos"]):
+        return None  # routed through the town: the full path knows how
+    _emit([store.get(i).to_json() for i in opts["pos"]])
+    return 0
+
+
+def _ready(opts: dict) -> int | None:
+    if opts["pos"] or not opts["json"]:
+        return None
+    limit = opts.get("--limit", opts.get("-n", "10"))
+    if not limit.isdigit():
+        return None
+    store = _store(opts)
+    issues = store.ready(limit=int(limit), sort=opts.get("--sort", "hybrid"))
+    for p in store.known_problems()[:5]:
+        sys.stderr.write(f"bd: warning: {p.sentence()} (skipped; run 'bd doctor')\n")
+    _emit([i.to_json() for i in issues])
+    return 0
+
+
+def _create(opts: dict) -> int | None:
+    if len(opts["pos"]) != 1:
+        return None
+    store = _store(opts)
+    issue = store.create(opts["pos"][0], type=opts.get("-t", opts.get("--type", "task")),
+                         priority=opts.get("-p", opts.get("--priority", "2")),
+                         description=opts.get("-d", opts.get("--description", "")),
+                         assignee=opts.get("-a", opts.get("--assignee")), parent=opts.get("--parent"))
+    if opts["json"]:
+        _emit(issue.to_json())
+    else:
+        sys.stdout.write(f"Created {issue.id}: {issue.title}\n")
+    return 0
+
+
+_COMMON = frozenset({"--db", "--actor"})
+_FAST = {
+    "show": (_COMMON, _show),
+    "ready": (_COMMON | {"--limit", "-n", "--sort"}, _ready),
+    "create": (_COMMON | {"-t", "--type", "-p", "--priority", "-d", "--description", "-a", "--assignee", "--parent"}, _create),
+}
