@@ -104,7 +104,8 @@ class Image:
             return False
         if self._standard is None:
             t = self._text or ""
-            n = t.count("\n") + (0 if self.trailing_newline else 1)
+            n = (t.count("\n") + (0 if self.trailing_newline else 1)) if t else 0
+            self._nlines = n
             # Every line starts with `{"id":"` (so no conflict markers either).
             self._standard = not t or (t.startswith('{"id":"') and t.count('\n{"id":"') == n - 1)
         return self._standard
@@ -280,8 +281,7 @@ class Image:
 
     def __len__(self) -> int:
         if self._fast_ok():
-            t = self._text or ""
-            return ((t.count("\n") + (0 if self.trailing_newline else 1)) if t else 0) + len(self._appended)
+            return self._nlines + len(self._appended)
         return len(self.index)
 
     def record(self, issue_id: str) -> dict[str, Any] | None:
@@ -377,6 +377,7 @@ class Image:
         new._appended = list(self._appended)
         new._fast = dict(self._fast)
         new._lookups = 0
+        new._nlines = getattr(self, "_nlines", 0)
         if self._lines is None:
             new._text = self._text
             new._lines = None
