@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at import; annotations are strings anyway
+    from typing import Any
 # bd's struct order. Keys we add to an issue go to their place in this order; unknown keys stay
 # where they were read (and new unknown keys go last).
 KEY_ORDER = (

@@ -15,9 +15,11 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
-
 from gastown_tui.beads.codec import encode_issue
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at import; annotations are strings anyway
+    from typing import Any
 
 _ID_RE = re.compile(r'^\{"id":"([^"\\]*)"', re.M)
 _CONFLICT_RE = re.compile(r"^(<<<<<<<|=======$|>>>>>>>|\|\|\|\|\|\|\|)", re.M)

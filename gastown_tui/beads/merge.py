@@ -9,10 +9,12 @@ deleted on one side and changed on the other is kept. Unchanged lines keep their
 
 from __future__ import annotations
 
-from typing import Any
-
 from gastown_tui.beads.codec import set_key, ts_key
 from gastown_tui.beads.jsonl import Image, Problem
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at import; annotations are strings anyway
+    from typing import Any
 
 _MISSING = object()
 

@@ -6,10 +6,12 @@ priority is 0.
 
 from __future__ import annotations
 
-from typing import Any
-
 from gastown_tui.beads.codec import dumps, set_key
 from gastown_tui.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at import; annotations are strings anyway
+    from typing import Any
 
 STATUSES = ("open", "in_progress", "blocked", "deferred", "hooked", "pinned", "closed", "tombstone")
 # A `blocks` dependency on an issue in one of these states blocks (DESIGN §4).

@@ -15,8 +15,6 @@ import _thread
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
-
 from gastown_tui.beads import graph, ids
 from gastown_tui.beads.codec import format_ts, set_key, ts_key
 from gastown_tui.beads.jsonl import Image, Problem, fingerprint
@@ -28,6 +26,10 @@ from gastown_tui.beads.model import (
     check_type,
 )
 from gastown_tui.errors import Conflict, GtError, NotFound, UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at import; annotations are strings anyway
+    from typing import Any
 
 ISSUES = "issues.jsonl"
 WISPS = "wisps.jsonl"
@@ -221,7 +223,7 @@ def _read_summary(path: Path, fps: list) -> dict[str, Any] | None:
         data = marshal.loads(path.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    if not isinstance(data, dict) or data.get("v") != 1 or data.get("fps") != fps:
+    if not isinstance(data, dict) or data.get("v") != 2 or data.get("fps") != fps:
         return None
     return data
 
@@ -472,7 +474,33 @@ class Store(_Ops):
         now = self.clock() / 1e9
         rows = [r for r in self._ready_summary()["cands"] if not r[3] or r[3] <= now]
         rows.sort(key=graph.sort_key(sort, now))
-        return [iss for r in rows[: limit or None] if (iss := self.try_get(r[0])) is not None]
+        rows = rows[: limit or None]
+        fps = self._summary_fps
+        if rows and fps[0] is not None and self.issues_path not in _CACHE:
+            # Read just the chosen lines, at the offsets the summary recorded for this very file.
+            import json
+
+            try:
+                fd = os.open(self.issues_path, os.O_RDONLY)
+            except OSError:
+                fd = -1
+            if fd >= 0:
+                try:
+                    st = os.fstat(fd)
+                    if (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) == tuple(fps[0]):
+                        out = []
+                        for r in rows:
+                            if r[4] < 0:
+                                break
+                            obj = json.loads(os.pread(fd, r[5], r[4]))
+                            if obj.get("id") != r[0]:
+                                break
+                            out.append(Issue(obj))
+                        else:
+                            return out
+                finally:
+                    os.close(fd)
+        return [iss for r in rows if (iss := self.try_get(r[0])) is not None]
 
     def _ready_summary(self) -> dict[str, Any]:
         fps = [fingerprint(self.issues_path), fingerprint(self.wisps_path)]
@@ -484,14 +512,23 @@ class Store(_Ops):
             view = self._view()
             blocked = view.blocked_ids()
             inf = float("inf")
-            cands = [(i.id, i.priority, ts_key(i.created_at), ts_key(i.get("defer_until")))
-                     for i in view.issues.values()
-                     if graph.is_ready_candidate(i, inf) and i.id not in blocked]
+            main = self._main()
+            main._materialize()
+            offsets = [0]
+            for line in main.lines:
+                offsets.append(offsets[-1] + len(line.encode("utf-8")) + 1)
+            cands = []
+            for i in view.issues.values():
+                if graph.is_ready_candidate(i, inf) and i.id not in blocked:
+                    n = main.index.get(i.id)
+                    off, length = (offsets[n], offsets[n + 1] - offsets[n] - 1) if n is not None else (-1, 0)
+                    cands.append((i.id, i.priority, ts_key(i.created_at), ts_key(i.get("defer_until")), off, length))
             probs = [(str(p.path), p.line, p.message) for p in self.problems]
-            summary = {"v": 1, "fps": fps, "cands": cands, "problems": probs}
+            summary = {"v": 2, "fps": fps, "cands": cands, "problems": probs}
             _write_summary(self.beads_dir / SUMMARY, summary)
         _SUMMARIES.clear()
         _SUMMARIES[key] = summary
+        self._summary_fps = summary["fps"]
         self._summary_problems = [Problem(Path(a), b, c) for a, b, c in summary["problems"]]
         return summary
 
