@@ -61,6 +61,8 @@ class AgentView:
     hook_id: str = ""
     hook_title: str = ""
     unread: int = 0
+    mol_done: int = 0  # the hook's molecule (attached_molecule, or the hook's own children): steps closed
+    mol_total: int = 0
     activity: float = field(default=0.0, compare=False)  # changes every second while printing
     runtime: str = ""
 
@@ -365,7 +367,7 @@ def _event_summary(e: Mapping[str, Any]) -> str:
 class _BeadsPart:
     """Everything the snapshot derives from the stores alone (recomputed only when a store changes)."""
 
-    hooks: Mapping[str, tuple[str, str]]  # address -> (bead id, title)
+    hooks: Mapping[str, tuple[str, str, int, int]]  # address -> (bead id, title, steps closed, steps)
     mail: Mapping[str, tuple[MailView, ...]]
     mq_per_rig: Mapping[str, int]
     convoys: tuple[ConvoyView, ...]
@@ -402,10 +404,17 @@ def _beads_part(town: Town, now: float, ready_limit: int) -> _BeadsPart:
         for iid, iss in issues.items():
             everything[iid] = (rig, iss)
 
-    hooks: dict[str, tuple[str, str]] = {}
+    hooked = [iss for _rig, iss in everything.values() if iss.status == "hooked" and iss.assignee]
+    steps: dict[str, list[Issue]] = {}
+    wanted = {str(i.get("attached_molecule") or i.id) for i in hooked}
     for _rig, iss in everything.values():
-        if iss.status == "hooked" and iss.assignee:
-            hooks.setdefault(iss.assignee, (iss.id, iss.title))
+        parent = iss.parent_id
+        if parent in wanted:
+            steps.setdefault(parent, []).append(iss)
+    hooks: dict[str, tuple[str, str, int, int]] = {}
+    for iss in hooked:
+        mine = steps.get(str(iss.get("attached_molecule") or iss.id), [])
+        hooks.setdefault(iss.assignee, (iss.id, iss.title, sum(1 for c in mine if c.is_closed), len(mine)))
     town_issues = stores.get("", {})
     inboxes = _inboxes(town_issues)
 
@@ -481,6 +490,7 @@ def load_snapshot(town: Town, *, panes: Mapping[str, Any] | None = None, now: fl
         return AgentView(
             address=a.address, role=a.role, rig=a.rig, name=a.name, session=a.session, state=state,
             hook_id=hook[0] if hook else "", hook_title=hook[1] if hook else "",
+            mol_done=hook[2] if hook else 0, mol_total=hook[3] if hook else 0,
             unread=sum(1 for m in part.mail.get(a.address, ()) if m.unread),
             activity=float(getattr(pane, "activity", 0.0) or 0.0), runtime=getattr(pane, "runtime", "") or "",
         )

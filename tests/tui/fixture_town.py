@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from gastown_tui.work.snapshot import (AgentView, BeadView, ConvoyView, EscalationView, EventView, MailView,
                                        RigView, TownSnapshot)
 
@@ -12,7 +14,7 @@ def _a(address, role, rig=None, name=None, state="idle", hook="", title="", unre
     session = {"mayor": "gt-mayor", "deacon": "gt-deacon"}.get(role) or (
         f"gt-{rig}-{role}" if role in ("witness", "refinery") else
         f"gt-{rig}-crew-{name}" if role == "crew" else f"gt-{rig}-{name}")
-    return AgentView(address, role, rig, name, session, state, hook, title, unread, T0 - 3, "sim")
+    return AgentView(address, role, rig, name, session, state, hook, title, unread, activity=T0 - 3, runtime="sim")
 
 
 def fixed_snapshot() -> TownSnapshot:
@@ -22,7 +24,8 @@ def fixed_snapshot() -> TownSnapshot:
             _a(f"{g}/witness", "witness", g, state="working"),
             _a(f"{g}/refinery", "refinery", g, state="idle"),
             _a(f"{g}/crew/max", "crew", g, "max", "idle", unread=1),
-            _a(f"{g}/polecats/furiosa", "polecat", g, "furiosa", "working", "gt-a1b", "Add retry to fetch"),
+            replace(_a(f"{g}/polecats/furiosa", "polecat", g, "furiosa", "working", "gt-a1b", "Add retry to fetch"),
+                    mol_done=2, mol_total=5),
             _a(f"{g}/polecats/nux", "polecat", g, "nux", "stalled", "gt-c3d", "Fix flaky test"),
             _a(f"{g}/polecats/slit", "polecat", g, "slit", "waiting", "gt-e5f", "Bump deps"),
         )),

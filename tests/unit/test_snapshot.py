@@ -26,7 +26,11 @@ def test_snapshot_of_a_town_with_work_mail_convoy_and_escalation(rig_town):
     a = rig.create("Add retry", priority=1)
     b = rig.create("Fix flake", priority=2)
     rig.create("Blocked one", priority=0, deps=[("blocks", b.id)])
-    rig.update(a.id, status="hooked", assignee="demo/polecats/furiosa")
+    mol = rig.create("polecat-work", type="molecule")
+    step1 = rig.create("load context", parent=mol.id)
+    rig.create("implement", parent=mol.id)
+    rig.close(step1.id, "done")
+    rig.update(a.id, status="hooked", assignee="demo/polecats/furiosa", attached_molecule=mol.id)
     hq = open_store(db=town.beads_dir)
     hq.create("Release", type="convoy", fields={"dependencies": [
         {"issue_id": "x", "depends_on_id": a.id, "type": "tracks"},
@@ -45,6 +49,7 @@ def test_snapshot_of_a_town_with_work_mail_convoy_and_escalation(rig_town):
     assert [a.address for a in snap.town_agents] == ["mayor", "deacon"]
     furiosa = snap.agent("demo/polecats/furiosa")
     assert (furiosa.state, furiosa.hook_id, furiosa.hook_title, furiosa.unread) == ("idle", a.id, "Add retry", 1)
+    assert (furiosa.mol_done, furiosa.mol_total) == (1, 2)
     assert snap.agent("mayor").state == "working"
     assert snap.agent("deacon").state == "off"
     assert snap.agent("demo/witness").state == "off"

@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from gastown_tui.tui.style import glyph, state_style, var
+from gastown_tui.tui.style import bar, glyph, state_style, var
 from gastown_tui.tui.widgets.output import AgentOutput
 from gastown_tui.work.snapshot import TownSnapshot
 
@@ -62,9 +62,11 @@ class AgentDetailScreen(Screen):
             if a.hook_id:
                 t.append(f"  {a.hook_id} ", Style(color=var(self.app, "hook")))
                 t.append(a.hook_title + "\n")
-                steps = [b for b in snap.ready if b.id.startswith(a.hook_id + ".")]
-                if steps:
-                    t.append(f"  molecule: {len(steps)} steps ready\n")
+                if a.mol_total:
+                    t.append("  molecule ")
+                    for piece, st in bar(self.app, a.mol_done, a.mol_total, 12):
+                        t.append(piece, st)
+                    t.append(f" {a.mol_done}/{a.mol_total} steps done\n")
             else:
                 t.append("  (empty)\n")
             t.append("\nMail\n", h)
