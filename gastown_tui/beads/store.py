@@ -552,14 +552,18 @@ class Store(_Ops):
 
         if not self.beads_dir.is_dir():
             raise NotFound(f"no beads store at {self.beads_dir}", hint="create one with 'bd init'")
-        with file_lock(self.lock_path):
-            tx = Transaction(self, actor=actor or self.actor)
-            self._tx, self._tx_owner = tx, _thread.get_ident()
-            try:
-                yield tx
-                tx._commit()
-            finally:
-                self._tx, self._tx_owner = None, None
+        try:
+            with file_lock(self.lock_path):
+                tx = Transaction(self, actor=actor or self.actor)
+                self._tx, self._tx_owner = tx, _thread.get_ident()
+                try:
+                    yield tx
+                    tx._commit()
+                finally:
+                    self._tx, self._tx_owner = None, None
+        finally:
+            if (self.beads_dir / PENDING).is_dir():
+                _signal_waiters(self.beads_dir / PENDING)
 
     # Each change is its own transaction, combined with whatever other processes are waiting for
     # the lock: the holder applies every pending request in one rewrite (one fsync for many changes),
@@ -655,34 +659,81 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
         payload = json.dumps(req, default=list)
     except (TypeError, ValueError):
         payload = None  # not serialisable (odd field values): apply it ourselves, alone
+    fifo = pending / f"{name}.fifo"
     if payload is not None:
         try:
             pending.mkdir(exist_ok=True)
+            os.mkfifo(fifo)  # a combiner wakes us through it when our result (or the lock) is free
             _write_small(pending / f"{name}.req", payload)
         except OSError:
             payload = None  # cannot queue (read-only dir?): take the lock and apply it ourselves
     res_path = pending / f"{name}.res"
     fd = os.open(store.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK) if payload is not None else -1
     try:
-        # Wait with a shared lock: when a combiner finishes, every waiter wakes at once and
-        # picks up its result in parallel; only those still without one race to combine next.
-        if payload is not None:
-            fcntl.flock(fd, fcntl.LOCK_SH)
-            if not res_path.exists():
-                fcntl.flock(fd, fcntl.LOCK_UN)  # holding SH while asking for EX would livelock
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            if res_path.exists():
-                res = json.loads(res_path.read_text(encoding="utf-8"))
+        if payload is None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        else:
+            import select
+
+            while True:
+                if res_path.exists():  # someone applied our request
+                    res = json.loads(res_path.read_text(encoding="utf-8"))
+                    with contextlib.suppress(OSError):
+                        os.unlink(res_path)
+                    return _decode_result(res)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    pass
+                # Someone is combining: sleep until it signals (or, as a safety net, 50 ms).
+                ready, _, _ = select.select([rfd], [], [], 0.05)
+                if ready:
+                    try:
+                        data = os.read(rfd, 64)
+                    except BlockingIOError:
+                        data = b"!"
+                    if not data:  # writer closed: reopen so select blocks again
+                        os.close(rfd)
+                        rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+            if res_path.exists():  # applied between our check and our lock
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                continue_res = json.loads(res_path.read_text(encoding="utf-8"))
                 with contextlib.suppress(OSError):
                     os.unlink(res_path)
-                return _decode_result(res)
-        else:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        return _combine_locked(store, pending, name, payload, op, args, kwargs)
+                return _decode_result(continue_res)
+        try:
+            return _combine_locked(store, pending, name, payload, op, args, kwargs)
+        finally:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            _signal_waiters(pending, exclude=f"{name}.fifo")
     finally:
         with contextlib.suppress(OSError):
             fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+        if rfd >= 0:
+            os.close(rfd)
+            with contextlib.suppress(OSError):
+                os.unlink(fifo)
+
+
+def _signal_waiters(pending: Path, *, exclude: str = "") -> None:
+    """After releasing the lock: wake every waiting requester (its result is ready, or the lock is free)."""
+    try:
+        entries = os.listdir(pending)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.endswith(".fifo") and entry != exclude:
+            try:
+                wfd = os.open(pending / entry, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:
+                continue  # its reader is gone
+            with contextlib.suppress(OSError):
+                os.write(wfd, b"!")
+            os.close(wfd)
 
 
 def _combine_locked(store: Store, pending: Path, name: str, payload: str | None, op: str, args: list,
