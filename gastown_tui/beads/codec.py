@@ -87,17 +87,15 @@ def format_ts(ns: int | None = None) -> str:
     """RFC 3339 with nanoseconds and the local offset, trailing zeros trimmed (Go's RFC3339Nano)."""
     if ns is None:
         ns = time.time_ns()
-    from datetime import datetime
-
     secs, frac = divmod(ns, 1_000_000_000)
-    dt = datetime.fromtimestamp(secs).astimezone()
-    base = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    lt = time.localtime(secs)  # (datetime would cost an import on every `bd create`)
+    base = time.strftime("%Y-%m-%dT%H:%M:%S", lt)
     fs = f"{frac:09d}".rstrip("0")
-    off = dt.utcoffset()
+    off = lt.tm_gmtoff or 0
     if not off:
         tz = "Z"
     else:
-        total = int(off.total_seconds())
+        total = int(off)
         sign = "+" if total >= 0 else "-"
         total = abs(total)
         tz = f"{sign}{total // 3600:02d}:{total % 3600 // 60:02d}"

@@ -639,6 +639,25 @@ def _error_result(e: BaseException) -> dict[str, Any]:
             "hint": "run with GT_DEBUG=1 and report it"}
 
 
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Temp file in the same directory, fsync, rename (fsutil's, minus tempfile's import cost)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.time_ns()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 def _write_small(path: Path, data: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
@@ -822,12 +841,10 @@ class Transaction(_Ops):
         return self._load(self.store.wisps_path)
 
     def _commit(self) -> None:
-        from gastown_tui.infra.fsutil import atomic_write_text
-
         for path, img in self._images.items():
             if not img.modified:
                 continue
-            atomic_write_text(path, img.text())
+            _atomic_write(path, img.text().encode("utf-8"))
             img.fp = fingerprint(path)
             img.modified = False
             _write_stamp(self.beads_dir, path, img.fp)
