@@ -238,11 +238,18 @@ class CockpitApp(App):
             if addr:
                 self.select_agent(addr)
         elif snap.agent(self.selected) is None:
+            # the agent left (a polecat was cleaned up): follow the cursor to whoever is there now
             self.query_one("#output", AgentOutput).set_output(f"({self.selected} is gone)", "")
+            self.call_after_refresh(self._follow_cursor)  # the tree's lines are rebuilt on refresh
         for screen in self.screen_stack:
             if isinstance(screen, SnapshotScreen | AgentDetailScreen):
                 screen.update_snapshot(snap)
         self._again()
+
+    def _follow_cursor(self) -> None:
+        addr = self.query_one("#tree", TownTree).selected_address
+        if addr and addr != self.selected and self.snapshot and self.snapshot.agent(self.selected or "") is None:
+            self.select_agent(addr)
 
     def _render_header(self, snap: TownSnapshot) -> None:
         t = Text()

@@ -73,6 +73,9 @@ DEMO_BEADS: list[tuple[str, int, str, str]] = [
 ]
 
 
+DEMO_THINK_SECONDS = (6, 12, 20, 9, 30, 15, 25, 10, 40, 18, 35, 22)
+
+
 @dataclass
 class DemoResult:
     town: Town
@@ -111,7 +114,10 @@ def build_demo(path: str | Path | None = None, *, agents: int = 3, start: bool =
     _rig(town, result)
     ids = _beads(town, result)
     _convoy(town, ids, result)
+    first_time = not is_demo_town(town.root)
     write_json(town.mayor_dir / MARKER, {"version": 1, "rig": DEMO_RIG, "beads": ids})
+    if first_time:
+        _welcome(town, result)
     if start:
         _fleet(town, result, tmux)
     if start and sling_work and agents:
@@ -164,11 +170,13 @@ def _beads(town: Town, result: DemoResult) -> list[str]:
     store = open_store(db=town.rig(DEMO_RIG).beads_dir)
     existing = {i.title: i.id for i in store.list(include_closed=True)}
     ids = []
-    for title, prio, itype, desc in DEMO_BEADS:
+    for n, (title, prio, itype, desc) in enumerate(DEMO_BEADS):
         if title in existing:
             ids.append(existing[title])
             continue
-        ids.append(store.create(title, type=itype, priority=prio, description=desc, actor="overseer").id)
+        # sim:slow makes each sim "think" a while, so the cockpit shows work in flight for a minute or two
+        labels = [f"sim:slow={DEMO_THINK_SECONDS[n % len(DEMO_THINK_SECONDS)]}"]
+        ids.append(store.create(title, type=itype, priority=prio, description=desc, labels=labels, actor="overseer").id)
     result.steps.append(f"filed {len(ids)} beads in rig '{DEMO_RIG}'")
     return ids
 
@@ -187,6 +195,25 @@ def _convoy(town: Town, ids: list[str], result: DemoResult) -> None:
     got = convoy.create_convoy(town, title, ids[:6], actor="overseer")
     result.convoy = got.get("id") if isinstance(got, dict) else str(got)
     result.steps.append(f"created convoy {result.convoy} tracking 6 beads")
+
+
+WELCOME = """This is a demo town: one rig ('sample', a tiny calculator), a dozen beads and a convoy.
+Every agent runs the sim runtime, a scripted stand-in for a coding agent, so no model is needed.
+
+Try: s to sling a ready bead, n to nudge the selected agent, enter to attach (detach with
+ctrl-b d), p to peek, B for all beads, e for escalations, ? for every key."""
+
+
+def _welcome(town: Town, result: DemoResult) -> None:
+    try:
+        from gastown_tui.work.mail import send_mail
+    except ImportError:
+        return
+    try:
+        send_mail(town, "overseer", "Welcome to Gas Town", WELCOME, sender="mayor", nudge=False)
+        result.steps.append("the mayor left you a welcome mail")
+    except GtError as e:
+        result.skipped.append(f"welcome mail: {e}")
 
 
 def _fleet(town: Town, result: DemoResult, tmux) -> None:

@@ -262,3 +262,22 @@ def test_usable_at_80x24():
         assert app.query_one("#output").size.height >= 5
 
     drive(t, size=(80, 24))
+
+
+def test_when_the_selected_agent_leaves_the_selection_follows_the_cursor():
+    from dataclasses import replace
+
+    async def t(app, pilot):
+        tree = app.query_one("#tree", TownTree)
+        assert tree.select_address("gastown/polecats/furiosa")
+        await settle(pilot)
+        assert app.selected == "gastown/polecats/furiosa"
+        snap = app.snapshot
+        g = snap.rigs[0]
+        gone = replace(snap, rigs=(replace(g, agents=tuple(a for a in g.agents if a.name != "furiosa")), *snap.rigs[1:]))
+        app.apply_snapshot(gone)
+        await settle(pilot)
+        assert app.selected == tree.selected_address
+        assert app.selected not in (None, "gastown/polecats/furiosa")
+
+    drive(t)
