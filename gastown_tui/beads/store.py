@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from gastown_tui.beads import graph, ids
 from gastown_tui.beads.codec import format_ts, set_key, ts_key
-from gastown_tui.beads.jsonl import Image, Problem, fingerprint
+from gastown_tui.beads.jsonl import Image, Problem, _no_gc, fingerprint
 from gastown_tui.beads.model import (
     Issue,
     check_dep_type,
@@ -210,6 +210,69 @@ class _View:
         if self._blocked is None:
             self._blocked = graph.blocked_ids(self.issues)
         return self._blocked
+
+
+class _ReadyIssues:
+    """The issues readiness depends on, parsing as little as possible (DESIGN §4 rules, graph.py logic).
+
+    Deleted issues (tombstones) act exactly like missing ones, so their lines are skipped unread;
+    closed issues without dependencies cannot be blocked or block anything except through their
+    status (and close reason, parsed on demand), so they are only parsed when looked up. Every
+    other line is parsed. The status is taken from the raw line only when it is unambiguous: the
+    first `"status":"` of a line with no nested object before it is the top-level key.
+    """
+
+    def __init__(self, main: Image, wisps: Image) -> None:
+        self.main = main
+        self.parsed: dict[str, Issue] = {}
+        self.closed: dict[str, int] = {}
+        self.lazy: dict[str, Issue] = {}
+        lines, ids, index = main.lines, main.ids, main.index
+        parse = main._parse
+        with _no_gc():
+            for n, line in enumerate(lines):
+                iid = ids[n]
+                if iid is None or index.get(iid) != n:
+                    continue  # not an issue, or an earlier duplicate (the last line wins)
+                p = line.find('"status":"')
+                if p > 0 and line.find("{", 1, p) < 0:
+                    st = line[p + 10:line.find('"', p + 10)]
+                    if st == "tombstone":
+                        continue
+                    if st == "closed" and '"dependencies":' not in line:
+                        self.closed[iid] = n
+                        continue
+                rec = parse(n)
+                if rec is not None and rec.get("status") != "tombstone":
+                    self.parsed[iid] = Issue(rec)
+        for rec in wisps.records():
+            if rec["id"] not in self.parsed and rec["id"] not in self.closed and rec.get("status") != "tombstone":
+                self.parsed[rec["id"]] = Issue(rec, ephemeral_file=True)
+
+    def values(self):
+        return self.parsed.values()
+
+    def get(self, issue_id: str, default: Any = None) -> Issue | None:
+        iss = self.parsed.get(issue_id) or self.lazy.get(issue_id)
+        if iss is not None:
+            return iss
+        n = self.closed.get(issue_id)
+        if n is None:
+            return default
+        rec = self.main._parse(n)
+        if rec is None:
+            return default
+        iss = self.lazy[issue_id] = Issue(rec)  # not in parsed: values() may be being iterated
+        return iss
+
+    def __getitem__(self, issue_id: str) -> Issue:
+        iss = self.get(issue_id)
+        if iss is None:
+            raise KeyError(issue_id)
+        return iss
+
+    def __contains__(self, issue_id: str) -> bool:
+        return issue_id in self.parsed or issue_id in self.closed
 
 
 _VIEWS: dict[tuple, _View] = {}
@@ -509,21 +572,20 @@ class Store(_Ops):
         if summary is None:
             summary = _read_summary(self.beads_dir / SUMMARY, fps)
         if summary is None:
-            view = self._view()
-            blocked = view.blocked_ids()
+            issues = _ReadyIssues(self._main(), self._wisps())
+            blocked = graph.blocked_ids(issues)
             inf = float("inf")
             main = self._main()
-            main._materialize()
             offsets = [0]
             for line in main.lines:
-                offsets.append(offsets[-1] + len(line.encode("utf-8")) + 1)
+                offsets.append(offsets[-1] + (len(line) if line.isascii() else len(line.encode("utf-8"))) + 1)
             cands = []
-            for i in view.issues.values():
+            for i in issues.values():
                 if graph.is_ready_candidate(i, inf) and i.id not in blocked:
                     n = main.index.get(i.id)
                     off, length = (offsets[n], offsets[n + 1] - offsets[n] - 1) if n is not None else (-1, 0)
                     cands.append((i.id, i.priority, ts_key(i.created_at), ts_key(i.get("defer_until")), off, length))
-            probs = [(str(p.path), p.line, p.message) for p in self.problems]
+            probs = [(str(p.path), p.line, p.message) for p in self.known_problems()]
             summary = {"v": 2, "fps": fps, "cands": cands, "problems": probs}
             _write_summary(self.beads_dir / SUMMARY, summary)
         _SUMMARIES.clear()
