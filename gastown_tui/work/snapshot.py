@@ -309,43 +309,31 @@ _ROLE_ORDER = {"witness": 0, "refinery": 1, "crew": 2, "polecat": 3}
 
 # -- mail, convoys, escalations ------------------------------------------------------------------
 
-def _labels_value(labels: Iterable[str], key: str) -> str:
-    for lab in labels:
-        if lab.startswith(key + ":"):
-            return lab.split(":", 1)[1]
-    return ""
-
-
 def mail_of(issue: Issue) -> MailView:
-    labels = issue.labels
-    sender = issue.get("sender") or issue.get("from") or _labels_value(labels, "from") or issue.get("created_by") or ""
-    unread = not issue.is_closed and "read" not in labels and not issue.get("read")
-    return MailView(issue.id, str(sender), issue.assignee, issue.title, issue.description, bool(unread),
-                    issue.created_at)
+    """A message bead as the cockpit shows it (fields as `gt mail inbox --json` reads them)."""
+    from gastown_tui.work.mail import message_json
+
+    m = message_json(issue)
+    return MailView(m["id"], m["from"], m["to"], m["subject"], m["body"], not m["read"], m["created_at"])
 
 
 def _inboxes(town_issues: Mapping[str, Issue]) -> dict[str, list[MailView]]:
     out: dict[str, list[MailView]] = {}
     for iss in town_issues.values():
-        if iss.issue_type != "message" or not iss.assignee or iss.status == "tombstone":
-            continue
-        if iss.is_closed:
-            continue  # archived
+        if iss.issue_type != "message" or not iss.assignee or iss.is_closed:
+            continue  # closed = archived
         out.setdefault(iss.assignee, []).append(mail_of(iss))
     for v in out.values():
         v.sort(key=lambda m: m.created_at, reverse=True)
     return out
 
 
-def _tracked_ids(convoy: Issue) -> list[str]:
-    ids = [d.get("depends_on_id") for d in convoy.dependencies if d.get("type") == "tracks"]
-    ids += list(convoy.get("tracks") or ())
-    return [i for i in dict.fromkeys(ids) if isinstance(i, str)]
+def _escalation_of(iss: Issue) -> EscalationView:
+    from gastown_tui.work.escalation import to_json
 
-
-def _severity(issue: Issue) -> str:
-    sev = issue.get("severity") or _labels_value(issue.labels, "severity") or ""
-    return str(sev) or ("critical", "high", "medium", "low", "low")[min(max(issue.priority, 0), 4)]
+    e = to_json(iss)
+    return EscalationView(e["id"], e["title"], str(e["severity"]), e["status"], str(e["raised_by"] or ""),
+                          bool(e["acked_by"]))
 
 
 def _event_summary(e: Mapping[str, Any]) -> str:
@@ -393,6 +381,8 @@ def _store_key(dirs: Mapping[str, Path]) -> tuple:
 
 
 def _beads_part(town: Town, now: float, ready_limit: int) -> _BeadsPart:
+    from gastown_tui.work.convoy import tracked_ids
+
     dirs = store_dirs(town)
     key = (_store_key(dirs), ready_limit)
     hit = _DERIVED.get(town.root)
@@ -423,18 +413,14 @@ def _beads_part(town: Town, now: float, ready_limit: int) -> _BeadsPart:
         if iss.issue_type != "convoy":
             continue
         tracked = []
-        for tid in _tracked_ids(iss):  # same rule as work.convoy.tracked_ids
+        for tid in tracked_ids(iss):
             found = everything.get(tid)
             tracked.append(BeadView.of(found[1], found[0]) if found else BeadView(tid, "(not found)", "open"))
         convoys.append(ConvoyView(iss.id, iss.title, iss.status, tuple(tracked)))
     convoys.sort(key=lambda c: (c.landed, c.id))
 
-    escalations = []
-    for iss in town_issues.values():
-        if iss.issue_type == "escalation" and not iss.is_closed:
-            escalations.append(EscalationView(iss.id, iss.title, _severity(iss), iss.status,
-                                              str(iss.get("created_by") or _labels_value(iss.labels, "from") or ""),
-                                              "acked" in iss.labels or bool(iss.get("acked_by"))))
+    escalations = [_escalation_of(iss) for iss in town_issues.values()
+                   if iss.issue_type == "escalation" and not iss.is_closed]
     sev_rank = {"critical": 0, "high": 1, "medium": 2, "low": 3}
     escalations.sort(key=lambda e: (e.acked, sev_rank.get(e.severity, 4), e.id))
 
