@@ -228,7 +228,7 @@ class _ReadyIssues:
         self.closed: dict[str, int] = {}
         self.lazy: dict[str, Issue] = {}
         lines, ids, index = main.lines, main.ids, main.index
-        parse = main._parse
+        todo = []
         with _no_gc():
             for n, line in enumerate(lines):
                 iid = ids[n]
@@ -242,9 +242,12 @@ class _ReadyIssues:
                     if st == "closed" and '"dependencies":' not in line:
                         self.closed[iid] = n
                         continue
-                rec = parse(n)
+                todo.append(n)
+            main._parse_lines([n for n in todo if n not in main.parsed])
+            for n in todo:
+                rec = main.parsed.get(n)
                 if rec is not None and rec.get("status") != "tombstone":
-                    self.parsed[iid] = Issue(rec)
+                    self.parsed[rec["id"]] = Issue(rec)
         for rec in wisps.records():
             if rec["id"] not in self.parsed and rec["id"] not in self.closed and rec.get("status") != "tombstone":
                 self.parsed[rec["id"]] = Issue(rec, ephemeral_file=True)
@@ -563,7 +566,15 @@ class Store(_Ops):
                             return out
                 finally:
                     os.close(fd)
-        return [iss for r in rows if (iss := self.try_get(r[0])) is not None]
+        main, wisps = self._main(), self._wisps()
+        out = []
+        for r in rows:
+            rec = main.record(r[0])
+            if rec is not None:
+                out.append(Issue(rec))
+            elif (rec := wisps.record(r[0])) is not None:
+                out.append(Issue(rec, ephemeral_file=True))
+        return out
 
     def _ready_summary(self) -> dict[str, Any]:
         fps = [fingerprint(self.issues_path), fingerprint(self.wisps_path)]
