@@ -22,7 +22,7 @@ from textual.widgets import Footer, Input, Static
 
 from gastown_tui.tui.commands import ACTIONS, CockpitCommands
 from gastown_tui.tui.modals import (ComposeModal, InfoModal, NudgeModal, ReadMailModal, SlingModal, TextPrompt,
-                                    result_text)
+                                    notify_result)
 from gastown_tui.tui.screens.agent import AgentDetailScreen, HelpScreen, PeekScreen
 from gastown_tui.tui.screens.beads import BeadsScreen
 from gastown_tui.tui.screens.lists import EscalationsScreen, MergeQueueScreen, SnapshotScreen
@@ -399,7 +399,7 @@ class CockpitApp(App):
         args = words[1:]
         if cmd == "sling":
             if len(args) < 2:
-                self.notify("usage: :sling BEAD [BEAD…] TARGET", severity="error")
+                self.notify("usage: :sling BEAD [BEAD…] TARGET", severity="error", markup=False)
                 return
             self._act(lambda: self.source.sling(args[:-1], args[-1]))
         elif cmd == "nudge":
@@ -450,12 +450,16 @@ class CockpitApp(App):
         self.push_screen(InfoModal("Rigs", t or "no rigs yet — add one with 'gt rig add NAME SOURCE'"))
 
     @work(thread=True, exit_on_error=False, group="action")
-    def _act(self, fn: Callable[[], ActionResult]) -> None:
-        r = fn()
-        self.call_from_thread(self._acted, r)
+    def _act(self, fn: Callable[[], ActionResult], quiet: bool = False) -> None:
+        try:
+            r = fn()
+        except Exception as e:  # noqa: BLE001 - an action's failure is a toast, never a crash
+            r = ActionResult("failed", str(e))
+        self.call_from_thread(self._acted, r, quiet)
 
-    def _acted(self, r: ActionResult) -> None:
-        self.notify(result_text(self, r), severity="error" if not r.ok else "information", timeout=6)
+    def _acted(self, r: ActionResult, quiet: bool = False) -> None:
+        if not (quiet and r.ok):
+            notify_result(self, r)
         self.request_refresh()
 
     # -- actions ----------------------------------------------------------------------------------
@@ -513,7 +517,7 @@ class CockpitApp(App):
     def _open_mail(self, event: MailTable.Open) -> None:
         m = event.mail
         if m.unread:
-            self._act(lambda: (self.source.mark_read(m.id), ActionResult("ok", f"read {m.id}"))[1])
+            self._act(lambda: (self.source.mark_read(m.id), ActionResult("ok", f"read {m.id}"))[1], quiet=True)
 
         def after(r) -> None:
             if r == "reply":

@@ -48,6 +48,20 @@ def result_text(app, r: ActionResult) -> Text:
     return t
 
 
+def guarded(fn) -> ActionResult:
+    """Run an action in a worker; anything it raises becomes a failed result the dialog shows."""
+    try:
+        return fn()
+    except Exception as e:  # noqa: BLE001 - the dialog must always get an answer
+        return ActionResult("failed", str(e) or type(e).__name__)
+
+
+def notify_result(app, r: ActionResult) -> None:
+    """A toast for an action's result (toasts take plain text, not Rich Text)."""
+    severity = {"failed": "error", "queued": "warning"}.get(r.status, "information")
+    app.notify(f"{r.status}: {r.detail}", severity=severity, timeout=6, markup=False)
+
+
 class Dialog(ModalScreen):
     BINDINGS = [Binding("escape", "dismiss_none", "back")]
     DEFAULT_CSS = """
@@ -179,7 +193,7 @@ class SlingModal(Dialog):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sling")
     def _run(self, beads: list[str], target: str) -> None:
-        r = self.app.source.sling(beads, target)
+        r = guarded(lambda: self.app.source.sling(beads, target))
         self.app.call_from_thread(self._done, r)
 
     def _done(self, r: ActionResult) -> None:
@@ -226,7 +240,7 @@ class NudgeModal(Dialog):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="nudge")
     def _run(self, text: str) -> None:
-        r = self.app.source.nudge(self.address, text)
+        r = guarded(lambda: self.app.source.nudge(self.address, text))
         self.app.call_from_thread(self._done, r)
 
     def _done(self, r: ActionResult) -> None:
@@ -271,12 +285,12 @@ class ComposeModal(Dialog):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="mail")
     def _run(self, to: str, subject: str, body: str) -> None:
-        r = self.app.source.send_mail(to, subject, body, reply_to=self.reply_to)
+        r = guarded(lambda: self.app.source.send_mail(to, subject, body, reply_to=self.reply_to))
         self.app.call_from_thread(self._done, r)
 
     def _done(self, r: ActionResult) -> None:
         if r.ok:
-            self.app.notify(r.detail)
+            self.app.notify(r.detail, markup=False)
             self.app.request_refresh()
             self.dismiss(r)
         else:

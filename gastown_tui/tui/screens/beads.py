@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from gastown_tui.tui.modals import ConfirmModal, InfoModal, SlingModal, TextPrompt, result_text
+from gastown_tui.tui.modals import ConfirmModal, InfoModal, SlingModal, TextPrompt, notify_result
 from gastown_tui.tui.style import var
 from gastown_tui.tui.widgets.tables import cursor_key, sync_table
 from gastown_tui.work.snapshot import BeadView
@@ -157,7 +157,7 @@ class BeadsScreen(Screen):
         self.app.call_from_thread(self._after, r)
 
     def _after(self, r) -> None:
-        self.app.notify(result_text(self.app, r), severity="error" if not r.ok else "information")
+        notify_result(self.app, r)
         self.load()
 
     def action_close_bead(self) -> None:

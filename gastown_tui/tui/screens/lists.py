@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from gastown_tui.tui.modals import result_text
+from gastown_tui.tui.modals import notify_result
 from gastown_tui.tui.style import var
 from gastown_tui.tui.widgets.tables import cursor_key, sync_table
 from gastown_tui.work.snapshot import TownSnapshot
@@ -82,5 +82,5 @@ class EscalationsScreen(SnapshotScreen):
     @work(thread=True, exit_on_error=False, group="ack")
     def _ack(self, esc_id: str) -> None:
         r = self.app.source.ack_escalation(esc_id)
-        self.app.call_from_thread(self.app.notify, result_text(self.app, r))
+        self.app.call_from_thread(notify_result, self.app, r)
         self.app.call_from_thread(self.app.request_refresh)
