@@ -65,7 +65,7 @@ def notify_result(app, r: ActionResult) -> None:
 class Dialog(ModalScreen):
     BINDINGS = [Binding("escape", "dismiss_none", "back")]
     DEFAULT_CSS = """
-    Dialog { align: center middle; }
+    Dialog { align: center middle; background: $background 60%; }
     Dialog > Vertical { width: 90%; max-width: 100; height: auto; max-height: 90%;
         border: round $primary; background: $panel; padding: 0 1; }
     Dialog .title { text-style: bold; color: $primary; }
