@@ -7,6 +7,7 @@ Prints, with the budget beside each figure:
   idle CPU of the cockpit process (+ its tmux clients)                   ≤ 2 % of a core
   CPU with all 30 agents printing                                        ≤ 15 % of a core
   RSS of the cockpit process                                             ≤ 200 MB
+  selected agent's output -> cockpit screen, p95                         ≤ 250 ms
 
 Usage: python bench/tui_cockpit.py [SECONDS_PER_CPU_SAMPLE]   (default 10)
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -122,6 +124,19 @@ def real_process(town, seconds: float, flag: Path) -> dict[str, float]:
         time.sleep(seconds)
         out["busy_cpu_pct"] = 100 * (proc_cpu(pid) - c0) / (time.monotonic() - w0)
         out["rss_mb"] = rss_mb(pid)
+        # agent output -> cockpit screen: each line carries its birth time (ns); poll the cockpit's
+        # screen and take the age of the newest line it shows whenever that line changes
+        lags, newest = [], 0
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            text = outer.capture_many(["cockpit"], ansi=False).get("cockpit", "")
+            stamps = [int(m) for m in re.findall(r"line (\d{16,})", text)]
+            if stamps and max(stamps) > newest:
+                newest = max(stamps)
+                lags.append(time.time() - newest / 1e9)
+            time.sleep(0.01)
+        out["output_p95"] = p95(lags) if lags else float("nan")
+        out["output_median"] = statistics.median(lags) if lags else float("nan")
         flag.unlink()
     finally:
         outer.kill_server()
@@ -145,6 +160,8 @@ def main() -> None:
           "tmux send-keys to a changed capture)   budget 50 ms")
     print(f"  idle CPU                      {r['idle_cpu_pct']:7.2f} %    budget 2 % of a core")
     print(f"  30 agents printing CPU        {r['busy_cpu_pct']:7.2f} %    budget 15 % of a core")
+    print(f"  agent output -> screen p95    {r['output_p95'] * 1000:7.0f} ms   (median {r['output_median'] * 1000:.0f})   "
+          "target 250 ms")
     print(f"  RSS                           {r['rss_mb']:7.1f} MB   budget 200 MB")
 
 

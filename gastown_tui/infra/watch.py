@@ -61,3 +61,86 @@ async def watch_town(town: Town, *, debounce_ms: int = 50, stop_event=None) -> A
                 break  # a rig was added or removed: watch its store too
         else:
             return
+
+
+class PaneOutputWatch:
+    """Knows, without polling, when one tmux pane printed something.
+
+    A read-only tmux control-mode client (`tmux -C attach -f ignore-size,read-only`) on the
+    watched session streams `%output` lines; a reader thread turns them into a `dirty` flag the
+    cockpit checks on its fast timer. Idle panes therefore cost no tmux process at all, and a
+    change is known within one timer period. `ignore-size` keeps the agent's window size as it is.
+    """
+
+    def __init__(self, socket_name: str, *, tmux_bin: str | None = None) -> None:
+        import shutil
+
+        self.socket_name = socket_name
+        self.tmux_bin = tmux_bin or shutil.which("tmux") or "tmux"
+        self.session: str | None = None
+        self.dirty = False
+        self.alive = False
+        self._proc = None
+        self._thread = None
+
+    def follow(self, session: str | None) -> bool:
+        """Watch `session` (None: stop). Returns False when the control client could not start."""
+        import os
+        import subprocess
+        import threading
+
+        if session == self.session and self.alive:
+            return True
+        self.stop()
+        self.session = session
+        if session is None:
+            return True
+        env = os.environ.copy()
+        env.pop("TMUX", None)
+        try:
+            proc = subprocess.Popen(
+                [self.tmux_bin, "-L", self.socket_name, "-C", "attach-session", "-t", f"={session}",
+                 "-f", "ignore-size,read-only"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        except OSError:
+            return False
+        self._proc = proc
+        self.alive = True
+        self.dirty = True  # whatever is on screen now has not been captured yet
+        self._thread = threading.Thread(target=self._read, args=(proc,), daemon=True, name=f"pane-watch-{session}")
+        self._thread.start()
+        return True
+
+    def _read(self, proc) -> None:
+        try:
+            for raw in proc.stdout:
+                if raw.startswith(b"%output "):
+                    self.dirty = True
+                elif raw.startswith(b"%exit"):
+                    break
+        except (OSError, ValueError):
+            pass
+        if proc is self._proc:
+            self.alive = False
+            self.dirty = True
+
+    def take(self) -> bool:
+        """True (once) when the pane printed since the last call."""
+        if self.dirty:
+            self.dirty = False
+            return True
+        return False
+
+    def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        self.alive = False
+        if proc is not None:
+            try:
+                proc.stdin.close()  # control mode detaches at end of input
+            except OSError:
+                pass
+            try:
+                proc.terminate()
+                proc.wait(timeout=2)
+            except Exception:  # noqa: BLE001 - best effort: it is our own child
+                proc.kill()

@@ -94,6 +94,8 @@ class CockpitApp(App):
         self._output_changed_at = 0.0
         self._captured_at = 0.0
         self._seen_activity = 0.0
+        self._pane_watch = None  # PaneOutputWatch: the visible pane tells us when it prints
+        self._follow_tried_at = 0.0
         self.last_applied = 0.0
         self._pending_refresh = False
         self._loading = False
@@ -126,6 +128,7 @@ class CockpitApp(App):
         self.query_one("#tree").focus()
         self.request_refresh()
         if self.live:
+            self._pane_watch = self.source.output_watch()
             self.set_interval(self.refresh_interval, self.request_refresh)
             self.set_interval(self.capture_interval, self.capture_selected)
             if self.source.watch() is not None:
@@ -183,12 +186,33 @@ class CockpitApp(App):
         a = self.snapshot.agent(self.selected)
         if a is None or a.state == "off":
             return
+        w = self._pane_watch
+        if w is not None and not force:
+            if w.session != a.session or not w.alive:
+                if time.monotonic() - self._follow_tried_at > 2.0:
+                    self._follow_tried_at = time.monotonic()
+                    self._follow_pane(a.session)
+            elif not w.take():
+                return  # the pane printed nothing since the last capture: no tmux call at all
+            else:
+                self._captured_at = time.monotonic()
+                self._capture(a.address, a.session, self._capture_lines())
+                return
         now = time.monotonic()
         quiet = now - self._output_changed_at > self.QUIET_AFTER
         if not force and quiet and now - self._captured_at < self.QUIET_INTERVAL:
             return
         self._captured_at = now
         self._capture(a.address, a.session, self._capture_lines())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="pane-watch")
+    def _follow_pane(self, session: str | None) -> None:
+        if self._pane_watch is not None and not self._pane_watch.follow(session):
+            self._pane_watch = None  # no control client: fall back to timed captures
+
+    def on_unmount(self) -> None:
+        if self._pane_watch is not None:
+            self._pane_watch.stop()
 
     def _capture_lines(self) -> int:
         if isinstance(self.screen, PeekScreen):
@@ -286,6 +310,7 @@ class CockpitApp(App):
         self.selected = address
         self._output_changed_at = time.monotonic()  # a new agent starts in the fast capture mode
         self._seen_activity = 0.0
+        self._follow_tried_at = 0.0
         out = self.query_one("#output", AgentOutput)
         out.border_title = f"2 Output · {address}"
         a = self.snapshot.agent(address) if self.snapshot else None

@@ -54,6 +54,10 @@ class Source:
     def watch(self):
         return None
 
+    def output_watch(self):
+        """A PaneOutputWatch (infra/watch.py) telling when the visible pane printed, or None."""
+        return None
+
 
 class StaticSource(Source):
     """A fixed snapshot and fixed pane texts; actions are recorded, not performed."""
@@ -316,6 +320,11 @@ class TownSource(Source):
         from gastown_tui.infra.watch import watch_town
 
         return watch_town(self.town)
+
+    def output_watch(self):
+        from gastown_tui.infra.watch import PaneOutputWatch
+
+        return PaneOutputWatch(self.town.tmux_socket)
 
 
 def _describe(got: Any, default: str) -> str:

@@ -132,3 +132,22 @@ def test_a_bead_written_by_another_process_appears_within_500ms(sim_town):
         assert latency <= 0.5, f"the new bead took {latency:.3f}s to appear"
 
     run_app(sim_town, t, refresh_interval=3600, capture_interval=3600)
+
+
+def test_pane_output_watch_reports_output_without_polling_and_keeps_the_window_size(tmux, tmp_path):
+    from gastown_tui.infra.watch import PaneOutputWatch
+    from tests.conftest import wait_for
+
+    tmux.new_session("gt-watchme", ["cat"], cwd=tmp_path, width=90, height=30)
+    w = PaneOutputWatch(tmux.socket_name)
+    try:
+        assert w.follow("gt-watchme")
+        assert w.take()  # the first look is always due
+        wait_for(lambda: w.alive, message="the control client")
+        assert not w.take()
+        tmux.send_keys("gt-watchme", "hello", "Enter")
+        wait_for(w.take, timeout=5, message="the output notification")
+        assert tmux.window_size("gt-watchme") == (90, 30)
+        assert w.follow(None) and not w.alive
+    finally:
+        w.stop()
