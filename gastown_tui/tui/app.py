@@ -512,6 +512,13 @@ class CockpitApp(App):
         argv = self.source.attach_argv(a.session)
         from textual.app import SuspendNotSupported
 
+        if self._pane_watch is not None:
+            # our control client would keep the session "attached" after the user detaches, and
+            # tmux would then leave the window at the user's terminal size: step aside meanwhile
+            self._pane_watch.stop()
+            self._pane_watch.session = None
+            self._follow_tried_at = 0.0
+
         try:
             with self.suspend():
                 rc = self.runner(argv)
