@@ -120,7 +120,12 @@ class CockpitApp(App):
     def on_mount(self) -> None:
         for t in self._themes.values():
             self.register_theme(t)
-        self.theme = self._initial_theme if self._initial_theme in self._themes else DEFAULT_THEME
+        if self._initial_theme in self._themes:
+            self.theme = self._initial_theme
+        elif DEFAULT_THEME in self._themes:
+            self.theme = DEFAULT_THEME
+        else:  # an install without the themes/ directory: Textual's own dark theme still works
+            self.theme = "textual-dark"
         for pid, title in PANE_TITLES.items():
             self.query_one(f"#{pid}").border_title = title
         self.query_one("#cmdline").display = False
