@@ -30,6 +30,8 @@ HYSTERESIS_SECONDS = 10.0
 STARTUP_GRACE_SECONDS = 30.0
 ACTIVE_SECONDS = 10.0
 DEFAULT_STALL_SECONDS = 600.0
+PATROL_RUNTIME = "patrol"  # the @gt_runtime of deacon/witness/refinery loop sessions
+PATROL_STALE_SECONDS = 120.0  # default of deacon.heartbeat_stale_seconds
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
 
@@ -47,17 +49,20 @@ class PaneSample:
     created: float = 0.0  # epoch the session started
     hooked: bool = False  # the agent has work on its hook
     progress: float | None = None  # epoch of the last progress on the hook (commit, bead update)
+    patrol: bool = False  # a deterministic patrol loop (deacon, witness, refinery): judged by heartbeat
+    heartbeat: float | None = None  # epoch of the patrol's last heartbeat
 
     @classmethod
     def from_pane(cls, pane: PaneInfo | None, text: str = "", *, hooked: bool = False,
-                  progress: float | None = None, session: str = "") -> PaneSample:
+                  progress: float | None = None, session: str = "", heartbeat: float | None = None) -> PaneSample:
         if pane is None:
             return cls(session=session, exists=False)
         return cls(session=pane.session, dead=pane.dead, dead_status=pane.dead_status, text=text,
-                   activity=pane.activity, created=pane.created, hooked=hooked, progress=progress)
+                   activity=pane.activity, created=pane.created, hooked=hooked, progress=progress,
+                   patrol=pane.runtime == PATROL_RUNTIME, heartbeat=heartbeat)
 
     def fingerprint(self) -> tuple:
-        return (self.exists, self.dead, self.text, self.hooked)
+        return (self.exists, self.dead, self.text, self.hooked, self.heartbeat)
 
 
 @dataclass(frozen=True)
@@ -91,12 +96,24 @@ def _ago(seconds: float) -> str:
 
 
 def raw_state(sample: PaneSample, runtime, now: float, *,
-              stall_seconds: float = DEFAULT_STALL_SECONDS) -> tuple[str, str]:
+              stall_seconds: float = DEFAULT_STALL_SECONDS,
+              patrol_stale_seconds: float = PATROL_STALE_SECONDS) -> tuple[str, str]:
     """(state, reason) from one sample alone, strongest signal first."""
     if not sample.exists:
         return "dead", "no tmux session"
     if sample.dead:
         return "dead", f"process exited (status {sample.dead_status})"
+    if sample.patrol:
+        # A patrol loop has no prompt to read; its heartbeat file is the signal.
+        if sample.heartbeat is None:
+            age = now - sample.created if sample.created else float("inf")
+            if age < STARTUP_GRACE_SECONDS:
+                return "starting", "patrol loop starting, no heartbeat yet"
+            return "stalled", f"patrol loop running {_ago(age)} without a heartbeat"
+        beat_age = max(0.0, now - sample.heartbeat)
+        if beat_age <= patrol_stale_seconds:
+            return "working", f"patrolling (heartbeat {_ago(beat_age)} ago)"
+        return "stalled", f"patrol heartbeat is {_ago(beat_age)} old"
     quiet = now - sample.activity if sample.activity else 0.0
     lines = _last_lines(sample.text, max(getattr(runtime, "status_lines", 12), 1)) if runtime else []
     if runtime is not None and lines:
@@ -126,9 +143,11 @@ def raw_state(sample: PaneSample, runtime, now: float, *,
 
 
 def classify(sample: PaneSample, runtime, prev: AgentStatus | None, now: float, *,
-             stall_seconds: float = DEFAULT_STALL_SECONDS) -> AgentStatus:
+             stall_seconds: float = DEFAULT_STALL_SECONDS,
+             patrol_stale_seconds: float = PATROL_STALE_SECONDS) -> AgentStatus:
     """The reported status, given the previous one (None for the first sample)."""
-    state, reason = raw_state(sample, runtime, now, stall_seconds=stall_seconds)
+    state, reason = raw_state(sample, runtime, now, stall_seconds=stall_seconds,
+                              patrol_stale_seconds=patrol_stale_seconds)
     fp = sample.fingerprint()
     if prev is None:
         return AgentStatus(state, reason, now, candidate=state, samples=1, fingerprint=fp, basis=fp)
@@ -192,10 +211,19 @@ class StatusEngine:
         self.clock = clock
         self.hook_probe = hook_probe
         self.stall_seconds = float(settings.get("witness.stall_seconds") or DEFAULT_STALL_SECONDS)
+        self.patrol_stale_seconds = float(settings.get("deacon.heartbeat_stale_seconds") or PATROL_STALE_SECONDS)
         self._tracks: dict[str, _Track] = {}
         self._runtimes: dict[str, object] = {}
 
+    def _heartbeat(self, session: str) -> float | None:
+        from gastown_tui.patrols.heartbeat import read_heartbeat
+
+        beat = read_heartbeat(self.town, session)
+        return float(beat["ts"]) if beat else None
+
     def _runtime(self, name: str):
+        if name == PATROL_RUNTIME:
+            return None  # judged by heartbeat, not by screen patterns
         if name not in self._runtimes:
             from gastown_tui.agents.runtimes import get_runtime
             from gastown_tui.errors import UsageError
@@ -206,11 +234,12 @@ class StatusEngine:
                 self._runtimes[name] = get_runtime("claude")
         return self._runtimes[name]
 
-    def poll(self) -> dict[str, AgentRow]:
+    def poll(self, panes: dict[str, PaneInfo] | None = None) -> dict[str, AgentRow]:
         """Sample every agent session once; returns rows by address (sessions of other
-        programs on the server are listed under their session name)."""
+        programs on the server are listed under their session name). A caller that has just
+        listed the panes passes them in, so the listing is not taken twice."""
         now = self.clock()
-        panes = self.tmux.panes()
+        panes = self.tmux.panes() if panes is None else panes
         rigs = self.town.rigs() if self.town.rigs_json.exists() else {}
         need: list[str] = []
         for session, pane in panes.items():
@@ -232,9 +261,12 @@ class StatusEngine:
             hooked, progress = (False, None)
             if self.hook_probe is not None and tr.agent is not None:
                 hooked, progress = self.hook_probe(tr.agent)
-            sample = PaneSample.from_pane(pane, tr.text, hooked=hooked, progress=progress, session=session)
+            beat = self._heartbeat(session) if pane is not None and pane.runtime == PATROL_RUNTIME else None
+            sample = PaneSample.from_pane(pane, tr.text, hooked=hooked, progress=progress, session=session,
+                                          heartbeat=beat)
             tr.status = classify(sample, self._runtime(tr.runtime_name), tr.status, now,
-                                 stall_seconds=self.stall_seconds)
+                                 stall_seconds=self.stall_seconds,
+                                 patrol_stale_seconds=self.patrol_stale_seconds)
             address = tr.agent.address if tr.agent else session
             rows[address] = AgentRow(address, session, tr.runtime_name, tr.status)
             if pane is None and tr.status.state == "dead" and now - tr.status.since > 3600:

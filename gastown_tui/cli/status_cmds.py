@@ -33,6 +33,7 @@ def collect_fleet(town) -> dict:
     """Services and agents (additive keys of `gt status --json`)."""
     import time
 
+    from gastown_tui.agents.status import StatusEngine
     from gastown_tui.beads.store import Store
     from gastown_tui.infra.tmux import Tmux
     from gastown_tui.patrols import daemon
@@ -41,8 +42,11 @@ def collect_fleet(town) -> dict:
 
     now = time.time()
     rigs = town.rigs()
-    panes = Tmux.for_town(town).panes()
+    tm = Tmux.for_town(town)
+    panes = tm.panes()
     beats = all_heartbeats(town)
+    # One place decides an agent's state: the status engine (screen patterns, heartbeats, activity).
+    states = {row.session: row.status for row in StatusEngine(town, tmux=tm).poll(panes).values()}
 
     def svc(agent: Agent) -> dict:
         pane = panes.get(agent.session)
@@ -75,8 +79,10 @@ def collect_fleet(town) -> dict:
         if a is None:
             continue
         idle_for = max(0.0, now - pane.activity) if pane.activity else None
-        state = "dead" if pane.dead else ("working" if idle_for is not None and idle_for < 10 else "idle")
-        agents[a.address] = {"agent": a.address, "role": a.role, "rig": a.rig, "session": s, "state": state,
+        st = states.get(s)
+        agents[a.address] = {"agent": a.address, "role": a.role, "rig": a.rig, "session": s,
+                             "state": st.state if st else ("dead" if pane.dead else "starting"),
+                             "reason": st.reason if st else "",
                              "runtime": pane.runtime, "idle_seconds": round(idle_for, 1) if idle_for is not None else None}
     for r in sorted(rigs):
         pd = town.rig(r).polecats_dir
@@ -85,7 +91,8 @@ def collect_fleet(town) -> dict:
                 if p.is_dir() and not p.name.startswith("."):
                     a = Agent("polecat", r, p.name)
                     agents.setdefault(a.address, {"agent": a.address, "role": "polecat", "rig": r,
-                                                  "session": a.session, "state": "stopped", "runtime": "",
+                                                  "session": a.session, "state": "stopped", "reason": "no session",
+                                                  "runtime": "",
                                                   "idle_seconds": None})
     for row in agents.values():
         row["hook"] = hooks.get(row["agent"])

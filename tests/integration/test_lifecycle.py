@@ -9,6 +9,7 @@ import pytest
 
 from gastown_tui.infra.tmux import Tmux
 from gastown_tui.town.config import load_settings
+from tests.conftest import wait_for
 from tests.work_helpers import add_runtime, bead, gt, sessions
 
 
@@ -48,6 +49,11 @@ def test_up_is_idempotent_and_down_keeps_worktrees(town):
     pole = [a for a in st["agents"] if a["role"] == "polecat"]
     assert pole and pole[0]["hook"] == b.id and pole[0]["unread_mail"] >= 0
     assert st["services"]["rigs"]["demo"]["witness"]["state"] == "running"
+    # Patrol loops have no prompt: once they beat, the status engine calls them working.
+    witness = wait_for(lambda: [a for a in json.loads(gt(town, "status", "--json").stdout)["agents"]
+                                if a["agent"] == "demo/witness" and a["state"] == "working"],
+                       timeout=30, message="the witness to be reported working by its heartbeat")
+    assert "heartbeat" in witness[0]["reason"]
     r = gt(town, "down")
     assert r.returncode == 0, r.stderr
     assert sessions(town) == []

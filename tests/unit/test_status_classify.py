@@ -128,3 +128,22 @@ def test_status_json_shape():
     st = AgentStatus("idle", "at its prompt", NOW, candidate="idle", samples=2)
     assert st.to_json() == {"state": "idle", "reason": "at its prompt", "since": NOW, "pending": None}
     assert set(STATES) == {"dead", "starting", "working", "idle", "waiting", "stalled"}
+
+
+@pytest.mark.parametrize("heartbeat_ago, age, state, reason", [
+    (5.0, 300.0, "working", "patrolling (heartbeat 5s ago)"),
+    (400.0, 3000.0, "stalled", "patrol heartbeat is 6m old"),
+    (None, 5.0, "starting", "no heartbeat yet"),
+    (None, 300.0, "stalled", "without a heartbeat"),
+])
+def test_patrol_loops_are_judged_by_their_heartbeat_not_their_screen(heartbeat_ago, age, state, reason):
+    # A patrol's log never shows a prompt and may be quiet for minutes; neither is a stall.
+    s = sample(text="witness demo: patrol ok (3 polecats)\n", quiet=900.0, age=age, patrol=True,
+               heartbeat=None if heartbeat_ago is None else NOW - heartbeat_ago)
+    got_state, got_reason = raw_state(s, None, NOW, stall_seconds=600, patrol_stale_seconds=120)
+    assert got_state == state and reason in got_reason
+
+
+def test_a_dead_patrol_is_dead_whatever_its_heartbeat():
+    s = sample(text="", patrol=True, heartbeat=NOW - 1, dead=True, dead_status=1)
+    assert raw_state(s, None, NOW)[0] == "dead"
