@@ -62,14 +62,34 @@ def _store(opts: dict):
 
 
 def _emit(obj) -> None:
-    import json
+    from gastown_tui.beads import lean
 
-    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+    try:
+        text = lean.dumps_pretty(obj)
+    except lean.Fallback:
+        import json
+
+        text = json.dumps(obj, indent=2, ensure_ascii=False)
+    sys.stdout.write(text + "\n")
+
+
+def _lean_dir(opts: dict) -> str | None:
+    from gastown_tui.beads import lean
+
+    return lean.beads_dir(opts.get("--db") or os.environ.get("BEADS_DB") or os.environ.get("BD_DB"))
 
 
 def _show(opts: dict) -> int | None:
     if not opts["pos"] or not opts["json"]:
         return None  # the human format lives in bd_issues
+    bdir = _lean_dir(opts)
+    if bdir is not None:
+        from gastown_tui.beads import lean
+
+        recs = lean.show(bdir, opts["pos"])
+        if recs is not None:
+            _emit(recs)
+            return 0
     store = _store(opts)
     from gastown_tui.beads import ids
 
@@ -85,6 +105,16 @@ def _ready(opts: dict) -> int | None:
     limit = opts.get("--limit", opts.get("-n", "10"))
     if not limit.isdigit():
         return None
+    bdir = _lean_dir(opts)
+    if bdir is not None:
+        from gastown_tui.beads import lean
+
+        got = lean.ready(bdir, int(limit), opts.get("--sort", "hybrid"))
+        if got is not None:
+            for w in got[1][:5]:
+                sys.stderr.write(f"bd: warning: {w} (skipped; run 'bd doctor')\n")
+            _emit(got[0])
+            return 0
     store = _store(opts)
     issues = store.ready(limit=int(limit), sort=opts.get("--sort", "hybrid"))
     for p in store.known_problems()[:5]:
@@ -96,6 +126,21 @@ def _ready(opts: dict) -> int | None:
 def _create(opts: dict) -> int | None:
     if len(opts["pos"]) != 1:
         return None
+    bdir = _lean_dir(opts) if opts.get("--parent") is None else None
+    if bdir is not None:
+        from gastown_tui.beads import lean
+
+        rec = lean.create(bdir, opts["pos"][0], itype=opts.get("-t", opts.get("--type", "task")),
+                          priority=opts.get("-p", opts.get("--priority", "2")),
+                          description=opts.get("-d", opts.get("--description", "")),
+                          assignee=opts.get("-a", opts.get("--assignee")),
+                          actor=opts.get("--actor") or lean.default_actor())
+        if rec is not None:
+            if opts["json"]:
+                _emit(rec)
+            else:
+                sys.stdout.write(f"Created {rec['id']}: {rec['title']}\n")
+            return 0
     store = _store(opts)
     issue = store.create(opts["pos"][0], type=opts.get("-t", opts.get("--type", "task")),
                          priority=opts.get("-p", opts.get("--priority", "2")),
