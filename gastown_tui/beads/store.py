@@ -627,6 +627,7 @@ class Store(_Ops):
             raise NotFound(f"no beads store at {self.beads_dir}", hint="create one with 'bd init'")
         try:
             with file_lock(self.lock_path):
+                _recover(self.beads_dir / PENDING)
                 tx = Transaction(self, actor=actor or self.actor)
                 self._tx, self._tx_owner = tx, _thread.get_ident()
                 try:
@@ -712,8 +713,8 @@ def _error_result(e: BaseException) -> dict[str, Any]:
             "hint": "run with GT_DEBUG=1 and report it"}
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Temp file in the same directory, fsync, rename (fsutil's, minus tempfile's import cost)."""
+def _write_temp(path: Path, data: bytes) -> tuple[Path, int]:
+    """The new content of `path` in a fsynced temp file beside it: (temp path, its inode)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.time_ns()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
@@ -722,13 +723,71 @@ def _atomic_write(path: Path, data: bytes) -> None:
             while view:
                 view = view[os.write(fd, view):]
             os.fsync(fd)
+            ino = os.fstat(fd).st_ino
         finally:
             os.close(fd)
-        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    return tmp, ino
+
+
+def _fault(point: str) -> None:
+    """Tests kill a combiner at a chosen point (GT_BEADS_FAULT=<point>) to check recovery."""
+    if os.environ.get("GT_BEADS_FAULT") == point:
+        os._exit(77)
+
+
+def _recover(pending: Path) -> None:
+    """Under the lock: finish the work of a combiner that died after staging its write.
+
+    Its journal names the temp files it staged (fsynced, in rename order) and the results of the
+    requests it applied. If the first rename happened, the batch is committed: finish the other
+    renames, hand out the results and retire the requests (so no one applies them again). If not,
+    nothing of it reached the store: drop the temp files and let the requests be applied anew.
+    """
+    import json
+
+    try:
+        journals = [e for e in os.listdir(pending) if e.endswith(".batch")]
+    except OSError:
+        return
+    beads_dir = pending.parent
+    for entry in journals:
+        try:
+            data = json.loads((pending / entry).read_text(encoding="utf-8"))
+            files = [(str(a), str(b), int(c)) for a, b, c in data["files"]]
+            results = dict(data["results"])
+        except (OSError, ValueError, KeyError, TypeError):
+            with contextlib.suppress(OSError):
+                os.unlink(pending / entry)
+            continue
+        first = files[0] if files else None
+        committed = first is not None and (fingerprint(beads_dir / first[0]) or (0,))[0] == first[2]
+        for name, tmp_name, ino in files:
+            tmp = beads_dir / tmp_name
+            if not committed:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                continue
+            if (fingerprint(tmp) or (0,))[0] == ino:
+                os.replace(tmp, beads_dir / name)  # roll forward a rename the dead combiner missed
+            fp = fingerprint(beads_dir / name)
+            if fp is not None and fp[0] == ino:
+                _write_stamp(beads_dir, beads_dir / name, fp)  # fully parsed content, written by the store
+        if committed:
+            if data.get("own"):
+                with contextlib.suppress(OSError):
+                    os.unlink(pending / f"{data['own']}.req")  # the dead combiner's own change is in too
+            for other, res in results.items():
+                if (pending / f"{other}.req").exists():
+                    with contextlib.suppress(OSError):
+                        _write_small(pending / f"{other}.res", json.dumps(res))
+                    with contextlib.suppress(OSError):
+                        os.unlink(pending / f"{other}.req")
+        with contextlib.suppress(OSError):
+            os.unlink(pending / entry)
 
 
 def _write_small(path: Path, data: str) -> None:
@@ -765,6 +824,7 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
     try:
         if payload is None:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            _recover(pending)
         else:
             import select
 
@@ -789,7 +849,8 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
                     if not data:  # writer closed: reopen so select blocks again
                         os.close(rfd)
                         rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-            if res_path.exists():  # applied between our check and our lock
+            _recover(pending)  # a combiner killed after its write: hand out what it applied
+            if res_path.exists():  # applied between our check and our lock (or by a killed combiner)
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 continue_res = json.loads(res_path.read_text(encoding="utf-8"))
                 with contextlib.suppress(OSError):
@@ -863,12 +924,23 @@ def _combine_locked(store: Store, pending: Path, name: str, payload: str | None,
             own = getattr(tx, op)(*args, **kwargs)
         except Exception as e:
             own_error = e
+        journal = pending / f"{name}.batch"
+
+        def before_replace(files: list[tuple[str, str, int]]) -> None:
+            # The results, and the identity of the files that will carry them, are on disk before
+            # the data is: whoever takes the lock after a combiner died mid-way finishes its job
+            # (see _recover), so a request is applied exactly once.
+            if results or payload:
+                _write_small(journal, json.dumps({"files": files, "results": results, "own": name if payload else None}))
+            _fault("combine-before-replace")
+
         try:
-            tx._commit()
+            tx._commit(before_replace)
         except BaseException as e:
             for other in results:
                 results[other] = _error_result(e)
             own_error = e
+        _fault("combine-after-commit")
     finally:
         store._tx, store._tx_owner = None, None
         for other, res in results.items():
@@ -879,6 +951,8 @@ def _combine_locked(store: Store, pending: Path, name: str, payload: str | None,
         if payload is not None:
             with contextlib.suppress(OSError):
                 os.unlink(pending / f"{name}.req")
+        with contextlib.suppress(OSError):
+            os.unlink(pending / f"{name}.batch")
     if own_error is not None:
         raise own_error
     return own
@@ -913,11 +987,23 @@ class Transaction(_Ops):
     def _wisps(self) -> Image:
         return self._load(self.store.wisps_path)
 
-    def _commit(self) -> None:
-        for path, img in self._images.items():
-            if not img.modified:
-                continue
-            _atomic_write(path, img.text().encode("utf-8"))
+    def _commit(self, before_replace: Callable[[list[tuple[str, str, int]]], None] | None = None) -> None:
+        """Write every changed file: all temp files (fsynced) first, then `before_replace`, then the renames."""
+        todo = [(path, img) for path, img in self._images.items() if img.modified]
+        staged: list[tuple[str, str, int]] = []
+        try:
+            for path, img in todo:
+                tmp, ino = _write_temp(path, img.text().encode("utf-8"))
+                staged.append((path.name, tmp.name, ino))
+            if before_replace is not None and staged:
+                before_replace(staged)
+        except BaseException:
+            for _, tmp_name, _ in staged:
+                with contextlib.suppress(OSError):
+                    os.unlink(self.beads_dir / tmp_name)
+            raise
+        for (path, img), (_, tmp_name, _) in zip(todo, staged, strict=True):
+            os.replace(self.beads_dir / tmp_name, path)
             img.fp = fingerprint(path)
             img.modified = False
             _write_stamp(self.beads_dir, path, img.fp)
