@@ -494,3 +494,59 @@ def signal_waiters(pending: str, exclude: str = "") -> None:
             except OSError:
                 pass
             os.close(wfd)
+
+
+# --- records by assignee (mail inboxes) ------------------------------------------------------------------
+
+def dumps_compact(obj) -> str:
+    """Exactly json.dumps(obj, ensure_ascii=False), with the C encoder and without the json package."""
+    if _enc_str is None:  # pragma: no cover
+        import json
+
+        return json.dumps(obj, ensure_ascii=False)
+    from _json import make_encoder
+
+    def default(o):
+        raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+    return "".join(make_encoder({}, default, _enc_str, None, ": ", ", ", False, False, True)(obj, 0))
+
+
+def scan_assignee(bdir: str, addr: str) -> list[tuple[dict, bool]]:
+    """Issue records assigned to `addr` in issues.jsonl then wisps.jsonl, as (record, from wisps).
+
+    Scans the raw bytes for `"assignee":"<addr>"` (bd always writes compact JSON) and parses only
+    those lines. The read rules hold: the last duplicate line wins, the main file wins over wisps,
+    tombstones and non-issue lines are skipped, bad lines are skipped.
+    """
+    needle = b'"assignee":' + _enc_str(addr).encode("utf-8")
+    found: dict[str, tuple[dict, bool]] = {}
+    for name, eph in ((ISSUES, False), (WISPS, True)):
+        data, _ = _read(os.path.join(bdir, name))
+        lines = []
+        pos = data.find(needle)
+        while pos >= 0:
+            start = data.rfind(b"\n", 0, pos) + 1
+            end = data.find(b"\n", pos)
+            end = len(data) if end < 0 else end
+            lines.append(data[start:end])
+            pos = data.find(needle, end)
+        if not lines:
+            continue
+        try:
+            recs = loads((b"[" + b",".join(lines) + b"]").decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):  # a torn or conflicted line: one by one, skipping the bad
+            recs = []
+            for ln in lines:
+                try:
+                    recs.append(loads(ln.decode("utf-8")))
+                except (ValueError, UnicodeDecodeError):
+                    continue
+        for d in recs:
+            if (not isinstance(d, dict) or "_schema" in d or d.get("_type") not in (None, "issue")
+                    or not isinstance(d.get("id"), str) or d.get("assignee") != addr):
+                continue
+            if eph and d["id"] in found and not found[d["id"]][1]:
+                continue  # the main file wins over wisps
+            found[d["id"]] = (d, eph)
+    return [v for v in found.values() if (v[0].get("status") or "open") != "tombstone"]

@@ -29,6 +29,7 @@ from gastown_tui.errors import NotFound, UsageError
 from gastown_tui.town.identity import ADDRESS_FORMS, Agent, parse_address
 from gastown_tui.town.layout import Town
 from gastown_tui.work import protocol
+from gastown_tui.work.mailbox import _message_dict, inbox_at
 
 VALID_FORMS = f"{ADDRESS_FORMS}, @town, @<rig>"
 PATROL_ROLES = ("witness", "refinery", "deacon")
@@ -175,26 +176,6 @@ def message_json(iss) -> dict[str, Any]:
     return _message_dict(iss.data, bool(iss.is_ephemeral))
 
 
-def _message_dict(d: dict[str, Any], ephemeral: bool) -> dict[str, Any]:
-    labels = d.get("labels") or ()
-    subject = d.get("title", "")
-    return {
-        "id": d.get("id", ""),
-        "from": d.get("sender") or next((lb[5:] for lb in labels if lb.startswith("from:")), ""),
-        "to": d.get("assignee") or "",
-        "subject": subject,
-        "body": d.get("description", ""),
-        "read": "read" in labels,
-        "created_at": d.get("created_at", ""),
-        "thread_id": d.get("thread_id") or d.get("id", ""),
-        "reply_to": d.get("reply_to") or None,
-        "type": protocol.message_type(subject),
-        "ephemeral": ephemeral or bool(d.get("ephemeral")),
-        "archived": (d.get("status") or "open") == "closed",
-        "priority": d.get("priority", 2),
-    }
-
-
 def normalize_address(town: Town, address: str) -> str:
     try:
         return parse_address(address, town.rigs()).address
@@ -211,60 +192,8 @@ def inbox(town: Town, address: str, *, unread_only: bool = False, include_archiv
     lines — the store (like bd) always writes compact JSON. The usual read rules still apply: a
     later duplicate line wins, the main file wins over wisps, tombstones are skipped.
     """
-    addr = normalize_address(town, address)
-    statuses = ("open", "closed") if include_archived else ("open",)
-    out = []
-    for d, eph in _scan_recipient(town.beads_dir, addr):
-        if (d.get("issue_type") or "task") != "message" or (d.get("status") or "open") not in statuses:
-            continue
-        m = _message_dict(d, eph)
-        if unread_only and m["read"]:
-            continue
-        if msg_type and m["type"] != msg_type:
-            continue
-        out.append(m)
-    out.sort(key=lambda m: (m["created_at"], m["id"]))
-    return out
-
-
-def _scan_recipient(beads_dir, addr: str) -> list[tuple[dict[str, Any], bool]]:
-    import json
-
-    needle = b'"assignee":' + json.dumps(addr, ensure_ascii=False).encode("utf-8")
-    found: dict[str, tuple[dict[str, Any], bool]] = {}
-    for name, eph in (("issues.jsonl", False), ("wisps.jsonl", True)):
-        try:
-            with open(beads_dir / name, "rb") as f:
-                data = f.read()
-        except FileNotFoundError:
-            continue
-        lines = []
-        pos = data.find(needle)
-        while pos >= 0:
-            start = data.rfind(b"\n", 0, pos) + 1
-            end = data.find(b"\n", pos)
-            end = len(data) if end < 0 else end
-            lines.append(data[start:end])
-            pos = data.find(needle, end)
-        if not lines:
-            continue
-        try:
-            recs = json.loads(b"[" + b",".join(lines) + b"]")
-        except ValueError:  # a torn or conflicted line: parse one by one and skip the bad ones
-            recs = []
-            for ln in lines:
-                try:
-                    recs.append(json.loads(ln))
-                except ValueError:
-                    continue
-        for d in recs:
-            if (not isinstance(d, dict) or "_schema" in d or d.get("_type") not in (None, "issue")
-                    or not isinstance(d.get("id"), str) or d.get("assignee") != addr):
-                continue
-            if eph and d["id"] in found and not found[d["id"]][1]:
-                continue  # the main file wins over wisps
-            found[d["id"]] = (d, eph)
-    return [v for v in found.values() if (v[0].get("status") or "open") != "tombstone"]
+    return inbox_at(str(town.beads_dir), normalize_address(town, address), unread_only=unread_only,
+                    include_archived=include_archived, msg_type=msg_type)
 
 
 def _message(tx_or_store, msg_id: str):
