@@ -1,5 +1,5 @@
 # The two commands of the README: `make demo` and `make test`. Both install what they need.
-.PHONY: demo test setup lint bench clean
+.PHONY: demo test setup lint bench clean reference
 
 PYTEST_ARGS ?=
 
@@ -23,3 +23,7 @@ bench: setup
 
 clean:
 	rm -rf .venv .pytest_cache build *.egg-info
+
+# Regenerate the README's command reference from the live argparse tree.
+reference: setup
+	@.venv/bin/python -m gastown_tui.cli.reference --update README.md

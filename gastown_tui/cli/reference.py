@@ -56,16 +56,43 @@ def walk(prog: str, groups) -> list[tuple[str, str]]:
     return rows
 
 
-def main() -> None:
+BEGIN = "<!-- BEGIN REFERENCE -->"
+END = "<!-- END REFERENCE -->"
+
+
+def render() -> str:
     from gastown_tui.cli import bd, gt
 
+    out: list[str] = []
     for prog, groups in (("gt", gt.GROUPS), ("bd", bd.GROUPS)):
-        print(f"### `{prog}`\n")
-        print("| command | what it does |\n|---|---|")
+        out.append(f"### `{prog}`\n")
+        out.append("| command | what it does |\n|---|---|")
         for usage, helptext in walk(prog, groups):
             cell = usage.replace("|", "\\|")
-            print(f"| `{cell}` | {helptext} |")
-        print()
+            out.append(f"| `{cell}` | {helptext} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def splice(text: str, reference: str) -> str:
+    """`text` with the part between the markers replaced by `reference`."""
+    head, _, rest = text.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    return f"{head}{BEGIN}\n{reference}{END}{tail}"
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--update":
+        path = sys.argv[2]
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        if BEGIN not in text or END not in text:
+            sys.stderr.write(f"{path} has no {BEGIN} ... {END} markers\n")
+            sys.exit(1)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(splice(text, render()))
+        return
+    sys.stdout.write(render())
 
 
 if __name__ == "__main__":

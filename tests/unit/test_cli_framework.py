@@ -63,3 +63,13 @@ def test_missing_arguments_is_a_usage_error(capsys):
     assert gt.main(["rig", "add"]) == 2
     err = capsys.readouterr().err
     assert "required" in err and "Traceback" not in err
+
+
+def test_readme_command_reference_matches_the_parsers():
+    from pathlib import Path
+
+    from gastown_tui.cli import reference
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert reference.splice(readme, reference.render()) == readme, "run 'make reference' to update the README"
+    assert readme.index("make demo") < readme.index("## What Gas Town is")
