@@ -353,6 +353,73 @@ class Image:
         parsed = self.parsed
         return [rec for i in self.index.values() if (rec := parsed.get(i)) is not None]
 
+    def mentioning(self, needle: str, id_prefix: str = "") -> list[dict[str, Any]]:
+        """The records (last line wins) whose line contains `needle`, in file order.
+
+        In fast mode this is a text scan, so finding a molecule's steps among 10k issues parses
+        only those lines. Duplicates are ruled out by one more scan for the lines whose id starts
+        with `id_prefix` (a molecule's steps are `<mol>.<n>`), and by a lookup for any other id.
+        """
+        cache = getattr(self, "_mentions", None)
+        if cache is None:
+            cache = self._mentions = {}
+        key = (needle, id_prefix)
+        if key in cache and not self.modified:
+            return cache[key]
+        out = self._mentioning(needle, id_prefix)
+        if not self.modified:
+            cache[key] = out
+        return out
+
+    def _mentioning(self, needle: str, id_prefix: str) -> list[dict[str, Any]]:
+        if self._fast_ok() and not self._edits:
+            t = self._text or ""
+            starts: dict[str, int] = {}
+            if id_prefix:
+                head = '{"id":"' + id_prefix
+                pos = 0 if t.startswith(head) else t.find("\n" + head) + 1
+                while pos > 0 or (pos == 0 and t.startswith(head)):
+                    q = t.find('"', pos + 7)
+                    iid = t[pos + 7:q]
+                    starts[iid] = starts.get(iid, 0) + 1
+                    pos = t.find("\n" + head, q) + 1
+                    if pos == 0:
+                        break
+            out = []
+            pos = t.find(needle)
+            while pos >= 0:
+                start = t.rfind("\n", 0, pos) + 1
+                end = t.find("\n", pos)
+                end = len(t) if end < 0 else end
+                line = t[start:end]
+                pos = t.find(needle, end)
+                try:
+                    obj = json.loads(line)
+                except ValueError:
+                    break  # report it properly: the indexed path below
+                if not is_record(obj):
+                    continue
+                iid = obj["id"]
+                if iid.startswith(id_prefix) and id_prefix and "\\" not in iid:
+                    if starts.get(iid) != 1 or not line.startswith('{"id":"'):
+                        break  # duplicates: the index decides
+                else:
+                    try:
+                        if self._fast_line(iid) != line:
+                            break
+                    except _Duplicate:
+                        break
+                out.append(obj)
+            else:
+                return out
+        out = []
+        for i, line in enumerate(self.lines):
+            if needle in line:
+                rec = self._parse(i)
+                if rec is not None and self.index.get(rec["id"]) == i:
+                    out.append(rec)
+        return out
+
     def children_numbers(self, parent: str) -> list[int]:
         stem = parent + "."
         if self._fast_ok():

@@ -356,6 +356,18 @@ class _Ops:
             raise self._not_found(issue_id)
         return iss
 
+    def mentioning(self, text: str) -> list[Issue] | None:
+        """Every issue whose record holds the string `text` as a JSON string value (an id, an
+        assignee ...), main file first; a superset callers filter. None when `text` cannot be found
+        by a plain text search (non-ASCII or HTML-escaped characters): use the full view instead."""
+        if not text.isascii() or any(c in text for c in '<>&\\"') or not text.isprintable():
+            return None
+        needle = '"' + text + '"'
+        main, wisps = self._main(), self._wisps()
+        out = [Issue(rec) for rec in main.mentioning(needle, text)]
+        out += [Issue(rec, ephemeral_file=True) for rec in wisps.mentioning(needle, text) if rec["id"] not in main]
+        return out
+
     def exists(self, issue_id: str) -> bool:
         return issue_id in self._main() or issue_id in self._wisps()
 

@@ -12,6 +12,8 @@ import sys
 
 
 def try_fast(argv: list[str]) -> int | None:
+    if argv[:2] in (["mol", "current"], ["mol", "show"]):
+        argv = ["mol current", *argv[2:]]
     if not argv or argv[0] not in _FAST:
         return None
     opts = _parse(argv[1:], _FAST[argv[0]][0])
@@ -153,9 +155,31 @@ def _create(opts: dict) -> int | None:
     return 0
 
 
+def _mol_current(opts: dict) -> int | None:
+    if len(opts["pos"]) > 1 or not opts["json"]:
+        return None  # the checklist text lives in bd_mol_cmds
+    store = _store(opts)
+    from gastown_tui.errors import NotFound
+    from gastown_tui.work.molecules import find_my_molecule, molecule_of, progress, steps
+
+    me = store.actor
+    if opts["pos"]:
+        if not store.exists(opts["pos"][0]):
+            return None  # routed through the town, or not found: the full path knows how
+        mol = molecule_of(store, opts["pos"][0])
+    else:
+        mol = find_my_molecule(store, me)
+        if mol is None:
+            raise NotFound(f"{me} is not working on a molecule in {store.beads_dir}",
+                           hint="pass a molecule id (see 'bd mol list')")
+    _emit({**progress(store, mol), "steps": [s.to_json() for s in steps(store, mol, me=me)]})
+    return 0
+
+
 _COMMON = frozenset({"--db", "--actor"})
 _FAST = {
     "show": (_COMMON, _show),
+    "mol current": (_COMMON, _mol_current),
     "ready": (_COMMON | {"--limit", "-n", "--sort"}, _ready),
     "create": (_COMMON | {"-t", "--type", "-p", "--priority", "-d", "--description", "-a", "--assignee", "--parent"}, _create),
 }

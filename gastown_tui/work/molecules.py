@@ -12,11 +12,13 @@ nothing. Domain code: no printing, no processes.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 from gastown_tui.beads import graph
 from gastown_tui.errors import Conflict, NotFound, UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing and pathlib cost milliseconds at import; annotations are strings anyway
+    from pathlib import Path
+    from typing import Any
 
 DONE, CURRENT, READY, BLOCKED = "done", "current", "ready", "blocked"
 MARKS = {DONE: "[x]", CURRENT: "[>]", READY: "[ ]", BLOCKED: "[ ]"}
@@ -149,7 +151,12 @@ def molecule_of(store: Any, issue_id: str) -> str:
 
 def find_my_molecule(store: Any, me: str) -> str | None:
     """The molecule `me` is working on: one of its in-progress steps', else its hooked bead's."""
-    mine = store.list(assignee=me, status=("in_progress", "hooked", "open"), include_ephemeral=True)
+    found = store.mentioning(me) if hasattr(store, "mentioning") else None  # a text scan, not a 10k parse
+    if found is None:
+        mine = store.list(assignee=me, status=("in_progress", "hooked", "open"), include_ephemeral=True)
+    else:
+        mine = sorted((i for i in found if i.assignee == me and i.status in ("in_progress", "hooked", "open")),
+                      key=lambda i: i.id)
     for status in ("in_progress", "hooked"):
         for iss in mine:
             if iss.status != status:
@@ -181,6 +188,29 @@ def _issues_map(store: Any) -> dict[str, Any]:
     return {i.id: i for i in store.all(include_ephemeral=True)}
 
 
+class _Lookup:
+    """A read-only mapping over the store that parses only the issues looked up."""
+
+    def __init__(self, store: Any, known: list[Any]) -> None:
+        self.store = store
+        self.known = {i.id: i for i in known}  # already read (the molecule and its steps)
+
+    def get(self, issue_id: str, default: Any = None) -> Any:
+        iss = self.known.get(issue_id)
+        if iss is None:
+            iss = self.known[issue_id] = self.store.try_get(issue_id)
+        return default if iss is None else iss
+
+    def __getitem__(self, issue_id: str) -> Any:
+        iss = self.get(issue_id)
+        if iss is None:
+            raise KeyError(issue_id)
+        return iss
+
+    def __contains__(self, issue_id: str) -> bool:
+        return self.get(issue_id) is not None
+
+
 def _step_order(issue_id: str) -> tuple:
     tail = issue_id.rsplit(".", 1)[-1]
     return (int(tail) if tail.isdigit() else 1 << 30, issue_id)
@@ -192,9 +222,14 @@ def steps(store: Any, mol_id: str, *, me: str | None = None) -> list[Step]:
     Here = the first step in progress (preferring one assigned to `me`), else the first ready step.
     """
     get_molecule(store, mol_id)
-    issues = _issues_map(store)
-    kids = sorted((i for i in issues.values() if i.parent_id == mol_id and not i.is_tombstone),
-                  key=lambda i: _step_order(i.id))
+    # The steps mention the molecule's id (their parent-child dependency): a text scan finds them
+    # without parsing the whole store; lookups of what blocks them parse one issue each.
+    found = store.mentioning(mol_id) if hasattr(store, "mentioning") else None
+    issues: Any = _issues_map(store) if found is None else _Lookup(store, found)
+    kids = sorted((i for i in (issues.values() if found is None else found)
+                   if i.parent_id == mol_id and not i.is_tombstone), key=lambda i: _step_order(i.id))
+    if found is not None and any(d.get("type") == "waits-for" for k in kids for d in k.dependencies):
+        issues = _issues_map(store)  # waits-for needs every issue's children
     kid_ids = {k.id for k in kids}
     rows: list[dict[str, Any]] = []
     for i, k in enumerate(kids, start=1):
