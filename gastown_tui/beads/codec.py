@@ -9,7 +9,6 @@ line of the real fixture.
 
 from __future__ import annotations
 
-import json
 import time
 
 TYPE_CHECKING = False
@@ -29,7 +28,7 @@ KEY_ORDER = (
 _RANK = {k: i for i, k in enumerate(KEY_ORDER)}
 KEEP_EMPTY = frozenset({"priority", "created_at", "updated_at"})
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_ENCODER = None  # json.JSONEncoder, made on first use (the json package costs ms at import: `bd mol current`)
 
 
 def go_escape(text: str) -> str:
@@ -42,6 +41,11 @@ def go_escape(text: str) -> str:
 
 def dumps(obj: Any) -> str:
     """Compact, Go-escaped JSON for one value (used for lines and for id search keys)."""
+    global _ENCODER
+    if _ENCODER is None:
+        import json
+
+        _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return go_escape(_ENCODER.encode(obj))
 
 
@@ -78,6 +82,8 @@ def set_key(data: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
 
 
 def decode_line(line: bytes | str) -> Any:
+    import json
+
     return json.loads(line)
 
 

@@ -7,10 +7,13 @@ Pure functions over a mapping of id -> Issue. X depends on Y means X's line hold
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
 
 from gastown_tui.beads.codec import ts_key
 from gastown_tui.beads.model import BLOCKING_STATUSES, BOOKKEEPING_TYPES, Issue
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # collections.abc costs milliseconds at import; annotations are strings anyway
+    from collections.abc import Iterable, Mapping
 
 CYCLE_DEP_TYPES = frozenset({"blocks", "parent-child", "conditional-blocks", "waits-for"})
 FAILURE_WORDS = ("fail", "reject", "wontfix", "won't fix", "cancel", "abandon", "error", "timeout",

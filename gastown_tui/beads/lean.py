@@ -550,3 +550,101 @@ def scan_assignee(bdir: str, addr: str) -> list[tuple[dict, bool]]:
                 continue  # the main file wins over wisps
             found[d["id"]] = (d, eph)
     return [v for v in found.values() if (v[0].get("status") or "open") != "tombstone"]
+
+
+# --- a read-only store for molecule queries (`bd mol current`) -------------------------------------------
+
+class LeanStore:
+    """The reads molecules.py needs (try_get, get, exists, mentioning) over the raw files.
+
+    Anything it cannot answer exactly (duplicate lines, lines not in bd's form, a query over every
+    issue) raises Fallback: the caller then asks the full Store.
+    """
+
+    def __init__(self, bdir: str) -> None:
+        from gastown_tui.beads.model import Issue
+
+        self.beads_dir = bdir
+        self.main, _ = _read(os.path.join(bdir, ISSUES))
+        self.wisps, _ = _read(os.path.join(bdir, WISPS))
+        self._issue = Issue
+        self._cache: dict = {}
+
+    def try_get(self, issue_id: str):
+        if issue_id in self._cache:
+            return self._cache[issue_id]
+        rec = _record(self.main, issue_id)
+        iss = None
+        if rec is not None:
+            iss = self._issue(rec)
+        else:
+            rec = _record(self.wisps, issue_id)
+            if rec is not None:
+                iss = self._issue(rec, ephemeral_file=True)
+        self._cache[issue_id] = iss
+        return iss
+
+    def get(self, issue_id: str):
+        iss = self.try_get(issue_id)
+        if iss is None:
+            raise Fallback  # the full store words the error
+        return iss
+
+    def exists(self, issue_id: str) -> bool:
+        return self.try_get(issue_id) is not None
+
+    def mentioning(self, text: str, field: str | None = None) -> list:
+        """store.mentioning: the issues whose line holds `text` as a JSON string (main file first)."""
+        if not text.isascii() or any(c in text for c in '<>&\\"') or not text.isprintable():
+            raise Fallback
+        key = ("mentioning", text, field)
+        if key not in self._cache:
+            needle = ((f'"{field}":' if field else "") + '"' + text + '"').encode("ascii")
+            out = [self._issue(r) for r in _mentioning(self.main, needle, text)]
+            out += [self._issue(r, ephemeral_file=True) for r in _mentioning(self.wisps, needle, text)
+                    if find_line(self.main, r["id"]) is None]
+            self._cache[key] = out
+        return list(self._cache[key])
+
+    def all(self, **_kw):
+        raise Fallback
+
+    def list(self, **_kw):
+        raise Fallback
+
+
+def _mentioning(raw: bytes, needle: bytes, id_prefix: str) -> list[dict]:
+    """jsonl.Image.mentioning over bytes: records whose line holds `needle` (Fallback on duplicates)."""
+    starts: dict[bytes, int] = {}
+    head = b'{"id":"' + id_prefix.encode("ascii")
+    pos = 0 if raw.startswith(head) else raw.find(b"\n" + head) + 1
+    while pos > 0 or (pos == 0 and raw.startswith(head)):
+        q = raw.find(b'"', pos + 7)
+        iid = raw[pos + 7:q]
+        starts[iid] = starts.get(iid, 0) + 1
+        pos = raw.find(b"\n" + head, q) + 1
+        if pos == 0:
+            break
+    out = []
+    pos = raw.find(needle)
+    while pos >= 0:
+        start = raw.rfind(b"\n", 0, pos) + 1
+        end = raw.find(b"\n", pos)
+        end = len(raw) if end < 0 else end
+        line = raw[start:end]
+        pos = raw.find(needle, end)
+        try:
+            obj = loads(line.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            raise Fallback from None
+        if not isinstance(obj, dict) or "_schema" in obj or obj.get("_type") not in (None, "issue") \
+                or not isinstance(obj.get("id"), str):
+            continue
+        iid = obj["id"]
+        if iid.startswith(id_prefix) and iid.isascii() and "\\" not in iid:
+            if starts.get(iid.encode("ascii")) != 1 or not line.startswith(b'{"id":"'):
+                raise Fallback
+        elif find_line(raw, iid) != line:
+            raise Fallback
+        out.append(obj)
+    return out

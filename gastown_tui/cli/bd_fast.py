@@ -158,6 +158,12 @@ def _create(opts: dict) -> int | None:
 def _mol_current(opts: dict) -> int | None:
     if len(opts["pos"]) > 1 or not opts["json"]:
         return None  # the checklist text lives in bd_mol_cmds
+    bdir = _lean_dir(opts)
+    if bdir is not None:
+        got = _mol_current_lean(bdir, opts)
+        if got is not None:
+            _emit(got)
+            return 0
     store = _store(opts)
     from gastown_tui.errors import NotFound
     from gastown_tui.work.molecules import find_my_molecule, molecule_of, progress, steps
@@ -174,6 +180,26 @@ def _mol_current(opts: dict) -> int | None:
                            hint="pass a molecule id (see 'bd mol list')")
     _emit({**progress(store, mol), "steps": [s.to_json() for s in steps(store, mol, me=me)]})
     return 0
+
+
+def _mol_current_lean(bdir: str, opts: dict) -> dict | None:
+    """The same answer from the raw files (no store, pathlib or re imports), or None."""
+    from gastown_tui.beads import lean
+    from gastown_tui.errors import GtError
+    from gastown_tui.work import molecules as M
+
+    me = opts.get("--actor") or lean.default_actor()
+    try:
+        store = lean.LeanStore(bdir)
+        if opts["pos"]:
+            mol = M.molecule_of(store, opts["pos"][0])
+        else:
+            mol = M.find_my_molecule(store, me)
+            if mol is None:
+                return None
+        return {**M.progress(store, mol), "steps": [s.to_json() for s in M.steps(store, mol, me=me)]}
+    except (lean.Fallback, GtError):
+        return None  # errors are worded (and routed ids resolved) by the full path
 
 
 _COMMON = frozenset({"--db", "--actor"})

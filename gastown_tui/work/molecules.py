@@ -151,7 +151,7 @@ def molecule_of(store: Any, issue_id: str) -> str:
 
 def find_my_molecule(store: Any, me: str) -> str | None:
     """The molecule `me` is working on: one of its in-progress steps', else its hooked bead's."""
-    found = store.mentioning(me) if hasattr(store, "mentioning") else None  # a text scan, not a 10k parse
+    found = store.mentioning(me, "assignee") if hasattr(store, "mentioning") else None  # a text scan, not a 10k parse
     if found is None:
         mine = store.list(assignee=me, status=("in_progress", "hooked", "open"), include_ephemeral=True)
     else:
