@@ -83,7 +83,13 @@ def _demo(args) -> int:
             out.write(f"  - skipped {s}\n")
     if args.no_tui:
         if not args.json:
-            sys.stdout.write(f"the town keeps running; open the cockpit with: gt tui --town {result.town.root}\n"
-                             f"stop it with: gt down --town {result.town.root}\n")
+            _keeps_running(result.town.root)
         return 0
-    return _run_cockpit(result.town, args.theme)
+    code = _run_cockpit(result.town, args.theme)
+    _keeps_running(result.town.root)  # leaving the cockpit does not stop the fleet: say so
+    return code
+
+
+def _keeps_running(root) -> None:
+    sys.stdout.write(f"the town keeps running; open the cockpit with: gt tui --town {root}\n"
+                     f"stop it with: gt down --town {root}\n")
