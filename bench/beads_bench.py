@@ -69,6 +69,22 @@ def cli_ratios(beads: Path, ids: list[str], runs: int, label: str) -> None:
           f"bd create {create * 1000:.1f} ms ({create / base:.2f}x)")
 
 
+def mol_ratios(beads: Path, runs: int, label: str) -> None:
+    """`bd mol current --json` (by id, and for the actor working on it) with a poured molecule in the store."""
+    from gastown_tui.beads.store import Store
+    from gastown_tui.work import formulas as F
+    from gastown_tui.work import molecules as M
+
+    s = Store(beads, actor="worker")
+    mol = M.pour(s, F.load_formula("polecat-work", F.search_paths()), {"issue": "gt-abc"})
+    s.update(M.steps(s, mol)[0].id, status="in_progress", assignee="worker")
+    base = wall([sys.executable, "-c", "pass"], runs)
+    by_id = wall([str(BD), "mol", "current", mol, "--json", "--db", str(beads)], runs)
+    mine = wall([str(BD), "mol", "current", "--json", "--db", str(beads), "--actor", "worker"], runs)
+    print(f"[{label}] python -c pass {base * 1000:.1f} ms | bd mol current MOL --json {by_id * 1000:.1f} ms "
+          f"({by_id / base:.2f}x) | bd mol current --json (actor's) {mine * 1000:.1f} ms ({mine / base:.2f}x)")
+
+
 def in_process(beads: Path, label: str) -> None:
     from gastown_tui.beads.store import Store
 
@@ -158,6 +174,7 @@ def main() -> None:
         s10 = tmp / "s10k" / ".beads"
         ids10 = synth(s10, 10_000)
         cli_ratios(s10, ids10, runs, "synthetic 10k")
+        mol_ratios(s10, runs, "synthetic 10k")
         in_process(s10, "synthetic 10k")
         writers(s10, ids10, 30, 20 if quick else 50, "synthetic 10k")
         s50 = tmp / "s50k" / ".beads"

@@ -47,9 +47,12 @@ def try_fast(argv: list[str]) -> int | None:
     addr = _canonical_address(root, pos[0])
     if addr is None:
         return None
+    import gc
+
     from gastown_tui.beads import lean
     from gastown_tui.work.mailbox import inbox_at
 
+    gc.disable()  # thousands of dicts, all kept until exit: collection passes are pure cost here
     msgs = inbox_at(os.path.join(root, ".beads"), addr, unread_only="--unread" in flags,
                     include_archived="--all" in flags)
     try:
