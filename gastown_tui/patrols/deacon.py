@@ -290,14 +290,8 @@ def feed_stranded(ctx: DeaconContext) -> list[str]:
 
 def run(town: Town, *, once: bool = False, log: Callable[[str], None] = lambda _m: None,
         should_stop: Callable[[], bool] = lambda: False) -> None:
+    from gastown_tui.patrols.loop import run_patrols
+
     ctx = DeaconContext(town, log=log)
-    log(f"deacon starting (pid {os.getpid()})")
-    while True:
-        cfg = DeaconConfig.from_settings(town)
-        try:
-            patrol_once(ctx, cfg)
-        except Exception as e:  # noqa: BLE001 - the loop outlives a bad pass
-            log(f"patrol failed: {e}")
-        if once or should_stop():
-            return
-        time.sleep(cfg.patrol_seconds)
+    run_patrols("deacon", lambda c: patrol_once(ctx, c), lambda: DeaconConfig.from_settings(town),
+                rest=lambda c: time.sleep(c.patrol_seconds), log=log, once=once, should_stop=should_stop)

@@ -417,19 +417,11 @@ def patrol_once(ctx: RefineryContext, cfg: RefineryConfig | None = None, *, drai
 
 def run(town: Town, rig: str, *, once: bool = False, log: Callable[[str], None] = lambda _m: None,
         should_stop: Callable[[], bool] = lambda: False) -> None:
-    import os
+    from gastown_tui.patrols.loop import run_patrols
+    from gastown_tui.patrols.witness import _sleep_or_wake
 
     town.require_rig(rig)
     ctx = RefineryContext(town, rig, log)
-    log(f"refinery for rig {rig} starting (pid {os.getpid()})")
-    while True:
-        cfg = RefineryConfig.load(town, rig)
-        try:
-            patrol_once(ctx, cfg)
-        except Exception as e:  # noqa: BLE001 - the loop outlives a bad pass
-            log(f"patrol failed: {e}")
-        if once or should_stop():
-            return
-        from gastown_tui.patrols.witness import _sleep_or_wake
-
-        _sleep_or_wake(town, rig, cfg.patrol_seconds)
+    run_patrols(f"refinery for rig {rig}", lambda c: patrol_once(ctx, c), lambda: RefineryConfig.load(town, rig),
+                rest=lambda c: _sleep_or_wake(town, rig, c.patrol_seconds),
+                log=log, once=once, should_stop=should_stop)

@@ -557,18 +557,14 @@ def patrol_once(ctx: WitnessContext, cfg: WitnessConfig, now: float | None = Non
 
 def run(town: Town, rig: str, *, once: bool = False, log: Callable[[str], None] = lambda _m: None,
         cfg: WitnessConfig | None = None, should_stop: Callable[[], bool] = lambda: False) -> None:
+    from gastown_tui.patrols.loop import run_patrols
+
     town.require_rig(rig)
     ctx = WitnessContext(town, rig, log=log)
-    log(f"witness for rig {rig} starting (pid {__import__('os').getpid()})")
-    while True:
-        c = cfg or WitnessConfig.from_settings(town)
-        try:
-            patrol_once(ctx, c)
-        except Exception as e:  # noqa: BLE001 - the loop outlives a bad pass; the log says why
-            log(f"patrol failed: {e}")
-        if once or should_stop():
-            return
-        _sleep_or_wake(town, rig, c.patrol_seconds)
+    run_patrols(f"witness for rig {rig}", lambda c: patrol_once(ctx, c),
+                lambda: cfg or WitnessConfig.from_settings(town),
+                rest=lambda c: _sleep_or_wake(town, rig, c.patrol_seconds),
+                log=log, once=once, should_stop=should_stop)
 
 
 MIN_PATROL_GAP_SECONDS = 1.0  # a busy store must not turn the loop into a spin
