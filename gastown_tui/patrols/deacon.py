@@ -206,7 +206,7 @@ def patrol_once(ctx: DeaconContext, cfg: DeaconConfig, now: float | None = None)
     now = time.time() if now is None else now
     write_heartbeat(town, "gt-deacon", role="deacon", status="patrolling")
     report: dict[str, Any] = {"started": [], "landed": [], "fed": [], "reescalated": [], "gates": [],
-                              "orphans": {}}
+                              "dispatched": [], "orphans": {}}
     facts = observe(town, ctx.tmux)
     for a in decide(facts):
         try:
@@ -242,6 +242,14 @@ def patrol_once(ctx: DeaconContext, cfg: DeaconConfig, now: float | None = None)
         report["gates"] = res if isinstance(res, list) else []
     except Exception:  # noqa: BLE001 - gates are optional
         pass
+    try:
+        from gastown_tui.work.molecules import dispatch_running
+
+        report["dispatched"] = dispatch_running(town, actor="deacon")
+        for step in report["dispatched"]:
+            ctx.log(f"formula step {step} is ready: slung")
+    except Exception as e:  # noqa: BLE001 - one bad molecule must not stop the patrol
+        ctx.log(f"formula dispatch failed: {e}")
     report["orphans"] = {"sessions": facts.orphan_sessions, "worktrees": facts.orphan_worktrees,
                          "branches": facts.orphan_branches}
     for kind, items in report["orphans"].items():

@@ -529,6 +529,8 @@ def run_formula(town: Any, name: str, vars: dict[str, str] | None, *, rig: str |
     if formula.type == "convoy":
         mol_id = pour(store, formula, values, actor=actor)
         try:
+            # Remember where its steps go, so the deacon can start the synthesis when the legs close.
+            store.update(mol_id, dispatch_rig=rig, dispatch_runtime=runtime, actor=actor)
             slung = dispatch_ready_steps(town, store, mol_id, rig, runtime=runtime, actor=actor)
         except BaseException:
             burn(store, mol_id, actor=actor)
@@ -550,6 +552,23 @@ def run_formula(town: Any, name: str, vars: dict[str, str] | None, *, rig: str |
     return {"formula": formula.name, "type": formula.type, "molecule": mol_id, "rig": rig, "dry_run": False,
             "vars": values, "bead": bead.id, "agent": str(agent) if agent else None,
             "steps": [s.to_json() for s in steps(store, mol_id)], "slung": [bead.id]}
+
+
+def dispatch_running(town: Any, *, actor: str | None = None) -> list[str]:
+    """Sling the newly ready steps of every open molecule `gt formula run` started in a rig
+    (a convoy's synthesis once its legs are closed). The deacon calls this each patrol."""
+    from gastown_tui.beads.store import Store
+
+    slung: list[str] = []
+    for rig in sorted(town.rigs()):
+        beads_dir = town.rig(rig).beads_dir
+        if not beads_dir.is_dir():
+            continue
+        store = Store(beads_dir)
+        for mol in store.list(type="molecule", where=lambda i: bool(i.get("dispatch_rig"))):
+            slung += dispatch_ready_steps(town, store, mol.id, mol.get("dispatch_rig"),
+                                          runtime=mol.get("dispatch_runtime"), actor=actor)
+    return slung
 
 
 def dispatch_ready_steps(town: Any, store: Any, mol_id: str, rig: str, *, runtime: str | None = None,

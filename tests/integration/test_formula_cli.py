@@ -206,8 +206,13 @@ def test_code_review_runs_legs_in_parallel_and_synthesis_last(rig_town, tmux):
     none = json.loads(gt(town, "formula", "dispatch", mol, "--rig", "demo", "--agent", "sim", "--json").stdout)
     assert none["slung"] == []
     assert bd(town, "close", steps["style"]["id"], "-r", "reviewed").returncode == 0
-    go = json.loads(gt(town, "formula", "dispatch", mol, "--rig", "demo", "--agent", "sim", "--json").stdout)
-    assert go["slung"] == [steps["synthesis"]["id"]]
+    # The deacon's patrol starts the synthesis on its own once the last leg is closed.
+    from gastown_tui.patrols.deacon import DeaconConfig, DeaconContext, patrol_once
+
+    report = patrol_once(DeaconContext(town), DeaconConfig.from_settings(town))
+    assert report["dispatched"] == [steps["synthesis"]["id"]]
+    again = json.loads(gt(town, "formula", "dispatch", mol, "--rig", "demo", "--agent", "sim", "--json").stdout)
+    assert again["slung"] == []  # already on a polecat's hook: never slung twice
     syn = store.get(steps["synthesis"]["id"])
     assert syn.status in ("hooked", "in_progress") and syn.assignee.startswith("demo/polecats/")
     leg_closed = max(ts_key(store.get(steps[leg]["id"]).closed_at) for leg in legs)
