@@ -80,6 +80,7 @@ class PaneOutputWatch:
         self.session: str | None = None
         self.dirty = False
         self.alive = False
+        self.attached = False  # the control client is attached: from now on no output is missed
         self._proc = None
         self._thread = None
 
@@ -106,6 +107,7 @@ class PaneOutputWatch:
             return False
         self._proc = proc
         self.alive = True
+        self.attached = False
         self.dirty = True  # whatever is on screen now has not been captured yet
         self._thread = threading.Thread(target=self._read, args=(proc,), daemon=True, name=f"pane-watch-{session}")
         self._thread.start()
@@ -114,6 +116,11 @@ class PaneOutputWatch:
     def _read(self, proc) -> None:
         try:
             for raw in proc.stdout:
+                if not self.attached and proc is self._proc:
+                    # tmux's first control line means it is attached; output printed between
+                    # follow() and now was not streamed, so ask for one more capture.
+                    self.attached = True
+                    self.dirty = True
                 if raw.startswith(b"%output "):
                     self.dirty = True
                 elif raw.startswith(b"%exit"):
@@ -134,6 +141,7 @@ class PaneOutputWatch:
     def stop(self) -> None:
         proc, self._proc = self._proc, None
         self.alive = False
+        self.attached = False
         if proc is not None:
             try:
                 proc.stdin.close()  # control mode detaches at end of input

@@ -143,7 +143,8 @@ def test_pane_output_watch_reports_output_without_polling_and_keeps_the_window_s
     try:
         assert w.follow("gt-watchme")
         assert w.take()  # the first look is always due
-        wait_for(lambda: w.alive, message="the control client")
+        wait_for(lambda: w.attached, message="the control client to attach")
+        w.take()  # the attach itself asks for one capture
         assert not w.take()
         tmux.send_keys("gt-watchme", "hello", "Enter")
         wait_for(w.take, timeout=5, message="the output notification")
