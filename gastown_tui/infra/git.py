@@ -116,20 +116,53 @@ def rev_parse(repo: Path, rev: str) -> str:
     return run_git(["rev-parse", rev], repo)
 
 
+def _common_dir(repo: Path) -> Path:
+    repo = Path(repo)
+    if (repo / "HEAD").is_file() and (repo / "objects").is_dir():  # a bare repository (or a .git dir)
+        return repo
+    return Path(run_git(["rev-parse", "--path-format=absolute", "--git-common-dir"], repo))
+
+
+def _repo_lock(repo: Path):
+    """Serialise our worktree and branch changes per repository.
+
+    git refuses a second writer of the same repository's config or worktree list ("could not
+    lock config file config: File exists") instead of waiting, so three slings into one rig at
+    once would fail; they queue on this lock instead.
+    """
+    from gastown_tui.infra.fsutil import file_lock
+
+    return file_lock(_common_dir(repo) / "gt-worktrees.lock")
+
+
 def worktree_add(repo: Path, dest: Path, branch: str, *, new_branch: bool = False, base: str | None = None) -> None:
-    if new_branch:
-        run_git(["worktree", "add", "-q", "-b", branch, str(dest), *([base] if base else [])], repo)
-    else:
-        run_git(["worktree", "add", "-q", str(dest), branch], repo)
+    with _repo_lock(repo):
+        if new_branch:
+            run_git(["worktree", "add", "-q", "-b", branch, str(dest), *([base] if base else [])], repo)
+        else:
+            run_git(["worktree", "add", "-q", str(dest), branch], repo)
 
 
-def worktree_remove(repo: Path, dest: Path, *, force: bool = False) -> None:
-    run_git(["worktree", "remove", *(["--force"] if force else []), str(dest)], repo)
-    run_git(["worktree", "prune"], repo, check=False)
+def worktree_add_detached(repo: Path, dest: Path, rev: str) -> None:
+    """A scratch worktree at `rev` with no branch checked out (the refinery rebases there)."""
+    with _repo_lock(repo):
+        run_git(["worktree", "add", "-q", "--detach", str(dest), rev], repo)
+
+
+def worktree_remove(repo: Path, dest: Path, *, force: bool = False, check: bool = True) -> None:
+    with _repo_lock(repo):
+        run_git(["worktree", "remove", *(["--force"] if force else []), str(dest)], repo, check=check)
+        run_git(["worktree", "prune"], repo, check=False)
+
+
+def worktree_prune(repo: Path) -> None:
+    with _repo_lock(repo):
+        run_git(["worktree", "prune"], repo, check=False)
 
 
 def delete_branch(repo: Path, branch: str, *, force: bool = False) -> None:
-    run_git(["branch", "-D" if force else "-d", branch], repo)
+    with _repo_lock(repo):
+        run_git(["branch", "-D" if force else "-d", branch], repo)
 
 
 def status_porcelain(path: Path) -> str:
@@ -197,7 +230,8 @@ def sync_paths(path: Path, paths: list[str], message: str, *, author: str | None
 
 def switch_new_branch(worktree: Path, branch: str, base: str) -> None:
     """In an existing worktree, create `branch` at `base` and check it out."""
-    run_git(["switch", "-q", "-c", branch, base], worktree)
+    with _repo_lock(worktree):
+        run_git(["switch", "-q", "-c", branch, base], worktree)
 
 
 def switch_branch(worktree: Path, branch: str) -> None:

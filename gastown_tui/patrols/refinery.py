@@ -181,9 +181,9 @@ def _drop_worktree(bare: Path, path: Path) -> None:
     from gastown_tui.infra import git
 
     if path.exists():
-        git.run_git(["worktree", "remove", "--force", str(path)], bare, check=False)
+        git.worktree_remove(bare, path, force=True, check=False)
         shutil.rmtree(path, ignore_errors=True)
-    git.run_git(["worktree", "prune"], bare, check=False)
+    git.worktree_prune(bare)
 
 
 def rebase_and_test(town: Town, rig: str, mr: dict[str, Any], cfg: RefineryConfig,
@@ -204,7 +204,7 @@ def rebase_and_test(town: Town, rig: str, mr: dict[str, Any], cfg: RefineryConfi
     tmp = merge_dir(town, rig, mr["id"])
     _drop_worktree(bare, tmp)
     env = _identity(town, rig)
-    git.run_git(["worktree", "add", "-q", "--detach", str(tmp), tip], bare)
+    git.worktree_add_detached(bare, tmp, tip)
     try:
         base = git.rev_parse(bare, f"refs/heads/{target}")
         if not git.git_ok(["merge-base", "--is-ancestor", base, "HEAD"], tmp):
