@@ -145,11 +145,17 @@ def _reuse_polecat(town: Town, p: dict, bead_id: str, runtime: str, undo, panes:
     undo.push(f"restore agent bead of {agent.address}", lambda: polecats.restore(agent_beads._store(town), snap))
     path = town.rig(agent.rig).polecat(agent.name)
     old_branch = git.current_branch(path)
+    old_sha = git.rev_parse(path, "HEAD")
     branch = polecats.branch_name(agent.name, bead_id)
     base = polecats.default_branch(town, agent.rig)
     git.switch_new_branch(path, branch, base)
     undo.push(f"delete branch {branch}", lambda: git.delete_branch(path, branch, force=True))
     undo.push(f"switch back to {old_branch}", lambda: git.switch_branch(path, old_branch))
+    # The finished branch was held by this worktree, so the refinery could not delete it when it
+    # merged; once merged it is dead weight, and nothing else would ever remove it.
+    if old_branch.startswith("polecat/") and old_branch != branch and git.commits_ahead(path, old_branch, base) == 0:
+        git.delete_branch(path, old_branch, force=True)
+        undo.push(f"restore branch {old_branch}", lambda: git.update_ref(path, old_branch, old_sha))
     agent_beads.upsert(town, agent, branch=branch)
     _hook(town, store, iss, agent, undo)
     started = False

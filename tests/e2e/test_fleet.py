@@ -77,11 +77,12 @@ def test_five_beads_in_a_convoy_all_land(fleet):
     inbox = gt_json(town, "mail", "inbox", "overseer")
     assert any("landed" in m["subject"].lower() for m in inbox)
     rp = town.rig("demo")
+    # The witness removes a polecat's session, then its worktree, then its branch: wait for all three.
     wait_for(lambda: not [s for s in sessions(town) if s.startswith("gt-demo-")
                           and s not in ("gt-demo-witness", "gt-demo-refinery")]
-             and [w for w in worktrees(rp.bare_repo) if w != str(rp.bare_repo)] == [str(rp.refinery_worktree)],
-             timeout=60, interval=0.5, message="every polecat session and worktree removed")
-    assert not [b for b in branches(rp.bare_repo) if b.startswith("polecat/")]
+             and [w for w in worktrees(rp.bare_repo) if w != str(rp.bare_repo)] == [str(rp.refinery_worktree)]
+             and not [b for b in branches(rp.bare_repo) if b.startswith("polecat/")],
+             timeout=60, interval=0.5, message="every polecat session, worktree and branch removed")
     st = gt_json(town, "status")
     assert st["services"]["daemon"]["running"] is True
     r = gt(town, "down")

@@ -144,6 +144,8 @@ def test_an_idle_polecat_is_reused_on_a_fresh_branch(town):
     assert git.current_branch(town.rig("demo").polecat("furiosa")) == a["branch"]
     assert agent_beads.get(town, agent).get("hook_bead") == second.id
     assert [p["name"] for p in gt_json(town, "polecat", "list")] == ["furiosa"]
+    # the first bead's branch (merged: nothing ahead of main) is not left behind
+    assert [b for b in branches(town.rig("demo").bare_repo) if b.startswith("polecat/")] == [a["branch"]]
 
 
 def test_sling_to_crew_hooks_without_spawning(town):
