@@ -19,13 +19,22 @@ def test_gt_demo_builds_a_running_town_and_reruns_cleanly(tmp_path, tmux):
     try:
         assert out["town"] == str(path) and out["created"] is True
         assert out["convoy"].startswith("hq-cv-")
-        assert len(out["slung"]) == 2, out
+        # The demo tops the fleet up to --agents polecats with work; the deacon may already have
+        # fed some of the convoy's beads to polecats by then, so the demo slings the rest.
+        assert len(out["slung"]) <= 2, out
         assert out["skipped"] == []
 
+        from gastown_tui.beads.store import Store
         from gastown_tui.town.layout import Town
         from gastown_tui.work.snapshot import load_snapshot
 
         town = Town(path)
+        store = Store(town.rig("sample").beads_dir)
+        demo_beads = set(json.loads((path / "mayor" / "demo.json").read_text())["beads"])
+        wait_for(lambda: len([i for i in store.list(status={"hooked", "in_progress", "closed"}, include_closed=True)
+                              if i.id in demo_beads]) >= 2,
+                 timeout=60, interval=0.5, message="two demo beads taken by polecats")
+        assert all(store.get(b).status in ("hooked", "in_progress", "closed") for b in out["slung"])
         assert town.rig_config("sample")["merge_queue"]["test_command"] == "python3 test_calc.py"
         snap = load_snapshot(town)
         assert [r.name for r in snap.rigs] == ["sample"]
