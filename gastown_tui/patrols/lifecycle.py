@@ -87,17 +87,21 @@ def up(town: Town, *, tmux=None, daemon: bool = True, mayor: bool = True) -> dic
 def start(town: Town, *, all: bool = False, tmux=None) -> dict[str, Any]:
     tm = _tmux(town, tmux)
     out: list[dict[str, Any]] = []
+    if all:
+        # Polecats first: a witness that is already patrolling would otherwise see their hooks
+        # held by missing sessions and restart them at the same moment we do.
+        out += restart_hooked_polecats(town, tm)
     for a in (Agent("deacon"), Agent("mayor")):
         _ensure(town, a, tm, out)
     if all:
         for a in services(town)[1:]:
             _ensure(town, a, tm, out)
-        out += restart_hooked_polecats(town, tm)
     return {"agents": out}
 
 
 def restart_hooked_polecats(town: Town, tm) -> list[dict[str, Any]]:
     """Polecats with work on their hook but no running session get their session back."""
+    from gastown_tui.agents import agent_beads
     from gastown_tui.agents.polecats import polecat_runtime
     from gastown_tui.agents.sessions import start_agent
     from gastown_tui.beads.store import Store
@@ -116,8 +120,10 @@ def restart_hooked_polecats(town: Town, tm) -> list[dict[str, Any]]:
             pane = panes.get(agent.session)
             if (pane is not None and not pane.dead) or not rp.polecat(agent.name).is_dir():
                 continue
+            ab = agent_beads.get(town, agent)  # the runtime it was slung with, not the rig default
+            runtime = (ab.get("runtime") if ab is not None else None) or polecat_runtime(town, rig)
             try:
-                start_agent(town, agent, runtime=polecat_runtime(town, rig), tmux=tm)
+                start_agent(town, agent, runtime=runtime, tmux=tm)
                 out.append({"agent": agent.address, "session": agent.session, "action": "started"})
             except Exception as e:  # noqa: BLE001
                 out.append({"agent": agent.address, "session": agent.session, "action": "failed", "error": str(e)})
