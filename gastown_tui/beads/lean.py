@@ -181,7 +181,7 @@ def read_prefix(bdir: str) -> str | None:
 
 
 def default_actor() -> str:
-    """store.default_actor: $BD_ACTOR, else git user.name from the global config files, else $USER."""
+    """The actor: $BD_ACTOR, else git user.name from the global config files, else $USER (store.default_actor)."""
     actor = os.environ.get("BD_ACTOR") or os.environ.get("BEADS_ACTOR")
     if actor:
         return actor

@@ -1360,37 +1360,9 @@ def _check_writable(img: Image, beads_dir: Path) -> None:
 
 
 def default_actor() -> str:
-    """--actor (callers pass it), else $BD_ACTOR, else git user.name from config files, else $USER."""
-    actor = os.environ.get("BD_ACTOR") or os.environ.get("BEADS_ACTOR")
-    if actor:
-        return actor
-    name = _git_user_name()
-    return name or os.environ.get("USER") or os.environ.get("LOGNAME") or "unknown"
+    """--actor (callers pass it), else $BD_ACTOR, else git user.name from config files, else $USER.
 
+    One implementation, in the builtins-only lean module that the fast CLI lane also uses."""
+    from gastown_tui.beads.lean import default_actor as lean_default_actor
 
-def _git_user_name() -> str | None:
-    # Read the global git config directly: running git costs more than the whole bd command.
-    env = os.environ.get("GIT_AUTHOR_NAME")
-    if env:
-        return env
-    candidates = []
-    if os.environ.get("GIT_CONFIG_GLOBAL"):
-        candidates.append(Path(os.environ["GIT_CONFIG_GLOBAL"]))
-    home = Path(os.environ.get("HOME", "~")).expanduser()
-    xdg = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
-    candidates += [home / ".gitconfig", xdg / "git" / "config"]
-    for path in candidates:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError:
-            continue
-        section = ""
-        for raw in text.splitlines():
-            line = raw.strip()
-            if line.startswith("["):
-                section = line.strip("[]").strip().lower()
-            elif section == "user" and "=" in line:
-                k, _, v = line.partition("=")
-                if k.strip().lower() == "name" and v.strip():
-                    return v.strip().strip('"')
-    return None
+    return lean_default_actor()
