@@ -627,13 +627,16 @@ class CockpitApp(App):
 
 
 def help_sections(app: App) -> list[tuple[str, list[tuple[str, str]]]]:
-    glob = [(b.key_display or b.key, b.description) for b in CockpitApp.BINDINGS]
+    def key(b: Binding) -> str:  # "question_mark" -> "?", as the footer shows it
+        return b.key_display or app.get_key_display(b)
+
+    glob = [(key(b), b.description) for b in CockpitApp.BINDINGS]
     glob += [("ctrl+p", "command palette"), ("space", "expand / collapse (tree), mark (beads)")]
     out = [("Everywhere", glob)]
     for title, cls in (("Town tree", TownTree), ("Output", AgentOutput), ("Convoys", ConvoyTree),
                        ("Mail", MailTable), ("Feed", FeedTable), ("Beads screen", BeadsScreen),
                        ("Escalations screen", EscalationsScreen)):
-        out.append((title, [(b.key, b.description) for b in cls.BINDINGS]))
+        out.append((title, [(key(b), b.description) for b in cls.BINDINGS]))
     out.append(("Command line (:)", [(":sling ID… TARGET", "sling beads (aliases sl, s)"),
                                      (":nudge AGENT TEXT", "nudge (nu, n)"), (":rig", "rigs"),
                                      (":convoy [TITLE IDS]", "convoys / create"), (":beads", "beads screen"),

@@ -78,6 +78,6 @@ def test_screens_and_modals(snap_compare, name, size):
 
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("theme", ["gastown-light", "gastown-high-contrast"])
-@pytest.mark.parametrize("name", ["sling_targets", "beads", "nudge"])
+@pytest.mark.parametrize("name", SCREENS)
 def test_screens_and_modals_in_other_themes(snap_compare, name, theme, size):
     assert snap_compare(make_app(theme), terminal_size=SIZES[size], run_before=before(*SCREENS[name]))
