@@ -166,7 +166,14 @@ def read_prefix(bdir: str) -> str | None:
             text = f.read()
     except OSError:
         return None
-    found = {}
+    found = parse_config(text)
+    p = found.get("issue-prefix") or found.get("prefix")
+    return p.strip().rstrip("-") if p else None
+
+
+def parse_config(text: str) -> dict[str, str]:
+    """The flat `key: value` pairs of a `.beads/config.yaml` (all bd writes there that we need)."""
+    found: dict[str, str] = {}
     for raw in text.splitlines():
         line = raw.split(" #", 1)[0].rstrip()
         if not line or line.lstrip().startswith("#") or raw[:1].isspace() or ":" not in line:
@@ -176,8 +183,7 @@ def read_prefix(bdir: str) -> str | None:
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
             value = value[1:-1]
         found[key.strip()] = value
-    p = found.get("issue-prefix") or found.get("prefix")
-    return p.strip().rstrip("-") if p else None
+    return found
 
 
 def default_actor() -> str:

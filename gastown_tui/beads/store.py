@@ -50,21 +50,13 @@ class StoreCorrupt(GtError):
 
 def read_config(beads_dir: Path) -> dict[str, str]:
     """The flat `key: value` pairs of `.beads/config.yaml` (all bd writes there that we need)."""
-    out: dict[str, str] = {}
+    from gastown_tui.beads.lean import parse_config
+
     try:
         text = (beads_dir / CONFIG).read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError):
-        return out
-    for raw in text.splitlines():
-        line = raw.split(" #", 1)[0].rstrip()
-        if not line or line.lstrip().startswith("#") or raw[:1].isspace() or ":" not in line:
-            continue
-        key, _, value = line.partition(":")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        out[key.strip()] = value
-    return out
+        return {}
+    return parse_config(text)
 
 
 def write_config_value(beads_dir: Path, key: str, value: str) -> None:

@@ -50,14 +50,11 @@ def _is_url(source: str) -> bool:
 
 
 def _existing_prefix(beads_dir: Path) -> str | None:
-    cfg = beads_dir / "config.yaml"
-    if not cfg.exists():
-        return None
-    for line in cfg.read_text(encoding="utf-8").splitlines():
-        m = re.match(r"^\s*issue-prefix:\s*['\"]?([A-Za-z0-9_-]+)['\"]?\s*$", line)
-        if m:
-            return m.group(1)
-    return None
+    from gastown_tui.beads.store import read_config
+
+    cfg = read_config(beads_dir)
+    prefix = cfg.get("issue-prefix") or cfg.get("prefix")
+    return prefix.rstrip("-") if prefix else None
 
 
 def used_prefixes(town: Town) -> dict[str, str]:
