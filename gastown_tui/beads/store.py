@@ -878,20 +878,10 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
 
 
 def _signal_waiters(pending: Path, *, exclude: str = "") -> None:
-    """After releasing the lock: wake every waiting requester (its result is ready, or the lock is free)."""
-    try:
-        entries = os.listdir(pending)
-    except OSError:
-        return
-    for entry in entries:
-        if entry.endswith(".fifo") and entry != exclude:
-            try:
-                wfd = os.open(pending / entry, os.O_WRONLY | os.O_NONBLOCK)
-            except OSError:
-                continue  # its reader is gone
-            with contextlib.suppress(OSError):
-                os.write(wfd, b"!")
-            os.close(wfd)
+    """After releasing the lock: wake every waiting requester (one waker, shared with the lean lane)."""
+    from gastown_tui.beads.lean import signal_waiters
+
+    signal_waiters(str(pending), exclude)
 
 
 def _combine_locked(store: Store, pending: Path, name: str, payload: str | None, op: str, args: list,
