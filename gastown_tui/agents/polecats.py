@@ -4,8 +4,9 @@ spawn_polecat  name from the pool -> `git worktree add -b polecat/<name>/<bead>-
                the default branch -> `.beads/redirect` -> agent bead -> (caller hooks the bead) ->
                tmux session with the runtime and the beacon prompt. Every step registers its undo
                on an `Undo` so the caller can roll the whole sling back.
-nuke_polecat   kill the session, remove the worktree and branch, free the name, retire the agent
-               bead; refuses to discard unmerged commits or uncommitted changes without `force`.
+remove_polecat kill the session, remove the worktree and branch, free the name, retire the agent
+               bead; refuses to discard unmerged commits or uncommitted changes without `force`
+               (`work/nuke.py` adds giving its hooked work back).
 list_polecats  one row per polecat of a rig (or the town), with liveness from ONE tmux call.
 """
 
@@ -282,11 +283,11 @@ def unmerged_work(town: Town, rig: str, name: str) -> tuple[int, bool, str | Non
     return ahead, dirty, branch
 
 
-def nuke_polecat(town: Town, rig: str, name: str, *, force: bool = False) -> dict[str, Any]:
-    """Remove a polecat entirely: session, worktree, branch, name, agent bead; its hooked bead reopens.
+def remove_polecat(town: Town, rig: str, name: str, *, force: bool = False) -> dict[str, Any]:
+    """Remove a polecat's agent side: session, worktree, branch, name, agent bead.
 
     Without `force`, refuses when the worktree has uncommitted changes or commits not merged into
-    the default branch (they would be lost).
+    the default branch (they would be lost). Its hooked work is the caller's (`work/nuke.py`).
     """
     from gastown_tui.agents import agent_beads
     from gastown_tui.agents.sessions import stop_agent
@@ -315,45 +316,14 @@ def nuke_polecat(town: Town, rig: str, name: str, *, force: bool = False) -> dic
             git.run_git(["worktree", "prune"], rp.bare_repo, check=False)
     if branch and branch.startswith("polecat/") and git.branch_exists(rp.bare_repo, branch):
         git.delete_branch(rp.bare_repo, branch, force=True)
-    # The bead it was working on goes back to the pool.
-    from gastown_tui.work.hook import hooked
-
-    reopened = None
-    try:
-        iss = hooked(town, agent)
-        if iss is not None:
-            from gastown_tui.beads.routes import store_for_id
-
-            store_for_id(town.root, iss.id).update(iss.id, status="open", assignee=None)
-            reopened = iss.id
-    except GtError:
-        pass
     agent_beads.retire(town, agent)
-    from gastown_tui.work import events
-
-    events.record(town.root, "polecat.nuked", rig=rig, payload={"name": name, "branch": branch, "reopened": reopened})
-    return {"name": name, "rig": rig, "branch": branch, "reopened": reopened}
+    return {"name": name, "rig": rig, "branch": branch}
 
 
 def stale_polecats(town: Town, rig: str | None = None) -> list[dict[str, Any]]:
     """Polecats recorded as working whose session is gone or dead."""
     return [p for p in list_polecats(town, rig) if p["recorded_state"] in ("working", "spawning")
             and not p["session_alive"]]
-
-
-def gc_polecats(town: Town, rig: str | None = None) -> list[dict[str, Any]]:
-    """Nuke polecats that hold nothing: not alive or idle/done, no hook, no unmerged or uncommitted work."""
-    removed = []
-    for p in list_polecats(town, rig):
-        if p["hook_bead"] and p["recorded_state"] not in ("idle", "done", "dead"):
-            continue
-        if p["session_alive"] and p["recorded_state"] not in ("idle", "done"):
-            continue
-        ahead, dirty, _ = unmerged_work(town, p["rig"], p["name"])
-        if ahead or dirty:
-            continue
-        removed.append(nuke_polecat(town, p["rig"], p["name"], force=False))
-    return removed
 
 
 def find_idle_polecat(town: Town, rig: str, *, panes: dict | None = None) -> dict[str, Any] | None:

@@ -216,7 +216,7 @@ class StatusEngine:
         self._runtimes: dict[str, object] = {}
 
     def _heartbeat(self, session: str) -> float | None:
-        from gastown_tui.patrols.heartbeat import read_heartbeat
+        from gastown_tui.agents.heartbeat import read_heartbeat
 
         beat = read_heartbeat(self.town, session)
         return float(beat["ts"]) if beat else None

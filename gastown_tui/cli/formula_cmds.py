@@ -106,7 +106,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from gastown_tui.work.formulas import parse_var_args
-    from gastown_tui.work.molecules import run_formula
+    from gastown_tui.work.dispatch import run_formula
 
     given = parse_var_args(args.var)
     town = town_of(args)
@@ -130,7 +130,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_dispatch(args: argparse.Namespace) -> int:
     from gastown_tui.beads.store import Store
-    from gastown_tui.work.molecules import dispatch_ready_steps, get_molecule
+    from gastown_tui.work.dispatch import dispatch_ready_steps
+    from gastown_tui.work.molecules import get_molecule
 
     town = town_of(args)
     store = Store(town.require_rig(args.rig).beads_dir)

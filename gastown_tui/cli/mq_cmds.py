@@ -43,7 +43,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from gastown_tui.patrols.heartbeat import read_heartbeat
+    from gastown_tui.agents.heartbeat import read_heartbeat
     from gastown_tui.patrols.refinery import list_mrs
 
     town = town_of(args)

@@ -83,7 +83,7 @@ def patrol_status(town, agents) -> list[dict]:
     import time
 
     from gastown_tui.infra.tmux import Tmux
-    from gastown_tui.patrols.heartbeat import read_heartbeat
+    from gastown_tui.agents.heartbeat import read_heartbeat
 
     panes = Tmux.for_town(town).panes()
     now = time.time()

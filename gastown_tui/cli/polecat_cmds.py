@@ -79,7 +79,7 @@ def _status(args):
 
 
 def _nuke(args):
-    from gastown_tui.agents.polecats import nuke_polecat
+    from gastown_tui.work.nuke import nuke_polecat
 
     town = town_of(args)
     rig, name = _rig_and_name(town, args.name, args.rig)
@@ -91,7 +91,7 @@ def _nuke(args):
 
 
 def _gc(args):
-    from gastown_tui.agents.polecats import gc_polecats
+    from gastown_tui.work.nuke import gc_polecats
 
     res = gc_polecats(town_of(args), args.rig)
     if args.json:

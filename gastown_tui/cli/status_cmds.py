@@ -37,7 +37,7 @@ def collect_fleet(town) -> dict:
     from gastown_tui.beads.store import Store
     from gastown_tui.infra.tmux import Tmux
     from gastown_tui.patrols import daemon
-    from gastown_tui.patrols.heartbeat import all_heartbeats
+    from gastown_tui.agents.heartbeat import all_heartbeats
     from gastown_tui.town.identity import Agent, agent_from_session
 
     now = time.time()

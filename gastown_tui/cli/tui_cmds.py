@@ -64,7 +64,7 @@ def _check_theme(name: str) -> None:
 
 
 def _demo(args) -> int:
-    from gastown_tui.work.demo import build_demo
+    from gastown_tui.sim.demo import build_demo
 
     if args.theme:
         _check_theme(args.theme)

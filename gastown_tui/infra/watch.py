@@ -1,64 +1,35 @@
-"""Watch a town's live files: the `.beads` stores, `.events.jsonl` and the heartbeats.
+"""Watch files without polling: change batches from watchfiles, and one pane's output from tmux.
 
-`watch_town(town)` is an async iterator of change batches (sets of paths), debounced (≤ 200 ms)
-by watchfiles. It only reads: the cockpit must never write in response to a watch event (a write
-would wake every other watcher, including itself).
+`watch_paths` is the generic debounced watcher; which files of a town matter is the town's
+business (`town/watch.py`). Watching only reads: the cockpit must never write in response to a
+watch event (a write would wake every other watcher, including itself).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Hashable
 from pathlib import Path
 
-from gastown_tui.town.layout import Town
 
-# Files whose changes matter; lock files, temp files of atomic writes and git internals do not.
-_IGNORED_SUFFIXES = (".lock", ".tmp")
+async def watch_paths(roots: Callable[[], list[Path]], relevant: Callable[[Path], bool], *,
+                      rescan_key: Callable[[], Hashable] | None = None, debounce_ms: int = 50,
+                      stop_event=None) -> AsyncIterator[set[Path]]:
+    """Yield sets of changed paths for which `relevant` holds, watching `roots()`.
 
-
-def watched_paths(town: Town) -> list[Path]:
-    """The directories to watch: they must exist (watchfiles cannot watch a missing path)."""
-    paths = [town.beads_dir, town.runtime_dir / "heartbeats"]
-    for name in sorted(town.rigs()):
-        paths.append(town.rig(name).beads_dir)
-    out = [p for p in paths if p.is_dir()]
-    if town.mayor_dir.is_dir():
-        out.append(town.mayor_dir)  # rigs.json: a new rig brings a new store to watch
-    if town.events_jsonl.exists():
-        out.append(town.events_jsonl)  # append-only, so a file watch holds (the cockpit's tick covers its creation)
-    return out
-
-
-def relevant(town: Town, path: Path) -> bool:
-    name = path.name
-    if name.startswith(".") and name != ".events.jsonl":
-        return False
-    if name.endswith(_IGNORED_SUFFIXES) or ".tmp" in name:
-        return False
-    if name == ".events.jsonl":
-        return True
-    if path.parent == town.mayor_dir:
-        return name == "rigs.json"
-    parts = path.parts
-    if ".git" in parts or ".repo.git" in parts:
-        return False
-    return ".beads" in parts or "heartbeats" in parts or name == "rigs.json"
-
-
-async def watch_town(town: Town, *, debounce_ms: int = 50, stop_event=None) -> AsyncIterator[set[Path]]:
-    """Yield sets of changed, relevant paths. Re-scans rigs when `mayor/rigs.json` changes."""
+    When `rescan_key()` changes after a batch, `roots()` is asked again (a new directory to watch).
+    """
     from watchfiles import awatch
 
     while True:
-        roots = watched_paths(town)
-        rigs_before = set(town.rigs())
-        async for changes in awatch(*roots, debounce=debounce_ms, step=25, stop_event=stop_event,
-                                    watch_filter=lambda _c, p: relevant(town, Path(p))):
+        watched = roots()
+        key_before = rescan_key() if rescan_key is not None else None
+        async for changes in awatch(*watched, debounce=debounce_ms, step=25, stop_event=stop_event,
+                                    watch_filter=lambda _c, p: relevant(Path(p))):
             batch = {Path(p) for _c, p in changes}
             if batch:
                 yield batch
-            if set(town.rigs()) != rigs_before:
-                break  # a rig was added or removed: watch its store too
+            if rescan_key is not None and rescan_key() != key_before:
+                break
         else:
             return
 

@@ -38,7 +38,7 @@ def boot_tick(town: Town, tmux=None, *, now: float | None = None, log=lambda _m:
     from gastown_tui.infra.fsutil import atomic_write_text
     from gastown_tui.infra.tmux import Tmux
     from gastown_tui.patrols.deacon import start_patrol
-    from gastown_tui.patrols.heartbeat import heartbeat_age
+    from gastown_tui.agents.heartbeat import heartbeat_age
     from gastown_tui.town.config import load_settings
 
     tm = tmux or Tmux.for_town(town)
@@ -62,7 +62,7 @@ def boot_tick(town: Town, tmux=None, *, now: float | None = None, log=lambda _m:
         state["last_restart"] = {"ts": now, "reason": why}
         log(f"boot: restarted the deacon ({why})")
         try:
-            from gastown_tui.work import events
+            from gastown_tui.town import events
 
             events.record(town.root, "boot.restart_deacon", actor="boot", payload={"reason": why})
         except Exception:  # noqa: BLE001

@@ -199,7 +199,7 @@ class DeaconContext:
 
 
 def patrol_once(ctx: DeaconContext, cfg: DeaconConfig, now: float | None = None) -> dict[str, Any]:
-    from gastown_tui.patrols.heartbeat import write_heartbeat
+    from gastown_tui.agents.heartbeat import write_heartbeat
     from gastown_tui.work import escalation
 
     town = ctx.town
@@ -243,7 +243,7 @@ def patrol_once(ctx: DeaconContext, cfg: DeaconConfig, now: float | None = None)
     except Exception:  # noqa: BLE001 - gates are optional
         pass
     try:
-        from gastown_tui.work.molecules import dispatch_running
+        from gastown_tui.work.dispatch import dispatch_running
 
         report["dispatched"] = dispatch_running(town, actor="deacon")
         for step in report["dispatched"]:

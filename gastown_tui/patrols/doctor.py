@@ -140,7 +140,8 @@ def check_orphans(town: Town, tmux, fix: bool) -> dict[str, Any]:
                 branches.remove(b)
         for w in list(worktrees):
             rig, _, name = w.partition("/")
-            from gastown_tui.agents.polecats import nuke_polecat, unmerged_work
+            from gastown_tui.agents.polecats import unmerged_work
+            from gastown_tui.work.nuke import nuke_polecat
 
             ahead, dirty, _br = unmerged_work(town, rig, name)
             if not ahead and not dirty:
@@ -161,7 +162,7 @@ def check_orphans(town: Town, tmux, fix: bool) -> dict[str, Any]:
 
 
 def check_heartbeats(town: Town, tmux, fix: bool, now: float | None = None) -> dict[str, Any]:
-    from gastown_tui.patrols.heartbeat import all_heartbeats, remove_heartbeat
+    from gastown_tui.agents.heartbeat import all_heartbeats, remove_heartbeat
     from gastown_tui.town.config import load_settings
 
     now = time.time() if now is None else now

@@ -153,7 +153,8 @@ def down(town: Town, *, tmux=None) -> dict[str, Any]:
 def shutdown(town: Town, *, polecats_only: bool = False, graceful: bool = False, force: bool = False,
              wait_seconds: float = 30.0, tmux=None) -> dict[str, Any]:
     """Stop sessions and clean up polecats; never deletes unmerged work without `force`."""
-    from gastown_tui.agents.polecats import nuke_polecat, unmerged_work
+    from gastown_tui.agents.polecats import unmerged_work
+    from gastown_tui.work.nuke import nuke_polecat
     from gastown_tui.patrols import daemon as daemon_mod
 
     tm = _tmux(town, tmux)
@@ -227,7 +228,7 @@ def reboot_rig(town: Town, rig: str, *, tmux=None) -> dict[str, Any]:
 
 def _event(town: Town, type: str, payload: dict[str, Any]) -> None:
     try:
-        from gastown_tui.work import events
+        from gastown_tui.town import events
 
         events.record(town.root, type, actor="overseer", payload=payload)
     except Exception:  # noqa: BLE001

@@ -150,7 +150,7 @@ def _polecat_name(worker: str) -> str:
 
 def _event(town: Town, rig: str, type: str, payload: dict[str, Any]) -> None:
     try:
-        from gastown_tui.work import events
+        from gastown_tui.town import events
 
         events.record(town.root, type, actor=f"{rig}/refinery", rig=rig, payload=payload)
     except Exception:  # noqa: BLE001
@@ -398,7 +398,7 @@ def finish(ctx: RefineryContext, cfg: RefineryConfig, mr: dict[str, Any], outcom
 
 def patrol_once(ctx: RefineryContext, cfg: RefineryConfig | None = None, *, drain: bool = True) -> list[MergeOutcome]:
     """Process MRs (all queued ones with `drain`, else one) and write a heartbeat."""
-    from gastown_tui.patrols.heartbeat import write_heartbeat
+    from gastown_tui.agents.heartbeat import write_heartbeat
 
     cfg = cfg or RefineryConfig.load(ctx.town, ctx.rig)
     outcomes = []

@@ -395,7 +395,7 @@ def nudge_agent(town: Town, agent: Agent, text: str, tmux=None) -> str:
 
 def remove_polecat(town: Town, rig: str, name: str, branch: str | None = None, *, tmux=None) -> list[str]:
     """Remove a merged or retired polecat: session, worktree, branch, name and agent bead."""
-    from gastown_tui.agents.polecats import nuke_polecat
+    from gastown_tui.work.nuke import nuke_polecat
 
     rp = town.rig(rig)
     had = [w for w, present in (("session", tmux is not None and tmux.has_session(Agent("polecat", rig, name).session)),
@@ -532,7 +532,7 @@ def _ack_protocol_mail(ctx: WitnessContext) -> None:
 
 def _event(town: Town, type: str, actor: str, rig: str, payload: dict[str, Any]) -> None:
     try:
-        from gastown_tui.work import events
+        from gastown_tui.town import events
 
         events.record(town.root, type, actor=actor, rig=rig, payload=payload)
     except Exception:  # noqa: BLE001
@@ -542,7 +542,7 @@ def _event(town: Town, type: str, actor: str, rig: str, payload: dict[str, Any])
 # --- the loop --------------------------------------------------------------------------------------------
 
 def patrol_once(ctx: WitnessContext, cfg: WitnessConfig, now: float | None = None) -> list[Action]:
-    from gastown_tui.patrols.heartbeat import write_heartbeat
+    from gastown_tui.agents.heartbeat import write_heartbeat
 
     now = time.time() if now is None else now
     facts = observe(ctx)

@@ -83,7 +83,7 @@ def install_town(path: Path, *, name: str | None = None, owner: str | None = Non
     except BaseException:
         _undo_install(root, made_root)
         raise
-    from gastown_tui.work import events
+    from gastown_tui.town import events
 
     events.record(town.root, "town.installed", actor="overseer", payload={"name": town_info["name"]})
     return InstallResult(town, created=True)

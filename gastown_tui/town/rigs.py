@@ -143,7 +143,7 @@ def add_rig(town: Town, name: str, source: str, *, prefix: str | None = None, br
             _remove_route(town, name)
             raise
     git.commit_all(town.root, f"gt rig add {name}: {git_url}", author="mayor", email=town.info().get("owner"))
-    from gastown_tui.work import events
+    from gastown_tui.town import events
 
     events.record(town.root, "rig.added", rig=name, payload={"git_url": git_url, "prefix": final_prefix})
     return rig_summary(town, name)
@@ -241,7 +241,7 @@ def set_parked(town: Town, name: str, parked: bool) -> bool:
 
     git.commit_all(town.root, f"gt rig {'park' if parked else 'unpark'} {name}", author="mayor",
                    email=town.info().get("owner"), paths=[str(town.rigs_json.relative_to(town.root))])
-    from gastown_tui.work import events
+    from gastown_tui.town import events
 
     events.record(town.root, "rig.parked" if parked else "rig.unparked", rig=name)
     return True
@@ -269,7 +269,7 @@ def remove_rig(town: Town, name: str, *, force: bool = False, live_sessions: lis
         _remove_route(town, name)
     shutil.rmtree(rig.root, ignore_errors=True)
     git.commit_all(town.root, f"gt rig remove {name}", author="mayor", email=town.info().get("owner"))
-    from gastown_tui.work import events
+    from gastown_tui.town import events
 
     events.record(town.root, "rig.removed", rig=name, payload={"prefix": prefix})
 

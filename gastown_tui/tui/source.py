@@ -317,7 +317,7 @@ class TownSource(Source):
         return self.tmux.attach_argv(session)
 
     def watch(self):
-        from gastown_tui.infra.watch import watch_town
+        from gastown_tui.town.watch import watch_town
 
         return watch_town(self.town)
 

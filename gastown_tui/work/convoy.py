@@ -67,7 +67,7 @@ def create_convoy(town: Town, title: str, bead_ids: list[str], *, notify: list[s
     labels = [f"notify:{a}" for a in notify] + (["auto"] if auto else [])
     iss = _store(town).create(title, type="convoy", priority=2, labels=labels,
                               deps=[("tracks", b) for b in bead_ids], actor=actor)
-    from gastown_tui.work import events
+    from gastown_tui.town import events
 
     events.record(town.root, "convoy.created", actor=actor, payload={"convoy": iss.id, "title": title, "beads": bead_ids})
     return convoy_status(town, iss.id, check=False)
@@ -187,7 +187,7 @@ def check_convoys(town: Town, only: list[str] | None = None) -> list[str]:
                 continue
             tx.close(cid, "landed")
             landed.append(c)
-    from gastown_tui.work import events
+    from gastown_tui.town import events
 
     for c in landed:
         events.record(town.root, "convoy.landed", actor="deacon", payload={"convoy": c.id, "title": c.title})

@@ -45,7 +45,7 @@ def add_crew(town: Town, rig: str, name: str) -> dict[str, Any]:
     except BaseException:
         shutil.rmtree(dest, ignore_errors=True)
         raise
-    from gastown_tui.work import events
+    from gastown_tui.town import events
 
     events.record(town.root, "crew.added", rig=rig, payload={"name": name})
     return crew_row(town, rig, name)
@@ -139,7 +139,7 @@ def remove_crew(town: Town, rig: str, name: str, *, force: bool = False) -> dict
     stop_agent(town, agent)
     shutil.rmtree(path)
     agent_beads.retire(town, agent)
-    from gastown_tui.work import events
+    from gastown_tui.town import events
 
     events.record(town.root, "crew.removed", rig=rig, payload={"name": name})
     return {"rig": rig, "name": name}

@@ -35,7 +35,8 @@ def done(town: Town, agent: Agent, *, status: str = "COMPLETED", note: str | Non
     from gastown_tui.agents.polecats import default_branch
     from gastown_tui.beads.routes import store_for_id
     from gastown_tui.infra import git
-    from gastown_tui.work import events, mq, protocol
+    from gastown_tui.town import events
+    from gastown_tui.work import mq, protocol
     from gastown_tui.work.hook import hooked
     from gastown_tui.work.mail import send_mail
 

@@ -185,7 +185,7 @@ def _mail_body(iss) -> str:
 
 def _event(town, type: str, actor: str | None, payload: dict[str, Any]) -> None:
     try:
-        from gastown_tui.work import events
+        from gastown_tui.town import events
 
         events.record(Path(town.root), type, actor=actor, payload=payload)
     except Exception:  # noqa: BLE001 - the feed is best effort

@@ -324,7 +324,7 @@ def check_gates(town: Any, *, now: float | None = None, run: Any = None,
 
 
 def _log(town: Any, results: list[GateResult]) -> None:
-    from gastown_tui.work.events import record
+    from gastown_tui.town.events import record
 
     for r in results:
         try:

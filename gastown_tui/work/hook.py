@@ -138,7 +138,7 @@ def unsling(town: Town, agent: Agent | None = None, bead_id: str | None = None) 
                 agent_beads.set_state(town, holder_agent, "idle", hook_bead="")
         except Exception:  # noqa: BLE001 - a hook held by a non-agent name has no agent bead
             pass
-    from gastown_tui.work import events
+    from gastown_tui.town import events
 
     events.record(town.root, "unsling", rig=agent.rig if agent else None, payload={"bead": bead_id, "from": holder})
     return {"bead": bead_id, "from": holder}

@@ -177,7 +177,7 @@ def sling(town: Town, bead_ids: list[str], target: str, *, runtime: str | None =
     (`work.molecules.attach_for_sling`), so `gt prime` shows the checklist.
     """
     from gastown_tui.agents import polecats
-    from gastown_tui.work import events
+    from gastown_tui.town import events
 
     panes = polecats.live_panes(town)
     target_rig, target_agent, beads = _validate(town, list(bead_ids), target, force, panes)

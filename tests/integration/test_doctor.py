@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from gastown_tui.infra.tmux import Tmux
-from gastown_tui.patrols.heartbeat import write_heartbeat
+from gastown_tui.agents.heartbeat import write_heartbeat
 from tests.work_helpers import gt
 
 

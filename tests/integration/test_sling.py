@@ -10,7 +10,7 @@ import pytest
 from gastown_tui.agents import agent_beads
 from gastown_tui.town.identity import Agent
 from gastown_tui.town.rigs import add_rig
-from gastown_tui.work import events
+from gastown_tui.town import events
 from tests.conftest import make_git_repo, wait_for
 from tests.work_helpers import (sleeper_town,  # noqa: F401 - fixture
                                 add_runtime, bead, branches, gt, gt_json, one_sentence, rig_store, sessions,

@@ -106,7 +106,7 @@ def test_nudge_typed_in_the_cockpit_reaches_a_sim(sim_town, tmux):
 
 
 def test_a_bead_written_by_another_process_appears_within_500ms(sim_town):
-    from gastown_tui.work import events
+    from gastown_tui.town import events
 
     events.record(sim_town.root, "test.start")
     rig_dir = sim_town.rig("demo").mayor_clone

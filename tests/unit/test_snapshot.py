@@ -9,7 +9,7 @@ import time
 
 from gastown_tui.beads.store import open_store
 from gastown_tui.infra.tmux import PaneInfo
-from gastown_tui.work import events
+from gastown_tui.town import events
 from gastown_tui.work.snapshot import load_snapshot, pane_state, read_issues
 from tests.conftest import REAL_FIXTURE
 
@@ -112,7 +112,7 @@ def test_events_tail_reads_only_the_end(town):
 def test_snapshot_module_never_imports_textual():
     import subprocess
 
-    code = "import gastown_tui.work.snapshot, gastown_tui.work.demo, gastown_tui.infra.watch, sys; " \
+    code = "import gastown_tui.work.snapshot, gastown_tui.sim.demo, gastown_tui.infra.watch, sys; " \
            "print([m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
