@@ -37,11 +37,6 @@ GROUPS: dict[str, Group] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    from gastown_tui.cli.bd_fast import try_fast  # beads: hand-parsed fast lane for show/ready/create
-
-    rc = try_fast(list(sys.argv[1:] if argv is None else argv))
-    if rc is not None:
-        return rc
     return run("bd", ABOUT, GROUPS, argv)
 
 

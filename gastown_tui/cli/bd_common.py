@@ -77,11 +77,8 @@ def _routed(args: argparse.Namespace, issue_id: str):
 
 def warn_problems(store, *, full: bool = True) -> None:
     """Reads skip unreadable lines; say which ones on stderr."""
-    problems = store.known_problems()
-    for p in problems[:5]:
-        sys.stderr.write(f"bd: warning: {p.sentence()} (skipped; run 'bd doctor')\n")
-    if len(problems) > 5:
-        sys.stderr.write(f"bd: warning: {len(problems) - 5} more unreadable lines\n")
+    for line in store.warnings():
+        sys.stderr.write(f"bd: {line}\n")
 
 
 def emit_json(obj: Any) -> None:
