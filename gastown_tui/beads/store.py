@@ -372,10 +372,21 @@ class _Ops:
     def exists(self, issue_id: str) -> bool:
         return issue_id in self._main() or issue_id in self._wisps()
 
-    def _not_found(self, issue_id: str) -> NotFound:
+    def _not_found(self, issue_id: str) -> GtError:
         import difflib
 
-        known = [*self._main().index, *self._wisps().index]
+        from gastown_tui.beads.codec import json_body
+
+        problems = self.known_problems()
+        if problems:
+            # The id may be on a line the store cannot read: name that line rather than guess.
+            needle = '"' + json_body(issue_id) + '"'
+            for img in (self._main(), self._wisps()):
+                for p in img.problems:
+                    if p.path == img.path and 0 < p.line <= len(img.lines) and needle in img.lines[p.line - 1]:
+                        return StoreCorrupt(f"cannot read issue {issue_id}: {p.sentence()}",
+                                            hint="fix or remove that line (see 'bd doctor'), or restore the file from git")
+        known = [k for img in (self._main(), self._wisps()) for k, n in img.index.items() if img._parse(n) is not None]
         close = difflib.get_close_matches(issue_id, known, n=3, cutoff=0.6)
         if not close:
             tail = issue_id.split("-", 1)[-1]

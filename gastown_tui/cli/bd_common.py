@@ -81,6 +81,19 @@ def warn_problems(store, *, full: bool = True) -> None:
         sys.stderr.write(f"bd: {line}\n")
 
 
+def refuse_unreadable(store, what: str, nothing: str) -> None:
+    """Commands that pass the whole store on (export, sync) refuse a store with unreadable lines:
+    the warnings, then one sentence and exit 1."""
+    from gastown_tui.errors import GtError
+
+    problems = store.known_problems()
+    if problems:
+        warn_problems(store)
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise GtError(f"refusing to {what}: {problems[0].sentence()}{more}",
+                      hint=f"fix or remove that line (see 'bd doctor'), or restore the file from git; {nothing}")
+
+
 def emit_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 

@@ -153,10 +153,13 @@ def _reg_show(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    issues = []
+    issues, stores = [], {}
     for iid in args.ids:
         store = store_for(args, iid)
+        stores.setdefault(str(store.beads_dir), store)
         issues.append(store.get(iid))
+    for store in stores.values():
+        warn_problems(store)
     if args.json:
         emit_json(issues_json(issues))
         return 0
