@@ -293,15 +293,6 @@ class Image:
         self._lookups += 1
         if self._lookups > 4 and self._lines is None and not self._edits:
             self._materialize()  # many lookups: one split-and-index pass beats a text scan each
-        if self._lines is None and self._standard is None:
-            # A hit at a line start is the answer whatever the other lines look like; only a miss
-            # needs to know that every line is in bd's form.
-            try:
-                line = self._line_fast(issue_id)
-                if line is not None:
-                    return self._parse_fast(issue_id, line)
-            except _Duplicate:
-                self._materialize()
         if self._fast_ok():
             try:
                 return self._fast_record(issue_id)

@@ -456,8 +456,10 @@ class _Ops:
         A file the store wrote (its stamp matches) or already checked is clean; any other version
         is checked once in full and the verdict remembered beside it for that exact version.
         """
-        return [*_file_problems(self.beads_dir, self.issues_path, self._main),
-                *_file_problems(self.beads_dir, self.wisps_path, self._wisps)]
+        out = []
+        for path, image in ((self.issues_path, self._main), (self.wisps_path, self._wisps)):
+            out += sorted(_file_problems(self.beads_dir, path, image), key=lambda p: p.line)  # in file order, whatever was parsed first
+        return out
 
     def warnings(self) -> list[str]:
         """The store's unreadable lines as warning sentences, worded once for every front end."""
