@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
-
 from gastown_tui.cli.framework import add_json
 from gastown_tui.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse and typing cost milliseconds at import; annotations are strings anyway
+    import argparse
+    from typing import Any
 
 
 def store_args(p: argparse.ArgumentParser, *, json_flag: bool = True) -> None:
@@ -95,6 +96,8 @@ def refuse_unreadable(store, what: str, nothing: str) -> None:
 
 
 def emit_json(obj: Any) -> None:
+    import json
+
     sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 

@@ -3,7 +3,6 @@ blocked, search, stats."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -19,6 +18,10 @@ from gastown_tui.cli.bd_common import (
     warn_problems,
 )
 from gastown_tui.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse and typing cost milliseconds at import; annotations are strings anyway
+    import argparse
 
 
 def register(p: argparse.ArgumentParser) -> None:
