@@ -344,44 +344,63 @@ class Image:
         parsed = self.parsed
         return [rec for i in self.index.values() if (rec := parsed.get(i)) is not None]
 
-    def mentioning(self, text: str) -> list[dict[str, Any]]:
-        """The records (last line wins) whose line may hold `text` inside a JSON string, in file order.
+    def mentioning(self, text: str, field: str | None = None) -> list[dict[str, Any]]:
+        """The records (last line wins) whose line may hold `text` inside a JSON string — with
+        `field`, as the value of that key — in file order.
 
         A superset: callers check the field they care about. Any valid JSON spelling of the line
         counts (spacing, escapes): a line is a candidate when it holds `text` as a compact encoder
-        writes it, or when it holds an escape (``\\u``, ``\\/``) that could spell it otherwise.
-        Only candidates are parsed, so finding a molecule's steps or an agent's mail among 10k
-        issues parses only those lines.
+        writes it (after `"field":` with any spacing), or when it holds an escape (``\\u``,
+        ``\\/``) that could spell it otherwise. Only candidates are parsed, so finding a molecule's
+        steps or an agent's mail among 10k issues parses only those lines.
         """
         cache = getattr(self, "_mentions", None)
         if cache is None:
             cache = self._mentions = {}
-        if text in cache and not self.modified:
-            return cache[text]
-        out = self._mentioning(text)
+        key = (text, field)
+        if key in cache and not self.modified:
+            return cache[key]
+        out = self._mentioning(text, field)
         if not self.modified:
-            cache[text] = out
+            cache[key] = out
         return out
 
-    def _mentioning(self, text: str) -> list[dict[str, Any]]:
+    def _mentioning(self, text: str, field: str | None) -> list[dict[str, Any]]:
         from gastown_tui.beads.codec import json_body
 
         enc = json_body(text)
+        if field is None:
+            def hits(t: str):
+                pos = t.find(enc)
+                while pos >= 0:
+                    yield pos
+                    pos = t.find(enc, pos + 1)
+        else:
+            import re
+
+            rx = re.compile('"' + re.escape(json_body(field)) + r'"[ \t\r\n]*:[ \t\r\n]*"' + re.escape(enc) + '"')
+
+            def hits(t: str):
+                for m in rx.finditer(t):
+                    yield m.start()
         if self._fast_ok() and not self._edits:
             t = self._text or ""
             if "\\u" not in t and "\\/" not in t:
-                spans = []
-                pos = t.find(enc)
-                while pos >= 0 and len(spans) <= 4:
+                starts = []
+                last = -1
+                for pos in hits(t):
                     start = t.rfind("\n", 0, pos) + 1
-                    end = t.find("\n", pos)
-                    end = len(t) if end < 0 else end
-                    spans.append(t[start:end])
-                    pos = t.find(enc, end)
-                if pos < 0:  # few hits: answer from the text (each checked against duplicates)
+                    if start != last:
+                        starts.append(start)
+                        last = start
+                        if len(starts) > 4:
+                            break
+                if len(starts) <= 4:  # few hits: answer from the text (each checked against duplicates)
                     out = []
                     try:
-                        for line in spans:
+                        for start in starts:
+                            end = t.find("\n", start)
+                            line = t[start:] if end < 0 else t[start:end]
                             obj = json.loads(line)
                             if not is_record(obj):
                                 continue
@@ -393,7 +412,8 @@ class Image:
                         pass  # a bad line or a duplicate id: the index decides, and reports it
         lines, ids, index, parsed = self.lines, self.ids, self.index, self.parsed
         cand = [i for i, line in enumerate(lines)
-                if (enc in line or "\\u" in line or "\\/" in line) and (ids[i] is None or index.get(ids[i]) == i)]
+                if (ids[i] is None or index.get(ids[i]) == i)
+                and (("\\u" in line or "\\/" in line) or (enc in line and (field is None or any(hits(line)))))]
         with _no_gc():
             self._parse_lines([i for i in cand if i not in parsed])
         parsed = self.parsed

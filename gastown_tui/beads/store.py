@@ -360,8 +360,8 @@ class _Ops:
         that can hold it. Without `field` a superset callers filter; with `field`, exactly the issues
         whose `field` equals `text`."""
         main, wisps = self._main(), self._wisps()
-        recs = main.mentioning(text)
-        wrecs = wisps.mentioning(text)
+        recs = main.mentioning(text, field)
+        wrecs = wisps.mentioning(text, field)
         if len(wrecs) > 4:
             main._materialize()  # many wisps to check against the main file: one index pass
         out = [Issue(rec) for rec in recs if field is None or rec.get(field) == text]
