@@ -182,6 +182,13 @@ def test_every_lane_gives_one_answer(rig_town, seed):
     cockpit_issues = {k: (v.data, v.ephemeral_file) for k, v in read_issues(beads).items()}
     assert cockpit_issues == {k: v for k, v in got.items() if (v[0].get("status") or "open") != "tombstone"}
 
+    # Ready work: the store's cached summary, the graph over every record, and the cockpit's reader.
+    from gastown_tui.beads import graph
+
+    summary = [i.id for i in Store(beads).ready(limit=None, sort="priority")]
+    assert summary == [i.id for i in graph.ready({i.id: i for i in store.all()}, sort="priority")]
+    assert summary == [i.id for i in graph.ready(read_issues(beads), sort="priority")]
+
     # bd ready: every form, the same records, warnings and exit code as the Store API.
     want = json.dumps([i.to_json() for i in Store(beads).ready(limit=10)], indent=2, ensure_ascii=False) + "\n"
     for form in (("ready", "--json"), ("ready", "--json", "--sort", "hybrid"), ("ready", "-n", "10", "--json")):
@@ -213,6 +220,11 @@ def test_every_lane_gives_one_answer(rig_town, seed):
         rc, out, _ = _bd(beads, "ready", "--mol", mol, "--json")
         want_steps = [s.id for s in molecules.ready_steps(Store(beads), mol)]
         assert rc == 0 and [d["id"] for d in json.loads(out)] == want_steps
+        api = {**molecules.progress(Store(beads), mol),
+               "steps": [st.to_json() for st in molecules.steps(Store(beads), mol, me="demo/polecats/p1")]}
+        for verb in ("current", "show"):
+            rc, out, _ = _bd(beads, "mol", verb, mol, "--json", "--actor", "demo/polecats/p1")
+            assert rc == 0 and json.loads(out) == api, (mol, verb)
 
     # gt mail inbox: every form, the Store API and the cockpit's inboxes agree.
     snap = load_snapshot(rig_town, panes={}, now=NOW_NS / 1e9)
