@@ -1,5 +1,7 @@
-"""Beads performance: CLI wall time vs python startup, in-process ready(), concurrent writers, memory.
+"""Beads performance: CLI CPU time vs python startup, in-process ready(), concurrent writers, memory.
 
+CLI figures are CPU time (user + sys of the process and its children, from rusage) as a ratio
+to `python -c pass` measured the same way in the same run, one process per command, median.
 Usage: .venv/bin/python bench/beads_bench.py [--quick]
 Prints numbers; asserts nothing. Synthetic stores are generated in a temp directory.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -58,14 +61,29 @@ def wall(cmd: list[str], runs: int, cwd: Path | None = None) -> float:
     return statistics.median(times)
 
 
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def cpu(cmd: list[str], runs: int, cwd: Path | None = None) -> float:
+    """Median CPU time (user + sys) of one process running `cmd` (and its children)."""
+    times = []
+    for _ in range(runs):
+        before = _children_cpu()
+        subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        times.append(_children_cpu() - before)
+    return statistics.median(times)
+
+
 def cli_ratios(beads: Path, ids: list[str], runs: int, label: str) -> None:
-    base = wall([sys.executable, "-c", "pass"], runs)
+    base = cpu([sys.executable, "-c", "pass"], runs)
     env_db = ["--db", str(beads)]
-    ready = wall([str(BD), "ready", "--json", *env_db], runs)
-    show = wall([str(BD), "show", ids[len(ids) // 2], "--json", *env_db], runs)
-    create = wall([str(BD), "create", "bench issue", *env_db], runs)
-    print(f"[{label}] python -c pass {base * 1000:.1f} ms | bd ready --json {ready * 1000:.1f} ms "
-          f"({ready / base:.2f}x) | bd show --json {show * 1000:.1f} ms ({show / base:.2f}x) | "
+    ready = cpu([str(BD), "ready", "--json", *env_db], runs)
+    show = cpu([str(BD), "show", ids[len(ids) // 2], "--json", *env_db], runs)
+    create = cpu([str(BD), "create", "bench issue", *env_db], runs)
+    print(f"[{label}] CPU: python -c pass {base * 1000:.1f} ms | bd ready --json {ready * 1000:.1f} ms "
+          f"({ready / base:.2f}x) | bd show ID --json {show * 1000:.1f} ms ({show / base:.2f}x) | "
           f"bd create {create * 1000:.1f} ms ({create / base:.2f}x)")
 
 
@@ -78,10 +96,10 @@ def mol_ratios(beads: Path, runs: int, label: str) -> None:
     s = Store(beads, actor="worker")
     mol = M.pour(s, F.load_formula("polecat-work", F.search_paths()), {"issue": "gt-abc"})
     s.update(M.steps(s, mol)[0].id, status="in_progress", assignee="worker")
-    base = wall([sys.executable, "-c", "pass"], runs)
-    by_id = wall([str(BD), "mol", "current", mol, "--json", "--db", str(beads)], runs)
-    mine = wall([str(BD), "mol", "current", "--json", "--db", str(beads), "--actor", "worker"], runs)
-    print(f"[{label}] python -c pass {base * 1000:.1f} ms | bd mol current MOL --json {by_id * 1000:.1f} ms "
+    base = cpu([sys.executable, "-c", "pass"], runs)
+    by_id = cpu([str(BD), "mol", "current", mol, "--json", "--db", str(beads)], runs)
+    mine = cpu([str(BD), "mol", "current", "--json", "--db", str(beads), "--actor", "worker"], runs)
+    print(f"[{label}] CPU: python -c pass {base * 1000:.1f} ms | bd mol current MOL --json {by_id * 1000:.1f} ms "
           f"({by_id / base:.2f}x) | bd mol current --json (actor's) {mine * 1000:.1f} ms ({mine / base:.2f}x)")
 
 
@@ -136,7 +154,8 @@ def writers(beads: Path, ids: list[str], procs: int, each: int, label: str) -> N
     elapsed = time.time() - go
     after = len(Store(beads).all())
     created = after - before
-    print(f"[{label}] {procs} writer processes x {each} changes: {procs * each / elapsed:.0f} changes/s "
+    print(f"[{label}] {procs} writer processes x {each} changes (each process one Store, in-process calls): "
+          f"{procs * each / elapsed:.0f} changes/s "
           f"({elapsed:.2f} s), created {created}/{procs * (each // 2)} (none lost: {created == procs * (each // 2)})")
 
 
@@ -152,6 +171,67 @@ def memory(beads: Path, label: str) -> None:
     a, b = (int(x) for x in out.split())
     print(f"[{label}] loaded store (ready+list+blocked): peak RSS {b / 1024:.0f} MB "
           f"(interpreter and imports {a / 1024:.0f} MB)")
+
+
+def cli_writers(beads: Path, ids: list[str], procs: int, total: int, label: str, runs: int) -> None:
+    """`total` mixed changes, each its own `bd` process, `procs` of them running at any moment.
+
+    Every acknowledged change (exit 0) must be in the store afterwards; CPU per acknowledged change
+    (all the processes' user + sys) is compared with `python -c pass`.
+    """
+    from gastown_tui.beads.store import Store
+
+    base = cpu([sys.executable, "-c", "pass"], runs)
+    rnd = random.Random(11)
+    targets = rnd.sample([i for i in ids if Store(beads).get(i).status != "tombstone"], total)
+    jobs = []
+    for n, target in enumerate(targets):
+        kind = n % 4
+        if kind == 0:
+            jobs.append(("create", None, f"cli writer {n}", [str(BD), "create", f"cli writer {n}", "--db", str(beads)]))
+        elif kind == 1:
+            jobs.append(("comment", target, f"note {n}", [str(BD), "comment", "add", target, f"note {n}", "--db", str(beads)]))
+        elif kind == 2:
+            prio = str(n % 5)
+            jobs.append(("priority", target, prio, [str(BD), "update", target, "--priority", prio, "--db", str(beads)]))
+        else:
+            jobs.append(("label", target, f"lbl{n}", [str(BD), "label", "add", target, f"lbl{n}", "--db", str(beads)]))
+    before = _children_cpu()
+    t0 = time.perf_counter()
+    running: list[tuple[subprocess.Popen, tuple]] = []
+    acked = []
+    todo = list(jobs)
+    while todo or running:
+        while todo and len(running) < procs:
+            job = todo.pop()
+            running.append((subprocess.Popen(job[3], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), job))
+        still = []
+        for p, job in running:
+            if p.poll() is None:
+                still.append((p, job))
+            elif p.returncode == 0:
+                acked.append(job)
+        running = still
+        time.sleep(0.002)
+    elapsed = time.perf_counter() - t0
+    used = _children_cpu() - before
+    s = Store(beads)
+    titles = {i.title for i in s.all()}
+    kept = 0
+    for kind, target, value, _ in acked:
+        if kind == "create":
+            kept += value in titles
+        elif kind == "comment":
+            kept += any(c.get("text") == value for c in s.get(target).comments)
+        elif kind == "priority":
+            kept += s.get(target).priority == int(value)
+        else:
+            kept += value in s.get(target).labels
+    per = used / max(1, len(acked))
+    print(f"[{label}] {procs} concurrent bd processes, {total} mixed changes (create, comment add, update "
+          f"--priority, label add): {len(acked)}/{total} acknowledged, {kept}/{len(acked)} kept; CPU per "
+          f"acknowledged change {per * 1000:.1f} ms = {per / base:.2f}x python -c pass ({base * 1000:.1f} ms); "
+          f"{len(acked) / elapsed:.1f} changes/s")
 
 
 def main() -> None:
@@ -176,7 +256,8 @@ def main() -> None:
         cli_ratios(s10, ids10, runs, "synthetic 10k")
         mol_ratios(s10, runs, "synthetic 10k")
         in_process(s10, "synthetic 10k")
-        writers(s10, ids10, 30, 20 if quick else 50, "synthetic 10k")
+        writers(s10, ids10, 30, 20 if quick else 50, "synthetic 10k, in-process Store API")
+        cli_writers(s10, ids10, 20, 100 if quick else 300, "synthetic 10k, CLI", runs)
         s50 = tmp / "s50k" / ".beads"
         ids50 = synth(s50, 50_000)
         cli_ratios(s50, ids50, max(3, runs // 3), "synthetic 50k")

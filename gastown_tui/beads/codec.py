@@ -49,6 +49,14 @@ def dumps(obj: Any) -> str:
     return go_escape(_ENCODER.encode(obj))
 
 
+def json_body(text: str) -> str:
+    """`text` as it appears between the quotes of a compact JSON string (no HTML escapes)."""
+    global _ENCODER
+    if _ENCODER is None:
+        dumps("")
+    return _ENCODER.encode(text)[1:-1]  # type: ignore[union-attr]
+
+
 def is_empty(value: Any) -> bool:
     return value is None or value is False or value == "" or value == [] or value == {}
 

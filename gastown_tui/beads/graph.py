@@ -93,11 +93,35 @@ def blocked_ids(issues: Mapping[str, Issue]) -> set[str]:
     return blocked
 
 
-def is_ready_candidate(iss: Issue, now_iso_key: float, *, include_molecule_steps: bool = False) -> bool:
+def is_blocked(issues: Mapping[str, Issue], issue: Issue, kids: Mapping[str, list[str]] | None = None) -> bool:
+    """`issue.id in blocked_ids(issues)`, walking up from one issue instead of over all of them:
+    blocked directly, or under a blocked ancestor (blocking cascades down parent-child; a
+    deleted issue neither blocks nor passes blocking on)."""
+    seen: set[str] = set()
+    stack = [issue]
+    while stack:
+        iss = stack.pop()
+        if iss.id in seen or iss.data.get("status") == "tombstone":
+            continue
+        seen.add(iss.id)
+        if blockers(issues, iss, kids):
+            return True
+        for d in iss.data.get("dependencies") or ():
+            if d.get("type") == "parent-child":
+                parent = issues.get(d.get("depends_on_id"))
+                if parent is not None:
+                    stack.append(parent)
+    return False
+
+
+def is_ready_candidate(iss: Issue, now_iso_key: float, *, include_molecule_steps: bool = False,
+                       include_ephemeral: bool = False) -> bool:
+    """Ready work before blocking is considered (DESIGN §4): open, not pinned, not deferred to the
+    future, not bookkeeping; not ephemeral and not a molecule's or wisp's step unless asked for."""
     d = iss.data
     if (d.get("status") or "open") != "open":
         return False
-    if d.get("pinned") or d.get("ephemeral") or iss.ephemeral_file:
+    if d.get("pinned") or (not include_ephemeral and (d.get("ephemeral") or iss.ephemeral_file)):
         return False
     if (d.get("issue_type") or "task") in BOOKKEEPING_TYPES:
         return False
@@ -106,6 +130,13 @@ def is_ready_candidate(iss: Issue, now_iso_key: float, *, include_molecule_steps
         return False
     defer = d.get("defer_until")
     return not (defer and ts_key(defer) > now_iso_key)
+
+
+def is_step_ready(issues: Mapping[str, Issue], step: Issue, now: float) -> bool:
+    """A molecule step can be worked on now: the same rules as `bd ready` (defer_until, pinned,
+    blocking and its cascade from a blocked molecule), for steps of molecules and wisps alike."""
+    return (is_ready_candidate(step, now, include_molecule_steps=True, include_ephemeral=True)
+            and not is_blocked(issues, step))
 
 
 def ready(issues: Mapping[str, Issue], *, limit: int | None = None, sort: str = "hybrid",

@@ -293,15 +293,6 @@ class Image:
         self._lookups += 1
         if self._lookups > 4 and self._lines is None and not self._edits:
             self._materialize()  # many lookups: one split-and-index pass beats a text scan each
-        if self._lines is None and self._standard is None:
-            # A hit at a line start is the answer whatever the other lines look like; only a miss
-            # needs to know that every line is in bd's form.
-            try:
-                line = self._line_fast(issue_id)
-                if line is not None:
-                    return self._parse_fast(issue_id, line)
-            except _Duplicate:
-                self._materialize()
         if self._fast_ok():
             try:
                 return self._fast_record(issue_id)
@@ -353,72 +344,80 @@ class Image:
         parsed = self.parsed
         return [rec for i in self.index.values() if (rec := parsed.get(i)) is not None]
 
-    def mentioning(self, needle: str, id_prefix: str = "") -> list[dict[str, Any]]:
-        """The records (last line wins) whose line contains `needle`, in file order.
+    def mentioning(self, text: str, field: str | None = None) -> list[dict[str, Any]]:
+        """The records (last line wins) whose line may hold `text` inside a JSON string — with
+        `field`, as the value of that key — in file order.
 
-        In fast mode this is a text scan, so finding a molecule's steps among 10k issues parses
-        only those lines. Duplicates are ruled out by one more scan for the lines whose id starts
-        with `id_prefix` (a molecule's steps are `<mol>.<n>`), and by a lookup for any other id.
+        A superset: callers check the field they care about. Any valid JSON spelling of the line
+        counts (spacing, escapes): a line is a candidate when it holds `text` as a compact encoder
+        writes it (after `"field":` with any spacing), or when it holds an escape (``\\u``,
+        ``\\/``) that could spell it otherwise. Only candidates are parsed, so finding a molecule's
+        steps or an agent's mail among 10k issues parses only those lines.
         """
         cache = getattr(self, "_mentions", None)
         if cache is None:
             cache = self._mentions = {}
-        key = (needle, id_prefix)
+        key = (text, field)
         if key in cache and not self.modified:
             return cache[key]
-        out = self._mentioning(needle, id_prefix)
+        out = self._mentioning(text, field)
         if not self.modified:
             cache[key] = out
         return out
 
-    def _mentioning(self, needle: str, id_prefix: str) -> list[dict[str, Any]]:
+    def _mentioning(self, text: str, field: str | None) -> list[dict[str, Any]]:
+        from gastown_tui.beads.codec import json_body
+
+        enc = json_body(text)
+        if field is None:
+            def hits(t: str):
+                pos = t.find(enc)
+                while pos >= 0:
+                    yield pos
+                    pos = t.find(enc, pos + 1)
+        else:
+            import re
+
+            rx = re.compile('"' + re.escape(json_body(field)) + r'"[ \t\r\n]*:[ \t\r\n]*"' + re.escape(enc) + '"')
+
+            def hits(t: str):
+                for m in rx.finditer(t):
+                    yield m.start()
         if self._fast_ok() and not self._edits:
             t = self._text or ""
-            starts: dict[str, int] = {}
-            if id_prefix:
-                head = '{"id":"' + id_prefix
-                pos = 0 if t.startswith(head) else t.find("\n" + head) + 1
-                while pos > 0 or (pos == 0 and t.startswith(head)):
-                    q = t.find('"', pos + 7)
-                    iid = t[pos + 7:q]
-                    starts[iid] = starts.get(iid, 0) + 1
-                    pos = t.find("\n" + head, q) + 1
-                    if pos == 0:
-                        break
-            out = []
-            pos = t.find(needle)
-            while pos >= 0:
-                start = t.rfind("\n", 0, pos) + 1
-                end = t.find("\n", pos)
-                end = len(t) if end < 0 else end
-                line = t[start:end]
-                pos = t.find(needle, end)
-                try:
-                    obj = json.loads(line)
-                except ValueError:
-                    break  # report it properly: the indexed path below
-                if not is_record(obj):
-                    continue
-                iid = obj["id"]
-                if iid.startswith(id_prefix) and id_prefix and "\\" not in iid:
-                    if starts.get(iid) != 1 or not line.startswith('{"id":"'):
-                        break  # duplicates: the index decides
-                else:
-                    try:
-                        if self._fast_line(iid) != line:
+            if "\\u" not in t and "\\/" not in t:
+                starts = []
+                last = -1
+                for pos in hits(t):
+                    start = t.rfind("\n", 0, pos) + 1
+                    if start != last:
+                        starts.append(start)
+                        last = start
+                        if len(starts) > 4:
                             break
-                    except _Duplicate:
-                        break
-                out.append(obj)
-            else:
-                return out
-        out = []
-        for i, line in enumerate(self.lines):
-            if needle in line:
-                rec = self._parse(i)
-                if rec is not None and self.index.get(rec["id"]) == i:
-                    out.append(rec)
-        return out
+                if len(starts) <= 4:  # few hits: answer from the text (each checked against duplicates)
+                    out = []
+                    try:
+                        for start in starts:
+                            end = t.find("\n", start)
+                            line = t[start:] if end < 0 else t[start:end]
+                            obj = json.loads(line)
+                            if not is_record(obj):
+                                continue
+                            if self._fast_line(obj["id"]) != line:
+                                raise _Duplicate
+                            out.append(obj)
+                        return out
+                    except (ValueError, _Duplicate):
+                        pass  # a bad line or a duplicate id: the index decides, and reports it
+        lines, ids, index, parsed = self.lines, self.ids, self.index, self.parsed
+        cand = [i for i, line in enumerate(lines)
+                if (ids[i] is None or index.get(ids[i]) == i)
+                and (("\\u" in line or "\\/" in line) or (enc in line and (field is None or any(hits(line)))))]
+        with _no_gc():
+            self._parse_lines([i for i in cand if i not in parsed])
+        parsed = self.parsed
+        return [rec for i in cand if (rec := parsed.get(i)) is not None and index.get(rec["id"]) == i]
 
     def children_numbers(self, parent: str) -> list[int]:
         stem = parent + "."

@@ -50,13 +50,26 @@ class StoreCorrupt(GtError):
 
 def read_config(beads_dir: Path) -> dict[str, str]:
     """The flat `key: value` pairs of `.beads/config.yaml` (all bd writes there that we need)."""
-    from gastown_tui.beads.lean import parse_config
-
     try:
         text = (beads_dir / CONFIG).read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError):
         return {}
     return parse_config(text)
+
+
+def parse_config(text: str) -> dict[str, str]:
+    """The flat `key: value` pairs of a `.beads/config.yaml` text."""
+    found: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.split(" #", 1)[0].rstrip()
+        if not line or line.lstrip().startswith("#") or raw[:1].isspace() or ":" not in line:
+            continue
+        key, _, value = line.partition(":")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        found[key.strip()] = value
+    return found
 
 
 def write_config_value(beads_dir: Path, key: str, value: str) -> None:
@@ -270,7 +283,7 @@ class _ReadyIssues:
         return issue_id in self.parsed or issue_id in self.closed
 
 
-_VIEWS: dict[tuple, _View] = {}
+_VIEWS: dict[Path, tuple[tuple, _View]] = {}
 _SUMMARIES: dict[tuple, dict[str, Any]] = {}
 
 
@@ -281,24 +294,19 @@ def _read_summary(path: Path, fps: list) -> dict[str, Any] | None:
         data = marshal.loads(path.read_bytes())
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    if not isinstance(data, dict) or data.get("v") != 2 or data.get("fps") != fps:
+    if not isinstance(data, dict) or data.get("v") != 3 or data.get("fps") != fps:
         return None
     return data
 
 
 def _write_summary(path: Path, summary: dict[str, Any]) -> None:
-    """A cache: written atomically (rename) but not fsynced; any failure just means no cache."""
+    """A cache: written atomically but not fsynced; any failure just means no cache."""
     import marshal
-    import tempfile
 
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".ready.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            f.write(marshal.dumps(summary))
-        os.replace(tmp, path)
-    except (OSError, ValueError):
-        with contextlib.suppress(Exception):
-            os.unlink(tmp)
+    from gastown_tui.infra.fsutil import atomic_write_bytes
+
+    with contextlib.suppress(OSError, ValueError):
+        atomic_write_bytes(path, marshal.dumps(summary), fsync=False, mkdir=False)
 
 
 class _Ops:
@@ -314,15 +322,13 @@ class _Ops:
 
     def _view(self) -> _View:
         main, wisps = self._main(), self._wisps()
-        key = (id(main), main.fp, main.modified, id(wisps), wisps.fp, wisps.modified)
         if main.modified or wisps.modified:
             return _View(main, wisps)
-        view = _VIEWS.get(key)
-        if view is None:
-            view = _View(main, wisps)
-            _VIEWS.clear()  # one generation is enough; old images die with it
-            _VIEWS[key] = view
-        return view
+        key = (id(main), main.fp, id(wisps), wisps.fp)
+        got = _VIEWS.get(main.path)
+        if got is None or got[0] != key:
+            got = _VIEWS[main.path] = (key, _View(main, wisps))  # one generation per store
+        return got[1]
 
     @property
     def problems(self) -> list[Problem]:
@@ -348,26 +354,39 @@ class _Ops:
             raise self._not_found(issue_id)
         return iss
 
-    def mentioning(self, text: str, field: str | None = None) -> list[Issue] | None:
-        """Every issue whose record holds the string `text` as a JSON string value (an id, an
-        assignee ...), main file first; a superset callers filter. None when `text` cannot be found
-        by a plain text search (non-ASCII or HTML-escaped characters): use the full view instead.
-        With `field`, only lines holding `"field":"text"` as bd writes it (compact), far fewer hits."""
-        if not text.isascii() or any(c in text for c in '<>&\\"') or not text.isprintable():
-            return None
-        needle = (f'"{field}":' if field else "") + '"' + text + '"'
+    def mentioning(self, text: str, field: str | None = None) -> list[Issue]:
+        """Every issue whose record may hold the string `text` (an id, an assignee ...), main file
+        first, read by the store's rules (last line wins, main over wisps), parsing only the lines
+        that can hold it. Without `field` a superset callers filter; with `field`, exactly the issues
+        whose `field` equals `text`."""
         main, wisps = self._main(), self._wisps()
-        out = [Issue(rec) for rec in main.mentioning(needle, text)]
-        out += [Issue(rec, ephemeral_file=True) for rec in wisps.mentioning(needle, text) if rec["id"] not in main]
+        recs = main.mentioning(text, field)
+        wrecs = wisps.mentioning(text, field)
+        if len(wrecs) > 4:
+            main._materialize()  # many wisps to check against the main file: one index pass
+        out = [Issue(rec) for rec in recs if field is None or rec.get(field) == text]
+        out += [Issue(rec, ephemeral_file=True) for rec in wrecs
+                if (field is None or rec.get(field) == text) and main.record(rec["id"]) is None]
         return out
 
     def exists(self, issue_id: str) -> bool:
         return issue_id in self._main() or issue_id in self._wisps()
 
-    def _not_found(self, issue_id: str) -> NotFound:
+    def _not_found(self, issue_id: str) -> GtError:
         import difflib
 
-        known = [*self._main().index, *self._wisps().index]
+        from gastown_tui.beads.codec import json_body
+
+        problems = self.known_problems()
+        if problems:
+            # The id may be on a line the store cannot read: name that line rather than guess.
+            needle = '"' + json_body(issue_id) + '"'
+            for img in (self._main(), self._wisps()):
+                for p in img.problems:
+                    if p.path == img.path and 0 < p.line <= len(img.lines) and needle in img.lines[p.line - 1]:
+                        return StoreCorrupt(f"cannot read issue {issue_id}: {p.sentence()}",
+                                            hint="fix or remove that line (see 'bd doctor'), or restore the file from git")
+        known = [k for img in (self._main(), self._wisps()) for k, n in img.index.items() if img._parse(n) is not None]
         close = difflib.get_close_matches(issue_id, known, n=3, cutoff=0.6)
         if not close:
             tail = issue_id.split("-", 1)[-1]
@@ -432,11 +451,22 @@ class _Ops:
         return graph.sort_issues(cands, sort, now)[: limit or None]
 
     def known_problems(self) -> list[Problem]:
-        """Unreadable lines found so far, without parsing anything more (for warnings after a read)."""
-        out = list(getattr(self, "_summary_problems", ()))
-        for img in (self._main(), self._wisps()):
-            if img._lines is not None:
-                out += [p for p in img._problems if p not in out]
+        """Every unreadable line of both files: the same answer for every read, however little it parsed.
+
+        A file the store wrote (its stamp matches) or already checked is clean; any other version
+        is checked once in full and the verdict remembered beside it for that exact version.
+        """
+        out = []
+        for path, image in ((self.issues_path, self._main), (self.wisps_path, self._wisps)):
+            out += sorted(_file_problems(self.beads_dir, path, image), key=lambda p: p.line)  # in file order, whatever was parsed first
+        return out
+
+    def warnings(self) -> list[str]:
+        """The store's unreadable lines as warning sentences, worded once for every front end."""
+        problems = self.known_problems()
+        out = [f"warning: {p.sentence()} (skipped; run 'bd doctor')" for p in problems[:5]]
+        if len(problems) > 5:
+            out.append(f"warning: {len(problems) - 5} more unreadable lines")
         return out
 
     def blocked_with_reasons(self) -> list[tuple[Issue, list[str]]]:
@@ -601,13 +631,11 @@ class Store(_Ops):
                     n = main.index.get(i.id)
                     off, length = (offsets[n], offsets[n + 1] - offsets[n] - 1) if n is not None else (-1, 0)
                     cands.append((i.id, i.priority, ts_key(i.created_at), ts_key(i.get("defer_until")), off, length))
-            probs = [(str(p.path), p.line, p.message) for p in self.known_problems()]
-            summary = {"v": 2, "fps": fps, "cands": cands, "problems": probs}
+            summary = {"v": 3, "fps": fps, "cands": cands}
             _write_summary(self.beads_dir / SUMMARY, summary)
         _SUMMARIES.clear()
         _SUMMARIES[key] = summary
         self._summary_fps = summary["fps"]
-        self._summary_problems = [Problem(Path(a), b, c) for a, b, c in summary["problems"]]
         return summary
 
     def _main(self) -> Image:
@@ -720,22 +748,10 @@ def _error_result(e: BaseException) -> dict[str, Any]:
 
 def _write_temp(path: Path, data: bytes) -> tuple[Path, int]:
     """The new content of `path` in a fsynced temp file beside it: (temp path, its inode)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.time_ns()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-            ino = os.fstat(fd).st_ino
-        finally:
-            os.close(fd)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return tmp, ino
+    from gastown_tui.infra.fsutil import stage
+
+    tmp, ino = stage(path, data)
+    return Path(tmp), ino
 
 
 def _fault(point: str) -> None:
@@ -793,18 +809,25 @@ def _recover(pending: Path) -> None:
                         os.unlink(pending / f"{other}.req")
         with contextlib.suppress(OSError):
             os.unlink(pending / entry)
+    _clean_leftovers(pending)
 
 
 def _write_small(path: Path, data: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    """Queue files (requests, results, journals): atomic, not fsynced (they live for one batch;
+    a journal's staged data files are fsynced themselves)."""
+    _write_small_bytes(path, data.encode("utf-8"))
+
+
+def _write_small_bytes(path: Path, data: bytes) -> None:
+    from gastown_tui.infra.fsutil import atomic_write_bytes
+
+    atomic_write_bytes(path, data, fsync=False, mkdir=False)
 
 
 def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
-    import fcntl
     import json
+
+    from gastown_tui.infra.fsutil import Lock
 
     if not store.beads_dir.is_dir():
         raise NotFound(f"no beads store at {store.beads_dir}", hint="create one with 'bd init'")
@@ -824,11 +847,11 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
         except OSError:
             payload = None  # cannot queue (read-only dir?): take the lock and apply it ourselves
     res_path = pending / f"{name}.res"
-    fd = os.open(store.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    lock = Lock(store.lock_path, create=True)
     rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK) if payload is not None else -1
     try:
         if payload is None:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            lock.acquire()
             _recover(pending)
         else:
             import select
@@ -839,11 +862,8 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
                     with contextlib.suppress(OSError):
                         os.unlink(res_path)
                     return _decode_result(res)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if lock.acquire(blocking=False):
                     break
-                except BlockingIOError:
-                    pass
                 # Someone is combining: sleep until it signals (or, as a safety net, 50 ms).
                 ready, _, _ = select.select([rfd], [], [], 0.05)
                 if ready:
@@ -856,7 +876,7 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
                         rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
             _recover(pending)  # a combiner killed after its write: hand out what it applied
             if res_path.exists():  # applied between our check and our lock (or by a killed combiner)
-                fcntl.flock(fd, fcntl.LOCK_UN)
+                lock.release()
                 continue_res = json.loads(res_path.read_text(encoding="utf-8"))
                 with contextlib.suppress(OSError):
                     os.unlink(res_path)
@@ -864,24 +884,67 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
         try:
             return _combine_locked(store, pending, name, payload, op, args, kwargs)
         finally:
-            with contextlib.suppress(OSError):
-                fcntl.flock(fd, fcntl.LOCK_UN)
+            lock.release()
             _signal_waiters(pending, exclude=f"{name}.fifo")
     finally:
-        with contextlib.suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        lock.close()
         if rfd >= 0:
             os.close(rfd)
             with contextlib.suppress(OSError):
                 os.unlink(fifo)
 
 
-def _signal_waiters(pending: Path, *, exclude: str = "") -> None:
-    """After releasing the lock: wake every waiting requester (one waker, shared with the lean lane)."""
-    from gastown_tui.beads.lean import signal_waiters
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
-    signal_waiters(str(pending), exclude)
+
+def pending_leftovers(beads_dir: Path) -> list[str]:
+    """Queue files (`.pending/*.fifo|*.res|*.req`) of writer processes that no longer exist."""
+    try:
+        entries = sorted(os.listdir(Path(beads_dir) / PENDING))
+    except OSError:
+        return []
+    out = []
+    for entry in entries:
+        stem, dot, ext = entry.rpartition(".")
+        if not dot or ext not in ("fifo", "res", "req"):
+            continue
+        parts = stem.split("-")
+        if len(parts) >= 2 and parts[1].isdigit() and not _pid_alive(int(parts[1])):
+            out.append(entry)
+    return out
+
+
+def _clean_leftovers(pending: Path) -> None:
+    """Under the lock: drop the queue files of dead writers (nobody waits for them; never acknowledged)."""
+    for entry in pending_leftovers(pending.parent):
+        with contextlib.suppress(OSError):
+            os.unlink(pending / entry)
+
+
+def _signal_waiters(pending: Path, *, exclude: str = "") -> None:
+    """After releasing the lock: wake every process queued for it (its result is ready, or the lock is free)."""
+    try:
+        entries = os.listdir(pending)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.endswith(".fifo") and entry != exclude:
+            try:
+                wfd = os.open(os.path.join(pending, entry), os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:
+                continue
+            try:
+                os.write(wfd, b"!")
+            except OSError:
+                pass
+            os.close(wfd)
 
 
 def _combine_locked(store: Store, pending: Path, name: str, payload: str | None, op: str, args: list,
@@ -1311,11 +1374,8 @@ def _write_stamp(beads_dir: Path, path: Path, fp: tuple | None) -> None:
     """Remember that the file with this identity was written by us (so it need not be re-parsed)."""
     if fp is None:
         return
-    try:
-        with open(_stamp_path(beads_dir, path), "w", encoding="utf-8") as f:
-            f.write(" ".join(str(x) for x in fp))
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):
+        _write_small(_stamp_path(beads_dir, path), " ".join(str(x) for x in fp))
 
 
 def _stamp_matches(beads_dir: Path, path: Path, fp: tuple | None) -> bool:
@@ -1326,6 +1386,43 @@ def _stamp_matches(beads_dir: Path, path: Path, fp: tuple | None) -> bool:
     except OSError:
         return False
     return text == " ".join(str(x) for x in fp)
+
+
+def _file_problems(beads_dir: Path, path: Path, image: Callable[[], Image]) -> list[Problem]:
+    """The unreadable lines of one file version (see `known_problems`); reads the file only when
+    neither the store's stamp nor a remembered verdict covers this version."""
+    import marshal
+
+    with _CACHE_LOCK:
+        img = _CACHE.get(path)
+    if img is None or img.modified or img.fp != fingerprint(path):
+        fp = fingerprint(path)
+        if fp is None:
+            return []
+        if _stamp_matches(beads_dir, path, fp):
+            return []
+        img = image()
+    if img.fp is None or img.modified:
+        return list(img._problems) if img._lines is not None else []
+    if img.fully_parsed:
+        return list(img.problems)
+    if _stamp_matches(beads_dir, img.path, img.fp):
+        return []
+    verdict = _stamp_path(beads_dir, img.path).with_name(_stamp_path(beads_dir, img.path).name + ".problems")
+    try:
+        data = marshal.loads(verdict.read_bytes())
+        if isinstance(data, tuple) and len(data) == 2 and data[0] == list(img.fp):
+            return [Problem(img.path, n, m) for n, m in data[1]]
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    img.parse_all()
+    problems = list(img.problems)
+    if problems:
+        with contextlib.suppress(OSError, ValueError):
+            _write_small_bytes(verdict, marshal.dumps((list(img.fp), [(p.line, p.message) for p in problems])))
+    else:
+        _write_stamp(beads_dir, img.path, img.fp)  # checked in full and clean: as good as our own write
+    return problems
 
 
 def _check_writable(img: Image, beads_dir: Path) -> None:
@@ -1342,9 +1439,39 @@ def _check_writable(img: Image, beads_dir: Path) -> None:
 
 
 def default_actor() -> str:
-    """--actor (callers pass it), else $BD_ACTOR, else git user.name from config files, else $USER.
+    """--actor (callers pass it), else $BD_ACTOR, else git user.name from config files, else $USER."""
+    actor = os.environ.get("BD_ACTOR") or os.environ.get("BEADS_ACTOR")
+    if actor:
+        return actor
+    return git_user_name() or os.environ.get("USER") or os.environ.get("LOGNAME") or "unknown"
 
-    One implementation, in the builtins-only lean module that the fast CLI lane also uses."""
-    from gastown_tui.beads.lean import default_actor as lean_default_actor
 
-    return lean_default_actor()
+def git_user_name() -> str | None:
+    """$GIT_AUTHOR_NAME, else user.name from the global git config files.
+
+    Read directly: running git costs more than the whole bd command."""
+    env = os.environ.get("GIT_AUTHOR_NAME")
+    if env:
+        return env
+    candidates = []
+    if os.environ.get("GIT_CONFIG_GLOBAL"):
+        candidates.append(os.environ["GIT_CONFIG_GLOBAL"])
+    home = os.path.expanduser(os.environ.get("HOME", "~"))
+    xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    candidates += [os.path.join(home, ".gitconfig"), os.path.join(xdg, "git", "config")]
+    for path in candidates:
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except OSError:
+            continue
+        section = ""
+        for raw in text.splitlines():
+            line = raw.strip()
+            if line.startswith("["):
+                section = line.strip("[]").strip().lower()
+            elif section == "user" and "=" in line:
+                k, _, v = line.partition("=")
+                if k.strip().lower() == "name" and v.strip():
+                    return v.strip().strip('"')
+    return None

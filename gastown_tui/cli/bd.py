@@ -37,12 +37,79 @@ GROUPS: dict[str, Group] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    from gastown_tui.cli.bd_fast import try_fast  # beads: hand-parsed fast lane for show/ready/create
+    argv = list(sys.argv[1:] if argv is None else argv)
+    quick = quick_args(argv)
+    if quick is not None:  # the same command function, without building an argparse tree
+        from gastown_tui.cli.framework import guarded
 
-    rc = try_fast(list(sys.argv[1:] if argv is None else argv))
-    if rc is not None:
-        return rc
+        return guarded("bd", lambda: int(quick.func(quick) or 0))
     return run("bd", ABOUT, GROUPS, argv)
+
+
+# --- argument pre-parsing for the commands agents call hundreds of times an hour -------------
+#
+# Only plain spellings of `bd ready`, `bd show` and `bd create` (every option as a separate word,
+# values that cannot be mistaken for options); anything else goes through argparse. The result
+# is exactly the Namespace argparse builds (tests/unit/test_bd_quick_args.py holds them equal),
+# handed to the same command function: output, warnings, errors and exit codes cannot differ.
+
+class _Args:
+    """argparse.Namespace's behaviour for a command function (attributes, `vars()`)."""
+
+    def __init__(self, **kw) -> None:
+        self.__dict__.update(kw)
+
+
+_COMMON = {"--db": "db", "--actor": "actor"}
+_QUICK = {
+    # name: (options taking a value -> dest, defaults, positional dest, positional count)
+    "ready": ({**_COMMON, "-n": "limit", "--limit": "limit", "--sort": "sort", "-a": "assignee", "--assignee": "assignee",
+               "--mol": "mol"},
+              {"limit": 10, "sort": "hybrid", "assignee": None, "mol": None}, None, (0, 0)),
+    "show": (dict(_COMMON), {}, "ids", (1, 64)),
+    "create": ({**_COMMON, "-t": "type", "--type": "type", "-p": "priority", "--priority": "priority",
+                "--parent": "parent", "-a": "assignee", "--assignee": "assignee", "-d": "description",
+                "--description": "description", "--id": "id", "--status": "status"},
+               {"type": "task", "priority": "2", "parent": None, "deps": None, "labels": None, "assignee": None,
+                "description": None, "stdin": False, "id": None, "status": "open", "ephemeral": False},
+               "title", (1, 1)),
+}
+
+
+def quick_args(argv: list[str]):
+    """The parsed arguments of a plain hot-path command line, or None (then argparse decides)."""
+    if not argv or argv[0] not in _QUICK:
+        return None
+    name, rest = argv[0], argv[1:]
+    valued, defaults, pos_dest, (lo, hi) = _QUICK[name]
+    out = {"db": None, "actor": None, "json": False, **defaults}
+    pos: list[str] = []
+    i = 0
+    while i < len(rest):
+        a = rest[i]
+        if a == "--json":
+            out["json"] = True
+        elif a in valued:
+            if i + 1 >= len(rest) or rest[i + 1].startswith("-") or not rest[i + 1]:
+                return None
+            out[valued[a]] = rest[i + 1]
+            i += 1
+        elif a.startswith("-") or not a:
+            return None  # any other option (or --help): argparse
+        else:
+            pos.append(a)
+        i += 1
+    if not lo <= len(pos) <= hi:
+        return None
+    if name == "ready":
+        if not str(out["limit"]).isdigit() or out["sort"] not in ("hybrid", "priority", "oldest"):
+            return None  # argparse words those errors
+        out["limit"] = int(out["limit"])
+    if pos_dest is not None:
+        out[pos_dest] = pos if hi > 1 else pos[0]
+    from gastown_tui.cli import bd_issues
+
+    return _Args(_cmd=name, _prog=f"bd {name}", func=getattr(bd_issues, f"cmd_{name}"), town=None, prog="bd", **out)
 
 
 if __name__ == "__main__":

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
-
 from gastown_tui.cli.framework import add_json
 from gastown_tui.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse and typing cost milliseconds at import; annotations are strings anyway
+    import argparse
+    from typing import Any
 
 
 def store_args(p: argparse.ArgumentParser, *, json_flag: bool = True) -> None:
@@ -77,14 +78,26 @@ def _routed(args: argparse.Namespace, issue_id: str):
 
 def warn_problems(store, *, full: bool = True) -> None:
     """Reads skip unreadable lines; say which ones on stderr."""
+    for line in store.warnings():
+        sys.stderr.write(f"bd: {line}\n")
+
+
+def refuse_unreadable(store, what: str, nothing: str) -> None:
+    """Commands that pass the whole store on (export, sync) refuse a store with unreadable lines:
+    the warnings, then one sentence and exit 1."""
+    from gastown_tui.errors import GtError
+
     problems = store.known_problems()
-    for p in problems[:5]:
-        sys.stderr.write(f"bd: warning: {p.sentence()} (skipped; run 'bd doctor')\n")
-    if len(problems) > 5:
-        sys.stderr.write(f"bd: warning: {len(problems) - 5} more unreadable lines\n")
+    if problems:
+        warn_problems(store)
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise GtError(f"refusing to {what}: {problems[0].sentence()}{more}",
+                      hint=f"fix or remove that line (see 'bd doctor'), or restore the file from git; {nothing}")
 
 
 def emit_json(obj: Any) -> None:
+    import json
+
     sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 

@@ -27,8 +27,11 @@ def _reg_export(p: argparse.ArgumentParser) -> None:
 def cmd_export(args: argparse.Namespace) -> int:
     from gastown_tui.beads.codec import encode_issue
 
+    from gastown_tui.cli.bd_common import refuse_unreadable
+
     store = open_local(args)
     issues = sorted(store.all(include_ephemeral=not args.no_ephemeral), key=lambda i: i.id)
+    refuse_unreadable(store, "export", "nothing was exported")
     text = "".join(encode_issue(i.data).decode("utf-8") + "\n" for i in issues)
     if args.output:
         from gastown_tui.infra.fsutil import atomic_write_text
@@ -99,8 +102,11 @@ def _reg_sync(p: argparse.ArgumentParser) -> None:
 def cmd_sync(args: argparse.Namespace) -> int:
     from gastown_tui.infra import git
 
+    from gastown_tui.cli.bd_common import refuse_unreadable
+
     store = open_local(args)
     beads = store.beads_dir.resolve()
+    refuse_unreadable(store, "commit the store", "nothing was committed")
     if not git.is_git_repo(beads.parent):
         raise GtError(f"{beads.parent} is not in a git repository, so there is nothing to sync to",
                       hint="run 'git init' there first")
@@ -181,6 +187,12 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             if target and target.split("-", 1)[0] == store.prefix and target not in issues:
                 findings.append({"check": "dangling-dependency", "id": iss.id, "depends_on_id": target,
                                  "message": f"{iss.id} depends on {target}, which does not exist"})
+    from gastown_tui.beads.store import PENDING, pending_leftovers
+
+    for entry in pending_leftovers(store.beads_dir):
+        findings.append({"check": "pending-leftover", "file": str(store.beads_dir / PENDING / entry),
+                         "message": f"{store.beads_dir / PENDING / entry} belongs to a writer that is gone "
+                                    "(the next change removes it)"})
     for cyc in store.cycles():
         findings.append({"check": "cycle", "ids": cyc, "message": "dependency cycle: " + " -> ".join(cyc)})
     if args.json:

@@ -3,7 +3,6 @@ blocked, search, stats."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -19,6 +18,10 @@ from gastown_tui.cli.bd_common import (
     warn_problems,
 )
 from gastown_tui.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse and typing cost milliseconds at import; annotations are strings anyway
+    import argparse
 
 
 def register(p: argparse.ArgumentParser) -> None:
@@ -153,10 +156,13 @@ def _reg_show(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    issues = []
+    issues, stores = [], {}
     for iid in args.ids:
         store = store_for(args, iid)
+        stores.setdefault(str(store.beads_dir), store)
         issues.append(store.get(iid))
+    for store in stores.values():
+        warn_problems(store)
     if args.json:
         emit_json(issues_json(issues))
         return 0

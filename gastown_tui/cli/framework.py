@@ -130,8 +130,13 @@ def _top_help(prog: str, about: str, groups: dict[str, Group]) -> str:
 
 def run(prog: str, about: str, groups: dict[str, Group], argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    return guarded(prog, lambda: _run(prog, about, groups, argv))
+
+
+def guarded(prog: str, body: Callable[[], int]) -> int:
+    """Run a command body the way every command runs: errors as one sentence and their exit code."""
     try:
-        return _run(prog, about, groups, argv)
+        return body()
     except GtError as e:
         if os.environ.get("GT_DEBUG"):
             raise

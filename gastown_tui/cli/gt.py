@@ -56,12 +56,6 @@ GROUPS: dict[str, Group] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    if "inbox" in (sys.argv[1:] if argv is None else argv)[:4]:  # mail: hand-parsed fast lane (agents poll it)
-        from gastown_tui.cli.mail_cmds import try_fast
-
-        rc = try_fast(list(sys.argv[1:] if argv is None else argv))
-        if rc is not None:
-            return rc
     return run("gt", ABOUT, GROUPS, argv)
 
 

@@ -6,7 +6,6 @@ GitPython, libtmux, tomlkit or rich.
 
 from __future__ import annotations
 
-import os
 import sys
 
 from gastown_tui.cli.framework import command, print_json, print_table, subcommands
@@ -20,84 +19,6 @@ def town_of(args: argparse.Namespace):
     from gastown_tui.cli.common import town_of as find  # (pathlib, argparse: not on the fast lane)
 
     return find(args)
-
-
-def try_fast(argv: list[str]) -> int | None:
-    """`gt [--town T] mail inbox ADDR [--unread] [--all] [--json]` parsed by hand (agents poll it).
-
-    Only the plain case: an explicit address already in canonical form, a town found by os.path,
-    JSON output. Anything else returns None and goes through argparse, which gives the same answer.
-    """
-    args = list(argv)
-    town = None
-    if args[:1] == ["--town"] and len(args) > 1:
-        town, args = args[1], args[2:]
-    elif args[:1] and args[0].startswith("--town="):
-        town, args = args[0][7:], args[1:]
-    if args[:2] != ["mail", "inbox"]:
-        return None
-    rest = args[2:]
-    flags = {a for a in rest if a.startswith("-")}
-    pos = [a for a in rest if not a.startswith("-")]
-    if "--json" not in flags or not flags <= {"--json", "--unread", "--all"} or len(pos) != 1:
-        return None
-    root = _town_root(town)
-    if root is None:
-        return None
-    addr = _canonical_address(root, pos[0])
-    if addr is None:
-        return None
-    import gc
-
-    from gastown_tui.beads import lean
-    from gastown_tui.work.mailbox import inbox_at
-
-    gc.disable()  # thousands of dicts, all kept until exit: collection passes are pure cost here
-    msgs = inbox_at(os.path.join(root, ".beads"), addr, unread_only="--unread" in flags,
-                    include_archived="--all" in flags)
-    try:
-        sys.stdout.write(lean.dumps_compact(msgs) + "\n")
-    except BrokenPipeError:
-        pass
-    return 0
-
-
-def _town_root(explicit: str | None) -> str | None:
-    """find_town's answer when it is a plain one (None: let the full path find it, or word the error)."""
-    start = explicit or os.environ.get("GT_TOWN_ROOT")
-    if start:
-        root = os.path.realpath(os.path.expanduser(start))
-        return root if os.path.isfile(os.path.join(root, "mayor", "town.json")) else None
-    here = os.path.realpath(os.getcwd())
-    while True:
-        if os.path.isfile(os.path.join(here, "mayor", "town.json")):
-            return here
-        up = os.path.dirname(here)
-        if up == here:
-            return None
-        here = up
-
-
-def _plain_name(name: str) -> bool:
-    return bool(name) and name.isascii() and name[0].isalnum() and name.replace("_", "").replace("-", "").replace(".", "").isalnum()
-
-
-def _canonical_address(root: str, text: str) -> str | None:
-    """`text` when it is already a canonical address (identity.parse_address would return it unchanged)."""
-    parts = text.split("/")
-    if len(parts) == 1:
-        return text if text in ("mayor", "deacon", "overseer") else None
-    if not (len(parts) == 2 and parts[1] in ("witness", "refinery")
-            or len(parts) == 3 and parts[1] in ("polecats", "crew") and _plain_name(parts[2])):
-        return None
-    from gastown_tui.beads import lean
-
-    try:
-        with open(os.path.join(root, "mayor", "rigs.json"), encoding="utf-8") as f:
-            rigs = lean.loads(f.read()).get("rigs", {})
-    except (OSError, ValueError, AttributeError):
-        return None
-    return text if isinstance(rigs, dict) and parts[0] in rigs else None
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -167,11 +88,15 @@ def _inbox(args: argparse.Namespace) -> int:
     town = town_of(args)
     addr = args.address or _me(town)
     msgs = inbox(town, addr, unread_only=args.unread, include_archived=args.all, msg_type=args.msg_type)
-    if args.json:
-        from gastown_tui.beads import lean
+    from gastown_tui.beads.store import Store
 
-        # One line, C encoder: an agent's inbox can hold thousands of messages (indent=2 is 5x slower).
-        sys.stdout.write(lean.dumps_compact(msgs) + "\n")
+    for line in Store(town.beads_dir).warnings():
+        sys.stderr.write(f"gt: {line}\n")
+    if args.json:
+        import json
+
+        # One line: an agent's inbox can hold thousands of messages (indent=2 is 5x slower).
+        sys.stdout.write(json.dumps(msgs, ensure_ascii=False) + "\n")
         return 0
     if not msgs:
         print(f"no {'unread ' if args.unread else ''}mail for {addr}")

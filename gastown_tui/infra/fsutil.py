@@ -1,50 +1,130 @@
-"""Atomic writes and advisory file locks: nothing half-written is ever visible."""
+"""Atomic writes and advisory file locks: the one home of both in the package.
+
+Nothing half-written is ever visible: a write goes to a temp file beside its target (fsynced
+unless it is a mere cache), then `os.replace`. Locks are `flock`s on a lock file. Kept to `os`
+and `fcntl` (no pathlib, tempfile): `bd create` and the store's writers import this on every call.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
 import os
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
+import time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+_SEQ = [0]
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def stage(path: str | Path, data: bytes, *, fsync: bool = True) -> tuple[str, int]:
+    """Write `data` to a new temp file beside `path`: (the temp file's path, its inode).
+
+    The caller renames it over `path` (`os.replace`) — or unlinks it. Two-phase writers (the beads
+    store's journalled commit) stage every file first, then rename.
+    """
+    path = os.fspath(path)
+    head, name = os.path.split(path)
+    _SEQ[0] += 1
+    tmp = os.path.join(head, f".{name}.{os.getpid()}.{time.time_ns()}.{_SEQ[0]}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            if fsync:
+                os.fsync(fd)
+            ino = os.fstat(fd).st_ino
+        finally:
+            os.close(fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp, ino
+
+
+def atomic_write_bytes(path: str | Path, data: bytes, *, fsync: bool = True, mkdir: bool = True) -> None:
+    """Replace `path` with `data` atomically (readers see the old or the new file, never a mix)."""
+    path = os.fspath(path)
+    if mkdir:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    tmp, _ = stage(path, data, fsync=fsync)
+    try:
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path: str | Path, text: str, *, fsync: bool = True, mkdir: bool = True) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"), fsync=fsync, mkdir=mkdir)
+
+
+class Lock:
+    """An flock on a lock file (created if missing), held through an open descriptor."""
+
+    __slots__ = ("fd", "held")
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        path = os.fspath(path)
+        if create:
+            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        self.fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
+        self.held = False
+
+    def acquire(self, *, shared: bool = False, blocking: bool = True) -> bool:
+        """Take the lock; with blocking=False, False when another process holds it."""
+        flags = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+        try:
+            fcntl.flock(self.fd, flags if blocking else flags | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        self.held = True
+        return True
+
+    def release(self) -> None:
+        if self.held:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+            self.held = False
+
+    def close(self) -> None:
+        self.release()
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 @contextlib.contextmanager
-def file_lock(path: Path, *, shared: bool = False) -> Iterator[None]:
+def file_lock(path: str | Path, *, shared: bool = False) -> Iterator[None]:
     """Hold an flock on `path` (created if missing) for the duration of the block."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    lock = Lock(path)
     try:
-        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        lock.acquire(shared=shared)
         yield
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        lock.close()
 
 
-def append_line(path: Path, line: str) -> None:
+def lock_held(path: str | Path) -> bool:
+    """True when some process holds an exclusive-incompatible lock on `path` (False if it does not exist)."""
+    try:
+        lock = Lock(path, create=False)
+    except FileNotFoundError:
+        return False
+    try:
+        return not lock.acquire(blocking=False)
+    finally:
+        lock.close()
+
+
+def append_line(path: str | Path, line: str) -> None:
     """Append one line under an exclusive lock (O_APPEND keeps lines whole)."""
     data = (line.rstrip("\n") + "\n").encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)

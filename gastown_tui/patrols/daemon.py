@@ -8,7 +8,6 @@ in `.runtime/daemon.pid`, the log in `.runtime/daemon.log`.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import signal
 import sys
@@ -42,19 +41,9 @@ def _read_pid(town: Town) -> int | None:
 
 def lock_held(town: Town) -> bool:
     """True when some process holds the daemon lock (the daemon runs)."""
-    p = lock_path(town)
-    if not p.exists():
-        return False
-    fd = os.open(p, os.O_RDWR)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    else:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-    finally:
-        os.close(fd)
+    from gastown_tui.infra.fsutil import lock_held as held
+
+    return held(lock_path(town))
 
 
 def status(town: Town) -> dict[str, Any]:
@@ -179,13 +168,11 @@ def run(town: Town, *, once: bool = False, log: Callable[[str], None] = lambda _
     """The daemon itself (foreground). Holds the lock for its whole life."""
     from gastown_tui.town.config import load_settings
 
-    lp = lock_path(town)
-    lp.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lp, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
+    from gastown_tui.infra.fsutil import Lock
+
+    lock = Lock(lock_path(town))
+    if not lock.acquire(blocking=False):
+        lock.close()
         raise Conflict(f"a daemon already runs for this town (pid {_read_pid(town)})",
                        hint="stop it with 'gt daemon stop'") from None
     stopping = False
@@ -214,5 +201,4 @@ def run(town: Town, *, once: bool = False, log: Callable[[str], None] = lambda _
                 pid_path(town).unlink()
         except FileNotFoundError:
             pass
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        lock.close()

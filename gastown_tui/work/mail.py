@@ -29,7 +29,6 @@ from gastown_tui.errors import NotFound, UsageError
 from gastown_tui.town.identity import ADDRESS_FORMS, Agent, parse_address
 from gastown_tui.town.layout import Town
 from gastown_tui.work import protocol
-from gastown_tui.work.mailbox import _message_dict, inbox_at
 
 VALID_FORMS = f"{ADDRESS_FORMS}, @town, @<rig>"
 PATROL_ROLES = ("witness", "refinery", "deacon")
@@ -173,7 +172,49 @@ def _notify(town: Town, agent: Agent, msg: dict[str, Any]) -> None:
 
 def message_json(iss) -> dict[str, Any]:
     """The `--json` shape of a message (from an Issue)."""
-    return _message_dict(iss.data, bool(iss.is_ephemeral))
+    d = iss.data
+    labels = d.get("labels") or ()
+    subject = d.get("title", "")
+    return {
+        "id": d.get("id", ""),
+        "from": d.get("sender") or next((lb[5:] for lb in labels if lb.startswith("from:")), ""),
+        "to": d.get("assignee") or "",
+        "subject": subject,
+        "body": d.get("description", ""),
+        "read": "read" in labels,
+        "created_at": d.get("created_at", ""),
+        "thread_id": d.get("thread_id") or d.get("id", ""),
+        "reply_to": d.get("reply_to") or None,
+        "type": protocol.message_type(subject),
+        "ephemeral": bool(iss.is_ephemeral),
+        "archived": (d.get("status") or "open") == "closed",
+        "priority": d.get("priority", 2),
+    }
+
+
+def in_inbox(iss, *, include_archived: bool = False) -> bool:
+    """A message in its recipient's inbox: open (closed = archived, tombstone = deleted)."""
+    return iss.issue_type == "message" and (iss.status == "open" or include_archived and iss.status == "closed")
+
+
+def inbox_in(store, addr: str, *, unread_only: bool = False, include_archived: bool = False,
+             msg_type: str | None = None) -> list[dict[str, Any]]:
+    """`inbox` for an already-normalised address in `store`: its messages, oldest first.
+
+    Agents poll this: the store finds the recipient's records by a text scan and parses only
+    those lines, under its usual read rules (last line wins, main file over wisps, any spacing)."""
+    out = []
+    for iss in store.mentioning(addr, "assignee"):
+        if not in_inbox(iss, include_archived=include_archived):
+            continue
+        m = message_json(iss)
+        if unread_only and m["read"]:
+            continue
+        if msg_type and m["type"] != msg_type:
+            continue
+        out.append(m)
+    out.sort(key=lambda m: (m["created_at"], m["id"]))
+    return out
 
 
 def normalize_address(town: Town, address: str) -> str:
@@ -185,14 +226,8 @@ def normalize_address(town: Town, address: str) -> str:
 
 def inbox(town: Town, address: str, *, unread_only: bool = False, include_archived: bool = False,
           msg_type: str | None = None) -> list[dict[str, Any]]:
-    """Messages to `address`, oldest first, as `message_json` dicts.
-
-    Fast path (agents poll this): instead of parsing the whole store, scan the raw bytes of
-    issues.jsonl and wisps.jsonl for the recipient's `"assignee":"<addr>"` and parse only those
-    lines — the store (like bd) always writes compact JSON. The usual read rules still apply: a
-    later duplicate line wins, the main file wins over wisps, tombstones are skipped.
-    """
-    return inbox_at(str(town.beads_dir), normalize_address(town, address), unread_only=unread_only,
+    """Messages to `address`, oldest first, as `message_json` dicts."""
+    return inbox_in(_store(town), normalize_address(town, address), unread_only=unread_only,
                     include_archived=include_archived, msg_type=msg_type)
 
 

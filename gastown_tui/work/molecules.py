@@ -211,6 +211,23 @@ class _Lookup:
         return self.get(issue_id) is not None
 
 
+def _needs_every_issue(issues: Any, start: list[Any]) -> bool:
+    """A waits-for dependency on the steps or their ancestors: deciding it needs every issue's children."""
+    seen: set[str] = set()
+    stack = list(start)
+    while stack:
+        iss = stack.pop()
+        if iss is None or iss.id in seen:
+            continue
+        seen.add(iss.id)
+        for d in iss.dependencies:
+            if d.get("type") == "waits-for":
+                return True
+            if d.get("type") == "parent-child":
+                stack.append(issues.get(d.get("depends_on_id")))
+    return False
+
+
 def _step_order(issue_id: str) -> tuple:
     tail = issue_id.rsplit(".", 1)[-1]
     return (int(tail) if tail.isdigit() else 1 << 30, issue_id)
@@ -228,8 +245,12 @@ def steps(store: Any, mol_id: str, *, me: str | None = None) -> list[Step]:
     issues: Any = _issues_map(store) if found is None else _Lookup(store, found)
     kids = sorted((i for i in (issues.values() if found is None else found)
                    if i.parent_id == mol_id and not i.is_tombstone), key=lambda i: _step_order(i.id))
-    if found is not None and any(d.get("type") == "waits-for" for k in kids for d in k.dependencies):
+    if found is not None and _needs_every_issue(issues, [issues[mol_id], *kids]):
         issues = _issues_map(store)  # waits-for needs every issue's children
+    import time
+
+    clock = getattr(store, "clock", None)
+    now = clock() / 1e9 if clock is not None else time.time()
     kid_ids = {k.id for k in kids}
     rows: list[dict[str, Any]] = []
     for i, k in enumerate(kids, start=1):
@@ -239,10 +260,10 @@ def steps(store: Any, mol_id: str, *, me: str | None = None) -> list[Step]:
             state = DONE
         elif k.status in ("in_progress", "hooked"):
             state = CURRENT
-        elif graph.blockers(issues, k):
-            state = BLOCKED
-        else:
+        elif graph.is_step_ready(issues, k, now):
             state = READY
+        else:
+            state = BLOCKED  # blocked (or its molecule is), deferred, pinned, or not open
         rows.append({"iss": k, "index": i, "needs": needs, "state": state})
     here = None
     current = [r for r in rows if r["state"] == CURRENT]

@@ -195,9 +195,6 @@ class TownSnapshot:
 
 # -- reading stores ------------------------------------------------------------------------------
 
-_CACHE: dict[Path, tuple[tuple, dict[str, Issue]]] = {}
-
-
 def _fingerprint(path: Path) -> tuple | None:
     try:
         st = os.stat(path)
@@ -207,42 +204,14 @@ def _fingerprint(path: Path) -> tuple | None:
 
 
 def read_issues(beads_dir: Path) -> dict[str, Issue]:
-    """All issues of one `.beads` directory (issues.jsonl + wisps.jsonl), cached by fingerprint.
+    """The live issues of one `.beads` directory (tombstones left out), read by the store's rules.
 
-    A read-only view: a torn or conflicted line is skipped, never repaired (the store owns writes).
+    The store caches parsed files by fingerprint, so an unchanged store costs a `stat`.
     """
-    beads_dir = Path(beads_dir)
-    redirect = beads_dir / "redirect"
-    if redirect.is_file():
-        beads_dir = (beads_dir.parent / redirect.read_text().strip()).resolve()
-    out: dict[str, Issue] = {}
-    for fname, eph in (("issues.jsonl", False), ("wisps.jsonl", True)):
-        path = beads_dir / fname
-        fp = _fingerprint(path)
-        if fp is None:
-            continue
-        cached = _CACHE.get(path)
-        if cached and cached[0] == fp:
-            out.update(cached[1])
-            continue
-        got: dict[str, Issue] = {}
-        try:
-            with open(path, encoding="utf-8", errors="replace") as f:
-                for line in f:
-                    if not line.startswith("{"):
-                        continue
-                    try:
-                        d = json.loads(line)
-                    except ValueError:
-                        continue
-                    if isinstance(d, dict) and "_schema" not in d and d.get("_type", "issue") == "issue" \
-                            and isinstance(d.get("id"), str) and d.get("status") != "tombstone":
-                        got[d["id"]] = Issue(d, ephemeral_file=eph)
-        except OSError:
-            continue
-        _CACHE[path] = (fp, got)
-        out.update(got)
-    return out
+    from gastown_tui.beads.store import Store, follow_redirect
+
+    store = Store(follow_redirect(Path(beads_dir)))
+    return {i.id: i for i in store.all() if not i.is_tombstone}
 
 
 def store_dirs(town: Town) -> dict[str, Path]:
@@ -319,9 +288,11 @@ def mail_of(issue: Issue) -> MailView:
 
 def _inboxes(town_issues: Mapping[str, Issue]) -> dict[str, list[MailView]]:
     out: dict[str, list[MailView]] = {}
+    from gastown_tui.work.mail import in_inbox
+
     for iss in town_issues.values():
-        if iss.issue_type != "message" or not iss.assignee or iss.is_closed:
-            continue  # closed = archived
+        if not iss.assignee or not in_inbox(iss):
+            continue
         out.setdefault(iss.assignee, []).append(mail_of(iss))
     for v in out.values():
         v.sort(key=lambda m: m.created_at, reverse=True)
@@ -373,9 +344,9 @@ DERIVED_MAX_AGE = 30.0
 def _store_key(dirs: Mapping[str, Path]) -> tuple:
     out = []
     for rig, d in dirs.items():
-        redirect = d / "redirect"
-        if redirect.is_file():
-            d = (d.parent / redirect.read_text().strip()).resolve()
+        from gastown_tui.beads.store import follow_redirect
+
+        d = follow_redirect(d)
         out.append((rig, _fingerprint(d / "issues.jsonl"), _fingerprint(d / "wisps.jsonl")))
     return tuple(out)
 

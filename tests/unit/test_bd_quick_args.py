@@ -1,0 +1,69 @@
+"""bd's argument pre-parsing must build exactly argparse's Namespace for the same command function."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from gastown_tui.cli import bd, bd_issues, framework
+
+OPTIONS = {
+    "ready": [("--json",), ("--db", "/tmp/x"), ("--actor", "me"), ("-n", "3"), ("--limit", "0"), ("--sort", "priority"),
+              ("--sort", "oldest"), ("-a", "bob"), ("--assignee", "demo/polecats/p"), ("--mol", "gt-mol-abc")],
+    "show": [("--json",), ("--db", "/tmp/x"), ("--actor", "me")],
+    "create": [("--json",), ("--db", "/tmp/x"), ("--actor", "me"), ("-t", "bug"), ("--type", "epic"), ("-p", "1"),
+               ("--priority", "P3"), ("--parent", "gt-abc"), ("-a", "bob"), ("-d", "some text"),
+               ("--description", "x"), ("--id", "gt-zzz"), ("--status", "closed")],
+}
+POSITIONALS = {"ready": [], "show": ["gt-abc", "gt-def.1"], "create": ["A title with spaces"]}
+
+
+def _argparse_ns(argv: list[str], monkeypatch) -> dict:
+    got: dict = {}
+
+    def capture(args):
+        got.update(vars(args))
+        return 0
+
+    monkeypatch.setattr(bd_issues, f"cmd_{argv[0]}", capture)
+    try:
+        assert framework.run("bd", bd.ABOUT, bd.GROUPS, argv) == 0
+    finally:
+        monkeypatch.undo()
+    return got
+
+
+def _forms(seed: int) -> list[list[str]]:
+    rnd = random.Random(seed)
+    out = []
+    for name, opts in OPTIONS.items():
+        for _ in range(12):
+            words = [w for o in rnd.sample(opts, rnd.randint(0, min(4, len(opts)))) for w in o]
+            pos = POSITIONALS[name][: rnd.randint(1, len(POSITIONALS[name]))] if POSITIONALS[name] else []
+            cut = rnd.randint(0, len(words))
+            while cut and words[cut - 1].startswith("-") and words[cut - 1] != "--json":
+                cut -= 1  # never split an option from its value
+            out.append([name, *words[:cut], *pos, *words[cut:]])
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_quick_args_equal_argparse(seed, monkeypatch):
+    for argv in _forms(seed):
+        quick = bd.quick_args(argv)
+        assert quick is not None, argv
+        want = _argparse_ns(argv, monkeypatch)
+        q = vars(quick)
+        assert q.pop("func").__name__ == f"cmd_{argv[0]}"
+        want.pop("func")
+        assert q == want, argv
+
+
+@pytest.mark.parametrize("argv", [
+    ["ready", "--json", "--sort", "bogus"], ["ready", "-n", "-1"], ["ready", "--limit=3"], ["ready", "--help"],
+    ["show"], ["show", "--json", "--", "gt-a"], ["create"], ["create", "a", "b"], ["create", "t", "-p"],
+    ["create", "t", "-l", "x"], ["create", "t", "-d", ""], ["list", "--json"], ["ready", "--pri"], [],
+])
+def test_anything_else_goes_to_argparse(argv):
+    assert bd.quick_args(argv) is None
