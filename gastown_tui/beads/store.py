@@ -1037,12 +1037,15 @@ class Transaction(_Ops):
         prio = check_priority(priority)
         check_status(status)
         who = self._actor(actor)
+        if assignee:
+            ids.check_name(assignee, "assignee")
         main, wisps = self._main(), self._wisps()
         if parent is not None:
             parent_rec, _ = self._record(parent)
             if parent_rec.get("status") == "tombstone":
                 raise UsageError(f"the parent {parent} is deleted", hint="pick another parent")
         if id is not None:
+            ids.check_id(id)  # ids become file, branch and session names: one grammar at the door
             if self.exists(id):
                 raise Conflict(f"issue {id} already exists", hint="pick another id or update the existing issue")
             new_id = id
@@ -1091,6 +1094,7 @@ class Transaction(_Ops):
         """Insert or replace a whole record as given (import, merge tools); no rules applied."""
         if not isinstance(record.get("id"), str) or not record["id"]:
             raise UsageError("a record needs a string 'id'", hint="check the input line")
+        ids.check_id(record["id"])
         for img in (self._main(), self._wisps()):
             if record["id"] in img:
                 return self._save(dict(record), img)
@@ -1102,6 +1106,7 @@ class Transaction(_Ops):
 
     def _check_target(self, target: str) -> None:
         # Dependencies inside this store must point at real issues; other prefixes are other stores.
+        ids.check_id(target, "the dependency target")
         if ids.split_prefix(target) == self.prefix and not self.exists(target):
             raise self._not_found(target)
 
@@ -1118,6 +1123,8 @@ class Transaction(_Ops):
             fields["priority"] = check_priority(fields["priority"])
         if "labels" in fields and fields["labels"] is not None:
             fields["labels"] = _labels(fields["labels"])
+        if fields.get("assignee"):
+            ids.check_name(fields["assignee"], "assignee")
         if "title" in fields and not (fields["title"] or "").strip():
             raise UsageError("an issue's title cannot be empty", hint="give a title")
         old_status = rec.get("status") or "open"
@@ -1135,6 +1142,7 @@ class Transaction(_Ops):
     def claim(self, issue_id: str, assignee: str, *, status: str = "in_progress") -> Issue:
         if not assignee:
             raise UsageError("a claim needs an assignee", hint="pass --actor or set BD_ACTOR")
+        ids.check_name(assignee, "assignee")
         check_status(status)
         rec, img = self._record(issue_id)
         holder = rec.get("assignee") or ""
@@ -1229,6 +1237,7 @@ class Transaction(_Ops):
         label = label.strip()
         if not label:
             raise UsageError("a label cannot be empty", hint="for example: bd label add gt-abc urgent")
+        ids.check_name(label, "label")
         rec, img = self._record(issue_id)
         labels = list(rec.get("labels") or [])
         if label in labels:
@@ -1287,7 +1296,7 @@ class _LazyIssues:
 def _labels(labels: Iterable[str]) -> list[str]:
     if isinstance(labels, str):
         labels = [labels]
-    return sorted({lbl.strip() for lbl in labels if lbl and lbl.strip()})
+    return sorted({ids.check_name(lbl.strip(), "label") for lbl in labels if lbl and lbl.strip()})
 
 
 def _closed_at_rule(rec: dict[str, Any], old_status: str, now: str) -> None:

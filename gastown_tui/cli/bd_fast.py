@@ -128,6 +128,8 @@ def _ready(opts: dict) -> int | None:
 def _create(opts: dict) -> int | None:
     if len(opts["pos"]) != 1:
         return None
+    if not all(str(v).isprintable() for v in (opts.get("-a"), opts.get("--assignee"))):
+        return None  # the full path refuses it in one sentence (the store's name check)
     bdir = _lean_dir(opts) if opts.get("--parent") is None else None
     if bdir is not None:
         from gastown_tui.beads import lean
