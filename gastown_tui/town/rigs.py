@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from gastown_tui.errors import Conflict, GtError, NotFound, UsageError
 from gastown_tui.infra.fsutil import atomic_write_text, file_lock
+from gastown_tui.infra.safepath import remove_tree
 from gastown_tui.town.layout import TOWN_PREFIX, RigPaths, Town, read_json, validate_rig_name, write_json
 
 PREFIX_RE = re.compile(r"^[a-z][a-z0-9]{0,9}$")
@@ -137,7 +137,7 @@ def add_rig(town: Town, name: str, source: str, *, prefix: str | None = None, br
             made.append(town.rigs_json)
             _add_route(town, final_prefix, name)
         except BaseException:
-            shutil.rmtree(rig.root, ignore_errors=True)
+            remove_tree(town.root, rig.root)
             if town.rigs_json in made:
                 _write_rigs(town, rigs)
             _remove_route(town, name)
@@ -267,7 +267,7 @@ def remove_rig(town: Town, name: str, *, force: bool = False, live_sessions: lis
         rigs.pop(name)
         _write_rigs(town, rigs)
         _remove_route(town, name)
-    shutil.rmtree(rig.root, ignore_errors=True)
+    remove_tree(town.root, rig.root)
     git.commit_all(town.root, f"gt rig remove {name}", author="mayor", email=town.info().get("owner"))
     from gastown_tui.work import events
 

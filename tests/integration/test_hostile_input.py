@@ -97,3 +97,110 @@ def test_update_and_label_refuse_a_newline(proj):
     refused(bd("label", "add", iid, "a\nb", cwd=proj), "label")
     refused(bd("update", iid, "--assignee", "a\nb", cwd=proj), "assignee")
     assert store_bytes(proj) == before
+
+
+# --- patrols never act on a bad id; derived paths stay inside their root -----------------------
+
+def append_record(beads_dir, rec: dict) -> None:
+    """A record as it arrives by git (a pulled issues.jsonl), bypassing every door."""
+    with (beads_dir / "issues.jsonl").open("a", encoding="utf-8") as f:
+        f.write(json.dumps(rec) + "\n")
+
+
+def test_a_crafted_mr_id_removes_nothing_outside_and_closes_nothing(rig_town, tmp_path):
+    import subprocess
+
+    from gastown_tui.beads.store import Store
+    from gastown_tui.patrols import refinery
+    from gastown_tui.patrols.refinery import RefineryConfig, RefineryContext
+
+    town = rig_town
+    victim = tmp_path / "victim"  # where <rig>/refinery/.merge-<id> would lead with the raw id
+    victim.mkdir()
+    (victim / "precious.txt").write_text("keep me\n")
+    rp = town.rig("demo")
+    store = Store(rp.beads_dir)
+    unrelated = store.create("unrelated work")
+    branch = f"polecat/nux/{unrelated.id}-k0"
+    wt = rp.polecat("nux")
+    subprocess.run(["git", "-C", str(rp.bare_repo), "worktree", "add", "-q", "-b", branch, str(wt), "main"], check=True)
+    (wt / "f.txt").write_text("x\n")
+    subprocess.run(["git", "-C", str(wt), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(wt), "commit", "-q", "-m", "w"], check=True)
+    bad_id = "pr-a/../../../../victim"
+    assert (rp.root / "refinery" / f".merge-{bad_id}").resolve() == victim.resolve()
+    append_record(rp.beads_dir, {"id": bad_id, "title": "Merge", "status": "open", "priority": 0,
+                                 "issue_type": "merge-request", "created_at": TS, "updated_at": TS,
+                                 "branch": branch, "target": "main", "source_issue": unrelated.id,
+                                 "worker": "demo/polecats/nux"})
+    logs: list[str] = []
+    outs = refinery.patrol_once(RefineryContext(town, "demo", logs.append), RefineryConfig())
+    assert outs == []
+    assert (victim / "precious.txt").read_text() == "keep me\n"
+    store = Store(rp.beads_dir)
+    assert store.get(unrelated.id).status == "open"
+    assert store.get(bad_id).status == "open"
+    assert any("ignoring merge request" in line and "not a valid bead id" in line for line in logs)
+
+
+def test_the_merge_directory_is_a_safe_token(rig_town):
+    from gastown_tui.patrols import refinery
+
+    root = rig_town.rig("demo").root / "refinery"
+    assert refinery.merge_dir(rig_town, "demo", "gt-abc") == root / ".merge-gt-abc"
+    bad = refinery.merge_dir(rig_town, "demo", "pr-a/../../../../victim")
+    assert bad.parent == root and "/" not in bad.name and ".." not in bad.name
+
+
+def test_confine_refuses_escapes_and_symlinks(tmp_path):
+    import os
+
+    from gastown_tui.infra.safepath import UnsafePath, confine, remove_tree
+
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep").write_text("k")
+    assert confine(root, "sub", "a.md") == root / "sub" / "a.md"
+    for bad in ("../x", "/etc/passwd", "a/../../x", "", ".", "a\nb", "x" * 300, "~/x"):
+        with pytest.raises(UnsafePath):
+            confine(root, bad)
+    os.symlink(outside, root / "link")
+    with pytest.raises(UnsafePath, match="symlink"):
+        confine(root, "link", "note.md")
+    remove_tree(root, root / "link")  # the link goes, never what it points at
+    assert not (root / "link").exists() and (outside / "keep").exists()
+    with pytest.raises(UnsafePath):
+        remove_tree(root, outside)
+    assert (outside / "keep").exists()
+
+
+def test_the_sim_work_note_stays_inside_its_worktree(tmp_path):
+    import os
+
+    from gastown_tui.sim.work import write_work
+
+    wt = make_git_repo(tmp_path / "wt")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    said: list[str] = []
+    assert write_work(wt, "gt-a/../../../outside/x", "t", "", "me", said.append) == []
+    assert write_work(wt, "gt-abc", "t", "```file: ../outside/evil.txt\nx\n```\n", "me", said.append) == []
+    os.symlink(outside, wt / "work")  # a committed symlink
+    assert write_work(wt, "gt-abc", "t", "", "me", said.append) == []
+    assert write_work(wt, "gt-abc", "t", "```file: work/evil.txt\nx\n```\n", "me", said.append) == []
+    assert list(outside.iterdir()) == []
+    assert len(said) == 4 and all(s.startswith("✗ refusing") for s in said)
+    (wt / "work").unlink()
+    assert write_work(wt, "gt-abc", "t", "", "me", said.append) == ["work/gt-abc.md"]
+    assert (wt / "work" / "gt-abc.md").is_file()
+
+
+def test_the_sim_says_when_git_committed_nothing(tmp_path):
+    from gastown_tui.sim.work import commit_work
+
+    wt = make_git_repo(tmp_path / "wt")
+    assert commit_work(wt, "nothing") == (False, "nothing to commit")
+    (wt / "new.txt").write_text("x\n")
+    assert commit_work(wt, "something") == (True, "")
