@@ -97,8 +97,26 @@ def follow_redirect(beads_dir: Path) -> Path:
         if not nxt.is_dir():
             raise NotFound(f"{red} points at {nxt}, which does not exist",
                            hint="fix the redirect file or run 'gt doctor'")
+        _check_redirect(red, nxt)
         cur = nxt
     raise GtError(f"too many .beads redirects starting at {beads_dir}", hint="check for a redirect loop: " + " -> ".join(seen))
+
+
+def _check_redirect(red: Path, target: Path) -> None:
+    """A redirect arrives by git: it may only lead to a `.beads` directory, inside the town when
+    the store is in one (symlinks resolved), so no write can follow it to /etc or elsewhere."""
+    from gastown_tui.infra.safepath import is_inside
+
+    if target.name != ".beads" or os.path.basename(os.path.realpath(target)) != ".beads":
+        raise GtError(f"{red} points at {target}, which is not a .beads directory",
+                      hint="fix or delete the redirect file")
+    here = red.resolve().parent
+    for d in (here, *here.parents):
+        if (d / "mayor" / "town.json").is_file():
+            if not is_inside(d, target):
+                raise GtError(f"{red} points outside the town, at {target}",
+                              hint="delete it; 'gt rig add' and 'gt sling' write the town's own redirects")
+            return
 
 
 def find_beads_dir(start: Path | None = None) -> Path | None:

@@ -108,6 +108,7 @@ def add_rig(town: Town, name: str, source: str, *, prefix: str | None = None, br
                               hint="commit something first, or pass --branch")
             rig.mayor_clone.parent.mkdir(parents=True)
             git.clone(rig.bare_repo, rig.mayor_clone, branch=default_branch)
+            warnings = _drop_committed_redirect(rig)
             adopted = _existing_prefix(rig.beads_dir)
             if prefix and adopted and adopted != prefix:
                 raise UsageError(f"the project's .beads/ already uses prefix '{adopted}', not '{prefix}'",
@@ -146,7 +147,30 @@ def add_rig(town: Town, name: str, source: str, *, prefix: str | None = None, br
     from gastown_tui.work import events
 
     events.record(town.root, "rig.added", rig=name, payload={"git_url": git_url, "prefix": final_prefix})
-    return rig_summary(town, name)
+    summary = rig_summary(town, name)
+    if warnings:
+        summary["warnings"] = warnings
+    return summary
+
+
+def _drop_committed_redirect(rig: RigPaths) -> list[str]:
+    """The mayor's clone holds the rig's canonical store, so a `.beads/redirect` (or a `.beads`
+    symlink) committed in the project would send every write elsewhere: it is removed (the
+    town writes its own redirects in the other checkouts), with a warning."""
+    beads = rig.beads_dir
+    if beads.is_symlink():
+        target = os.readlink(beads)
+        beads.unlink()
+        return [f"the project commits .beads as a symlink to {target!r}; the rig keeps its own store instead"]
+    red = beads / "redirect"
+    if red.is_file() or red.is_symlink():
+        try:
+            target = red.read_text(encoding="utf-8", errors="replace").strip()[:200]
+        except OSError:
+            target = "?"
+        red.unlink()
+        return [f"the project commits .beads/redirect (to {target!r}); replaced by the town's own store"]
+    return []
 
 
 def _free_prefix(base: str, used: set[str]) -> str:

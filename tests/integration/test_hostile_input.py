@@ -204,3 +204,35 @@ def test_the_sim_says_when_git_committed_nothing(tmp_path):
     assert commit_work(wt, "nothing") == (False, "nothing to commit")
     (wt / "new.txt").write_text("x\n")
     assert commit_work(wt, "something") == (True, "")
+
+
+# --- redirects stay inside the town ----------------------------------------------------------------
+
+def test_a_redirect_committed_in_the_project_is_replaced_at_rig_add(town, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / ".beads").mkdir(parents=True)
+    for target in ("/etc", str(elsewhere / ".beads")):
+        name = "proj" if target == "/etc" else "proj2"
+        repo = make_git_repo(tmp_path / name, {"README.md": "x\n", ".beads/redirect": target + "\n"})
+        r = run_cli("gt", "rig", "add", name, str(repo), "--town", str(town.root))
+        assert r.returncode == 0, r.stderr
+        assert "warning" in r.stderr and ".beads/redirect" in r.stderr
+        rig = town.rig(name)
+        assert not (rig.beads_dir / "redirect").exists()
+        r = run_cli("bd", "create", "lands in the rig", cwd=rig.mayor_clone)
+        assert r.returncode == 0, r.stderr
+        assert "lands in the rig" in (rig.beads_dir / "issues.jsonl").read_text()
+    assert list((elsewhere / ".beads").iterdir()) == []
+
+
+def test_a_redirect_pulled_later_to_outside_the_town_is_refused(rig_town, tmp_path):
+    elsewhere = tmp_path / "elsewhere" / ".beads"
+    elsewhere.mkdir(parents=True)
+    crew = rig_town.rig("demo").refinery_worktree
+    for target in ("/etc", str(elsewhere), "../../../../elsewhere/.beads"):
+        (crew / ".beads" / "redirect").write_text(target + "\n")
+        r = run_cli("bd", "create", "x", cwd=crew)
+        refused(r, "redirect")
+        assert not r.stdout
+    assert list(elsewhere.iterdir()) == []
+    assert not any(p.name == "issues.jsonl" for p in (tmp_path / "elsewhere").rglob("*"))
