@@ -19,14 +19,18 @@ def try_fast(argv: list[str]) -> int | None:
     opts = _parse(argv[1:], _FAST[argv[0]][0])
     if opts is None:
         return None
+    from gastown_tui.cli.framework import human_output
     from gastown_tui.errors import GtError
 
     try:
-        return _FAST[argv[0]][1](opts)
+        with human_output(opts["json"]):
+            return _FAST[argv[0]][1](opts)
     except GtError as e:
         if os.environ.get("GT_DEBUG"):
             raise
-        sys.stderr.write(f"bd: {e}\n")
+        from gastown_tui.infra.termtext import clean_line
+
+        sys.stderr.write(f"bd: {clean_line(str(e))}\n")
         return e.exit_code
     except BrokenPipeError:
         return 0

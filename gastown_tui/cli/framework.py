@@ -95,6 +95,57 @@ def command(
     return p
 
 
+class TerminalStream:
+    """stdout for human-readable output: every write passes the one terminal-text sanitizer.
+
+    Data (titles, mail, names) reaches listings through many `print`s; cleaning the stream they
+    all write to means no listing can forget. `--json` output never goes through it (JSON keeps
+    data exact), and a command that must send its own control sequences writes to `.raw`.
+    """
+
+    def __init__(self, raw: Any, *, keep_sgr: bool = False) -> None:
+        self.raw = raw
+        self.keep_sgr = keep_sgr
+
+    def write(self, text: str) -> int:
+        from gastown_tui.infra.termtext import clean
+
+        self.raw.write(clean(text, keep_sgr=self.keep_sgr))
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
+
+
+def raw_stdout() -> Any:
+    """The real stdout, for a command's own control sequences (clearing a watched screen)."""
+    out = sys.stdout
+    return out.raw if isinstance(out, TerminalStream) else out
+
+
+class human_output:
+    """While active, stdout is a TerminalStream (unless `json`, or the command opted out)."""
+
+    def __init__(self, json: bool = False, mode: str = "clean") -> None:
+        self.active = not json and mode != "raw" and not isinstance(sys.stdout, TerminalStream)
+        self.keep_sgr = mode == "sgr"
+        self.saved: Any = None
+
+    def __enter__(self) -> human_output:
+        if self.active:
+            self.saved = sys.stdout
+            sys.stdout = TerminalStream(sys.stdout, keep_sgr=self.keep_sgr)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.active and isinstance(sys.stdout, TerminalStream):
+            sys.stdout = self.saved
+
+
 def print_json(obj: Any) -> None:
     import json
 
@@ -135,7 +186,10 @@ def run(prog: str, about: str, groups: dict[str, Group], argv: Sequence[str] | N
     except GtError as e:
         if os.environ.get("GT_DEBUG"):
             raise
-        sys.stderr.write(f"{prog}: {e}\n" if not str(e).startswith(prog) else f"{e}\n")
+        from gastown_tui.infra.termtext import clean_line
+
+        msg = clean_line(str(e))  # messages quote data (ids, names): never raw to the terminal
+        sys.stderr.write(f"{prog}: {msg}\n" if not msg.startswith(prog) else f"{msg}\n")
         return e.exit_code
     except KeyboardInterrupt:
         sys.stderr.write(f"{prog}: interrupted.\n")
@@ -205,5 +259,7 @@ def _run(prog: str, about: str, groups: dict[str, Group], argv: list[str]) -> in
     if func is None:
         cmd_parser.print_help()
         return 2
-    result = func(args)
+    # `_terminal` (set_defaults): "clean" (default), "sgr" (keep colours: pane captures) or "raw".
+    with human_output(bool(getattr(args, "json", False)), getattr(args, "_terminal", "clean")):
+        result = func(args)
     return 0 if result is None else int(result)

@@ -236,3 +236,72 @@ def test_a_redirect_pulled_later_to_outside_the_town_is_refused(rig_town, tmp_pa
         assert not r.stdout
     assert list(elsewhere.iterdir()) == []
     assert not any(p.name == "issues.jsonl" for p in (tmp_path / "elsewhere").rglob("*"))
+
+
+# --- terminal-safe listings ------------------------------------------------------------------------
+
+EVIL = "evil \x1b]0;PWNED\x07\x1b[2J\x9b31m [red]x[/] \x1bP+q\x1b\\ end"
+SAFE = "evil  [red]x[/]  end"
+
+
+def assert_terminal_safe(text: str) -> None:
+    assert not any(ord(c) < 0x20 and c not in "\n\t" or 0x7F <= ord(c) <= 0x9F for c in text), repr(text)
+
+
+@pytest.fixture
+def evil_town(rig_town):
+    """A town whose data (bead, convoy, mail, escalation) carries escape sequences."""
+    from gastown_tui.beads.store import Store
+
+    town = rig_town
+    rig_store = Store(town.rig("demo").beads_dir)
+    bead = rig_store.create(EVIL, description="desc " + EVIL, status="hooked", assignee="demo/polecats/nux")
+    rig_store.create(EVIL, labels=["ready"])
+    root = str(town.root)
+    r = run_cli("gt", "convoy", "create", EVIL, "--json", "--town", root)
+    assert r.returncode == 0, r.stderr
+    convoy = json.loads(r.stdout)["id"]
+    r = run_cli("gt", "mail", "send", "mayor", "-s", EVIL, "-m", "body " + EVIL, "--no-nudge", "--town", root)
+    assert r.returncode == 0, r.stderr
+    r = run_cli("gt", "escalate", EVIL, "--town", root)
+    assert r.returncode == 0, r.stderr
+    return town, bead.id, convoy
+
+
+def listing_cases(bead_id, convoy):
+    return [
+        ("bd", ["list"]), ("bd", ["show", bead_id]), ("bd", ["ready"]), ("bd", ["search", "evil"]),
+        ("gt", ["convoy", "list"]), ("gt", ["convoy", "status", convoy]),
+        ("gt", ["hook", "demo/polecats/nux"]), ("gt", ["prime", "demo/polecats/nux"]),
+        ("gt", ["mail", "inbox", "mayor"]), ("gt", ["escalate", "list"]),
+    ]
+
+
+def test_every_listing_strips_escapes_and_json_keeps_them(evil_town):
+    town, bead_id, convoy = evil_town
+    cwd = town.rig("demo").mayor_clone
+    for prog, args in listing_cases(bead_id, convoy):
+        r = run_cli(prog, *args, "--town", str(town.root), cwd=cwd) if prog == "gt" else run_cli(prog, *args, cwd=cwd)
+        assert r.returncode == 0, (args, r.stderr)
+        assert_terminal_safe(r.stdout)
+        assert "[red]x[/]" in r.stdout, (args, r.stdout)
+        j = run_cli(prog, *args, "--json", *(["--town", str(town.root)] if prog == "gt" else []), cwd=cwd)
+        assert j.returncode == 0, (args, j.stderr)
+        assert any(EVIL in s for s in strings(json.loads(j.stdout))), args  # --json keeps data exact
+
+
+def strings(obj):
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from strings(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from strings(v)
+
+
+def test_error_messages_quoting_data_are_terminal_safe(proj):
+    r = bd("show", "gt-zzz\x1b]0;x\x07", cwd=proj)
+    assert r.returncode != 0
+    assert_terminal_safe(r.stderr)
