@@ -730,6 +730,10 @@ def _decode_result(res: dict[str, Any]) -> Any:
 
 
 def _error_result(e: BaseException) -> dict[str, Any]:
+    if isinstance(e, (OSError, UnicodeError)):
+        from gastown_tui.errors import fault_error
+
+        e = fault_error(e)  # a full disk or read-only store reaches the waiting client as a sentence
     if isinstance(e, GtError):
         return {"err": type(e).__name__ if type(e).__name__ in _ERRORS else "GtError", "msg": e.message, "hint": e.hint}
     return {"err": "GtError", "msg": f"internal error while changing the store: {type(e).__name__}: {e}",

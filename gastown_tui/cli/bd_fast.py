@@ -19,21 +19,23 @@ def try_fast(argv: list[str]) -> int | None:
     opts = _parse(argv[1:], _FAST[argv[0]][0])
     if opts is None:
         return None
-    from gastown_tui.cli.framework import human_output
+    from gastown_tui.cli.framework import check_arguments, human_output, report
     from gastown_tui.errors import GtError
 
     try:
+        check_arguments("bd", argv)
         with human_output(opts["json"]):
             return _FAST[argv[0]][1](opts)
     except GtError as e:
-        if os.environ.get("GT_DEBUG"):
-            raise
-        from gastown_tui.infra.termtext import clean_line
-
-        sys.stderr.write(f"bd: {clean_line(str(e))}\n")
-        return e.exit_code
+        return report("bd", e)
     except BrokenPipeError:
         return 0
+    except (OSError, UnicodeError) as e:
+        if os.environ.get("GT_DEBUG"):
+            raise
+        from gastown_tui.errors import fault_error
+
+        return report("bd", fault_error(e))
 
 
 def _parse(args: list[str], valued: frozenset[str]) -> dict | None:

@@ -182,15 +182,10 @@ def _top_help(prog: str, about: str, groups: dict[str, Group]) -> str:
 def run(prog: str, about: str, groups: dict[str, Group], argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        check_arguments(prog, argv)
         return _run(prog, about, groups, argv)
     except GtError as e:
-        if os.environ.get("GT_DEBUG"):
-            raise
-        from gastown_tui.infra.termtext import clean_line
-
-        msg = clean_line(str(e))  # messages quote data (ids, names): never raw to the terminal
-        sys.stderr.write(f"{prog}: {msg}\n" if not msg.startswith(prog) else f"{msg}\n")
-        return e.exit_code
+        return report(prog, e)
     except KeyboardInterrupt:
         sys.stderr.write(f"{prog}: interrupted.\n")
         return 130
@@ -201,6 +196,35 @@ def run(prog: str, about: str, groups: dict[str, Group], argv: Sequence[str] | N
         except OSError:
             pass
         return 0
+    except (OSError, UnicodeError) as e:  # every command: a read-only store, a full disk, a long name
+        if os.environ.get("GT_DEBUG"):
+            raise
+        from gastown_tui.errors import fault_error
+
+        return report(prog, fault_error(e))
+
+
+def check_arguments(prog: str, argv: Sequence[str]) -> None:
+    """Arguments that are not valid UTF-8 (undecodable bytes arrive as surrogates) are refused up
+    front, before any of them can reach a file half-written."""
+    for n, a in enumerate(argv, 1):
+        try:
+            a.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = a.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            raise UsageError(f"{prog}: argument {n} ('{shown[:60]}') is not valid UTF-8",
+                             hint="pass text in UTF-8 (check the terminal's locale)") from None
+
+
+def report(prog: str, e: GtError) -> int:
+    """Print a GtError as its one sentence (sanitized: messages quote data); return its exit code."""
+    if os.environ.get("GT_DEBUG"):
+        raise e
+    from gastown_tui.infra.termtext import clean_line
+
+    msg = clean_line(str(e))  # messages quote data (ids, names): never raw to the terminal
+    sys.stderr.write(f"{prog}: {msg}\n" if not msg.startswith(prog) else f"{msg}\n")
+    return e.exit_code
 
 
 def _run(prog: str, about: str, groups: dict[str, Group], argv: list[str]) -> int:
