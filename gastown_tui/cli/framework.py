@@ -55,6 +55,19 @@ def parser_class() -> type[argparse.ArgumentParser]:
     return _PARSER_CLASS
 
 
+def count(text: str) -> int:
+    """argparse type for a number of things (lines, seconds, agents): a whole number >= 0."""
+    import argparse
+
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{n} is negative; give zero or more")
+    return n
+
+
 def add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 

@@ -305,3 +305,27 @@ def test_error_messages_quoting_data_are_terminal_safe(proj):
     r = bd("show", "gt-zzz\x1b]0;x\x07", cwd=proj)
     assert r.returncode != 0
     assert_terminal_safe(r.stderr)
+
+
+# --- inputs that were accepted silently --------------------------------------------------------------
+
+def test_silently_accepted_inputs_are_refused(rig_town):
+    root = str(rig_town.root)
+    settings = (rig_town.root / "settings" / "config.toml")
+    before = settings.read_bytes() if settings.exists() else None
+    cases = [
+        (["config", "set", "default_agent", "nosuchrt"], 2, "not an agent runtime"),
+        (["config", "set", "role_agents.polecat", "nosuchrt"], 2, "not an agent runtime"),
+        (["config", "set", "role_agents.janitor", "sim"], 2, "not a role"),
+        (["daemon", "logs", "--lines", "-1"], 2, "negative"),
+        (["prime", "demo/polecats/nobody"], 1, "no polecat 'nobody'"),
+        (["hook", "demo/polecats/nobody"], 1, "no polecat 'nobody'"),
+        (["prime", "demo/crew/nobody"], 1, "no crew member 'nobody'"),
+    ]
+    for args, code, words in cases:
+        r = run_cli("gt", *args, "--town", root)
+        assert r.returncode == code, (args, r.returncode, r.stderr)
+        refused(r, words)
+    assert (settings.read_bytes() if settings.exists() else None) == before
+    r = run_cli("gt", "config", "set", "default_agent", "sim", "--town", root)
+    assert r.returncode == 0, r.stderr
