@@ -27,11 +27,7 @@ from gastown_tui.town.layout import Town
 
 MODES = ("immediate", "wait-idle", "queue")
 
-# CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other two-byte ESC sequences, then any
-# remaining C0/C1 control character except tab and newline.
-_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]")
 _WS = re.compile(r"\s+")
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -53,8 +49,9 @@ class NudgeResult:
 
 def sanitize(text: str) -> str:
     """The text as it will be typed: escape sequences and control characters removed."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROLS.sub("", _ESCAPES.sub("", text))
+    from gastown_tui.infra.termtext import clean  # the one terminal-text sanitizer
+
+    return clean(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def _agent(town: Town, target: str | Agent) -> Agent:

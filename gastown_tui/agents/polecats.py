@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gastown_tui.errors import Conflict, GtError, NotFound
+from gastown_tui.infra.safepath import remove_tree
 from gastown_tui.town.identity import Agent
 from gastown_tui.town.layout import Town, read_json
 
@@ -73,7 +74,9 @@ def base36_time(ns: int | None = None) -> str:
 
 
 def branch_name(name: str, bead_id: str) -> str:
-    return f"polecat/{name}/{bead_id}-{base36_time()}"
+    from gastown_tui.beads import ids
+
+    return f"polecat/{name}/{ids.check_id(bead_id, 'bead')}-{base36_time()}"
 
 
 def default_branch(town: Town, rig: str) -> str:
@@ -134,7 +137,7 @@ def create_worktree(town: Town, rig: str, bead_id: str, undo: Undo, *, name: str
     rp = town.require_rig(rig)
     base = default_branch(town, rig)
     name, path = namepool.allocate(town, rig, preferred=name)
-    undo.push(f"free name {name}", lambda: (shutil.rmtree(path, ignore_errors=True), namepool.release(town, rig, name)))
+    undo.push(f"free name {name}", lambda: (remove_tree(rp.polecats_dir, path), namepool.release(town, rig, name)))
     limit = _max_polecats(town, rig)
     if len(namepool.names_in_use(town, rig)) > limit:
         raise Conflict(f"rig '{rig}' already has {limit} polecat(s), its max_polecats",
@@ -312,7 +315,7 @@ def remove_polecat(town: Town, rig: str, name: str, *, force: bool = False) -> d
         try:
             git.worktree_remove(rp.bare_repo, path, force=True)
         except GtError:
-            shutil.rmtree(path, ignore_errors=True)
+            remove_tree(rp.polecats_dir, path)
             git.run_git(["worktree", "prune"], rp.bare_repo, check=False)
     if branch and branch.startswith("polecat/") and git.branch_exists(rp.bare_repo, branch):
         git.delete_branch(rp.bare_repo, branch, force=True)

@@ -15,7 +15,6 @@ whose output changed since their last capture, whatever the number of agents.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -33,7 +32,6 @@ DEFAULT_STALL_SECONDS = 600.0
 PATROL_RUNTIME = "patrol"  # the @gt_runtime of deacon/witness/refinery loop sessions
 PATROL_STALE_SECONDS = 120.0  # default of deacon.heartbeat_stale_seconds
 
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
 
 
 @dataclass(frozen=True)
@@ -81,7 +79,9 @@ class AgentStatus:
 
 
 def _last_lines(text: str, n: int) -> list[str]:
-    lines = [ln.rstrip() for ln in _ANSI.sub("", text).split("\n")]
+    from gastown_tui.infra.termtext import clean  # the one terminal-text sanitizer
+
+    lines = [ln.rstrip() for ln in clean(text).split("\n")]
     lines = [ln for ln in lines if ln.strip()]
     return lines[-n:] if n > 0 else lines
 

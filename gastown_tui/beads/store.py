@@ -110,8 +110,26 @@ def follow_redirect(beads_dir: Path) -> Path:
         if not nxt.is_dir():
             raise NotFound(f"{red} points at {nxt}, which does not exist",
                            hint="fix the redirect file or run 'gt doctor'")
+        _check_redirect(red, nxt)
         cur = nxt
     raise GtError(f"too many .beads redirects starting at {beads_dir}", hint="check for a redirect loop: " + " -> ".join(seen))
+
+
+def _check_redirect(red: Path, target: Path) -> None:
+    """A redirect arrives by git: it may only lead to a `.beads` directory, inside the town when
+    the store is in one (symlinks resolved), so no write can follow it to /etc or elsewhere."""
+    from gastown_tui.infra.safepath import is_inside
+
+    if target.name != ".beads" or os.path.basename(os.path.realpath(target)) != ".beads":
+        raise GtError(f"{red} points at {target}, which is not a .beads directory",
+                      hint="fix or delete the redirect file")
+    here = red.resolve().parent
+    for d in (here, *here.parents):
+        if (d / "mayor" / "town.json").is_file():
+            if not is_inside(d, target):
+                raise GtError(f"{red} points outside the town, at {target}",
+                              hint="delete it; 'gt rig add' and 'gt sling' write the town's own redirects")
+            return
 
 
 def find_beads_dir(start: Path | None = None) -> Path | None:
@@ -740,6 +758,10 @@ def _decode_result(res: dict[str, Any]) -> Any:
 
 
 def _error_result(e: BaseException) -> dict[str, Any]:
+    if isinstance(e, (OSError, UnicodeError)):
+        from gastown_tui.errors import fault_error
+
+        e = fault_error(e)  # a full disk or read-only store reaches the waiting client as a sentence
     if isinstance(e, GtError):
         return {"err": type(e).__name__ if type(e).__name__ in _ERRORS else "GtError", "msg": e.message, "hint": e.hint}
     return {"err": "GtError", "msg": f"internal error while changing the store: {type(e).__name__}: {e}",
@@ -1100,12 +1122,15 @@ class Transaction(_Ops):
         prio = check_priority(priority)
         check_status(status)
         who = self._actor(actor)
+        if assignee:
+            ids.check_name(assignee, "assignee")
         main, wisps = self._main(), self._wisps()
         if parent is not None:
             parent_rec, _ = self._record(parent)
             if parent_rec.get("status") == "tombstone":
                 raise UsageError(f"the parent {parent} is deleted", hint="pick another parent")
         if id is not None:
+            ids.check_id(id)  # ids become file, branch and session names: one grammar at the door
             if self.exists(id):
                 raise Conflict(f"issue {id} already exists", hint="pick another id or update the existing issue")
             new_id = id
@@ -1154,6 +1179,7 @@ class Transaction(_Ops):
         """Insert or replace a whole record as given (import, merge tools); no rules applied."""
         if not isinstance(record.get("id"), str) or not record["id"]:
             raise UsageError("a record needs a string 'id'", hint="check the input line")
+        ids.check_id(record["id"])
         for img in (self._main(), self._wisps()):
             if record["id"] in img:
                 return self._save(dict(record), img)
@@ -1165,6 +1191,7 @@ class Transaction(_Ops):
 
     def _check_target(self, target: str) -> None:
         # Dependencies inside this store must point at real issues; other prefixes are other stores.
+        ids.check_id(target, "the dependency target")
         if ids.split_prefix(target) == self.prefix and not self.exists(target):
             raise self._not_found(target)
 
@@ -1181,6 +1208,8 @@ class Transaction(_Ops):
             fields["priority"] = check_priority(fields["priority"])
         if "labels" in fields and fields["labels"] is not None:
             fields["labels"] = _labels(fields["labels"])
+        if fields.get("assignee"):
+            ids.check_name(fields["assignee"], "assignee")
         if "title" in fields and not (fields["title"] or "").strip():
             raise UsageError("an issue's title cannot be empty", hint="give a title")
         old_status = rec.get("status") or "open"
@@ -1198,6 +1227,7 @@ class Transaction(_Ops):
     def claim(self, issue_id: str, assignee: str, *, status: str = "in_progress") -> Issue:
         if not assignee:
             raise UsageError("a claim needs an assignee", hint="pass --actor or set BD_ACTOR")
+        ids.check_name(assignee, "assignee")
         check_status(status)
         rec, img = self._record(issue_id)
         holder = rec.get("assignee") or ""
@@ -1292,6 +1322,7 @@ class Transaction(_Ops):
         label = label.strip()
         if not label:
             raise UsageError("a label cannot be empty", hint="for example: bd label add gt-abc urgent")
+        ids.check_name(label, "label")
         rec, img = self._record(issue_id)
         labels = list(rec.get("labels") or [])
         if label in labels:
@@ -1350,7 +1381,7 @@ class _LazyIssues:
 def _labels(labels: Iterable[str]) -> list[str]:
     if isinstance(labels, str):
         labels = [labels]
-    return sorted({lbl.strip() for lbl in labels if lbl and lbl.strip()})
+    return sorted({ids.check_name(lbl.strip(), "label") for lbl in labels if lbl and lbl.strip()})
 
 
 def _closed_at_rule(rec: dict[str, Any], old_status: str, now: str) -> None:

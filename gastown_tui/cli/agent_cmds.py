@@ -232,7 +232,7 @@ def _register_peek(p: argparse.ArgumentParser) -> None:
     p.add_argument("target", metavar="TARGET", help="an agent address or session name")
     p.add_argument("lines", metavar="LINES", nargs="?", type=int, default=30, help="how many lines (default 30)")
     p.add_argument("--ansi", action="store_true", help="keep colours even when not writing to a terminal")
-    p.set_defaults(func=_peek)
+    p.set_defaults(func=_peek, _terminal="sgr")
 
 
 def _capture(args) -> int:
@@ -263,6 +263,7 @@ def _register_session(p: argparse.ArgumentParser) -> None:
     c.add_argument("target", metavar="TARGET")
     c.add_argument("lines", metavar="LINES", nargs="?", type=int, default=None, help="default: the visible screen")
     c.add_argument("--ansi", action="store_true", help="keep colours even when not writing to a terminal")
+    c.set_defaults(_terminal="sgr")
     a = command(sub, "attach", "attach this terminal to a session (detach with the tmux prefix, then d)", _session_attach)
     a.add_argument("target", metavar="TARGET")
     k = command(sub, "kill", "kill a session", _session_kill)

@@ -40,9 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     quick = quick_args(argv)
     if quick is not None:  # the same command function, without building an argparse tree
-        from gastown_tui.cli.framework import guarded
+        from gastown_tui.cli.framework import guarded, invoke
 
-        return guarded("bd", lambda: int(quick.func(quick) or 0))
+        return guarded("bd", lambda: invoke(quick.func, quick), argv)
     return run("bd", ABOUT, GROUPS, argv)
 
 

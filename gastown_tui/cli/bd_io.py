@@ -66,6 +66,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     if img.problems:
         p = img.problems[0]
         raise GtError(f"cannot import: {p.sentence()}", hint="fix that line; nothing was imported")
+    from gastown_tui.beads import ids
+
+    for rec in records:
+        problem = ids.id_problem(rec.get("id"))
+        if problem is not None:
+            raise UsageError(f"cannot import: the id {ids.shown(rec.get('id'))} is not a valid bead id: {problem}",
+                             hint="fix or remove that record; nothing was imported")
     store = open_local(args)
     created = updated = unchanged = 0
     with store.transaction() as tx:
@@ -152,10 +159,19 @@ def cmd_merge(args: argparse.Namespace) -> int:
     for f in (base, left, right):
         if not f.exists():
             raise NotFound(f"no file {f}", hint="pass the three versions git gives the driver")
+    from gastown_tui.beads import ids
+
+    images = [Image.read(f) for f in (base, left, right)]
     try:
-        text, merged = merge_texts(Image.read(base), Image.read(left), Image.read(right))
+        text, merged = merge_texts(*images)
     except MergeError as e:
         raise GtError(f"cannot merge: {e.problems[0].sentence()}", hint="resolve that file by hand") from None
+    # A bad id that either side brings in never reaches the merged store (ids become paths).
+    for side, img in (("ours", images[1]), ("theirs", images[2])):
+        bad = [i for i in img.index if i not in images[0].index and ids.id_problem(i) is not None]
+        if bad:
+            raise GtError(f"cannot merge: {side} adds the id {ids.shown(bad[0])}, which is not a valid bead id "
+                          f"({ids.id_problem(bad[0])})", hint="remove that record and merge again")
     atomic_write_text(out, text)
     if args.json:
         emit_json({"output": str(out), "merged_issues": merged})
@@ -179,6 +195,14 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             findings.append({"check": "duplicate-id", "file": str(img.path), "id": iid,
                              "message": f"{img.path}: the id {iid} appears on more than one line"})
     issues = {i.id: i for i in store.all()}
+    from gastown_tui.beads import ids
+
+    for iid in issues:
+        problem = ids.id_problem(iid)
+        if problem is not None:  # arrived by git: shown escaped, never used as a name
+            findings.append({"check": "bad-id", "id": iid,
+                             "message": f"the id {ids.shown(iid)} is not a valid bead id: {problem}; "
+                                        "patrols ignore it (rename or delete it)"})
     for iss in issues.values():
         if iss.is_tombstone:
             continue

@@ -51,10 +51,29 @@ def run_set(args: argparse.Namespace) -> int:
     town = town_of(args)
     value = convert(args.key, args.value)
     settings = load_settings(town.root)
+    _check_runtime_setting(args.key, value, settings)
     settings.set(args.key, value)
     settings.save()
     print(f"{args.key} = {value!r}")
     return 0
+
+
+ROLES = ("mayor", "deacon", "witness", "refinery", "polecat", "crew")
+
+
+def _check_runtime_setting(key: str, value: object, settings) -> None:
+    """A runtime setting must name a runtime that exists (a preset or an [agents.NAME] table)."""
+    from gastown_tui.errors import UsageError
+
+    if key.startswith("role_agents."):
+        role = key.split(".", 1)[1]
+        if role not in ROLES:
+            raise UsageError(f"'{role}' is not a role", hint="use one of: " + ", ".join(ROLES))
+    elif key != "default_agent":
+        return
+    from gastown_tui.agents.runtimes import get_runtime
+
+    get_runtime(str(value), settings)
 
 
 def run_unset(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from gastown_tui.cli.common import town_of
-from gastown_tui.cli.framework import command, print_json, subcommands
+from gastown_tui.cli.framework import command, count, print_json, subcommands
 
 
 def log_line(text: str) -> None:
@@ -22,7 +22,7 @@ def register(p: argparse.ArgumentParser) -> None:
     r = command(sub, "run", "run the daemon in the foreground", _run)
     r.add_argument("--once", action="store_true", help="one tick, then exit")
     lg = command(sub, "logs", "show the end of the daemon's log", _logs)
-    lg.add_argument("-n", "--lines", type=int, default=50, help="how many lines (default 50)")
+    lg.add_argument("-n", "--lines", type=count, default=50, help="how many lines (default 50)")
 
 
 def _start(args: argparse.Namespace) -> int:

@@ -55,6 +55,19 @@ def parser_class() -> type[argparse.ArgumentParser]:
     return _PARSER_CLASS
 
 
+def count(text: str) -> int:
+    """argparse type for a number of things (lines, seconds, agents): a whole number >= 0."""
+    import argparse
+
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{n} is negative; give zero or more")
+    return n
+
+
 def add_json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
@@ -95,6 +108,57 @@ def command(
     return p
 
 
+class TerminalStream:
+    """stdout for human-readable output: every write passes the one terminal-text sanitizer.
+
+    Data (titles, mail, names) reaches listings through many `print`s; cleaning the stream they
+    all write to means no listing can forget. `--json` output never goes through it (JSON keeps
+    data exact), and a command that must send its own control sequences writes to `.raw`.
+    """
+
+    def __init__(self, raw: Any, *, keep_sgr: bool = False) -> None:
+        self.raw = raw
+        self.keep_sgr = keep_sgr
+
+    def write(self, text: str) -> int:
+        from gastown_tui.infra.termtext import clean
+
+        self.raw.write(clean(text, keep_sgr=self.keep_sgr))
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
+
+
+def raw_stdout() -> Any:
+    """The real stdout, for a command's own control sequences (clearing a watched screen)."""
+    out = sys.stdout
+    return out.raw if isinstance(out, TerminalStream) else out
+
+
+class human_output:
+    """While active, stdout is a TerminalStream (unless `json`, or the command opted out)."""
+
+    def __init__(self, json: bool = False, mode: str = "clean") -> None:
+        self.active = not json and mode != "raw" and not isinstance(sys.stdout, TerminalStream)
+        self.keep_sgr = mode == "sgr"
+        self.saved: Any = None
+
+    def __enter__(self) -> human_output:
+        if self.active:
+            self.saved = sys.stdout
+            sys.stdout = TerminalStream(sys.stdout, keep_sgr=self.keep_sgr)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.active and isinstance(sys.stdout, TerminalStream):
+            sys.stdout = self.saved
+
+
 def print_json(obj: Any) -> None:
     import json
 
@@ -130,18 +194,16 @@ def _top_help(prog: str, about: str, groups: dict[str, Group]) -> str:
 
 def run(prog: str, about: str, groups: dict[str, Group], argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    return guarded(prog, lambda: _run(prog, about, groups, argv))
+    return guarded(prog, lambda: _run(prog, about, groups, argv), argv)
 
 
-def guarded(prog: str, body: Callable[[], int]) -> int:
+def guarded(prog: str, body: Callable[[], int], argv: Sequence[str] = ()) -> int:
     """Run a command body the way every command runs: errors as one sentence and their exit code."""
     try:
+        check_arguments(prog, argv)
         return body()
     except GtError as e:
-        if os.environ.get("GT_DEBUG"):
-            raise
-        sys.stderr.write(f"{prog}: {e}\n" if not str(e).startswith(prog) else f"{e}\n")
-        return e.exit_code
+        return report(prog, e)
     except KeyboardInterrupt:
         sys.stderr.write(f"{prog}: interrupted.\n")
         return 130
@@ -152,6 +214,35 @@ def guarded(prog: str, body: Callable[[], int]) -> int:
         except OSError:
             pass
         return 0
+    except (OSError, UnicodeError) as e:  # every command: a read-only store, a full disk, a long name
+        if os.environ.get("GT_DEBUG"):
+            raise
+        from gastown_tui.errors import fault_error
+
+        return report(prog, fault_error(e))
+
+
+def check_arguments(prog: str, argv: Sequence[str]) -> None:
+    """Arguments that are not valid UTF-8 (undecodable bytes arrive as surrogates) are refused up
+    front, before any of them can reach a file half-written."""
+    for n, a in enumerate(argv, 1):
+        try:
+            a.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = a.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            raise UsageError(f"{prog}: argument {n} ('{shown[:60]}') is not valid UTF-8",
+                             hint="pass text in UTF-8 (check the terminal's locale)") from None
+
+
+def report(prog: str, e: GtError) -> int:
+    """Print a GtError as its one sentence (sanitized: messages quote data); return its exit code."""
+    if os.environ.get("GT_DEBUG"):
+        raise e
+    from gastown_tui.infra.termtext import clean_line
+
+    msg = clean_line(str(e))  # messages quote data (ids, names): never raw to the terminal
+    sys.stderr.write(f"{prog}: {msg}\n" if not msg.startswith(prog) else f"{msg}\n")
+    return e.exit_code
 
 
 def _run(prog: str, about: str, groups: dict[str, Group], argv: list[str]) -> int:
@@ -210,5 +301,12 @@ def _run(prog: str, about: str, groups: dict[str, Group], argv: list[str]) -> in
     if func is None:
         cmd_parser.print_help()
         return 2
-    result = func(args)
+    return invoke(func, args)
+
+
+def invoke(func: Callable[[Any], int | None], args: Any) -> int:
+    """Call a command function with its human output made terminal-safe (not with --json)."""
+    # `_terminal` (set_defaults): "clean" (default), "sgr" (keep colours: pane captures) or "raw".
+    with human_output(bool(getattr(args, "json", False)), getattr(args, "_terminal", "clean")):
+        result = func(args)
     return 0 if result is None else int(result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from gastown_tui.cli.common import town_of
 from gastown_tui.cli.framework import command, print_json, print_table, subcommands
@@ -53,6 +54,8 @@ def run_add(args: argparse.Namespace) -> int:
 
     town = town_of(args)
     info = add_rig(town, args.name, args.source, prefix=args.prefix, branch=args.branch)
+    for w in info.get("warnings", ()):
+        sys.stderr.write(f"gt: warning: {w}\n")
     if args.json:
         print_json(info)
     else:

@@ -131,7 +131,6 @@ def render(data: dict) -> str:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    import sys
     import time
 
     town = town_of(args)
@@ -141,7 +140,9 @@ def run_status(args: argparse.Namespace) -> int:
             print_json(data)
         else:
             if args.watch:
-                sys.stdout.write("\x1b[H\x1b[2J")
+                from gastown_tui.cli.framework import raw_stdout
+
+                raw_stdout().write("\x1b[H\x1b[2J")  # our own control sequence, past the sanitizer
             print(render(data), flush=True)
         if not args.watch:
             return 0

@@ -75,6 +75,8 @@ def _hook(args: argparse.Namespace) -> int:
     town = town_of(args)
     agent = whoami(town, address=args.address)
     info = hook_info(town, agent)
+    if args.address:
+        _require_known(town, agent, info)
     if args.json:
         print_json(info)
         return 0
@@ -109,6 +111,26 @@ def _unsling(args: argparse.Namespace) -> int:
     return 0
 
 
+def _require_known(town, agent, info: dict) -> None:
+    """A polecat or crew member named on the command line must exist (a worktree, or work on its
+    hook); otherwise the answer would describe an agent nobody can start."""
+    from gastown_tui.errors import NotFound
+
+    if agent.role not in ("polecat", "crew") or info.get("bead"):
+        return
+    rp = town.rig(agent.rig)
+    home = rp.polecat(agent.name) if agent.role == "polecat" else rp.crew(agent.name)
+    if home.is_dir():
+        return
+    parent = rp.polecats_dir if agent.role == "polecat" else rp.crew_dir
+    known = sorted(p.name for p in parent.iterdir() if p.is_dir() and not p.name.startswith(".")) if parent.is_dir() else []
+    what = "polecat" if agent.role == "polecat" else "crew member"
+    raise NotFound(f"there is no {what} '{agent.name}' in rig '{agent.rig}'",
+                   hint=(f"known: {', '.join(known)}" if known else
+                         ("sling work to the rig to start one" if agent.role == "polecat" else
+                          f"add one with 'gt crew add {agent.rig} {agent.name}'")))
+
+
 # --- prime ----------------------------------------------------------------------------------------
 
 def _reg_prime(p: argparse.ArgumentParser) -> None:
@@ -125,6 +147,8 @@ def _prime(args: argparse.Namespace) -> int:
 
     town = town_of(args)
     agent = whoami(town, address=args.address)
+    if args.address:
+        _require_known(town, agent, hook_info(town, agent))
     if args.json:
         print_json({**hook_info(town, agent), "text": render_prime(town, agent, hook_only=args.hook)})
     else:

@@ -270,12 +270,15 @@ def feed_stranded(ctx: DeaconContext) -> list[str]:
         from gastown_tui.work.sling import sling
     except ImportError:
         return fed
+    from gastown_tui.beads import ids
     from gastown_tui.beads.routes import load_routes
 
     routes = {r.prefix: r.path for r in load_routes(ctx.town.root)}
     rigs = ctx.town.rigs()
     for conv in stranded(ctx.town):
         for bead_id in conv.get("unassigned", []):
+            if not ids.is_valid_id(bead_id):
+                continue  # arrived by git with a name we cannot trust: 'bd doctor' reports it
             rig = next((p.split("/", 1)[0] for pre, p in routes.items() if bead_id.startswith(pre)), None)
             if not rig or rig not in rigs or rigs[rig].get("parked"):
                 continue

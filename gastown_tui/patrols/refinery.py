@@ -172,18 +172,36 @@ def _identity(town: Town, rig: str) -> dict[str, str]:
 
 
 def merge_dir(town: Town, rig: str, mr_id: str) -> Path:
-    return town.rig(rig).root / "refinery" / f".merge-{mr_id}"
+    """The scratch worktree of one merge: named from a safe token of the id, never the raw id."""
+    from gastown_tui.beads import ids
+    from gastown_tui.infra.safepath import confine
+
+    return confine(town.rig(rig).root / "refinery", f".merge-{ids.token(mr_id)}", what="merge directory")
 
 
 def _drop_worktree(bare: Path, path: Path) -> None:
-    import shutil
-
     from gastown_tui.infra import git
+    from gastown_tui.infra.safepath import remove_tree
 
-    if path.exists():
-        git.worktree_remove(bare, path, force=True, check=False)
-        shutil.rmtree(path, ignore_errors=True)
+    if path.exists() or path.is_symlink():
+        if not path.is_symlink():
+            git.worktree_remove(bare, path, force=True, check=False)
+        remove_tree(path.parent, path)
     git.worktree_prune(bare)
+
+
+def unsafe_reason(mr: dict[str, Any]) -> str | None:
+    """Why the refinery must not touch this MR (it arrived by git with names it cannot trust)."""
+    from gastown_tui.beads import ids
+
+    for key in ("id", "source_issue"):
+        value = mr.get(key) or ""
+        if (key == "id" or value) and ids.id_problem(value) is not None:
+            return f"its {key.replace('_', ' ')} {ids.shown(value)} is not a valid bead id"
+    branch = str(mr.get("branch") or "")
+    if branch.startswith("-") or ".." in branch or not branch.isprintable() or " " in branch:
+        return f"its branch {ids.shown(branch)} is not a safe branch name"
+    return None
 
 
 def rebase_and_test(town: Town, rig: str, mr: dict[str, Any], cfg: RefineryConfig,
@@ -272,6 +290,8 @@ def recover(ctx: RefineryContext) -> list[str]:
     store = _store(ctx.town, ctx.rig)
     reset = []
     for mr in store.list(type=MR_TYPE, status="in_progress"):
+        if _skip_unsafe(ctx, mr_json(mr)):
+            continue
         store.update(mr.id, status="open", assignee=None)
         reset.append(mr.id)
     root = ctx.town.rig(ctx.rig).root / "refinery"
@@ -280,6 +300,20 @@ def recover(ctx: RefineryContext) -> list[str]:
     for mid in reset:
         ctx.log(f"recovered {mid}: back in the queue after an interrupted merge")
     return reset
+
+
+_WARNED: set[str] = set()
+
+
+def _skip_unsafe(ctx: RefineryContext, mr: dict[str, Any]) -> bool:
+    """Unsafe MRs are left alone (not merged, closed or cleaned) and reported once per process."""
+    why = unsafe_reason(mr)
+    if why is not None and mr["id"] not in _WARNED:
+        from gastown_tui.beads import ids
+
+        _WARNED.add(mr["id"])
+        ctx.log(f"ignoring merge request {ids.shown(mr['id'])}: {why} (see 'bd doctor')")
+    return why is not None
 
 
 def process_next(ctx: RefineryContext, cfg: RefineryConfig) -> MergeOutcome | None:
@@ -291,7 +325,7 @@ def process_next(ctx: RefineryContext, cfg: RefineryConfig) -> MergeOutcome | No
         recover(ctx)
         store = _store(town, rig)
         all_mrs = [mr_json(i) for i in store.list(type=MR_TYPE, include_closed=True)]
-        queue = queue_order(all_mrs)
+        queue = [m for m in queue_order(all_mrs) if not _skip_unsafe(ctx, m)]
         if not queue or not cfg.enabled:
             return None
         mr = queue[0]

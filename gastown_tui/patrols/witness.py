@@ -253,8 +253,11 @@ def bead_of_branch(branch: str | None) -> str | None:
     parts = branch.split("/", 2)
     if len(parts) < 3:
         return None
+    from gastown_tui.beads import ids
+
     tail = parts[2]
-    return tail.rsplit("-", 1)[0] if "-" in tail else tail
+    bead = tail.rsplit("-", 1)[0] if "-" in tail else tail
+    return bead if ids.is_valid_id(bead) else None
 
 
 def _mr_merged(iss) -> bool:
@@ -288,14 +291,18 @@ def observe(ctx: WitnessContext, panes: dict | None = None) -> WitnessFacts:
     store = ctx.store
     prefix = f"{ctx.rig}/polecats/"
     hooks: dict[str, Any] = {}
+    from gastown_tui.beads import ids
+
     for iss in store.list(status=ACTIVE_HOOK_STATUSES):
+        if not ids.is_valid_id(iss.id):
+            continue  # arrived by git with a name we cannot trust: never acted on ('bd doctor' reports it)
         if iss.assignee.startswith(prefix) and iss.issue_type not in ("merge-request", "message", "agent"):
             hooks.setdefault(iss.assignee[len(prefix):], iss)
     mrs_open: dict[str, str] = {}
     mrs_merged: dict[str, str] = {}
     for mr in store.list(type="merge-request", include_closed=True):
         br = mr.data.get("branch")
-        if not br:
+        if not br or not ids.is_valid_id(mr.id):
             continue
         if mr.status in MR_OPEN_STATUSES:
             mrs_open[br] = mr.id

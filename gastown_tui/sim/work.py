@@ -90,13 +90,48 @@ def _set_busy(ctx, busy: bool) -> None:
         screen.write("\r\x1b[K" + screen._bottom())
 
 
-def _inside(root: Path, rel: str) -> Path | None:
-    p = (root / rel).resolve()
-    try:
-        p.relative_to(root.resolve())
-    except ValueError:
-        return None
-    return p
+def write_work(workdir: Path, bead_id: str, title: str, description: str, agent: str,
+               say=lambda _m: None) -> list[str]:
+    """Apply the bead's `file:` blocks (or write `work/<bead-id>.md`) inside `workdir`; the
+    relative paths written. Every path goes through the one confining function, so neither a
+    `../` nor a committed symlink takes a write outside the worktree."""
+    from gastown_tui.beads import ids
+    from gastown_tui.infra.safepath import UnsafePath, confine
+
+    edits = parse_edits(description or "")
+    written = []
+    for rel, content in edits:
+        try:
+            target = confine(workdir, rel, what="file path")
+        except UnsafePath as e:
+            say(f"✗ refusing to write outside the worktree: {e}")
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content, encoding="utf-8")
+        written.append(rel)
+    if not edits:
+        if not ids.is_valid_id(bead_id):
+            say(f"✗ refusing to name a file after {ids.shown(bead_id)}: not a valid bead id")
+            return written
+        try:
+            note = confine(workdir, "work", f"{bead_id}.md", what="work note")
+        except UnsafePath as e:
+            say(f"✗ refusing to write outside the worktree: {e}")
+            return written
+        note.parent.mkdir(parents=True, exist_ok=True)
+        note.write_text(f"# {bead_id}: {title}\n\n{description or ''}\n\nDone by {agent} (sim).\n", encoding="utf-8")
+        written.append(f"work/{bead_id}.md")
+    return written
+
+
+def commit_work(workdir: Path, message: str) -> tuple[bool, str]:
+    """`git add -A; git commit`: (True, "") when a commit was made, (False, why) when not."""
+    _git(["add", "-A"], workdir)
+    c = _git(["commit", "-q", "-m", message], workdir)
+    if c.returncode == 0:
+        return True, ""
+    out = (c.stdout + c.stderr).strip()
+    return False, "nothing to commit" if "nothing to commit" in out or "nothing added" in out else out
 
 
 def _log_usage(ctx, bead_id: str, text_len: int) -> dict[str, Any]:
@@ -134,24 +169,12 @@ def work_once(ctx) -> str:
         _set_busy(ctx, True)
         threading.Event().wait()
     _catch_up(workdir)
-    edits = parse_edits(bead.get("description") or "")
-    written = []
-    for rel, content in edits:
-        target = _inside(workdir, rel)
-        if target is None:
-            ctx.say(f"✗ refusing to write outside the worktree: {rel}")
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content, encoding="utf-8")
-        written.append(rel)
-    if not edits:
-        note = workdir / "work" / f"{bead_id}.md"
-        note.parent.mkdir(parents=True, exist_ok=True)
-        note.write_text(f"# {bead_id}: {title}\n\n{bead.get('description') or ''}\n\nDone by {info.get('agent')} (sim).\n",
-                        encoding="utf-8")
-        written.append(f"work/{bead_id}.md")
+    written = write_work(workdir, bead_id, title, bead.get("description") or "", info.get("agent") or "", ctx.say)
     if faults.get("crash"):
-        marker = Path(ctx.town_root) / ".runtime" / "sim" / f"crashed-{ctx.session}-{bead_id}"
+        from gastown_tui.beads import ids
+        from gastown_tui.infra.safepath import confine
+
+        marker = confine(Path(ctx.town_root) / ".runtime" / "sim", f"crashed-{ctx.session}-{ids.token(bead_id)}")
         if not marker.exists():
             marker.parent.mkdir(parents=True, exist_ok=True)
             marker.write_text("crashed once\n")
@@ -171,13 +194,16 @@ def work_once(ctx) -> str:
     if slow:
         ctx.say(f"… (fault injected: sim:slow={slow:g})")
         time.sleep(slow)
-    _git(["add", "-A"], workdir)
-    c = _git(["commit", "-q", "-m", f"{bead_id}: {title}"], workdir)
-    if c.returncode != 0 and "nothing to commit" not in (c.stdout + c.stderr):
-        ctx.say(f"✗ git commit failed: {(c.stderr or c.stdout).strip()}")
+    committed, why = commit_work(workdir, f"{bead_id}: {title}")
+    if not committed and why != "nothing to commit":
+        ctx.say(f"✗ git commit failed: {why}")
         return "failed: commit"
+    if not written and not committed:
+        ctx.say("✗ nothing written, nothing committed; not submitting")
+        return "failed: nothing written"
     usage = _log_usage(ctx, bead_id, len(bead.get("description") or ""))
-    ctx.say(f"✓ committed {', '.join(written)} · tokens (simulated): in {usage['input_tokens']}, "
+    what = f"committed {', '.join(written)}" if committed else f"nothing new to commit ({', '.join(written)} unchanged)"
+    ctx.say(f"{'✓' if committed else '○'} {what} · tokens (simulated): in {usage['input_tokens']}, "
             f"out {usage['output_tokens']}")
     d = _gt(["done", "--json"], workdir)
     if d.returncode != 0:

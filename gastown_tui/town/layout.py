@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 RIG_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+MAX_RIG_NAME = 40  # a rig name is a directory and part of session names: bounded up front
 RESERVED_RIG_NAMES = frozenset({"hq", "mayor", "deacon", "settings", "formulas", "overseer", "town"})
 TOWN_PREFIX = "hq"
 
@@ -220,9 +221,12 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def validate_rig_name(name: str) -> None:
+    if len(name) > MAX_RIG_NAME:
+        raise UsageError(f"the rig name '{name[:20]}...' is {len(name)} characters long",
+                         hint=f"use at most {MAX_RIG_NAME}")
     if not RIG_NAME_RE.match(name):
         raise UsageError(
-            f"'{name}' is not a valid rig name",
+            f"{name!r} is not a valid rig name",
             hint="use lowercase letters, digits and '_', starting with a letter (for example 'gastown')",
         )
     if name in RESERVED_RIG_NAMES:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from gastown_tui.errors import Conflict, GtError, NotFound, UsageError
 from gastown_tui.infra.fsutil import atomic_write_text, file_lock
+from gastown_tui.infra.safepath import remove_tree
 from gastown_tui.town.layout import TOWN_PREFIX, RigPaths, Town, read_json, validate_rig_name, write_json
 
 PREFIX_RE = re.compile(r"^[a-z][a-z0-9]{0,9}$")
@@ -108,6 +108,7 @@ def add_rig(town: Town, name: str, source: str, *, prefix: str | None = None, br
                               hint="commit something first, or pass --branch")
             rig.mayor_clone.parent.mkdir(parents=True)
             git.clone(rig.bare_repo, rig.mayor_clone, branch=default_branch)
+            warnings = _drop_committed_redirect(rig)
             adopted = _existing_prefix(rig.beads_dir)
             if prefix and adopted and adopted != prefix:
                 raise UsageError(f"the project's .beads/ already uses prefix '{adopted}', not '{prefix}'",
@@ -137,7 +138,7 @@ def add_rig(town: Town, name: str, source: str, *, prefix: str | None = None, br
             made.append(town.rigs_json)
             _add_route(town, final_prefix, name)
         except BaseException:
-            shutil.rmtree(rig.root, ignore_errors=True)
+            remove_tree(town.root, rig.root)
             if town.rigs_json in made:
                 _write_rigs(town, rigs)
             _remove_route(town, name)
@@ -146,7 +147,30 @@ def add_rig(town: Town, name: str, source: str, *, prefix: str | None = None, br
     from gastown_tui.town import events
 
     events.record(town.root, "rig.added", rig=name, payload={"git_url": git_url, "prefix": final_prefix})
-    return rig_summary(town, name)
+    summary = rig_summary(town, name)
+    if warnings:
+        summary["warnings"] = warnings
+    return summary
+
+
+def _drop_committed_redirect(rig: RigPaths) -> list[str]:
+    """The mayor's clone holds the rig's canonical store, so a `.beads/redirect` (or a `.beads`
+    symlink) committed in the project would send every write elsewhere: it is removed (the
+    town writes its own redirects in the other checkouts), with a warning."""
+    beads = rig.beads_dir
+    if beads.is_symlink():
+        target = os.readlink(beads)
+        beads.unlink()
+        return [f"the project commits .beads as a symlink to {target!r}; the rig keeps its own store instead"]
+    red = beads / "redirect"
+    if red.is_file() or red.is_symlink():
+        try:
+            target = red.read_text(encoding="utf-8", errors="replace").strip()[:200]
+        except OSError:
+            target = "?"
+        red.unlink()
+        return [f"the project commits .beads/redirect (to {target!r}); replaced by the town's own store"]
+    return []
 
 
 def _free_prefix(base: str, used: set[str]) -> str:
@@ -267,7 +291,7 @@ def remove_rig(town: Town, name: str, *, force: bool = False, live_sessions: lis
         rigs.pop(name)
         _write_rigs(town, rigs)
         _remove_route(town, name)
-    shutil.rmtree(rig.root, ignore_errors=True)
+    remove_tree(town.root, rig.root)
     git.commit_all(town.root, f"gt rig remove {name}", author="mayor", email=town.info().get("owner"))
     from gastown_tui.town import events
 

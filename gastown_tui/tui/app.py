@@ -241,6 +241,9 @@ class CockpitApp(App):
     # -- data in: applying ------------------------------------------------------------------------
 
     def apply_snapshot(self, snap: TownSnapshot, force: bool = False) -> None:
+        from gastown_tui.tui.safe import safe_view
+
+        snap = safe_view(snap)  # data enters the UI here: no control sequences past this point
         self._loading = False
         sel = snap.agent(self.selected) if self.selected else None
         if sel is not None and sel.activity > self._seen_activity:
@@ -434,7 +437,7 @@ class CockpitApp(App):
             self._act(lambda: self.source.sling(args[:-1], args[-1]))
         elif cmd == "nudge":
             if len(args) < 2:
-                self.notify("usage: :nudge AGENT MESSAGE", severity="error")
+                self.notify("usage: :nudge AGENT MESSAGE", severity="error", markup=False)
                 return
             self._act(lambda: self.source.nudge(args[0], " ".join(args[1:])))
         elif cmd == "rig":
@@ -467,7 +470,7 @@ class CockpitApp(App):
         elif cmd == "quit":
             self.exit()
         else:
-            self.notify(f"unknown command '{words[0]}' — try :help", severity="error")
+            self.notify(f"unknown command '{words[0]}' — try :help", severity="error", markup=False)
 
     def _show_rigs(self) -> None:
         snap = self.snapshot

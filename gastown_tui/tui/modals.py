@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from gastown_tui.tui.safe import plain
 from gastown_tui.tui.source import ActionResult
 from gastown_tui.tui.style import var
 from gastown_tui.work.snapshot import BeadView, MailView, TownSnapshot
@@ -61,6 +62,15 @@ def notify_result(app, r: ActionResult) -> None:
     severity = {"failed": "error", "queued": "warning"}.get(r.status, "information")
     app.notify(f"{r.status}: {r.detail}", severity=severity, timeout=6, markup=False)
 
+
+
+def literal(body: str | Text) -> Text:
+    """A body of data shown as typed: a str is never parsed as markup; controls are stripped."""
+    from gastown_tui.infra.termtext import clean
+
+    if isinstance(body, Text):
+        return body if body.plain.replace("\n", "").replace("\t", "").isprintable() else Text(clean(body.plain))
+    return Text(clean(body))
 
 class Dialog(ModalScreen):
     BINDINGS = [Binding("escape", "dismiss_none", "back")]
@@ -306,9 +316,9 @@ class ReadMailModal(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.mail.subject, classes="title")
-            yield Label(f"from {self.mail.sender} to {self.mail.to} · {self.mail.created_at[:16]}", classes="hint")
-            yield Static(self.mail.body or "(no body)", id="mail-read-body")
+            yield Label(plain(self.mail.subject), classes="title")
+            yield Label(plain(f"from {self.mail.sender} to {self.mail.to} · {self.mail.created_at[:16]}"), classes="hint")
+            yield Static(literal(self.mail.body or "(no body)"), id="mail-read-body")
             yield Label("r reply · esc back", classes="hint")
 
     def action_reply(self) -> None:
@@ -324,7 +334,7 @@ class TextPrompt(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="title")
+            yield Label(plain(self.title_text), classes="title")
             yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
             yield Label("enter ok · esc back", classes="hint")
 
@@ -342,7 +352,7 @@ class ConfirmModal(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question, classes="title")
+            yield Label(plain(self.question), classes="title")
             yield Label("y yes · n / esc no", classes="hint")
 
     def action_yes(self) -> None:
@@ -358,6 +368,6 @@ class InfoModal(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="title")
-            yield Static(self.body, id="info-body")
+            yield Label(plain(self.title_text), classes="title")
+            yield Static(literal(self.body), id="info-body")
             yield Label("esc back", classes="hint")

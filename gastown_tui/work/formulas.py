@@ -25,7 +25,7 @@ from gastown_tui.errors import NotFound, UsageError
 
 SUFFIX = ".formula.toml"
 TYPES = ("workflow", "convoy", "expansion")
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")  # a file name: bounded up front (no ENAMETOOLONG)
 VAR_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
 TOP_KEYS = frozenset({"formula", "description", "type", "version", "vars", "steps", "legs", "synthesis",
                       "extends", "template"})
@@ -169,6 +169,9 @@ def find_formula(name: str, paths: list[Path]) -> Path:
         if direct.is_file():
             return direct
         raise NotFound(f"formula file {name} does not exist", hint="check the path")
+    if not NAME_RE.match(name):
+        raise UsageError(f"{name[:60]!r}{'...' if len(name) > 60 else ''} is not a valid formula name",
+                         hint="use at most 100 lowercase letters, digits, '-', '_' and '.'")
     for d in paths:
         p = d / (name + SUFFIX)
         if p.is_file():
@@ -642,7 +645,8 @@ def create_formula(name: str, directory: Path, *, type: str = "workflow", descri
     from gastown_tui.infra.fsutil import atomic_write_text
 
     if not NAME_RE.match(name):
-        raise UsageError(f"'{name}' is not a valid formula name", hint="use lowercase letters, digits, '-', '_' and '.'")
+        raise UsageError(f"{name[:60]!r}{'...' if len(name) > 60 else ''} is not a valid formula name",
+                         hint="use at most 100 lowercase letters, digits, '-', '_' and '.'")
     if type not in TYPES:
         raise UsageError(f"formula type '{type}' is not known", hint="use one of: " + ", ".join(TYPES))
     path = Path(directory) / (name + SUFFIX)

@@ -59,6 +59,10 @@ def _validate(town: Town, bead_ids: list[str], target: str, force: bool, panes: 
         raise UsageError("nothing to sling", hint="give at least one bead id: gt sling BEAD... TARGET")
     if len(set(bead_ids)) != len(bead_ids):
         raise UsageError("the same bead is named twice", hint="name each bead once")
+    from gastown_tui.beads import ids
+
+    for bead_id in bead_ids:  # an id becomes a branch and file names: the grammar first
+        ids.check_id(bead_id, "bead")
     rigs = town.rigs()
     target_rig: str | None = None
     target_agent: Agent | None = None

@@ -61,3 +61,51 @@ def test_prefix_from_config_yaml_as_bd_writes_it(tmp_path):
 
     assert Store(beads).prefix == "wy"
     assert Store(beads).create("x").id.startswith("wy-")
+
+
+# --- the id grammar (issue 12) ----------------------------------------------------------------
+
+def test_every_id_written_by_real_bd_is_valid():
+    import json
+
+    from tests.conftest import REAL_FIXTURE
+
+    seen = [json.loads(line)["id"] for line in REAL_FIXTURE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(seen) > 5000
+    assert [i for i in seen if not ids.is_valid_id(i)] == []
+
+
+def test_the_grammar_accepts_the_known_forms():
+    for good in ("gt-abc", "gt-a1b2c3d4", "gt-abc.1", "gt-abc.1.12", "gt-mol-x3k", "gt-wisp-78q", "hq-cv-0z9ab",
+                 "gt-gastown-polecat-ace", "my_rig-abc", "gt-eph-8zq"):
+        assert ids.id_problem(good) is None, good
+
+
+def test_the_grammar_refuses_what_could_escape_or_forge_output():
+    for bad in ("../../etc", "pr-a/../../../../victim", "gt-a\tb", "gt-a b", "gt-a\nb", "gt-\x1b[31mx",
+                "gt-abc..1", "gt-abc.", "gt-abc.x", "gt", "gt-", "-abc", "1x-abc", "gt--abc", "gt-mol",
+                "gt-" + "a" * ids.MAX_ID_LENGTH, "gt-é", "gt-a\\b", "", None, 7):
+        assert ids.id_problem(bad), repr(bad)
+        assert not ids.is_valid_id(bad)
+
+
+def test_check_id_is_one_sentence_and_the_token_is_a_safe_name():
+    import pytest
+
+    from gastown_tui.errors import UsageError
+
+    with pytest.raises(UsageError) as e:
+        ids.check_id("gt-a\x1b]0;x\x07")
+    assert "\x1b" not in str(e.value) and "\x07" not in str(e.value) and "not a valid bead id" in str(e.value)
+    assert ids.token("gt-abc") == "gt-abc"
+    tok = ids.token("pr-a/../../../../victim")
+    assert ids.is_valid_id(tok) and "/" not in tok and tok != ids.token("pr-a/../../victim")
+
+
+def test_ids_imports_without_re():
+    import subprocess
+    import sys
+
+    code = "import sys; import gastown_tui.beads.ids; print('re' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

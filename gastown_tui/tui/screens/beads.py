@@ -56,7 +56,9 @@ class BeadsScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="beads")
     def load(self) -> None:
-        beads = self.app.source.beads()
+        from gastown_tui.tui.safe import safe_view
+
+        beads = safe_view(self.app.source.beads())
         self.app.call_from_thread(self._loaded, beads)
 
     def _loaded(self, beads: list[BeadView]) -> None:
@@ -84,9 +86,9 @@ class BeadsScreen(Screen):
             rows.append((b.id, (mark, Text(b.id, Style(color=var(self.app, "hook"))), f"P{b.priority}", b.status,
                                 b.issue_type, b.rig or "hq", b.assignee, b.title[:80])))
         sync_table(self.query_one(DataTable), rows)
-        self.query_one("#beads-title", Static).update(
+        self.query_one("#beads-title", Static).update(Text(
             f"Beads · {len(shown)} shown of {len(self.all)} · sort {self.sort}"
-            + (f" · filter '{self.filter}'" if self.filter else "") + (f" · {len(self.marked)} marked" if self.marked else ""))
+            + (f" · filter '{self.filter}'" if self.filter else "") + (f" · {len(self.marked)} marked" if self.marked else "")))
 
     def current(self) -> BeadView | None:
         k = cursor_key(self.query_one(DataTable))

@@ -8,7 +8,13 @@ from textual.widgets import DataTable
 
 
 def sync_table(table: DataTable, rows: Sequence[tuple[str, Sequence]]) -> None:
-    """Make `table` show `rows` ((key, cells) in order) without losing the cursor's row."""
+    """Make `table` show `rows` ((key, cells) in order) without losing the cursor's row.
+
+    Cells are data: strings are shown literally (never as markup) and without control characters.
+    """
+    from gastown_tui.tui.safe import cell as safe_cell
+
+    rows = [(k, [safe_cell(c) for c in cells]) for k, cells in rows]
     keys = [k for k, _ in rows]
     current = [rk.value for rk in table.rows]
     if keys == current:
