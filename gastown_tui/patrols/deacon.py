@@ -267,7 +267,7 @@ def feed_stranded(ctx: DeaconContext) -> list[str]:
     fed: list[str] = []
     try:
         from gastown_tui.work.convoy import stranded
-        from gastown_tui.work.sling import sling
+        from gastown_tui.work.sling import AlreadyClaimed, sling
     except ImportError:
         return fed
     from gastown_tui.beads.routes import load_routes
@@ -291,6 +291,8 @@ def feed_stranded(ctx: DeaconContext) -> list[str]:
                 sling(ctx.town, [bead_id], rig, no_convoy=True, actor="deacon")
                 fed.append(bead_id)
                 ctx.log(f"fed stranded convoy {conv.get('id')}: slung {bead_id} to {rig}")
+            except AlreadyClaimed:  # someone else slung it since we looked: it is worked once, by them
+                continue
             except Exception as e:  # noqa: BLE001
                 ctx.log(f"could not sling {bead_id} to {rig}: {e}")
     return fed

@@ -248,10 +248,14 @@ def _sling(town: Town, agents: int, result: DemoResult) -> None:
     issues = read_issues(town.rig(DEMO_RIG).beads_dir)
     busy = sum(1 for i in issues.values() if i.status == "hooked")
     todo = [i.id for i in ready(issues, sort="priority")][: max(agents - busy, 0)]
+    from gastown_tui.work.sling import AlreadyClaimed
+
     for bead in todo:
         try:
             sling(town, [bead], DEMO_RIG, runtime="sim", no_convoy=True, actor="overseer")
             result.slung.append(bead)
+        except AlreadyClaimed as e:  # the deacon (or a user) slung it first: it is worked once, by them
+            result.skipped.append(f"sling {bead}: {e}")
         except GtError as e:
             result.skipped.append(f"sling {bead}: {e}")
             break
