@@ -157,6 +157,8 @@ def start_patrol(town: Town, agent: Agent, tmux=None, *, replace: bool = True):
             raise Conflict(f"{agent.address} is already running (tmux session {agent.session})",
                            hint="stop it first")
         tm.kill_session(agent.session)
+    if agent.rig is not None:
+        town.require_rig(agent.rig)  # a rig removed since the caller looked: never recreate its directory
     workdir = agent.workdir(town.root)
     if agent.role == "refinery" and not workdir.is_dir():
         workdir = town.rig(agent.rig).root

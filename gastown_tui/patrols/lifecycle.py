@@ -9,6 +9,8 @@
   kept unless `force`. `polecats_only` leaves the services running; `graceful` asks polecats to
   commit and waits for them to go idle first.
 - `reboot_rig`: restart one rig's witness and refinery.
+- `remove_rig`: `gt rig remove`; with `force`, the rig's sessions are stopped (and their processes
+  gone) after it is unregistered and before its directory is deleted, so no witness recreates it.
 """
 
 from __future__ import annotations
@@ -223,6 +225,56 @@ def reboot_rig(town: Town, rig: str, *, tmux=None) -> dict[str, Any]:
         out.append({"agent": a.address, "session": a.session, "action": "restarted"})
     _event(town, "rig.rebooted", {"rig": rig})
     return {"rig": rig, "agents": out}
+
+
+def rig_sessions(town: Town, rig: str, tm) -> list[str]:
+    """Every session of one rig (witness, refinery, polecats, crew); rig names never hold '-'."""
+    return [s for s in tm.list_sessions() if s.startswith(f"gt-{rig}-")]
+
+
+def stop_rig_sessions(town: Town, rig: str, *, tmux=None, timeout: float = 10.0) -> list[str]:
+    """Stop every session of a rig — the witness first (it restarts polecats), then the refinery,
+    then polecats and crew — and wait until their processes have exited."""
+    from gastown_tui.infra.proc import pid_alive, terminate
+
+    tm = _tmux(town, tmux)
+    stopped: list[str] = []
+    for _ in range(3):  # a supervisor may have started one while we stopped the others
+        try:
+            panes = {s: p for s, p in tm.panes().items() if s.startswith(f"gt-{rig}-")}
+        except Exception:  # noqa: BLE001 - no tmux server: nothing runs
+            break
+        names = sorted(set(panes) | set(rig_sessions(town, rig, tm)),
+                       key=lambda s: (not s.endswith("-witness"), not s.endswith("-refinery"), s))
+        if not names:
+            break
+        for s in names:
+            if tm.kill_session(s):
+                stopped.append(s)
+        for s in names:  # tmux hangs the pane up; wait for the process to be gone (SIGKILL if it lingers)
+            pid = panes[s].pid if s in panes else None
+            if pid and pid_alive(pid):
+                terminate(pid, timeout=timeout)
+    return stopped
+
+
+def remove_rig(town: Town, rig: str, *, force: bool = False, tmux=None) -> dict[str, Any]:
+    """`gt rig remove`: refuses a rig with running sessions or unmerged work unless `force`."""
+    from gastown_tui.town.rigs import remove_rig as unregister_and_delete
+
+    town.require_rig(rig)
+    tm = _tmux(town, tmux)
+    try:
+        live = rig_sessions(town, rig, tm)
+    except Exception:  # noqa: BLE001 - no tmux server: nothing runs
+        live = []
+    stopped: list[str] = []
+
+    def stop() -> None:
+        stopped.extend(stop_rig_sessions(town, rig, tmux=tm))
+
+    unregister_and_delete(town, rig, force=force, live_sessions=live, before_delete=stop)
+    return {"rig": rig, "stopped": stopped}
 
 
 def _event(town: Town, type: str, payload: dict[str, Any]) -> None:
