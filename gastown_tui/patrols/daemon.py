@@ -71,6 +71,13 @@ def status(town: Town) -> dict[str, Any]:
     return out
 
 
+def crashed(town: Town) -> bool:
+    """The daemon died without stopping (killed, crashed): its pid file is left and nobody holds
+    its lock. A daemon that was never started, or was stopped (`gt daemon stop`, `gt down`),
+    removed its pid file and is left alone."""
+    return pid_path(town).is_file() and not status(town)["running"]
+
+
 def start(town: Town, *, wait: float = 10.0) -> dict[str, Any]:
     """Start the daemon in the background; Conflict when it already runs."""
     from gastown_tui.infra.proc import spawn_detached
