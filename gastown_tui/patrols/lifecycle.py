@@ -40,7 +40,7 @@ def _ensure(town: Town, agent: Agent, tm, results: list[dict[str, Any]]) -> None
         results.append({"agent": agent.address, "session": agent.session, "action": "already running"})
         return
     try:
-        if agent.role == "mayor":
+        if agent.role in ("mayor", "crew"):
             from gastown_tui.agents.sessions import start_agent
 
             start_agent(town, agent, tmux=tm)
@@ -130,6 +130,35 @@ def restart_hooked_polecats(town: Town, tm) -> list[dict[str, Any]]:
             except Exception as e:  # noqa: BLE001
                 out.append({"agent": agent.address, "session": agent.session, "action": "failed", "error": str(e)})
     return out
+
+
+def watch_fleet(town: Town, memory: dict[str, Any], *, tmux=None, log=lambda _m: None) -> list[dict[str, Any]]:
+    """Run on every daemon tick: remember the tmux server's pid and the town's sessions; when the
+    server the deacon ran on is gone (killed, crashed: no server, or a new one), start again what
+    ran there — the deacon, the mayor, witnesses, refineries, crew, and polecats with hooked work.
+
+    The deacon never leaves on its own (boot restarts it), so a server lost with the deacon on it
+    is a loss; a server that exited because its last session ended normally is not.
+    """
+    tm = _tmux(town, tmux)
+    pid = tm.server_pid()
+    restored: list[dict[str, Any]] = []
+    seen: list[str] = memory.get("sessions") or []
+    if memory.get("server") and pid != memory["server"] and "gt-deacon" in seen:
+        log(f"the tmux server (pid {memory['server']}) is gone; bringing back {', '.join(seen)}")
+        rigs = town.rigs()
+        restored += restart_hooked_polecats(town, tm)
+        agents = [a for a in (agent_from_session(s, rigs) for s in seen) if a is not None and a.role != "polecat"]
+        rank = {"deacon": 0, "mayor": 1, "witness": 2, "refinery": 3, "crew": 4}
+        for a in sorted(agents, key=lambda a: (rank.get(a.role, 9), a.session)):
+            if a.rig is None or not rigs.get(a.rig, {}).get("parked"):
+                _ensure(town, a, tm, restored)
+        _event(town, "fleet.restored", {"after": "tmux server loss",
+                                        "started": [r["agent"] for r in restored if r["action"] == "started"]})
+        pid = tm.server_pid()
+    memory["server"] = pid
+    memory["sessions"] = town_sessions(town, tm) if pid else []
+    return restored
 
 
 def town_sessions(town: Town, tm) -> list[str]:

@@ -45,3 +45,42 @@ def test_the_deacon_restarts_a_killed_daemon(town):
 
     rep = patrol_once(DeaconContext(town), DeaconConfig(feed_convoys=False))
     assert rep["daemon"] is None and not daemon.status(town)["running"]
+
+
+def test_after_a_tmux_server_loss_the_daemon_brings_the_whole_fleet_back(town, monkeypatch):
+    import subprocess
+    import time
+    import uuid
+
+    from tests.work_helpers import bead, gt_json, sessions
+
+    socket = f"gt-test-loss-{uuid.uuid4().hex[:6]}"  # this test kills its server: its own socket
+    monkeypatch.setenv("GT_TMUX_SOCKET", socket)
+    try:
+        r = gt(town, "up")
+        assert r.returncode == 0, r.stdout + r.stderr
+        gt_json(town, "sling", bead(town, "hooked work").id, "demo", "--agent", "sleeper", "--no-convoy")
+        fleet = {"gt-deacon", "gt-mayor", "gt-demo-witness", "gt-demo-refinery", "gt-demo-furiosa"}
+        wait_for(lambda: fleet <= set(sessions(town)), timeout=30, message="the fleet up")
+        up_at = time.time()
+
+        def boot_checked_after(t: float):
+            import json
+
+            try:
+                last = json.loads((town.boot_dir / "state.json").read_text())["last_check"]
+            except (FileNotFoundError, ValueError, KeyError):
+                return None
+            return last > t and last
+
+        # two daemon ticks after the fleet was up: the daemon has seen it on this server
+        first = wait_for(lambda: boot_checked_after(up_at), timeout=30, message="a daemon tick")
+        wait_for(lambda: boot_checked_after(first), timeout=30, message="another daemon tick")
+        assert subprocess.run(["tmux", "-L", socket, "kill-server"]).returncode == 0
+        assert sessions(town) == []
+        wait_for(lambda: fleet <= set(sessions(town)), timeout=60, interval=0.2,
+                 message="the daemon to bring back the deacon, mayor, witness, refinery and the polecat")
+        assert daemon.status(town)["running"]
+    finally:
+        gt(town, "down")
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
