@@ -97,8 +97,9 @@ def test_work_a_person_claimed_is_refused_without_force(town):
 
 
 def test_a_lost_claim_rolls_back_the_spawned_polecat(town):
-    """The claim is re-checked under the lock after the worktree exists: a hook taken meanwhile
-    (here by a concurrent `gt sling` to a named polecat) makes this sling undo its polecat."""
+    """The claim is re-checked under the lock once the polecat's name and agent bead exist: a hook
+    taken meanwhile (here by a concurrent `gt sling` to a named polecat) makes this sling undo its
+    polecat before any checkout."""
     from gastown_tui.agents import polecats
     from gastown_tui.errors import Conflict
     from gastown_tui.work import sling as sling_mod
@@ -123,3 +124,39 @@ def test_a_lost_claim_rolls_back_the_spawned_polecat(town):
     assert sorted(p.name for p in town.rig("demo").polecats_dir.iterdir()) == ["nux"]
     assert polecat_sessions(town) == ["gt-demo-nux"]
     assert [x.address for x, _ in agent_beads.list_agents(town, role="polecat")] == ["demo/polecats/nux"]
+
+
+def test_a_lost_claim_puts_a_reused_idle_polecat_back_as_it_was(town):
+    from gastown_tui.agents import polecats
+    from gastown_tui.errors import Conflict
+    from gastown_tui.infra import git
+    from gastown_tui.work import sling as sling_mod
+
+    first = bead(town, "first")
+    gt_json(town, "sling", first.id, "demo", "--agent", "sleeper", "--no-convoy")
+    furiosa = Agent("polecat", "demo", "furiosa")
+    rig_store(town).close(first.id, "merged")  # as after a merge: idle, nothing hooked, nothing unmerged
+    agent_beads.set_state(town, furiosa, "idle", hook_bead="")
+    wt = town.rig("demo").polecat("furiosa")
+    old_branch = git.current_branch(wt)
+    before = agent_beads.get(town, furiosa).to_json()
+    b = bead(town, "raced")
+    real_find = polecats.find_idle_polecat
+
+    def find_then_lose_the_race(*args, **kw):
+        r = gt(town, "sling", b.id, "demo/polecats/nux", "--agent", "sleeper", "--no-convoy")
+        assert r.returncode == 0, r.stderr
+        return real_find(*args, **kw)
+
+    polecats.find_idle_polecat = find_then_lose_the_race
+    try:
+        with pytest.raises(Conflict) as exc:
+            sling_mod.sling(town, [b.id], "demo", runtime="sleeper", no_convoy=True)
+    finally:
+        polecats.find_idle_polecat = real_find
+    assert "already hooked to demo/polecats/nux" in str(exc.value)
+    assert git.current_branch(wt) == old_branch and old_branch in branches(town.rig("demo").bare_repo)
+    assert not [br for br in branches(town.rig("demo").bare_repo) if br.startswith(f"polecat/furiosa/{b.id}")]
+    after = agent_beads.get(town, furiosa)
+    assert (after.get("agent_state"), after.get("hook_bead") or "") == ("idle", "")
+    assert after.get("branch") == before.get("branch")
