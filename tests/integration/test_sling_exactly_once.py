@@ -160,3 +160,25 @@ def test_a_lost_claim_puts_a_reused_idle_polecat_back_as_it_was(town):
     after = agent_beads.get(town, furiosa)
     assert (after.get("agent_state"), after.get("hook_bead") or "") == ("idle", "")
     assert after.get("branch") == before.get("branch")
+
+
+def test_concurrent_formula_dispatches_sling_the_synthesis_once(town):
+    r = gt(town, "formula", "run", "code-review", "--var", "target=feature/x", "--rig", "demo",
+           "--agent", "sleeper", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    steps = {s["step"]: s["id"] for s in out["steps"]}
+    for leg in ("correctness", "security", "performance", "style"):
+        assert run_cli("bd", "close", steps[leg], "-r", "reviewed", cwd=town.rig("demo").mayor_clone).returncode == 0
+    argv = [str(BIN / "gt"), "--town", str(town.root), "formula", "dispatch", out["molecule"], "--rig", "demo",
+            "--agent", "sleeper", "--json"]
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ})
+             for _ in range(4)]
+    outs = [(p, *p.communicate(timeout=120)) for p in procs]
+    assert all(p.returncode == 0 for p, _, _ in outs), [err for _, _, err in outs]  # a lost race is no error
+    slung = [s for _, o, _ in outs for s in json.loads(o)["slung"]]
+    assert slung == [steps["synthesis"]]
+    holder = rig_store(town).get(steps["synthesis"]).assignee
+    assert holder.startswith("demo/polecats/")
+    assert [e["payload"]["agent"] for e in events.read(town.root)
+            if e["type"] == "sling" and e["payload"]["bead"] == steps["synthesis"]] == [holder]
