@@ -1,8 +1,8 @@
 """Polecats: ephemeral workers, each in its own worktree of the rig's bare repo (DESIGN §3, §7).
 
-spawn_polecat  name from the pool -> `git worktree add -b polecat/<name>/<bead>-<base36 time>` from
-               the default branch -> `.beads/redirect` -> agent bead -> (caller hooks the bead) ->
-               tmux session with the runtime and the beacon prompt. Every step registers its undo
+spawn_polecat  name from the pool -> agent bead ("spawning") -> (caller claims the bead) ->
+               `git worktree add -b polecat/<name>/<bead>-<base36 time>` from the default branch ->
+               `.beads/redirect` -> tmux session with the runtime and the beacon prompt. Every step registers its undo
                on an `Undo` so the caller can roll the whole sling back.
 remove_polecat kill the session, remove the worktree and branch, free the name, retire the agent
                bead; refuses to discard unmerged commits or uncommitted changes without `force`
@@ -128,8 +128,13 @@ def _exclude_redirect(bare_repo: Path) -> None:
         atomic_write_text(path, text + ("" if text.endswith("\n") or not text else "\n") + ".beads/redirect\n")
 
 
-def create_worktree(town: Town, rig: str, bead_id: str, undo: Undo, *, name: str | None = None) -> dict[str, Any]:
-    """Allocate a name and make its worktree on a fresh branch; returns {name, path, branch, base}."""
+def create_worktree(town: Town, rig: str, bead_id: str, undo: Undo, *, name: str | None = None,
+                    before_checkout: Callable[[str], Any] | None = None) -> dict[str, Any]:
+    """Allocate a name and make its worktree on a fresh branch; returns {name, path, branch, base}.
+
+    `before_checkout(name)` runs once the name is ours and before the (slow) git work: a sling
+    claims its bead there, so a sling that loses the bead to another gives up before checking out.
+    """
     from gastown_tui.agents import namepool
     from gastown_tui.infra import git
     from gastown_tui.town.rigs import write_redirect
@@ -142,6 +147,8 @@ def create_worktree(town: Town, rig: str, bead_id: str, undo: Undo, *, name: str
     if len(namepool.names_in_use(town, rig)) > limit:
         raise Conflict(f"rig '{rig}' already has {limit} polecat(s), its max_polecats",
                        hint=f"free some with 'gt polecat gc {rig}' or raise it with 'gt rig config set {rig} max_polecats N'")
+    if before_checkout is not None:
+        before_checkout(name)
     branch = branch_name(name, bead_id)
     git.worktree_add(rp.bare_repo, path, branch, new_branch=True, base=base)
     undo.push(f"delete branch {branch}", lambda: git.delete_branch(rp.bare_repo, branch, force=True))
@@ -171,27 +178,30 @@ def start_session(town: Town, agent: Agent, runtime: str, undo: Undo, *, prompt:
 def spawn_polecat(town: Town, rig: str, bead_id: str, *, runtime: str, undo: Undo,
                   name: str | None = None, hook: Callable[[Agent], Any] | None = None,
                   start: bool = True) -> dict[str, Any]:
-    """Make a new polecat for `bead_id`: worktree, redirect, agent bead, (hook), session.
+    """Make a new polecat for `bead_id`: name, agent bead, (hook), worktree, redirect, session.
 
-    `hook(agent)` runs after the agent bead exists and before the session starts, so the agent
-    finds its work on the first `gt prime`. All steps push their undo onto `undo`; the caller
+    `hook(agent)` runs after the agent bead exists and before the worktree is made and the session
+    starts, so a lost claim costs no checkout and the agent finds its work on the first `gt prime`. All steps push their undo onto `undo`; the caller
     runs `undo.run()` if anything later fails.
     """
     from gastown_tui.agents import agent_beads
 
-    wt = create_worktree(town, rig, bead_id, undo, name=name)
+    def claim(name: str) -> None:  # before the checkout: "spawning" tells the witness and other slings
+        agent = Agent("polecat", rig, name)
+        prev = agent_beads.get(town, agent)
+        agent_beads.upsert(town, agent, agent_state="spawning", hook_bead=bead_id, runtime=runtime)
+        if prev is None:
+            undo.push(f"delete agent bead of {agent.address}",
+                      lambda: purge(agent_beads._store(town), agent_beads.agent_bead_id(agent)))
+        else:
+            snapshot = prev.to_json()
+            undo.push(f"restore agent bead of {agent.address}", lambda: restore(agent_beads._store(town), snapshot))
+        if hook is not None:
+            hook(agent)
+
+    wt = create_worktree(town, rig, bead_id, undo, name=name, before_checkout=claim)
     agent = Agent("polecat", rig, wt["name"])
-    prev = agent_beads.get(town, agent)
-    agent_beads.upsert(town, agent, agent_state="spawning", hook_bead=bead_id, runtime=runtime,
-                       branch=wt["branch"])
-    if prev is None:
-        undo.push(f"delete agent bead of {agent.address}",
-                  lambda: purge(agent_beads._store(town), agent_beads.agent_bead_id(agent)))
-    else:
-        snapshot = prev.to_json()
-        undo.push(f"restore agent bead of {agent.address}", lambda: restore(agent_beads._store(town), snapshot))
-    if hook is not None:
-        hook(agent)
+    agent_beads.upsert(town, agent, branch=wt["branch"])
     if start:
         start_session(town, agent, runtime, undo)
     agent_beads.set_state(town, agent, "working")

@@ -97,23 +97,12 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    from gastown_tui.town.rigs import remove_rig
+    from gastown_tui.patrols.lifecycle import remove_rig
 
-    town = town_of(args)
-    remove_rig(town, args.name, force=args.force, live_sessions=_rig_sessions(town, args.name))
-    print(f"Removed rig '{args.name}'.")
+    res = remove_rig(town_of(args), args.name, force=args.force)
+    stopped = f" (stopped {', '.join(res['stopped'])})" if res["stopped"] else ""
+    print(f"Removed rig '{args.name}'{stopped}.")
     return 0
-
-
-def _rig_sessions(town, name: str) -> list[str]:
-    try:
-        from gastown_tui.infra.tmux import Tmux
-    except ImportError:
-        return []
-    try:
-        return [s for s in Tmux.for_town(town).list_sessions() if s.startswith(f"gt-{name}-")]
-    except Exception:
-        return []
 
 
 def run_park(args: argparse.Namespace) -> int:

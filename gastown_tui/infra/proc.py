@@ -1,7 +1,11 @@
-"""Running a command for domain code (gate checks): the one place outside tmux/git that spawns processes.
+"""Running a command for domain code (gate checks, test commands): the one place outside tmux/git
+that spawns processes.
 
 `run_command` never raises for a failing or missing command: it returns the exit status and the
-combined output, so callers can decide. A timeout kills the whole process group.
+combined output, so callers can decide. The command runs in its own process group, led by a small
+guard process that asks the kernel to signal it when its caller dies (`PR_SET_PDEATHSIG`) and then
+kills the whole group: a refinery killed with -9 mid-test leaves no test command behind. A timeout
+kills the whole group too, and so does the end of the command (nothing it left running survives).
 """
 
 from __future__ import annotations
@@ -10,11 +14,42 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 TIMEOUT_STATUS = 124  # as coreutils `timeout` reports it
 NOT_FOUND_STATUS = 127  # as a shell reports a missing program
+
+# argv: caller pid, then the command. Exit status: the command's (128+N when killed by signal N).
+_GUARD = r"""
+import os, signal, subprocess, sys
+def die(*_):
+    os.killpg(0, signal.SIGKILL)
+signal.signal(signal.SIGTERM, die)
+signal.signal(signal.SIGHUP, die)
+try:
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+except (ImportError, OSError, AttributeError):
+    pass
+if os.getppid() != int(sys.argv[1]):  # the caller died before the prctl took effect
+    die()
+try:
+    child = subprocess.Popen(sys.argv[2:])
+except (FileNotFoundError, NotADirectoryError, PermissionError) as e:
+    print(f"{sys.argv[2]}: command not found" if isinstance(e, FileNotFoundError) else str(e), flush=True)
+    sys.exit(127)
+rc = child.wait()
+sys.exit(rc if rc >= 0 else 128 - rc)
+"""
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def run_command(argv_or_shell: str | Sequence[str], cwd: Path | str | None = None, timeout: float = 60.0,
@@ -25,8 +60,11 @@ def run_command(argv_or_shell: str | Sequence[str], cwd: Path | str | None = Non
     """
     shell = isinstance(argv_or_shell, str)
     args = ["/bin/sh", "-c", argv_or_shell] if shell else list(argv_or_shell)
+    if not args:
+        return NOT_FOUND_STATUS, "no command given"
+    guard = [sys.executable, "-I", "-S", "-c", _GUARD, str(os.getpid()), *args]
     try:
-        proc = subprocess.Popen(args, cwd=str(cwd) if cwd else None, stdout=subprocess.PIPE,
+        proc = subprocess.Popen(guard, cwd=str(cwd) if cwd else None, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
                                 env={**os.environ, **(env or {})}, start_new_session=True)
     except FileNotFoundError:
@@ -36,12 +74,11 @@ def run_command(argv_or_shell: str | Sequence[str], cwd: Path | str | None = Non
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        _kill_group(proc.pid)
         out, _ = proc.communicate()
         return TIMEOUT_STATUS, (out or "") + f"\n(timed out after {timeout:g}s)"
+    finally:
+        _kill_group(proc.pid)  # whatever the command left running in its group goes with it
     return proc.returncode, out or ""
 
 

@@ -202,6 +202,14 @@ class Tmux:
             return []
         return [s for s in proc.stdout.decode(errors="replace").splitlines() if s]
 
+    def server_pid(self) -> int | None:
+        """The pid of the socket's tmux server, or None when none runs (a new server has a new pid)."""
+        proc = self.run("list-sessions", "-F", "#{pid}", check=False)
+        if proc.returncode != 0:
+            return None
+        lines = proc.stdout.decode(errors="replace").split()
+        return _int(lines[0]) if lines else None
+
     def kill_server(self) -> bool:
         proc = self.run("kill-server", check=False)
         return proc.returncode == 0

@@ -1,5 +1,6 @@
 """The daemon: one small background process per town (DESIGN §6). Every tick it runs boot
-(restart the deacon when its heartbeat is stale) and commits changed beads on a debounce.
+(restart the deacon when its heartbeat is stale) and commits changed beads on a debounce; and,
+since it alone lives outside tmux, it brings the fleet back after a tmux server loss.
 Nothing else: "the daemon is dumb".
 
 One instance per town: an flock on `.runtime/daemon.lock` held for the process's life; the pid is
@@ -58,6 +59,13 @@ def status(town: Town) -> dict[str, Any]:
     except FileNotFoundError:
         out["started_at"] = None
     return out
+
+
+def crashed(town: Town) -> bool:
+    """The daemon died without stopping (killed, crashed): its pid file is left and nobody holds
+    its lock. A daemon that was never started, or was stopped (`gt daemon stop`, `gt down`),
+    removed its pid file and is left alone."""
+    return pid_path(town).is_file() and not status(town)["running"]
 
 
 def start(town: Town, *, wait: float = 10.0) -> dict[str, Any]:
@@ -148,12 +156,22 @@ def commit_beads(town: Town, *, now: float | None = None, debounce: float = 0.0,
     return committed
 
 
-def tick(town: Town, *, now: float | None = None, log: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
+def tick(town: Town, *, now: float | None = None, log: Callable[[str], None] = lambda _m: None,
+         fleet: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One tick. `fleet` is the daemon's memory between ticks of the tmux server and the sessions
+    it ran: when that server is lost, the sessions are started again (`lifecycle.watch_fleet`)."""
     from gastown_tui.patrols.boot import boot_tick
     from gastown_tui.town.config import load_settings
 
     settings = load_settings(town.root)
     out: dict[str, Any] = {}
+    if fleet is not None:
+        from gastown_tui.patrols.lifecycle import watch_fleet
+
+        try:
+            out["restored"] = watch_fleet(town, fleet, log=log)
+        except Exception as e:  # noqa: BLE001 - the daemon must keep ticking
+            log(f"fleet check failed: {e}")
     try:
         out["boot"] = boot_tick(town, now=now, log=log)
     except Exception as e:  # noqa: BLE001 - the daemon must keep ticking
@@ -186,9 +204,10 @@ def run(town: Town, *, once: bool = False, log: Callable[[str], None] = lambda _
 
     atomic_write_text(pid_path(town), f"{os.getpid()}\n")
     log(f"daemon starting (pid {os.getpid()}) for {town.root}")
+    fleet: dict[str, Any] = {}
     try:
         while not stopping:
-            tick(town, log=log)
+            tick(town, log=log, fleet=fleet)
             if once:
                 break
             deadline = time.monotonic() + float(load_settings(town.root).get("daemon.tick_seconds"))

@@ -1,6 +1,7 @@
 """The deacon: the town's supervisor, a deterministic patrol loop in session `gt-deacon`.
 
-Each pass: write a heartbeat; keep a witness and a refinery running for every unparked rig;
+Each pass: write a heartbeat; restart the daemon when it crashed (the daemon's boot watches the
+deacon, the deacon watches the daemon); keep a witness and a refinery running for every unparked rig;
 land convoys whose beads are all closed (and notify); feed stranded convoys (sling their ready,
 unassigned beads); route and re-escalate stale escalations; check gates; report orphaned
 sessions, worktrees and branches. `observe -> decide -> act`, like the witness.
@@ -157,6 +158,8 @@ def start_patrol(town: Town, agent: Agent, tmux=None, *, replace: bool = True):
             raise Conflict(f"{agent.address} is already running (tmux session {agent.session})",
                            hint="stop it first")
         tm.kill_session(agent.session)
+    if agent.rig is not None:
+        town.require_rig(agent.rig)  # a rig removed since the caller looked: never recreate its directory
     workdir = agent.workdir(town.root)
     if agent.role == "refinery" and not workdir.is_dir():
         workdir = town.rig(agent.rig).root
@@ -207,6 +210,7 @@ def patrol_once(ctx: DeaconContext, cfg: DeaconConfig, now: float | None = None)
     write_heartbeat(town, "gt-deacon", role="deacon", status="patrolling")
     report: dict[str, Any] = {"started": [], "landed": [], "fed": [], "reescalated": [], "gates": [],
                               "dispatched": [], "orphans": {}}
+    report["daemon"] = supervise_daemon(ctx)
     facts = observe(town, ctx.tmux)
     for a in decide(facts):
         try:
@@ -262,12 +266,33 @@ def patrol_once(ctx: DeaconContext, cfg: DeaconConfig, now: float | None = None)
     return report
 
 
+def supervise_daemon(ctx: DeaconContext) -> int | None:
+    """Start the daemon again when it died without being stopped; returns its new pid."""
+    from gastown_tui.patrols import daemon
+
+    try:
+        if not daemon.crashed(ctx.town):
+            return None
+        pid = daemon.start(ctx.town)["pid"]
+    except Exception as e:  # noqa: BLE001 - a daemon that cannot start is logged, the patrol goes on
+        ctx.log(f"the daemon is dead and could not be restarted: {e}")
+        return None
+    ctx.log(f"restarted the daemon (pid {pid}): it had died without being stopped")
+    try:
+        from gastown_tui.work import events
+
+        events.record(ctx.town.root, "deacon.restart_daemon", actor="deacon", payload={"pid": pid})
+    except Exception:  # noqa: BLE001
+        pass
+    return pid
+
+
 def feed_stranded(ctx: DeaconContext) -> list[str]:
     """Sling the ready, unassigned beads of stranded convoys to their rigs."""
     fed: list[str] = []
     try:
         from gastown_tui.work.convoy import stranded
-        from gastown_tui.work.sling import sling
+        from gastown_tui.work.sling import AlreadyClaimed, sling
     except ImportError:
         return fed
     from gastown_tui.beads import ids
@@ -294,6 +319,8 @@ def feed_stranded(ctx: DeaconContext) -> list[str]:
                 sling(ctx.town, [bead_id], rig, no_convoy=True, actor="deacon")
                 fed.append(bead_id)
                 ctx.log(f"fed stranded convoy {conv.get('id')}: slung {bead_id} to {rig}")
+            except AlreadyClaimed:  # someone else slung it since we looked: it is worked once, by them
+                continue
             except Exception as e:  # noqa: BLE001
                 ctx.log(f"could not sling {bead_id} to {rig}: {e}")
     return fed

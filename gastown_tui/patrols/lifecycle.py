@@ -9,6 +9,8 @@
   kept unless `force`. `polecats_only` leaves the services running; `graceful` asks polecats to
   commit and waits for them to go idle first.
 - `reboot_rig`: restart one rig's witness and refinery.
+- `remove_rig`: `gt rig remove`; with `force`, the rig's sessions are stopped (and their processes
+  gone) after it is unregistered and before its directory is deleted, so no witness recreates it.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def _ensure(town: Town, agent: Agent, tm, results: list[dict[str, Any]]) -> None
         results.append({"agent": agent.address, "session": agent.session, "action": "already running"})
         return
     try:
-        if agent.role == "mayor":
+        if agent.role in ("mayor", "crew"):
             from gastown_tui.agents.sessions import start_agent
 
             start_agent(town, agent, tmux=tm)
@@ -128,6 +130,35 @@ def restart_hooked_polecats(town: Town, tm) -> list[dict[str, Any]]:
             except Exception as e:  # noqa: BLE001
                 out.append({"agent": agent.address, "session": agent.session, "action": "failed", "error": str(e)})
     return out
+
+
+def watch_fleet(town: Town, memory: dict[str, Any], *, tmux=None, log=lambda _m: None) -> list[dict[str, Any]]:
+    """Run on every daemon tick: remember the tmux server's pid and the town's sessions; when the
+    server the deacon ran on is gone (killed, crashed: no server, or a new one), start again what
+    ran there — the deacon, the mayor, witnesses, refineries, crew, and polecats with hooked work.
+
+    The deacon never leaves on its own (boot restarts it), so a server lost with the deacon on it
+    is a loss; a server that exited because its last session ended normally is not.
+    """
+    tm = _tmux(town, tmux)
+    pid = tm.server_pid()
+    restored: list[dict[str, Any]] = []
+    seen: list[str] = memory.get("sessions") or []
+    if memory.get("server") and pid != memory["server"] and "gt-deacon" in seen:
+        log(f"the tmux server (pid {memory['server']}) is gone; bringing back {', '.join(seen)}")
+        rigs = town.rigs()
+        restored += restart_hooked_polecats(town, tm)
+        agents = [a for a in (agent_from_session(s, rigs) for s in seen) if a is not None and a.role != "polecat"]
+        rank = {"deacon": 0, "mayor": 1, "witness": 2, "refinery": 3, "crew": 4}
+        for a in sorted(agents, key=lambda a: (rank.get(a.role, 9), a.session)):
+            if a.rig is None or not rigs.get(a.rig, {}).get("parked"):
+                _ensure(town, a, tm, restored)
+        _event(town, "fleet.restored", {"after": "tmux server loss",
+                                        "started": [r["agent"] for r in restored if r["action"] == "started"]})
+        pid = tm.server_pid()
+    memory["server"] = pid
+    memory["sessions"] = town_sessions(town, tm) if pid else []
+    return restored
 
 
 def town_sessions(town: Town, tm) -> list[str]:
@@ -224,6 +255,56 @@ def reboot_rig(town: Town, rig: str, *, tmux=None) -> dict[str, Any]:
         out.append({"agent": a.address, "session": a.session, "action": "restarted"})
     _event(town, "rig.rebooted", {"rig": rig})
     return {"rig": rig, "agents": out}
+
+
+def rig_sessions(town: Town, rig: str, tm) -> list[str]:
+    """Every session of one rig (witness, refinery, polecats, crew); rig names never hold '-'."""
+    return [s for s in tm.list_sessions() if s.startswith(f"gt-{rig}-")]
+
+
+def stop_rig_sessions(town: Town, rig: str, *, tmux=None, timeout: float = 10.0) -> list[str]:
+    """Stop every session of a rig — the witness first (it restarts polecats), then the refinery,
+    then polecats and crew — and wait until their processes have exited."""
+    from gastown_tui.infra.proc import pid_alive, terminate
+
+    tm = _tmux(town, tmux)
+    stopped: list[str] = []
+    for _ in range(3):  # a supervisor may have started one while we stopped the others
+        try:
+            panes = {s: p for s, p in tm.panes().items() if s.startswith(f"gt-{rig}-")}
+        except Exception:  # noqa: BLE001 - no tmux server: nothing runs
+            break
+        names = sorted(set(panes) | set(rig_sessions(town, rig, tm)),
+                       key=lambda s: (not s.endswith("-witness"), not s.endswith("-refinery"), s))
+        if not names:
+            break
+        for s in names:
+            if tm.kill_session(s):
+                stopped.append(s)
+        for s in names:  # tmux hangs the pane up; wait for the process to be gone (SIGKILL if it lingers)
+            pid = panes[s].pid if s in panes else None
+            if pid and pid_alive(pid):
+                terminate(pid, timeout=timeout)
+    return stopped
+
+
+def remove_rig(town: Town, rig: str, *, force: bool = False, tmux=None) -> dict[str, Any]:
+    """`gt rig remove`: refuses a rig with running sessions or unmerged work unless `force`."""
+    from gastown_tui.town.rigs import remove_rig as unregister_and_delete
+
+    town.require_rig(rig)
+    tm = _tmux(town, tmux)
+    try:
+        live = rig_sessions(town, rig, tm)
+    except Exception:  # noqa: BLE001 - no tmux server: nothing runs
+        live = []
+    stopped: list[str] = []
+
+    def stop() -> None:
+        stopped.extend(stop_rig_sessions(town, rig, tmux=tm))
+
+    unregister_and_delete(town, rig, force=force, live_sessions=live, before_delete=stop)
+    return {"rig": rig, "stopped": stopped}
 
 
 def _event(town: Town, type: str, payload: dict[str, Any]) -> None:

@@ -223,20 +223,23 @@ def _fleet(town: Town, result: DemoResult, tmux) -> None:
 
 
 def _sling(town: Town, agents: int, result: DemoResult) -> None:
-    from gastown_tui.work.sling import sling
-
     from gastown_tui.beads.graph import ready
+    from gastown_tui.work.sling import AlreadyClaimed, sling
     from gastown_tui.work.snapshot import read_issues
 
     issues = read_issues(town.rig(DEMO_RIG).beads_dir)
-    busy = sum(1 for i in issues.values() if i.status == "hooked")
-    todo = [i.id for i in ready(issues, sort="priority")][: max(agents - busy, 0)]
-    for bead in todo:
+    need = max(agents - sum(1 for i in issues.values() if i.status == "hooked"), 0)
+    for bead in [i.id for i in ready(issues, sort="priority")]:
+        if need <= 0:
+            break
         try:
             sling(town, [bead], DEMO_RIG, runtime="sim", no_convoy=True, actor="overseer")
             result.slung.append(bead)
+        except AlreadyClaimed:  # the deacon slung it first: a polecat works it all the same
+            pass
         except GtError as e:
             result.skipped.append(f"sling {bead}: {e}")
             break
+        need -= 1
     if result.slung:
         result.steps.append(f"slung {len(result.slung)} beads to polecats: {', '.join(result.slung)}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -271,8 +272,12 @@ def set_parked(town: Town, name: str, parked: bool) -> bool:
     return True
 
 
-def remove_rig(town: Town, name: str, *, force: bool = False, live_sessions: list[str] | None = None) -> None:
-    """Unregister a rig and delete its directory. Refuses unmerged polecat work without force."""
+def remove_rig(town: Town, name: str, *, force: bool = False, live_sessions: list[str] | None = None,
+               before_delete: Callable[[], object] | None = None) -> None:
+    """Unregister a rig and delete its directory. Refuses unmerged polecat work without force.
+
+    `before_delete` runs once the rig is unregistered (no supervisor restarts its agents any more)
+    and before its directory goes: the caller stops the rig's sessions there."""
     from gastown_tui.infra import git
 
     rig = town.require_rig(name)
@@ -291,6 +296,8 @@ def remove_rig(town: Town, name: str, *, force: bool = False, live_sessions: lis
         rigs.pop(name)
         _write_rigs(town, rigs)
         _remove_route(town, name)
+    if before_delete is not None:
+        before_delete()
     remove_tree(town.root, rig.root)
     git.commit_all(town.root, f"gt rig remove {name}", author="mayor", email=town.info().get("owner"))
     from gastown_tui.town import events

@@ -94,11 +94,14 @@ def dispatch_ready_steps(town: Any, store: Any, mol_id: str, rig: str, *, runtim
     Called by `gt formula run` for the legs and again (by `gt formula dispatch` or a patrol) once
     the legs are closed, which starts the synthesis.
     """
-    from gastown_tui.work.sling import sling
+    from gastown_tui.work.sling import AlreadyClaimed, sling
 
     ready = [s for s in steps(store, mol_id) if s.state == READY and not s.assignee]
     slung = []
     for s in ready:
-        sling(town, [s.id], rig, runtime=runtime, no_convoy=True, actor=actor)
+        try:
+            sling(town, [s.id], rig, runtime=runtime, no_convoy=True, actor=actor)
+        except AlreadyClaimed:  # another dispatcher (the deacon, a user) slung this step first
+            continue
         slung.append(s.id)
     return slung

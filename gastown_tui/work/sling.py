@@ -3,12 +3,18 @@
 `sling(town, bead_ids, target)` where target is a rig name (reuse an idle polecat or spawn a new
 one, one per bead) or an agent address (that agent; a polecat address that does not exist yet is
 spawned with that name). It refuses, before changing anything: unknown beads, closed beads, beads
-hooked to a live agent (unless `force`; a hook held by a dead agent is taken over), beads whose
-prefix belongs to another rig, unknown rigs and unknown runtimes.
+held by a live agent or a person, beads awaiting merge (both unless `force`; a hook held by a dead
+agent is taken over), beads whose prefix belongs to another rig, unknown rigs and unknown runtimes.
 
 All or nothing: each step pushes its undo (remove worktree, delete branch, kill session, restore
 the bead's status/assignee, restore agent beads, delete the convoy) and any failure runs them all,
 newest first, before the error reaches the caller.
+
+Exactly once: the refusals above are checked first (cheaply, to refuse before spawning anything)
+and then again, by the same rule (`claim_refusal`), inside the bead store's transaction that
+hooks the bead — a compare-and-set. Concurrent slingers (a user, the deacon feeding convoys,
+`gt demo`, `gt formula dispatch`) may all pass the first check; only one wins the second, and the
+others roll back the polecat they spawned and fail with `AlreadyClaimed`.
 """
 
 from __future__ import annotations
@@ -16,9 +22,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from gastown_tui.errors import Conflict, NotFound, UsageError
+from gastown_tui.errors import Conflict, GtError, NotFound, UsageError
 from gastown_tui.town.identity import Agent, parse_address
 from gastown_tui.town.layout import Town
+
+
+class AlreadyClaimed(Conflict):
+    """The bead is someone else's (a live holder, a claim by a person, or work awaiting merge).
+
+    Callers that sweep many beads (deacon, demo, dispatch) skip such a bead: another slinger won.
+    """
 
 
 @dataclass
@@ -39,6 +52,66 @@ def _alive(panes: dict, agent: Agent) -> bool:
     except UsageError:
         return False
     return p is not None and not p.dead
+
+
+def _holder_state(town: Town, panes: dict, holder: str) -> str | None:
+    """How `holder` (a bead's assignee) still holds its work, in words; None when it is a dead agent,
+    whose hook may be taken over.
+
+    A running session holds it; so does a polecat whose agent bead says it is being spawned (the
+    sling that hooked it has not started its session yet); so does any assignee that is not an
+    agent with a session (a person who claimed it with `bd update --claim`, the overseer).
+    """
+    try:
+        agent = parse_address(holder)
+    except UsageError:
+        return ""
+    if agent.role == "overseer":
+        return ""
+    if _alive(panes, agent):
+        return "which is running"
+    from gastown_tui.agents import agent_beads
+
+    ab = agent_beads.get(town, agent)
+    return "which is being spawned" if ab is not None and ab.get("agent_state") == "spawning" else None
+
+
+def _awaiting_merge(view, bead_id: str) -> str | None:
+    """The open merge request that carries this bead's work (submitted with `gt done`), if any."""
+    for mr in view.list(type="merge-request", status=("open", "in_progress")):
+        if mr.get("source_issue") == bead_id:
+            return mr.id
+    return None
+
+
+def claim_refusal(view, iss, address: str | None, *, force: bool, holder_state) -> GtError | None:
+    """Why `iss` may not be put on `address` (None: an agent not chosen yet), or None when it may.
+
+    The one rule of who may take a bead, used before anything is spawned and again under the
+    store's lock: it must be unassigned, or already this agent's, or held by a dead agent
+    (`holder_state(assignee)` is None); work awaiting merge and a live holder's work only with
+    `force`; closed and deleted beads never. `view` is the store (or its open transaction).
+    """
+    bid = iss.id
+    if iss.status == "tombstone":
+        return NotFound(f"no bead {bid}", hint="list beads with 'bd list' in the rig, or 'bd ready'")
+    if iss.status == "closed":
+        return Conflict(f"{bid} is closed", hint=f"reopen it first with 'bd reopen {bid}'")
+    if force:
+        return None
+    if iss.status == "in_progress":
+        mr = _awaiting_merge(view, bid)
+        if mr is not None:
+            return AlreadyClaimed(f"{bid} is awaiting merge in {mr} (submitted by {iss.assignee or 'its worker'})",
+                                  hint="wait for the refinery, or pass --force to have it worked again")
+    holder = iss.assignee or ""
+    if holder and holder != address:
+        how = holder_state(holder)
+        if how is not None:
+            held = "hooked to" if iss.status == "hooked" else f"{iss.status.replace('_', ' ')} and assigned to"
+            return AlreadyClaimed(f"{bid} is already {held} {holder}" + (f", {how}" if how else ""),
+                                  hint="pass --force to take it over, or 'gt unsling' it first")
+    return None
 
 
 def _rig_of_prefix(town: Town, bead_id: str) -> str | None:
@@ -92,17 +165,12 @@ def _validate(town: Town, bead_ids: list[str], target: str, force: bool, panes: 
         if target_rig is not None and owner is not None and owner != target_rig:
             raise UsageError(f"{bid} belongs to rig '{owner}', not '{target_rig}'",
                              hint=f"sling it to '{owner}' instead")
-        if iss.status == "hooked" and iss.assignee:
-            if target_agent is not None and iss.assignee == target_agent.address:
-                raise Conflict(f"{bid} is already on {iss.assignee}'s hook", hint="nothing to do")
-            holder = None
-            try:
-                holder = parse_address(iss.assignee)
-            except UsageError:
-                pass
-            if holder is not None and _alive(panes, holder) and not force:
-                raise Conflict(f"{bid} is already hooked to {iss.assignee}, which is running",
-                               hint="pass --force to take it over, or 'gt unsling' it first")
+        if iss.status == "hooked" and target_agent is not None and iss.assignee == target_agent.address:
+            raise Conflict(f"{bid} is already on {iss.assignee}'s hook", hint="nothing to do")
+        refusal = claim_refusal(store, iss, target_agent.address if target_agent else None, force=force,
+                                holder_state=lambda h: _holder_state(town, panes, h))
+        if refusal is not None:
+            raise refusal
         beads.append((store, iss))
     if target_agent is not None and target_agent.role == "crew" and not target_agent.workdir(town.root).is_dir():
         raise NotFound(f"no crew member '{target_agent.name}' in rig '{target_agent.rig}'",
@@ -110,15 +178,35 @@ def _validate(town: Town, bead_ids: list[str], target: str, force: bool, panes: 
     return target_rig, target_agent, beads
 
 
-def _hook(town: Town, store, iss, agent: Agent, undo) -> None:
-    """Hook `iss` on `agent`, with the undo that restores the bead and the previous holder."""
-    from gastown_tui.agents import agent_beads
+def _hook(town: Town, store, iss, agent: Agent, undo, *, force: bool = False) -> None:
+    """Claim `iss` for `agent` (compare-and-set under the store's lock), with the undo that restores
+    the bead and the previous holder. Raises (for rollback) when another slinger got there first."""
+    from gastown_tui.agents import agent_beads, polecats
 
-    from gastown_tui.agents.polecats import restore
+    fresh: dict | None = None
 
-    record = dict(iss.data)
-    store.update(iss.id, status="hooked", assignee=agent.address, actor=agent.address)
-    undo.push(f"restore {iss.id}", lambda: restore(store, record))
+    def holder_state(h: str) -> str | None:  # ask tmux now, not when the sling began: the holder may be new
+        nonlocal fresh
+        fresh = polecats.live_panes(town) if fresh is None else fresh
+        return _holder_state(town, fresh, h)
+
+    with store.transaction(actor=agent.address) as tx:
+        cur = tx.try_get(iss.id)
+        if cur is None:
+            raise NotFound(f"no bead {iss.id}", hint="it was removed while slinging; list beads with 'bd list'")
+        refusal = claim_refusal(tx, cur, agent.address, force=force, holder_state=holder_state)
+        if refusal is not None:
+            raise refusal
+        record = dict(cur.data)
+        tx.update(iss.id, status="hooked", assignee=agent.address, actor=agent.address)
+
+    def unhook() -> None:  # only while it is still ours: a later --force may have taken it since
+        with store.transaction(actor=agent.address) as tx:
+            now = tx.try_get(iss.id)
+            if now is not None and now.assignee == agent.address:
+                tx.put(dict(record))
+
+    undo.push(f"restore {iss.id}", unhook)
     prev_holder = record.get("assignee") or None
     if prev_holder and prev_holder != agent.address:  # a dead agent's hook taken over
         try:
@@ -127,25 +215,32 @@ def _hook(town: Town, store, iss, agent: Agent, undo) -> None:
             if ab is not None and ab.get("hook_bead") == iss.id:
                 snap = ab.to_json()
                 agent_beads.set_state(town, old, "dead" if ab.get("agent_state") != "idle" else "idle", hook_bead="")
-                undo.push(f"restore agent bead of {prev_holder}", lambda: restore(agent_beads._store(town), snap))
+                undo.push(f"restore agent bead of {prev_holder}",
+                          lambda: polecats.restore(agent_beads._store(town), snap))
         except UsageError:
             pass
 
 
-def _reuse_polecat(town: Town, p: dict, bead_id: str, runtime: str, undo, panes: dict, store, iss) -> dict | None:
+def _reuse_polecat(town: Town, p: dict, bead_id: str, runtime: str, undo, panes: dict, store, iss, *,
+                   force: bool = False) -> dict | None:
     """Give an idle polecat new work: claim it, new branch in its worktree, hook, wake it."""
     from gastown_tui.agents import agent_beads, polecats
     from gastown_tui.infra import git
 
     agent = Agent("polecat", p["rig"], p["name"])
-    # Claim under the town store's lock: two slings never get the same idle polecat.
+    # The listing was taken when the sling began; a polecat spawned by this same sling may have
+    # finished and gone idle since, so ask tmux again before deciding its session is gone.
+    live = _alive(panes, agent) or _alive(polecats.live_panes(town), agent)
+    # Claim under the town store's lock: two slings never get the same idle polecat. Without a
+    # session it is "spawning" until one runs, so no other sling takes its hook for a dead one's.
     snap = None
     with agent_beads._store(town).transaction(actor=agent.address) as tx:
         ab = tx.try_get(agent_beads.agent_bead_id(agent))
         if ab is None or ab.get("agent_state") != "idle" or ab.get("hook_bead"):
             return None
         snap = ab.to_json()
-        agent_beads.upsert(town, agent, tx=tx, agent_state="working", hook_bead=bead_id, runtime=runtime)
+        agent_beads.upsert(town, agent, tx=tx, agent_state="working" if live else "spawning", hook_bead=bead_id,
+                           runtime=runtime)
     undo.push(f"restore agent bead of {agent.address}", lambda: polecats.restore(agent_beads._store(town), snap))
     path = town.rig(agent.rig).polecat(agent.name)
     old_branch = git.current_branch(path)
@@ -161,12 +256,11 @@ def _reuse_polecat(town: Town, p: dict, bead_id: str, runtime: str, undo, panes:
         git.delete_branch(path, old_branch, force=True)
         undo.push(f"restore branch {old_branch}", lambda: git.update_ref(path, old_branch, old_sha))
     agent_beads.upsert(town, agent, branch=branch)
-    _hook(town, store, iss, agent, undo)
+    _hook(town, store, iss, agent, undo, force=force)
     started = False
-    # The listing was taken when the sling began; a polecat spawned by this same sling may have
-    # finished and gone idle since, so ask tmux again before deciding its session is gone.
-    if not _alive(panes, agent) and not _alive(polecats.live_panes(town), agent):
+    if not live:
         polecats.start_session(town, agent, runtime, undo)
+        agent_beads.set_state(town, agent, "working")
         started = True
     return {"agent": agent, "name": agent.name, "path": str(path), "branch": branch, "base": base,
             "session": agent.session, "spawned": False, "started": started, "wake": not started}
@@ -219,26 +313,27 @@ def sling(town: Town, bead_ids: list[str], target: str, *, runtime: str | None =
                 row = None
                 idle = polecats.find_idle_polecat(town, target_rig, panes=panes)
                 if idle is not None:
-                    row = _reuse_polecat(town, idle, iss.id, rt_name, undo, panes, store, iss)
+                    row = _reuse_polecat(town, idle, iss.id, rt_name, undo, panes, store, iss, force=force)
                 if row is None:
                     row = polecats.spawn_polecat(
                         town, target_rig, iss.id, runtime=rt_name, undo=undo,
-                        hook=lambda a, s=store, i=iss: _hook(town, s, i, a, undo))
+                        hook=lambda a, s=store, i=iss: _hook(town, s, i, a, undo, force=force))
             elif target_agent.role == "polecat":
                 path = target_agent.workdir(town.root)
                 if path.is_dir():
                     p = next((x for x in polecats.list_polecats(town, target_agent.rig, panes=panes)
                               if x["name"] == target_agent.name), None)
-                    row = _reuse_polecat(town, p, iss.id, rt_name, undo, panes, store, iss) if p else None
+                    row = _reuse_polecat(town, p, iss.id, rt_name, undo, panes, store, iss,
+                                          force=force) if p else None
                     if row is None:
                         raise Conflict(f"{target_agent.address} is busy (state {p['recorded_state'] if p else 'unknown'})",
                                        hint=f"sling to the rig ('{target_agent.rig}') to get a free polecat")
                 else:
                     row = polecats.spawn_polecat(
                         town, target_agent.rig, iss.id, runtime=rt_name, undo=undo, name=target_agent.name,
-                        hook=lambda a, s=store, i=iss: _hook(town, s, i, a, undo))
+                        hook=lambda a, s=store, i=iss: _hook(town, s, i, a, undo, force=force))
             else:
-                _hook(town, store, iss, target_agent, undo)
+                _hook(town, store, iss, target_agent, undo, force=force)
                 from gastown_tui.agents import agent_beads
 
                 ab = agent_beads.get(town, target_agent)
