@@ -187,19 +187,56 @@ def parse_config(text: str) -> dict[str, str]:
 
 
 def default_actor() -> str:
-    """The actor: $BD_ACTOR, else git user.name from the global config files, else $USER (store.default_actor)."""
+    """The actor: $BD_ACTOR, else git user.name (the repository's, then the global one), else $USER."""
     actor = os.environ.get("BD_ACTOR") or os.environ.get("BEADS_ACTOR")
     if actor:
         return actor
     return git_user_name() or os.environ.get("USER") or os.environ.get("LOGNAME") or "unknown"
 
 
+def _repo_git_configs() -> list[str]:
+    """The repository's own config files (worktree first), found from the current directory up,
+    as git finds them: `.git/` or a `.git` file naming the git dir (worktrees, submodules)."""
+    try:
+        here = os.getcwd()
+    except OSError:
+        return []
+    while True:
+        dotgit = os.path.join(here, ".git")
+        gitdir = None
+        if os.path.isdir(dotgit):
+            gitdir = dotgit
+        elif os.path.isfile(dotgit):
+            try:
+                with open(dotgit, encoding="utf-8") as f:
+                    line = f.readline().strip()
+            except OSError:
+                line = ""
+            if line.startswith("gitdir:"):
+                gitdir = os.path.normpath(os.path.join(here, line[7:].strip()))
+        if gitdir is not None:
+            out = [os.path.join(gitdir, "config.worktree")]
+            common = gitdir
+            try:
+                with open(os.path.join(gitdir, "commondir"), encoding="utf-8") as f:
+                    common = os.path.normpath(os.path.join(gitdir, f.read().strip()))
+            except OSError:
+                pass
+            out.append(os.path.join(common, "config"))
+            return out
+        parent = os.path.dirname(here)
+        if parent == here:
+            return []
+        here = parent
+
+
 def git_user_name() -> str | None:
-    # Read the global git config directly: running git costs more than the whole bd command.
+    # Read git's config files directly: running git costs more than the whole bd command.
+    # The repository's own user.name wins over the global one, as `git config user.name` answers.
     env = os.environ.get("GIT_AUTHOR_NAME")
     if env:
         return env
-    candidates = []
+    candidates = _repo_git_configs()
     if os.environ.get("GIT_CONFIG_GLOBAL"):
         candidates.append(os.environ["GIT_CONFIG_GLOBAL"])
     home = os.path.expanduser(os.environ.get("HOME", "~"))

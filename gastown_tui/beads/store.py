@@ -129,8 +129,9 @@ def open_store(start: Path | None = None, db: Path | None = None) -> Store:
     return Store(found)
 
 
-def init_store(dir: Path, prefix: str) -> Store:
-    """Create (or complete) a store: `.beads/` with config.yaml, an empty issues.jsonl and a .gitignore."""
+def init_store(dir: Path, prefix: str, *, exact: bool = False) -> Store:
+    """Create (or complete) a store: `.beads/` with config.yaml, an empty issues.jsonl and a .gitignore.
+    `exact`: `dir` is the store directory itself, whatever its name ($BEADS_DIR)."""
     from gastown_tui.infra.fsutil import atomic_write_text
 
     prefix = ids.normalize_prefix(prefix)
@@ -138,7 +139,7 @@ def init_store(dir: Path, prefix: str) -> Store:
         raise UsageError(f"'{prefix}' is not a valid issue prefix",
                          hint="use lowercase letters, digits and '_', starting with a letter (for example 'gt')")
     beads_dir = Path(dir)
-    if beads_dir.name != ".beads":
+    if beads_dir.name != ".beads" and not exact:
         beads_dir = beads_dir / ".beads"
     beads_dir.mkdir(parents=True, exist_ok=True)
     existing = read_config(beads_dir).get("issue-prefix")
