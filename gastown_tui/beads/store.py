@@ -160,8 +160,9 @@ def open_store(start: Path | None = None, db: Path | None = None) -> Store:
     return Store(found)
 
 
-def init_store(dir: Path, prefix: str) -> Store:
-    """Create (or complete) a store: `.beads/` with config.yaml, an empty issues.jsonl and a .gitignore."""
+def init_store(dir: Path, prefix: str, *, exact: bool = False) -> Store:
+    """Create (or complete) a store: `.beads/` with config.yaml, an empty issues.jsonl and a .gitignore.
+    `exact`: `dir` is the store directory itself, whatever its name ($BEADS_DIR)."""
     from gastown_tui.infra.fsutil import atomic_write_text
 
     prefix = ids.normalize_prefix(prefix)
@@ -169,7 +170,7 @@ def init_store(dir: Path, prefix: str) -> Store:
         raise UsageError(f"'{prefix}' is not a valid issue prefix",
                          hint="use lowercase letters, digits and '_', starting with a letter (for example 'gt')")
     beads_dir = Path(dir)
-    if beads_dir.name != ".beads":
+    if beads_dir.name != ".beads" and not exact:
         beads_dir = beads_dir / ".beads"
     beads_dir.mkdir(parents=True, exist_ok=True)
     existing = read_config(beads_dir).get("issue-prefix")
@@ -1477,14 +1478,51 @@ def default_actor() -> str:
     return git_user_name() or os.environ.get("USER") or os.environ.get("LOGNAME") or "unknown"
 
 
+def _repo_git_configs() -> list[str]:
+    """The repository's own config files (worktree first), found from the current directory up,
+    as git finds them: `.git/` or a `.git` file naming the git dir (worktrees, submodules)."""
+    try:
+        here = os.getcwd()
+    except OSError:
+        return []
+    while True:
+        dotgit = os.path.join(here, ".git")
+        gitdir = None
+        if os.path.isdir(dotgit):
+            gitdir = dotgit
+        elif os.path.isfile(dotgit):
+            try:
+                with open(dotgit, encoding="utf-8") as f:
+                    line = f.readline().strip()
+            except OSError:
+                line = ""
+            if line.startswith("gitdir:"):
+                gitdir = os.path.normpath(os.path.join(here, line[7:].strip()))
+        if gitdir is not None:
+            out = [os.path.join(gitdir, "config.worktree")]
+            common = gitdir
+            try:
+                with open(os.path.join(gitdir, "commondir"), encoding="utf-8") as f:
+                    common = os.path.normpath(os.path.join(gitdir, f.read().strip()))
+            except OSError:
+                pass
+            out.append(os.path.join(common, "config"))
+            return out
+        parent = os.path.dirname(here)
+        if parent == here:
+            return []
+        here = parent
+
+
 def git_user_name() -> str | None:
-    """$GIT_AUTHOR_NAME, else user.name from the global git config files.
+    """$GIT_AUTHOR_NAME, else user.name from git's config files: the repository's own wins over
+    the global one, as `git config user.name` answers.
 
     Read directly: running git costs more than the whole bd command."""
     env = os.environ.get("GIT_AUTHOR_NAME")
     if env:
         return env
-    candidates = []
+    candidates = _repo_git_configs()
     if os.environ.get("GIT_CONFIG_GLOBAL"):
         candidates.append(os.environ["GIT_CONFIG_GLOBAL"])
     home = os.path.expanduser(os.environ.get("HOME", "~"))

@@ -17,8 +17,11 @@ if TYPE_CHECKING:  # argparse and typing cost milliseconds at import; annotation
 def store_args(p: argparse.ArgumentParser, *, json_flag: bool = True) -> None:
     """--db, --actor (and --json) on every bd command."""
     p.add_argument("--db", metavar="PATH", default=None,
-                   help="the .beads directory (default: $BEADS_DB, then walk up from the current directory)")
+                   help="the .beads directory, or upstream's database file in it (default: $BEADS_DIR, "
+                        "$BEADS_DB, then walk up from the current directory)")
     p.add_argument("--actor", default=None, help="who is acting (default: $BD_ACTOR, git user.name, $USER)")
+    if not any("--quiet" in a.option_strings for a in p._actions):
+        p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors and asked-for data")
     if json_flag and not any("--json" in a.option_strings for a in p._actions):
         add_json(p)
 
@@ -29,11 +32,36 @@ def actor_of(args: argparse.Namespace) -> str:
     return getattr(args, "actor", None) or default_actor()
 
 
+def db_location(args: argparse.Namespace | None = None) -> Path | None:
+    """Where the store is, when the line or the environment says: --db, else $BEADS_DIR (the
+    .beads directory), else $BEADS_DB (upstream's database file: the .beads directory holding it;
+    a file elsewhere, /x/y.db, has its own store /x/y.beads, never a .beads that every directory
+    below /x would find), else None (walk up from the current directory)."""
+    flag = getattr(args, "db", None) if args is not None else None
+    if flag:
+        return _db_file_to_dir(Path(flag).expanduser())
+    env_dir = os.environ.get("BEADS_DIR")
+    if env_dir:
+        return Path(env_dir).expanduser()
+    env_db = os.environ.get("BEADS_DB") or os.environ.get("BD_DB")
+    if env_db:
+        return _db_file_to_dir(Path(env_db).expanduser())
+    return None
+
+
+def _db_file_to_dir(p: Path) -> Path:
+    if p.is_dir() or p.name.endswith(".jsonl"):
+        return p
+    if p.suffix == ".db":  # upstream's beads.db (there is none with a JSONL store; maybe no file at all)
+        return p.parent if p.parent.name == ".beads" else p.with_suffix(".beads")
+    return p
+
+
 def open_local(args: argparse.Namespace):
     from gastown_tui.beads.store import open_store
 
-    db = getattr(args, "db", None) or os.environ.get("BEADS_DB") or os.environ.get("BD_DB")
-    store = open_store(db=Path(db) if db else None)
+    db = db_location(args)
+    store = open_store(db=db)
     store.actor = actor_of(args)
     return store
 
@@ -95,6 +123,10 @@ def refuse_unreadable(store, what: str, nothing: str) -> None:
                       hint=f"fix or remove that line (see 'bd doctor'), or restore the file from git; {nothing}")
 
 
+def quiet(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "quiet", False))
+
+
 def emit_json(obj: Any) -> None:
     import json
 
@@ -137,4 +169,71 @@ def parse_deps(values: list[str] | None) -> list[tuple[str, str]]:
         if not target:
             raise UsageError(f"'{item}' is not a dependency", hint="write TYPE:ID, for example blocks:gt-abc")
         out.append((t.strip(), target.strip()))
+    return out
+
+
+# --- upstream bd's --json shapes (cmd/bd at v0.49.6, internal/types) ------------------------------
+
+def _linked(iss, dtype: str | None) -> dict[str, Any]:
+    """An issue as a dependency or dependent of another: its fields plus `dependency_type`
+    (upstream's IssueWithDependencyMetadata; its own links and comments left out, as there)."""
+    out = iss.to_json()
+    out.pop("dependencies", None)
+    out.pop("comments", None)
+    out["dependency_type"] = dtype or "blocks"
+    return out
+
+
+def details_json(store, iss, args: argparse.Namespace | None = None) -> dict[str, Any]:
+    """`bd show --json` for one issue (upstream's IssueDetails): `dependencies` and `dependents`
+    are the linked issues with `dependency_type`; `parent` is the parent-child target. A link to
+    an id no store has is left out, as upstream's join leaves it out (`bd dep list` keeps it)."""
+    out = iss.to_json()
+    deps = []
+    for d in iss.dependencies:
+        tid = d.get("depends_on_id")
+        if not tid:
+            continue
+        target = store.try_get(tid)
+        if target is None and args is not None:
+            other = _routed(args, tid)
+            target = other.try_get(tid) if other is not None else None
+        if target is not None:
+            deps.append(_linked(target, d.get("type")))
+    dependents = [_linked(o, d.get("type")) for o in sorted(store.dependents(iss.id), key=lambda i: i.id)
+                  if not o.is_tombstone for d in o.dependencies if d.get("depends_on_id") == iss.id]
+    out.pop("dependencies", None)
+    if deps:
+        out["dependencies"] = deps
+    if dependents:
+        out["dependents"] = dependents
+    if iss.parent_id:
+        out["parent"] = iss.parent_id
+    return out
+
+
+def dependent_counts(store) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for other in store.all():
+        if other.is_tombstone:
+            continue
+        for d in other.data.get("dependencies") or ():
+            t = d.get("depends_on_id")
+            if t:
+                counts[t] = counts.get(t, 0) + 1
+    return counts
+
+
+def rows_json(store, issues, counts: dict[str, int] | None = None) -> list[dict[str, Any]]:
+    """List rows as upstream prints them (IssueWithCounts): the issue with `dependency_count`,
+    `dependent_count` and `comment_count` in place of its embedded dependency records."""
+    counts = dependent_counts(store) if counts is None else counts
+    out = []
+    for iss in issues:
+        row = iss.to_json()
+        deps = row.pop("dependencies", None) or ()
+        row["dependency_count"] = len(deps)
+        row["dependent_count"] = counts.get(iss.id, 0)
+        row["comment_count"] = len(row.get("comments") or ())
+        out.append(row)
     return out

@@ -10,7 +10,8 @@ from gastown_tui.errors import UsageError
 
 
 def register(p: argparse.ArgumentParser) -> None:
-    {"dep": _reg_dep, "label": _reg_label, "comment": _reg_comment}[p.prog.split()[-1]](p)
+    {"dep": _reg_dep, "label": _reg_label, "comment": _reg_comment, "comments": _reg_comment,
+     "note": _reg_note}[p.prog.split()[-1]](p)
 
 
 def _leaf(sub, name: str, help: str, func) -> argparse.ArgumentParser:
@@ -166,40 +167,105 @@ def cmd_label_list(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- comment -------------------------------------------------------------------------------------
+# --- comment / comments / note -----------------------------------------------------------------
 
 def _reg_comment(p: argparse.ArgumentParser) -> None:
-    sub = subcommands(p)
-    a = _leaf(sub, "add", "add a comment to an issue", cmd_comment_add)
-    a.add_argument("issue")
-    a.add_argument("text", nargs="?")
-    a.add_argument("--stdin", action="store_true", help="read the comment from standard input")
-    lst = _leaf(sub, "list", "an issue's comments", cmd_comment_list)
-    lst.add_argument("issue")
+    """`bd comment ID TEXT` (upstream's spelling), `bd comment add ID TEXT`, `bd comment list ID`;
+    `bd comments ID` lists, `bd comments add ID TEXT` adds."""
+    plural = p.prog.split()[-1] == "comments"
+    p.add_argument("words", nargs="*", metavar="[add|list] ID [TEXT]",
+                   help="ID to list its comments" if plural else "ID TEXT to add a comment")
+    p.add_argument("--stdin", action="store_true", help="read the comment from standard input")
+    p.add_argument("-f", "--file", default=None, metavar="PATH", help="read the comment from a file")
+    p.add_argument("-a", "--author", default=None, help="who wrote it (default: the actor)")
+    p.add_argument("--local-time", action="store_true", help="accepted for upstream's clients (times stay UTC)")
+    store_args(p)
+    p.set_defaults(func=cmd_comments if plural else cmd_comment)
 
 
-def cmd_comment_add(args: argparse.Namespace) -> int:
+def cmd_comment(args: argparse.Namespace) -> int:
+    words = list(args.words)
+    if words[:1] == ["list"]:
+        return _comment_list(args, words[1:])
+    if words[:1] == ["add"]:
+        words = words[1:]
+    return _comment_add(args, words)
+
+
+def cmd_comments(args: argparse.Namespace) -> int:
+    words = list(args.words)
+    if words[:1] == ["add"]:
+        return _comment_add(args, words[1:])
+    if words[:1] == ["list"]:
+        words = words[1:]
+    return _comment_list(args, words)
+
+
+def _comment_text(args: argparse.Namespace, given: str | None) -> str | None:
     import sys
 
-    text = sys.stdin.read() if args.stdin else args.text
+    if args.file:
+        from pathlib import Path
+
+        try:
+            return Path(args.file).read_text(encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"cannot read {args.file}: {e.strerror}", hint="check the path") from None
+    if args.stdin:
+        return sys.stdin.read()
+    return given
+
+
+def _comment_add(args: argparse.Namespace, words: list[str]) -> int:
+    if not words or len(words) > 2:
+        raise UsageError("bd comment needs ID and TEXT", hint='for example: bd comment gt-abc "looks good"')
+    issue = words[0]
+    text = _comment_text(args, words[1] if len(words) > 1 else None)
     if not text:
-        raise UsageError("bd comment add needs TEXT", hint='for example: bd comment add gt-abc "looks good"')
-    store = store_for(args, args.issue)
-    comment = store.add_comment(args.issue, text, author=store.actor)
+        raise UsageError("bd comment needs TEXT", hint='for example: bd comment gt-abc "looks good"')
+    store = store_for(args, issue)
+    comment = store.add_comment(issue, text, author=args.author or store.actor)
     if args.json:
         emit_json(comment)
-    else:
-        print(f"Comment {comment['id']} added to {args.issue}")
+    elif not getattr(args, "quiet", False):
+        print(f"Comment {comment['id']} added to {issue}")
     return 0
 
 
-def cmd_comment_list(args: argparse.Namespace) -> int:
-    comments = store_for(args, args.issue).get(args.issue).comments
+def _comment_list(args: argparse.Namespace, words: list[str]) -> int:
+    if len(words) != 1:
+        raise UsageError("bd comments needs one ID", hint="for example: bd comments gt-abc")
+    issue = words[0]
+    comments = store_for(args, issue).get(issue).comments
     if args.json:
         emit_json(comments)
     elif not comments:
-        print(f"{args.issue} has no comments.")
+        print(f"{issue} has no comments.")
     else:
         for c in comments:
             print(f"[{c.get('id')}] {c.get('author', '')} {c.get('created_at', '')}\n  {c.get('text', '')}")
+    return 0
+
+
+def _reg_note(p: argparse.ArgumentParser) -> None:
+    p.add_argument("issue", metavar="ID")
+    p.add_argument("text", nargs="*", metavar="TEXT", help="the words to add (joined by spaces)")
+    p.add_argument("--stdin", action="store_true", help="read the note from standard input")
+    p.add_argument("-f", "--file", default=None, metavar="PATH", help="read the note from a file")
+    store_args(p)
+    p.set_defaults(func=cmd_note)
+
+
+def cmd_note(args: argparse.Namespace) -> int:
+    text = _comment_text(args, " ".join(args.text) or None)
+    if not text or not text.strip():
+        raise UsageError("bd note needs TEXT", hint='for example: bd note gt-abc "found the cause"')
+    store = store_for(args, args.issue)
+    with store.transaction() as tx:
+        old = tx.get(args.issue).notes
+        issue = tx.update(args.issue, notes=f"{old}\n{text}" if old else text)
+    if args.json:
+        emit_json(issue.to_json())
+    elif not getattr(args, "quiet", False):
+        print(f"Added a note to {issue.id}")
     return 0

@@ -181,10 +181,31 @@ def cmd_merge(args: argparse.Namespace) -> int:
 # --- doctor --------------------------------------------------------------------------------------
 
 def _reg_doctor(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--check", default=None, metavar="NAME",
+                   help="run one check as upstream does: pollution (test issues), validate (data integrity)")
+    p.add_argument("--fix", action="store_true", help="with --check=validate: remove orphaned dependencies")
+    p.add_argument("--clean", action="store_true", help="with --check=pollution: delete what it finds")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask (needed with --clean)")
     p.set_defaults(func=cmd_doctor)
 
 
+def _doctor_check(args: argparse.Namespace) -> int:
+    from gastown_tui.cli import bd_check
+
+    if args.check == "pollution":
+        args.clean = bool(args.clean)
+        return bd_check.cmd_detect_pollution(args)
+    if args.check == "validate":
+        args.checks, args.fix_all = None, bool(args.fix)
+        return bd_check.cmd_validate(args)
+    raise UsageError(f'unknown check "{args.check}"', hint="available checks: pollution, validate")
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
+    if args.check is not None:
+        return _doctor_check(args)
+    from gastown_tui.cli.bd_check import orphan_deps
+
     store = open_local(args)
     findings: list[dict] = []
     for p in store.problems:
@@ -203,14 +224,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             findings.append({"check": "bad-id", "id": iid,
                              "message": f"the id {ids.shown(iid)} is not a valid bead id: {problem}; "
                                         "patrols ignore it (rename or delete it)"})
-    for iss in issues.values():
-        if iss.is_tombstone:
-            continue
-        for d in iss.dependencies:
-            target = d.get("depends_on_id")
-            if target and target.split("-", 1)[0] == store.prefix and target not in issues:
-                findings.append({"check": "dangling-dependency", "id": iss.id, "depends_on_id": target,
-                                 "message": f"{iss.id} depends on {target}, which does not exist"})
+    for o in orphan_deps(store, issues):
+        findings.append({"check": "dangling-dependency", "id": o["issue_id"], "depends_on_id": o["depends_on_id"],
+                         "message": f"{o['issue_id']} depends on {o['depends_on_id']}, which does not exist"})
     from gastown_tui.beads.store import PENDING, pending_leftovers
 
     for entry in pending_leftovers(store.beads_dir):

@@ -7,11 +7,14 @@ import sys
 from pathlib import Path
 
 from gastown_tui.cli.bd_common import (
+    db_location,
+    details_json,
     emit_json,
-    issues_json,
     open_local,
     parse_deps,
     print_issues,
+    quiet,
+    rows_json,
     split_csv,
     store_args,
     store_for,
@@ -34,30 +37,71 @@ def register(p: argparse.ArgumentParser) -> None:
 
 def _reg_init(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prefix", "-p", default=None, help="issue id prefix (default: the directory's name)")
-    p.add_argument("path", nargs="?", default=".", help="directory to create .beads/ in (default: here)")
+    p.add_argument("path", nargs="?", default=None,
+                   help="directory to create .beads/ in (default: $BEADS_DIR or $BEADS_DB's, else here)")
+    p.add_argument("--skip-merge-driver", action="store_true", help="do not register the git merge driver")
+    # Accepted for upstream's clients; each asks for what this bd never does anyway.
+    p.add_argument("--skip-hooks", action="store_true", help="install no git hooks (this bd installs none)")
+    p.add_argument("--skip-agents", action="store_true", help="write no AGENTS.md (this bd writes none)")
+    p.add_argument("--non-interactive", action="store_true", help="ask nothing (this bd never asks)")
+    p.add_argument("--from-jsonl", action="store_true", help="take the issues in .beads/issues.jsonl (always so here)")
     p.set_defaults(func=cmd_init)
+
+
+METADATA = "metadata.json"
+
+
+def _write_metadata(beads_dir: Path) -> None:
+    """`.beads/metadata.json` as upstream's JSONL-only init writes it (watchers find the store by it);
+    one that is already there is left alone. Also the empty `beads.db` clients look for."""
+    from gastown_tui.infra.fsutil import atomic_write_text
+
+    path = beads_dir / METADATA
+    if not path.exists():
+        atomic_write_text(path, '{\n  "database": "beads.db",\n  "jsonl_export": "issues.jsonl"\n}\n')
+    # Upstream's clients find a store by `.beads/*.db` (beads-mcp's workspace discovery): an empty,
+    # git-ignored marker. This bd never reads it; the issues are in issues.jsonl.
+    marker = beads_dir / "beads.db"
+    if not marker.exists():
+        marker.touch()
 
 
 def cmd_init(args: argparse.Namespace) -> int:
     import re
 
-    from gastown_tui.beads.store import init_store
+    from gastown_tui.beads.store import CONFIG, init_store, write_config_value
 
-    root = Path(args.path).resolve()
+    located = db_location(args) if args.path is None else None
+    if located is not None:  # --db, $BEADS_DIR or $BEADS_DB name the store directory itself
+        where = located.resolve()
+        if where.name != ".beads" and (where / ".beads").is_dir():
+            where = where / ".beads"
+        root = where.parent
+    else:
+        target = Path(args.path or ".").resolve()
+        root, where = (target.parent, target) if target.name == ".beads" else (target, target / ".beads")
     prefix = args.prefix or re.sub(r"[^a-z0-9_]", "", root.name.lower()) or "bd"
     if not prefix[0].isalpha():
         prefix = "bd" + prefix
-    store = init_store(root, prefix)
+    fresh = not (where / CONFIG).exists()
+    store = init_store(where, prefix, exact=True)
+    if fresh:
+        write_config_value(store.beads_dir, "no-db", "true")  # upstream bd on this store: JSONL only, no SQLite
+    _write_metadata(store.beads_dir)
     merge_driver = False
     from gastown_tui.infra import git
 
-    if git.is_git_repo(root):
+    if not args.skip_merge_driver and git.is_git_repo(root):
         git.register_beads_merge_driver(root, _bd_command())
         merge_driver = True
     if args.json:
         emit_json({"beads_dir": str(store.beads_dir), "prefix": store.prefix, "merge_driver": merge_driver})
-    else:
-        print(f"Initialized beads in {store.beads_dir} with prefix '{store.prefix}'.")
+    elif not quiet(args):
+        # Upstream's words (clients match on them), then where and how.
+        print("✓ bd initialized successfully!")
+        print(f"  Issues file: {store.issues_path} (JSONL only, no database)")
+        print(f"  Issue prefix: {store.prefix}")
+        print(f"  Issues will be named: {store.prefix}-<hash> (e.g., {store.prefix}-a3f2dd)")
         if merge_driver:
             print("Registered the beads merge driver for .beads/issues.jsonl in .gitattributes and git config.")
     return 0
@@ -90,9 +134,28 @@ def _reg_create(p: argparse.ArgumentParser) -> None:
     p.add_argument("-d", "--description", default=None, help="the description text")
     p.add_argument("--stdin", action="store_true", help="read the description from standard input")
     p.add_argument("--id", default=None, help="use this exact id")
+    p.add_argument("--notes", default=None, help="notes text")
     p.add_argument("--status", default="open", help="initial status (default: open)")
     p.add_argument("--ephemeral", action="store_true", help="store it in the git-ignored wisps.jsonl")
+    _text_fields(p)
     p.set_defaults(func=cmd_create)
+
+
+def _text_fields(p: argparse.ArgumentParser) -> None:
+    """The free-text fields upstream's create and update take (stored under upstream's keys)."""
+    p.add_argument("--design", default=None, help="design notes")
+    p.add_argument("--acceptance", "--acceptance-criteria", dest="acceptance", default=None,
+                   help="acceptance criteria")
+    p.add_argument("--external-ref", default=None, metavar="REF", help="a reference elsewhere (gh-9, jira-ABC)")
+
+
+def _text_values(args: argparse.Namespace) -> dict:
+    out = {}
+    for key, attr in (("design", "design"), ("acceptance_criteria", "acceptance"), ("external_ref", "external_ref")):
+        v = getattr(args, attr)
+        if v is not None:
+            out[key] = v
+    return out
 
 
 def cmd_create(args: argparse.Namespace) -> int:
@@ -102,12 +165,16 @@ def cmd_create(args: argparse.Namespace) -> int:
         raise UsageError("give the description with -d or --stdin, not both", hint="drop one of them")
     desc = sys.stdin.read() if args.stdin else (args.description or "")
     store = open_local(args)
+    fields = {k: v for k, v in _text_values(args).items() if v}
+    if args.notes:
+        fields["notes"] = args.notes
     issue = store.create(args.title, type=args.type, priority=args.priority, description=desc,
                          assignee=args.assignee, labels=split_csv(args.labels), parent=args.parent,
-                         deps=parse_deps(args.deps), status=args.status, ephemeral=args.ephemeral, id=args.id)
+                         deps=parse_deps(args.deps), status=args.status, ephemeral=args.ephemeral, id=args.id,
+                         fields=fields or None)
     if args.json:
-        emit_json(issue.to_json())
-    else:
+        emit_json(details_json(store, issue, args))
+    elif not quiet(args):
         print(f"Created {issue.id}: {issue.title}")
     return 0
 
@@ -119,8 +186,12 @@ def _reg_list(p: argparse.ArgumentParser) -> None:
     p.add_argument("-t", "--type", action="append", help="only these types")
     p.add_argument("-a", "--assignee", default=None, help="only issues assigned to this actor")
     p.add_argument("-l", "--label", action="append", help="only issues with all these labels")
+    p.add_argument("--label-any", action="append", metavar="L,..", help="only issues with at least one of these labels")
+    p.add_argument("--title", default=None, metavar="TEXT", help="only issues whose title contains TEXT (any case)")
+    p.add_argument("--no-assignee", action="store_true", help="only unassigned issues")
     p.add_argument("-p", "--priority", action="append", help="only these priorities")
     p.add_argument("--parent", default=None, help="only children of this issue")
+    p.add_argument("--tree", action="store_true", help="print children indented under their parents")
     p.add_argument("--all", action="store_true", help="include closed issues")
     p.add_argument("--ephemeral", action="store_true", help="include ephemeral records (wisps.jsonl)")
     p.add_argument("-n", "--limit", type=int, default=0, help="show at most N issues (0 = all)")
@@ -134,18 +205,61 @@ def cmd_list(args: argparse.Namespace) -> int:
     types = [check_type(t) for t in split_csv(args.type)] or None
     prios = [check_priority(x) for x in split_csv(args.priority)] or None
     store = open_local(args)
+    any_labels = set(split_csv(args.label_any))
+    title = args.title.lower() if args.title else None
+
+    def extra(iss) -> bool:
+        if any_labels and not any_labels.intersection(iss.labels):
+            return False
+        if title is not None and title not in iss.title.lower():
+            return False
+        return not (args.no_assignee and iss.assignee)
+
     issues = store.list(status=statuses, type=types, assignee=args.assignee,
                         label=split_csv(args.label) or None, priority=prios, parent=args.parent,
-                        include_closed=args.all, include_ephemeral=args.ephemeral)
+                        include_closed=args.all, include_ephemeral=args.ephemeral,
+                        where=extra if (any_labels or title is not None or args.no_assignee) else None)
     issues.sort(key=lambda i: (i.status == "closed", i.priority, i.id))
     if args.limit:
         issues = issues[: args.limit]
     warn_problems(store)
     if args.json:
-        emit_json(issues_json(issues))
+        emit_json(rows_json(store, issues))
+    elif args.tree:
+        _print_tree(issues)
     else:
         print_issues(issues)
     return 0
+
+
+def _print_tree(issues) -> None:
+    """Children under their parents (those in the listing), roots in listing order."""
+    listed = {i.id: i for i in issues}
+    kids: dict[str, list] = {}
+    roots = []
+    for iss in issues:
+        parent = iss.parent_id
+        if parent in listed:
+            kids.setdefault(parent, []).append(iss)
+        else:
+            roots.append(iss)
+    if not issues:
+        print("No issues.")
+        return
+
+    def walk(iss, depth: int, seen: set) -> None:
+        seen.add(iss.id)
+        print(f"{'  ' * depth}{'└─ ' if depth else ''}{iss.id} [P{iss.priority}] [{iss.status}] {iss.title}")
+        for kid in kids.get(iss.id, ()):
+            if kid.id not in seen:
+                walk(kid, depth + 1, seen)
+
+    seen: set = set()
+    for root in roots:
+        walk(root, 0, seen)
+    for iss in issues:  # a parent-child cycle has no root: print what is left flat
+        if iss.id not in seen:
+            walk(iss, 0, seen)
 
 
 # --- show ------------------------------------------------------------------------------------
@@ -156,15 +270,18 @@ def _reg_show(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    issues, stores = [], {}
+    issues, shown, stores = [], [], {}
     for iid in args.ids:
         store = store_for(args, iid)
         stores.setdefault(str(store.beads_dir), store)
-        issues.append(store.get(iid))
+        iss = store.get(iid)
+        issues.append(iss)
+        if args.json:
+            shown.append(details_json(store, iss, args))
     for store in stores.values():
         warn_problems(store)
     if args.json:
-        emit_json(issues_json(issues))
+        emit_json(shown)
         return 0
     for n, iss in enumerate(issues):
         if n:
@@ -211,6 +328,8 @@ def _reg_update(p: argparse.ArgumentParser) -> None:
     p.add_argument("-t", "--type", default=None)
     p.add_argument("-d", "--description", default=None)
     p.add_argument("--notes", default=None)
+    p.add_argument("--append-notes", default=None, metavar="TEXT", help="add TEXT to the notes on a new line")
+    _text_fields(p)
     p.add_argument("--add-label", action="append", metavar="L")
     p.add_argument("--remove-label", action="append", metavar="L")
     p.add_argument("--claim", action="store_true",
@@ -227,11 +346,17 @@ def cmd_update(args: argparse.Namespace) -> int:
             fields[key] = v
     if args.assignee is not None:
         fields["assignee"] = args.assignee or None
+    fields.update({k: (v or None) for k, v in _text_values(args).items()})
+    if args.notes is not None and args.append_notes is not None:
+        raise UsageError("cannot specify both --notes and --append-notes", hint="drop one of them")
     adds, removes = split_csv(args.add_label), split_csv(args.remove_label)
-    if not fields and not adds and not removes and not args.claim:
+    if not fields and not adds and not removes and not args.claim and args.append_notes is None:
         raise UsageError("nothing to update", hint="pass a field such as --status, --assignee or --priority")
     store = store_for(args, args.id)
     with store.transaction() as tx:
+        if args.append_notes is not None:
+            old = tx.get(args.id).notes
+            fields["notes"] = f"{old}\n{args.append_notes}" if old else args.append_notes
         if args.claim:
             issue = tx.claim(args.id, store.actor, status=fields.pop("status", "in_progress"))
         if fields or not args.claim:
@@ -241,8 +366,8 @@ def cmd_update(args: argparse.Namespace) -> int:
         for lbl in removes:
             issue = tx.remove_label(args.id, lbl)
     if args.json:
-        emit_json(issue.to_json())
-    else:
+        emit_json(details_json(store, issue, args))
+    elif not quiet(args):
         print(f"Updated {issue.id}" + (f" (claimed by {issue.assignee})" if args.claim else ""))
     return 0
 
@@ -258,12 +383,15 @@ def _reg_close(p: argparse.ArgumentParser) -> None:
 
 def _reg_reopen(p: argparse.ArgumentParser) -> None:
     p.add_argument("ids", nargs="+", metavar="ID")
+    p.add_argument("-r", "--reason", default=None, help="why it is reopened (added as a comment)")
     p.set_defaults(func=lambda a: _each(a, "reopen", "Reopened"))
 
 
 def _reg_delete(p: argparse.ArgumentParser) -> None:
     p.add_argument("ids", nargs="+", metavar="ID")
     p.add_argument("-r", "--reason", default="delete", help="why it was deleted")
+    p.add_argument("-f", "--force", action="store_true",
+                   help="accepted for upstream's clients: this bd deletes without a preview (a tombstone stays)")
     p.set_defaults(func=lambda a: _each(a, "delete", "Deleted"))
 
 
@@ -292,6 +420,9 @@ def _each(args: argparse.Namespace, op: str, verb: str) -> int:
                     done.append(tx.close(iid, args.reason))
                 elif op == "reopen":
                     done.append(tx.reopen(iid))
+                    if args.reason:
+                        tx.add_comment(iid, args.reason, author=store.actor)
+                        done[-1] = tx.get(iid)
                 else:
                     done.append(tx.delete(iid, reason=args.reason))
     if op == "close" and any("-mol-" in i or "-wisp-" in i for i in args.ids):  # a last step closes its molecule
@@ -300,10 +431,11 @@ def _each(args: argparse.Namespace, op: str, verb: str) -> int:
         for store, iids in groups.values():
             close_finished_molecules(store, iids)
     if args.json:
-        emit_json(issues_json(done))
-    else:
+        by_id = {iid: s for iid, s in stores}
+        emit_json([details_json(by_id.get(iss.id, stores[0][1]), iss, args) for iss in done])
+    elif not quiet(args):
         for iss in done:
-            print(f"{verb} {iss.id}: {iss.title}")
+            print(f"{verb} {iss.id}: {iss.title}" + (f": {args.reason}" if op == "reopen" and args.reason else ""))
     return 0
 
 
@@ -311,10 +443,37 @@ def _each(args: argparse.Namespace, op: str, verb: str) -> int:
 
 def _reg_ready(p: argparse.ArgumentParser) -> None:
     p.add_argument("-n", "--limit", type=int, default=10, help="show at most N issues (0 = all; default 10)")
-    p.add_argument("--sort", default="hybrid", choices=("hybrid", "priority", "oldest"))
+    p.add_argument("-s", "--sort", default="hybrid", metavar="POLICY",
+                   help="hybrid (default: recent by priority, older by age), priority, oldest")
     p.add_argument("-a", "--assignee", default=None, help="only issues assigned to this actor")
+    p.add_argument("-u", "--unassigned", action="store_true", help="only unassigned issues")
+    p.add_argument("-p", "--priority", default=None, help="only this priority")
+    p.add_argument("-t", "--type", default=None, help="only this type (mr, feat, mol are short for "
+                                                      "merge-request, feature, molecule)")
+    p.add_argument("-l", "--label", action="append", metavar="L,..", help="only issues with all these labels")
+    p.add_argument("--label-any", action="append", metavar="L,..", help="only issues with at least one of these")
+    p.add_argument("--parent", default=None, metavar="ID", help="only descendants of this issue (an epic's tree)")
     p.add_argument("--mol", default=None, metavar="MOL", help="the ready steps of this molecule")
     p.set_defaults(func=cmd_ready)
+
+
+_TYPE_ALIASES = {"mr": "merge-request", "feat": "feature", "mol": "molecule"}
+
+
+def descendants(store, root: str) -> set[str]:
+    """Every id under `root` through parent-child links (children, their children, ...)."""
+    from gastown_tui.beads.graph import children_map
+
+    store.get(root)
+    kids = children_map({i.id: i for i in store.all()})
+    out: set[str] = set()
+    stack = [root]
+    while stack:
+        for k in kids.get(stack.pop(), ()):
+            if k not in out:
+                out.add(k)
+                stack.append(k)
+    return out
 
 
 def cmd_ready(args: argparse.Namespace) -> int:
@@ -322,21 +481,42 @@ def cmd_ready(args: argparse.Namespace) -> int:
         from gastown_tui.cli.bd_mol_cmds import ready_in_molecule
 
         return ready_in_molecule(args)
+    from gastown_tui.beads.graph import SORTS
+    from gastown_tui.beads.model import check_priority, check_type
+
     if args.limit < 0:
         raise UsageError("--limit cannot be negative", hint="use 0 for all")
+    if args.sort not in SORTS:
+        raise UsageError(f"invalid sort policy '{args.sort}'. Valid values: hybrid, priority, oldest",
+                         hint="for example --sort priority")
+    prio = check_priority(args.priority) if args.priority is not None else None
+    itype = check_type(_TYPE_ALIASES.get(args.type, args.type)) if args.type else None
+    labels, any_labels = set(split_csv(args.label)), set(split_csv(args.label_any))
     store = open_local(args)
-    issues = store.ready(limit=None if args.assignee else args.limit, sort=args.sort)
-    if args.assignee:
-        issues = [i for i in issues if i.assignee == args.assignee][: args.limit or None]
+    under = descendants(store, args.parent) if args.parent else None
+    filters = [
+        (args.assignee, lambda i: i.assignee == args.assignee),
+        (args.unassigned, lambda i: not i.assignee),
+        (prio is not None, lambda i: i.priority == prio),
+        (itype, lambda i: i.issue_type == itype),
+        (labels, lambda i: labels.issubset(i.labels)),
+        (any_labels, lambda i: bool(any_labels.intersection(i.labels))),
+        (under is not None, lambda i: i.id in under),
+    ]
+    active = [f for on, f in filters if on]
+    issues = store.ready(limit=None if active else args.limit, sort=args.sort)
+    if active:
+        issues = [i for i in issues if all(f(i) for f in active)][: args.limit or None]
     warn_problems(store)
     if args.json:
-        emit_json(issues_json(issues))
+        emit_json(rows_json(store, issues))
     else:
         print_issues(issues, empty="No ready work.")
     return 0
 
 
 def _reg_blocked(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--parent", default=None, metavar="ID", help="only descendants of this issue (an epic's tree)")
     p.set_defaults(func=cmd_blocked)
 
 
@@ -345,9 +525,16 @@ def cmd_blocked(args: argparse.Namespace) -> int:
 
     store = open_local(args)
     rows = store.blocked_with_reasons()
+    if args.parent:
+        under = descendants(store, args.parent)
+        rows = [(i, why) for i, why in rows if i.id in under]
     warn_problems(store)
     if args.json:
-        emit_json([{**i.to_json(), "blocked_by": why} for i, why in rows])
+        out = rows_json(store, [i for i, _ in rows])
+        for row, (_, why) in zip(out, rows, strict=True):
+            row["blocked_by_count"] = len(why)
+            row["blocked_by"] = why
+        emit_json(out)
     elif not rows:
         print("No blocked issues.")
     else:
@@ -367,7 +554,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     issues = store.search(args.text, include_closed=not args.open)
     warn_problems(store)
     if args.json:
-        emit_json(issues_json(issues))
+        emit_json(rows_json(store, issues))
     else:
         print_issues(issues, empty=f"No issues match '{args.text}'.")
     return 0
@@ -382,12 +569,35 @@ def cmd_stats(args: argparse.Namespace) -> int:
     stats = store.stats()
     warn_problems(store)
     if args.json:
-        emit_json(stats)
+        emit_json({**stats, "summary": _summary(store, stats)})
         return 0
     for key in ("total", "open", "in_progress", "closed", "ready", "blocked", "tombstones", "ephemeral"):
         print(f"{key.replace('_', ' ').capitalize() + ':':<14}{stats[key]}")
     print("By type:       " + ", ".join(f"{k} {v}" for k, v in stats["by_type"].items()))
     return 0
+
+
+def _summary(store, stats: dict) -> dict:
+    """Upstream's `bd stats --json` summary (types.Statistics) from our counts."""
+    from gastown_tui.beads.codec import ts_key
+    from gastown_tui.cli.bd_info import epic_status
+
+    issues = [i for i in store.all() if not i.is_tombstone]
+    leads = [ts_key(i.closed_at) - ts_key(i.created_at) for i in issues
+             if i.status == "closed" and i.closed_at and ts_key(i.closed_at) and ts_key(i.created_at)]
+    return {
+        "total_issues": stats["total"],
+        "open_issues": stats["open"],
+        "in_progress_issues": stats["in_progress"],
+        "closed_issues": stats["closed"],
+        "blocked_issues": stats["blocked"],
+        "deferred_issues": stats["by_status"].get("deferred", 0),
+        "ready_issues": stats["ready"],
+        "tombstone_issues": stats["tombstones"],
+        "pinned_issues": sum(1 for i in issues if i.status == "pinned" or i.get("pinned")),
+        "epics_eligible_for_closure": sum(1 for r in epic_status(store) if r["eligible_for_close"]),
+        "average_lead_time_hours": round(sum(leads) / len(leads) / 3600, 2) if leads else 0.0,
+    }
 
 
 _REGISTER = {
