@@ -138,13 +138,15 @@ _QUICK = {
     # name: (options taking a value -> dest, defaults, positional dest, positional count)
     "ready": ({**_COMMON, "-n": "limit", "--limit": "limit", "--sort": "sort", "-a": "assignee", "--assignee": "assignee",
                "--mol": "mol"},
-              {"limit": 10, "sort": "hybrid", "assignee": None, "mol": None}, None, (0, 0)),
+              {"limit": 10, "sort": "hybrid", "assignee": None, "mol": None, "unassigned": False, "priority": None,
+               "type": None, "label": None, "label_any": None, "parent": None}, None, (0, 0)),
     "show": (dict(_COMMON), {}, "ids", (1, 64)),
     "create": ({**_COMMON, "-t": "type", "--type": "type", "-p": "priority", "--priority": "priority",
                 "--parent": "parent", "-a": "assignee", "--assignee": "assignee", "-d": "description",
                 "--description": "description", "--id": "id", "--status": "status"},
                {"type": "task", "priority": "2", "parent": None, "deps": None, "labels": None, "assignee": None,
-                "description": None, "stdin": False, "id": None, "status": "open", "ephemeral": False},
+                "description": None, "stdin": False, "id": None, "status": "open", "ephemeral": False,
+                "notes": None, "design": None, "acceptance": None, "external_ref": None},
                "title", (1, 1)),
 }
 
@@ -155,7 +157,7 @@ def quick_args(argv: list[str]):
         return None
     name, rest = argv[0], argv[1:]
     valued, defaults, pos_dest, (lo, hi) = _QUICK[name]
-    out = {"db": None, "actor": None, "json": False, **defaults}
+    out = {"db": None, "actor": None, "json": False, "quiet": False, **defaults}
     pos: list[str] = []
     i = 0
     while i < len(rest):
