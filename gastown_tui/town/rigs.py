@@ -21,6 +21,8 @@ RIG_KEYS: dict[str, tuple[type, Any, str]] = {
     "merge_queue.test_command": (str, "", "command the refinery runs before merging (empty: no tests)"),
     "merge_queue.timeout_seconds": (int, 600, "time limit for the test command"),
     "merge_queue.enabled": (bool, True, "whether the refinery merges this rig's MRs"),
+    "merge_queue.push": (bool, None, "push merged work to the rig's upstream (default: on when the git_url "
+                                     "is a URL or a bare repository)"),
     "agent": (str, "", "runtime for this rig's polecats (overrides role_agents.polecat)"),
     "namepool.theme": (str, "", "polecat name theme for this rig"),
     "max_polecats": (int, 10, "most polecats the rig runs at once"),
