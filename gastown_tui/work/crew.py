@@ -1,13 +1,19 @@
 """Crew: persistent, human-directed workspaces — full clones of the rig at `<rig>/crew/<name>`.
 
-A crew clone's `origin` is the rig's bare repo, so `git push` lands branches where the refinery
-and polecats see them. Like every checkout it gets `.beads/redirect` (kept out of commits via the
-clone's info/exclude) and an agent bead (`role_type: crew`).
+Crew work on `main` and push to it directly (no merge queue). When the rig's upstream takes
+pushes (see `work.upstream`), a crew clone's `origin` *is* the upstream, so `git push` reaches the
+user's repository at once and the refinery's next fetch brings it into the rig; the rig's bare
+repo is the `rig` remote (polecat branches). Otherwise `origin` is the rig's bare repo, which
+accepts pushes to the branch `refinery/rig` has checked out (the refinery resyncs its checkout
+before every use). Either way git refuses a push that is not a fast-forward: nothing is
+overwritten. Like every checkout a clone gets `.beads/redirect` (kept out of commits via its
+info/exclude) and an agent bead (`role_type: crew`).
 """
 
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 from typing import Any
 
 from gastown_tui.errors import Conflict, GtError, NotFound
@@ -36,6 +42,7 @@ def add_crew(town: Town, rig: str, name: str) -> dict[str, Any]:
     rp.crew_dir.mkdir(parents=True, exist_ok=True)
     try:
         git.clone(rp.bare_repo, dest, branch=default_branch(town, rig))
+        point_at_upstream(town, rig, dest)
         exclude = dest / ".git" / "info" / "exclude"
         exclude.parent.mkdir(parents=True, exist_ok=True)
         with open(exclude, "a", encoding="utf-8") as f:
@@ -49,6 +56,63 @@ def add_crew(town: Town, rig: str, name: str) -> dict[str, Any]:
 
     events.record(town.root, "crew.added", rig=rig, payload={"name": name})
     return crew_row(town, rig, name)
+
+
+def point_at_upstream(town: Town, rig: str, clone) -> None:
+    """Make `origin` of a fresh crew clone the place its pushes to main belong (see the module doc)."""
+    from gastown_tui.infra import git
+    from gastown_tui.work.upstream import upstream_of
+
+    up = upstream_of(town, rig)
+    bare = town.rig(rig).bare_repo
+    if up.push and up.url:
+        git.run_git(["remote", "rename", "origin", "rig"], clone)
+        git.run_git(["remote", "add", "origin", up.url], clone)
+        git.fetch_upstream(clone, remote="origin")
+        git.run_git(["branch", "-q", f"--set-upstream-to=origin/{up.branch}", up.branch], clone)
+        git.run_git(["merge", "-q", "--ff-only", f"origin/{up.branch}"], clone, check=False)
+    else:
+        git.set_config(bare, "receive.denyCurrentBranch", "ignore")
+
+
+def push_main(town: Town, agent: Agent, path, *, attempts: int = 3) -> str:
+    """Push the clone's HEAD to `origin`'s default branch; when origin moved, rebase onto it and
+    push again (bounded). A rebase conflict is aborted and named. Returns the pushed commit."""
+    from gastown_tui.errors import Conflict
+    from gastown_tui.infra import git
+    from gastown_tui.work.upstream import upstream_of
+
+    branch = upstream_of(town, agent.rig).branch
+    env = {"GIT_COMMITTER_NAME": agent.address, "GIT_AUTHOR_NAME": agent.address}
+    for attempt in range(1, attempts + 1):
+        try:
+            git.push_ref(path, "HEAD", branch, remote="origin")
+            return git.head_sha(path)
+        except git.RemoteError as e:
+            if e.kind != "non-fast-forward" or attempt == attempts:
+                raise
+        git.fetch_upstream(path, remote="origin")
+        try:
+            git.run_git(["rebase", "-q", f"origin/{branch}"], path, env=env)
+        except git.GitError:
+            files = [f for f in git.run_git(["diff", "--name-only", "--diff-filter=U"], path,
+                                            check=False).splitlines() if f]
+            git.run_git(["rebase", "--abort"], path, check=False)
+            raise Conflict(f"{branch} on origin moved and your commits conflict with it in "
+                           f"{', '.join(files) or 'some files'}",
+                           hint=f"run 'git pull --rebase origin {branch}', resolve, then 'gt done' again") from None
+    raise AssertionError("unreachable")
+
+
+def checkout_of(town: Town, cwd) -> Path | None:
+    """The crew checkout (`<rig>/crew/<dir>`) that contains `cwd`, if any."""
+    try:
+        rel = Path(cwd).resolve().relative_to(town.root.resolve()).parts
+    except ValueError:
+        return None
+    if len(rel) >= 3 and rel[1] == "crew" and rel[0] in town.rigs():
+        return town.rig(rel[0]).crew_dir / rel[2]
+    return None
 
 
 def _panes(town: Town) -> dict:

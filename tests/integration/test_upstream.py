@@ -8,51 +8,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from gastown_tui.beads.store import Store
 from gastown_tui.patrols import refinery
 from gastown_tui.patrols.refinery import RefineryConfig, RefineryContext
-from tests.conftest import make_git_repo
 from tests.integration.test_refinery import git, make_mr
-from tests.work_helpers import gt, gt_json
-
-
-@pytest.fixture
-def upstream(tmp_path) -> Path:
-    """The user's repository: a bare repo, as on a git server."""
-    src = make_git_repo(tmp_path / "seed", {"README.md": "# demo project\n"})
-    bare = tmp_path / "upstream.git"
-    subprocess.run(["git", "clone", "-q", "--bare", str(src), str(bare)], check=True)
-    return bare
-
-
-@pytest.fixture
-def up_town(town, upstream):
-    from gastown_tui.town.rigs import add_rig
-
-    add_rig(town, "demo", str(upstream))
-    return town
-
-
-def other_clone(tmp_path: Path, upstream: Path, name: str = "other") -> Path:
-    """Somebody else's clone of the upstream (another machine, another town)."""
-    dest = tmp_path / name
-    subprocess.run(["git", "clone", "-q", str(upstream), str(dest)], check=True)
-    return dest
-
-
-def push_from(clone: Path, path: str, text: str, msg: str) -> str:
-    (clone / path).write_text(text)
-    git(clone, "add", "-A")
-    git(clone, "commit", "-q", "-m", msg)
-    git(clone, "push", "-q", "origin", "HEAD:main")
-    return git(clone, "rev-parse", "HEAD")
-
-
-def upstream_file(upstream: Path, path: str) -> str | None:
-    r = subprocess.run(["git", "-C", str(upstream), "show", f"main:{path}"], capture_output=True, text=True)
-    return r.stdout if r.returncode == 0 else None
+from tests.work_helpers import gt, gt_json, other_clone, push_from, upstream_file
 
 
 def escalations(town):
