@@ -203,8 +203,14 @@ def has_remote(path: Path) -> bool:
 
 
 def sync_paths(path: Path, paths: list[str], message: str, *, author: str | None = None,
-               pull_push: bool = True) -> dict[str, bool]:
-    """Commit `paths` (the beads files) and, when the repo has a remote and upstream, pull --rebase and push."""
+               pull_push: bool = True, lock=None, attempts: int = 3) -> dict[str, bool]:
+    """Commit `paths` (the beads files); with a remote: pull (a merge, so `.gitattributes`' beads
+    driver merges issues.jsonl field by field) and push, pulling again when someone pushed in
+    between (bounded). `lock()` is held while the pull rewrites the files (the store's lock).
+
+    A pull that still conflicts is aborted (the commit stays), so nothing is lost."""
+    import contextlib
+
     committed = False
     run_git(["add", "-A", "--", *paths], path)
     if not git_ok(["diff", "--cached", "--quiet", "--", *paths], path):
@@ -212,19 +218,54 @@ def sync_paths(path: Path, paths: list[str], message: str, *, author: str | None
         run_git(["commit", "-q", "--no-verify", "-m", message, "--", *paths], path, env=env)
         committed = True
     pulled = pushed = False
-    if pull_push and has_remote(path):
-        upstream = run_git(["rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{u}"], path, check=False)
-        if upstream:
-            run_git(["pull", "-q", "--no-edit", "--no-rebase"], path)
-            pulled = True
-            run_git(["push", "-q"], path)
+    if not (pull_push and has_remote(path)):
+        return {"committed": committed, "pulled": pulled, "pushed": pushed}
+    branch = current_branch(path)
+    upstream = run_git(["rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{u}"], path, check=False)
+    if not upstream:
+        remote = run_git(["remote"], path).split()[0]
+        rc, _o, err = _execute(["push", "-q", "-u", remote, branch], path, env=_batch_env(), timeout=120)
+        if rc != 0:
+            raise _remote_error(f"pushing {branch} to", remote_url(path, remote), err, rc)
+        return {"committed": committed, "pulled": False, "pushed": True}
+    remote = upstream.split("/", 1)[0]
+    env = _identity_env(author, None)
+    for attempt in range(1, attempts + 1):
+        with lock() if lock else contextlib.nullcontext():
+            rc, _o, err = _execute(["pull", "-q", "--no-rebase", "--no-edit", remote, upstream.split("/", 1)[1]],
+                                   path, env={**_batch_env(), **env}, timeout=120)
+            if rc != 0:
+                files = [f for f in run_git(["diff", "--name-only", "--diff-filter=U"], path,
+                                            check=False).splitlines() if f]
+                if files:
+                    run_git(["merge", "--abort"], path, check=False)
+                    raise GitError(f"pulling into {path} conflicts in {', '.join(files)}; the merge was undone "
+                                   "and your commit kept",
+                                   hint="resolve it by hand with 'git pull', then run 'bd sync' again")
+                raise _remote_error("pulling from", remote_url(path, remote), err, rc)
+        pulled = True
+        rc, _o, err = _execute(["push", "-q", remote, f"HEAD:refs/heads/{upstream.split('/', 1)[1]}"], path,
+                               env=_batch_env(), timeout=120)
+        if rc == 0:
             pushed = True
-        else:
-            branch = current_branch(path)
-            remote = run_git(["remote"], path).split()[0]
-            run_git(["push", "-q", "-u", remote, branch], path)
-            pushed = True
+            break
+        e = _remote_error(f"pushing {branch} to", remote_url(path, remote), err, rc)
+        if e.kind != "non-fast-forward" or attempt == attempts:
+            raise e
     return {"committed": committed, "pulled": pulled, "pushed": pushed}
+
+
+def repoint_origin(clone: Path, url: str, rig_repo: Path, branch: str, *, fetch: bool = True,
+                   timeout: float = 60.0) -> None:
+    """Make `url` the clone's `origin` (where its pushes to `branch` go); the rig's bare repo
+    stays reachable as the `rig` remote."""
+    run_git(["remote", "set-url", "origin", url], clone)
+    if not remote_url(clone, "rig"):
+        run_git(["remote", "add", "rig", str(rig_repo)], clone)
+    if fetch:
+        fetch_upstream(clone, remote="origin", timeout=timeout)
+        run_git(["merge", "-q", "--ff-only", f"origin/{branch}"], clone, check=False)
+    run_git(["branch", "-q", f"--set-upstream-to=origin/{branch}", branch], clone, check=False)
 
 
 # --- work distribution (sling, done, polecats, crew) ----------------------------------------------

@@ -66,13 +66,9 @@ def point_at_upstream(town: Town, rig: str, clone) -> None:
     up = upstream_of(town, rig)
     bare = town.rig(rig).bare_repo
     if up.push and up.url:
-        git.run_git(["remote", "rename", "origin", "rig"], clone)
-        git.run_git(["remote", "add", "origin", up.url], clone)
-        git.fetch_upstream(clone, remote="origin")
-        git.run_git(["branch", "-q", f"--set-upstream-to=origin/{up.branch}", up.branch], clone)
-        git.run_git(["merge", "-q", "--ff-only", f"origin/{up.branch}"], clone, check=False)
+        git.repoint_origin(clone, up.url, bare, up.branch)
     else:
-        git.set_config(bare, "receive.denyCurrentBranch", "ignore")
+        git.set_config(bare, "receive.denyCurrentBranch", "ignore")  # rigs added before issue 15
 
 
 def push_main(town: Town, agent: Agent, path, *, attempts: int = 3) -> str:

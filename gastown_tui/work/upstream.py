@@ -35,19 +35,13 @@ class Upstream:
     branch: str
 
 
-def _is_url(url: str) -> bool:
-    from gastown_tui.town.rigs import _is_url
-
-    return _is_url(url)
-
-
 def upstream_of(town: Town, rig: str) -> Upstream:
     cfg = town.rig_config(rig)
     url = cfg.get("git_url") or (town.rigs().get(rig) or {}).get("git_url") or None
     url = str(url) if url else None
-    # A local repository with a checkout of its own (a `.git` inside) is somebody's working copy.
-    # One that is missing is still the upstream, only unreachable: pushing to it must fail loudly.
-    pushable = bool(url) and (_is_url(url) or not (Path(url) / ".git").exists())
+    from gastown_tui.town.rigs import pushable_url
+
+    pushable = bool(url) and pushable_url(url)
     explicit = (cfg.get("merge_queue") or {}).get("push")
     push = bool(url) and (pushable if explicit is None else bool(explicit))
     return Upstream(url, pushable, push, str(cfg.get("default_branch") or "main"))
