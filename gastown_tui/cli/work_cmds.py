@@ -159,10 +159,12 @@ def _done(args: argparse.Namespace) -> int:
         raise UsageError(f"gt done only works inside a polecat's worktree or a crew clone, and {who}",
                          hint=f"cd into {town.root}/<rig>/polecats/<name> or <rig>/crew/<name> "
                               "(or run it in the agent's session)")
-    from gastown_tui.work.crew import checkout_of
+    from gastown_tui.work.crew import checkout_of, identity_of
 
-    res = done(town, agent, status=args.status, note=args.note,
-               path=checkout_of(town, Path.cwd()) if agent.role == "crew" else None)
+    checkout = checkout_of(town, Path.cwd()) if agent.role == "crew" else None
+    if checkout is not None and not os.environ.get("BD_ACTOR"):
+        agent = identity_of(town, checkout.parent.parent.name, checkout.name)  # a cross-rig worktree's owner
+    res = done(town, agent, status=args.status, note=args.note, path=checkout)
     if args.json:
         print_json(res)
     elif agent.role == "crew":

@@ -30,15 +30,27 @@ def _check_name(name: str) -> None:
 def add_crew(town: Town, rig: str, name: str) -> dict[str, Any]:
     """Clone the rig for a crew member; all or nothing."""
     from gastown_tui.agents import agent_beads
+
+    _check_name(name)
+    rp = town.require_rig(rig)
+    if rp.crew(name).exists():
+        raise Conflict(f"crew member '{name}' already exists in rig '{rig}'", hint=f"use it with 'gt crew at {name}'")
+    _make_clone(town, rig, name, lambda: agent_beads.upsert(town, Agent("crew", rig, name), agent_state="idle"))
+    from gastown_tui.work import events
+
+    events.record(town.root, "crew.added", rig=rig, payload={"name": name})
+    return crew_row(town, rig, name)
+
+
+def _make_clone(town: Town, rig: str, dirname: str, then=lambda: None) -> Path:
+    """`<rig>/crew/<dirname>`: a full clone whose origin takes its pushes to main, with the beads
+    redirect kept out of commits; removed again when anything (`then` included) fails."""
     from gastown_tui.agents.polecats import default_branch
     from gastown_tui.infra import git
     from gastown_tui.town.rigs import write_redirect
 
-    _check_name(name)
     rp = town.require_rig(rig)
-    dest = rp.crew(name)
-    if dest.exists():
-        raise Conflict(f"crew member '{name}' already exists in rig '{rig}'", hint=f"use it with 'gt crew at {name}'")
+    dest = rp.crew(dirname)
     rp.crew_dir.mkdir(parents=True, exist_ok=True)
     try:
         git.clone(rp.bare_repo, dest, branch=default_branch(town, rig))
@@ -48,14 +60,83 @@ def add_crew(town: Town, rig: str, name: str) -> dict[str, Any]:
         with open(exclude, "a", encoding="utf-8") as f:
             f.write(".beads/redirect\n")
         write_redirect(dest, rp.beads_dir)
-        agent_beads.upsert(town, Agent("crew", rig, name), agent_state="idle")
+        then()
     except BaseException:
         shutil.rmtree(dest, ignore_errors=True)
         raise
+    return dest
+
+
+# --- cross-rig worktrees (`gt worktree RIG`) ------------------------------------------------------
+#
+# A crew member of one rig working on another: `<rig>/crew/<fromrig>-<name>/`, a crew checkout of
+# the target rig that keeps its owner's identity (gastown-understanding.md, "Cross-Rig Work
+# Patterns"). The identity is recorded in the checkout's git config: `gt.identity` (read by
+# `gt crew list`, `gt done`) and `user.name`/`user.email`, so commits and — through bd's actor
+# resolution (git user when no BD_ACTOR) — bead changes are attributed to the owner even outside
+# the owner's session.
+
+IDENTITY_KEY = "gt.identity"
+
+
+def cross_rig_dirname(owner: Agent) -> str:
+    return f"{owner.rig}-{owner.name}"
+
+
+def add_worktree(town: Town, rig: str, owner: Agent) -> dict[str, Any]:
+    """Make `owner`'s (a crew member of another rig) checkout in `rig`; all or nothing."""
+    from gastown_tui.errors import UsageError
+    from gastown_tui.infra import git
+
+    if owner.role != "crew":
+        raise UsageError(f"gt worktree is for crew members, and you are {owner.address}",
+                         hint="run it in a crew clone (<rig>/crew/<name>) or pass --as RIG/crew/NAME")
+    town.require_rig(rig)
+    town.require_rig(owner.rig)
+    if owner.rig == rig:
+        raise UsageError(f"{owner.address} already works in rig '{rig}'",
+                         hint=f"its clone is {town.rig(rig).crew(owner.name)}; gt worktree is for another rig")
+    _check_name(owner.name)  # with the rig name (validated by require_rig), a safe directory name
+    dirname = cross_rig_dirname(owner)
+    if town.rig(rig).crew(dirname).exists():
+        raise Conflict(f"{owner.address} already has a worktree in rig '{rig}'",
+                       hint=f"it is {town.rig(rig).crew(dirname)}; remove it with 'gt crew remove {rig}/{dirname}'")
+
+    def identity() -> None:
+        path = town.rig(rig).crew(dirname)
+        git.set_config(path, IDENTITY_KEY, owner.address)
+        git.set_config(path, "user.name", owner.address)
+        email = None
+        try:
+            email = town.info().get("owner")
+        except GtError:
+            pass
+        if isinstance(email, str) and "@" in email:
+            git.set_config(path, "user.email", email)
+
+    _make_clone(town, rig, dirname, identity)
     from gastown_tui.work import events
 
-    events.record(town.root, "crew.added", rig=rig, payload={"name": name})
-    return crew_row(town, rig, name)
+    events.record(town.root, "crew.worktree", actor=owner.address, rig=rig, payload={"name": dirname})
+    return crew_row(town, rig, dirname)
+
+
+def identity_of(town: Town, rig: str, dirname: str) -> Agent:
+    """Who works in `<rig>/crew/<dirname>`: its recorded owner (cross-rig), else that crew member."""
+    from gastown_tui.errors import UsageError
+    from gastown_tui.infra import git
+    from gastown_tui.town.identity import parse_address
+
+    path = town.rig(rig).crew(dirname)
+    recorded = git.run_git(["config", "--get", IDENTITY_KEY], path, check=False) if (path / ".git").exists() else ""
+    if recorded:
+        try:
+            agent = parse_address(recorded)
+            if agent.role == "crew":
+                return agent
+        except UsageError:
+            pass
+    return Agent("crew", rig, dirname)
 
 
 def point_at_upstream(town: Town, rig: str, clone) -> None:
@@ -71,14 +152,15 @@ def point_at_upstream(town: Town, rig: str, clone) -> None:
         git.set_config(bare, "receive.denyCurrentBranch", "ignore")  # rigs added before issue 15
 
 
-def push_main(town: Town, agent: Agent, path, *, attempts: int = 3) -> str:
-    """Push the clone's HEAD to `origin`'s default branch; when origin moved, rebase onto it and
-    push again (bounded). A rebase conflict is aborted and named. Returns the pushed commit."""
+def push_main(town: Town, rig: str, agent: Agent, path, *, attempts: int = 3) -> str:
+    """Push the clone's HEAD to `origin`'s default branch (of `rig`, whose checkout `path` is);
+    when origin moved, rebase onto it and push again (bounded). A rebase conflict is aborted and
+    named. Returns the pushed commit."""
     from gastown_tui.errors import Conflict
     from gastown_tui.infra import git
     from gastown_tui.work.upstream import upstream_of
 
-    branch = upstream_of(town, agent.rig).branch
+    branch = upstream_of(town, rig).branch
     env = {"GIT_COMMITTER_NAME": agent.address, "GIT_AUTHOR_NAME": agent.address}
     for attempt in range(1, attempts + 1):
         try:
@@ -98,6 +180,14 @@ def push_main(town: Town, agent: Agent, path, *, attempts: int = 3) -> str:
                            f"{', '.join(files) or 'some files'}",
                            hint=f"run 'git pull --rebase origin {branch}', resolve, then 'gt done' again") from None
     raise AssertionError("unreachable")
+
+
+def rig_of_checkout(town: Town, path: Path) -> str | None:
+    try:
+        rel = Path(path).resolve().relative_to(town.root.resolve()).parts
+    except ValueError:
+        return None
+    return rel[0] if rel and rel[0] in town.rigs() else None
 
 
 def checkout_of(town: Town, cwd) -> Path | None:
@@ -121,7 +211,7 @@ def crew_row(town: Town, rig: str, name: str, panes: dict | None = None) -> dict
     from gastown_tui.agents import agent_beads
     from gastown_tui.infra import git
 
-    agent = Agent("crew", rig, name)
+    agent = identity_of(town, rig, name)
     path = town.rig(rig).crew(name)
     if panes is None:
         panes = _panes(town)
@@ -133,7 +223,8 @@ def crew_row(town: Town, rig: str, name: str, panes: dict | None = None) -> dict
         branch = None
     return {"name": name, "rig": rig, "address": agent.address, "session": agent.session, "path": str(path),
             "branch": branch, "session_alive": pane is not None and not pane.dead,
-            "hook_bead": (b.get("hook_bead") if b is not None else None) or None}
+            "hook_bead": (b.get("hook_bead") if b is not None else None) or None,
+            "cross_rig": agent.rig != rig}
 
 
 def list_crew(town: Town, rig: str | None = None) -> list[dict[str, Any]]:
@@ -195,10 +286,12 @@ def remove_crew(town: Town, rig: str, name: str, *, force: bool = False) -> dict
         if dirty or unpushed:
             what = "uncommitted changes" if dirty else "commits not pushed to the rig"
             raise Conflict(f"crew member '{name}' has {what}", hint="push or commit them, or pass --force to discard")
-    agent = Agent("crew", rig, name)
-    stop_agent(town, agent)
+    agent = identity_of(town, rig, name)
+    if agent.rig == rig:  # a cross-rig worktree's owner keeps its session and agent bead
+        stop_agent(town, agent)
     shutil.rmtree(path)
-    agent_beads.retire(town, agent)
+    if agent.rig == rig:
+        agent_beads.retire(town, agent)
     from gastown_tui.work import events
 
     events.record(town.root, "crew.removed", rig=rig, payload={"name": name})

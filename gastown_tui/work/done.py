@@ -101,14 +101,20 @@ def done_crew(town: Town, agent: Agent, *, status: str = "COMPLETED", note: str 
     from gastown_tui.beads.routes import store_for_id
     from gastown_tui.infra import git
     from gastown_tui.work import events
-    from gastown_tui.work.crew import push_main
+    from gastown_tui.work.crew import push_main, rig_of_checkout
     from gastown_tui.work.hook import hooked
     from gastown_tui.work.mail import send_mail
 
     path = Path(path) if path is not None else agent.workdir(town.root)
     if not path.is_dir():
         raise Conflict(f"{agent.address} has no clone at {path}", hint=f"add one with 'gt crew add {agent.rig} {agent.name}'")
+    rig = rig_of_checkout(town, path) or agent.rig
     iss = hooked(town, agent)
+    if iss is None and rig != agent.rig:  # a cross-rig worktree: its work lives in that rig's store
+        from gastown_tui.beads.store import Store
+
+        found = Store(town.rig(rig).beads_dir).list(status="hooked", assignee=agent.address)
+        iss = found[0] if found else None
     if iss is None:
         raise Conflict(f"{agent.address} has nothing on its hook", hint="see your hook with 'gt hook'; nothing to hand in")
     store = store_for_id(town.root, iss.id)
@@ -117,7 +123,7 @@ def done_crew(town: Town, agent: Agent, *, status: str = "COMPLETED", note: str 
     if status == "COMPLETED":
         committed = git.commit_all(path, f"{iss.id}: {iss.title}\n\nLeftovers committed by gt done.",
                                    author=agent.address, email=_owner(town))
-        head = push_main(town, agent, path)
+        head = push_main(town, rig, agent, path)
         pushed = True
         store.close(iss.id, f"pushed to main at {head[:12]}" + (f": {note}" if note else ""), actor=agent.address)
     elif status == "ESCALATED":
