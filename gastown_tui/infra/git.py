@@ -398,8 +398,7 @@ def _remote_reason(err: str) -> str:
 
 _REMOTE_HINTS = {
     "non-fast-forward": "someone else pushed first; fetch and rebase, then push again",
-    "rejected": "the upstream refused the push (a hook or a protected branch); fix that on the upstream, "
-                "then retry the merge with 'gt mq retry'",
+    "rejected": "the upstream refused the push (a hook or a protected branch); fix that there, then push again",
     "auth": "the upstream refused our credentials; set up access for this machine (ssh key or credential helper)",
     "unreachable": "check the rig's git_url and the network; nothing was lost, the work waits in the rig",
     "timeout": "the upstream did not answer in time; check the network; nothing was lost",

@@ -291,7 +291,8 @@ def push_and_land(town: Town, rig: str, mr: dict[str, Any], cfg: RefineryConfig,
         except git.RemoteError as e:
             if e.kind != "non-fast-forward":
                 upstream.record_push(town, rig, None, error=e.message)
-                return MergeOutcome("push-failed", mr["id"], commit=new, detail=str(e))
+                return MergeOutcome("push-failed", mr["id"], commit=new,
+                                    detail=f"{e}; retry with 'gt mq retry {rig} {mr['id']}'")
             if attempt == cfg.push_attempts:
                 why = (f"pushing {target} to {url} was refused {attempt} time(s) because the upstream kept "
                        f"moving; the work is tested and waits on {branch}")

@@ -114,3 +114,23 @@ def test_crew_done_with_a_conflicting_upstream_keeps_the_work(up_town, upstream,
     assert "conflict with it in README.md" in one_sentence(r)
     assert git(clone, "rev-parse", "HEAD") == mine  # the rebase was aborted: nothing lost
     assert Store(town.rig("demo").beads_dir).get(b.id).status == "hooked"
+
+
+def test_crew_done_refused_by_the_upstream_is_one_sentence_and_keeps_everything(up_town, upstream):
+    town = up_town
+    gt_json(town, "crew", "add", "demo", "ann")
+    clone = town.rig("demo").crew("ann")
+    hook = upstream / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'no pushes on Fridays' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    b = bead(town, "Friday work")
+    gt_json(town, "sling", b.id, "demo/crew/ann", "--no-convoy")
+    env = crew_env(town, "demo", "ann")
+    commit(clone, "friday.txt", "work\n", "friday", env)
+    r = gt(town, "done", cwd=clone, env=env)
+    assert r.returncode == 1
+    line = one_sentence(r)
+    assert "pre-receive hook declined" in line and "no pushes on Fridays" in line
+    assert upstream_file(upstream, "friday.txt") is None
+    assert (clone / "friday.txt").exists() and "friday" in git(clone, "log", "-1", "--format=%s")
+    assert Store(town.rig("demo").beads_dir).get(b.id).status == "hooked"

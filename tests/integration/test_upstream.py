@@ -199,3 +199,43 @@ def test_a_working_repository_is_fetched_but_not_pushed(rig_town, project_repo):
     st = gt_json(town, "mq", "status", "demo")["upstream"]
     assert st["pushable"] is False and st["push"] is False
     assert "a working repository" in gt(town, "mq", "status", "demo").stdout
+
+
+def test_diverged_history_is_reported_then_rebased_and_pushed_by_the_next_merge(up_town, upstream, tmp_path):
+    town = up_town
+    gt(town, "rig", "config", "set", "demo", "merge_queue.push", "false")
+    make_mr(town, "kept locally", "nux", {"a.txt": "a\n"})
+    refinery.patrol_once(RefineryContext(town, "demo"), RefineryConfig())
+    theirs = push_from(other_clone(tmp_path, upstream), "theirs.txt", "theirs\n", "theirs")
+    gt(town, "rig", "config", "set", "demo", "merge_queue.push", "true")
+    logs: list[str] = []
+    refinery.patrol_once(RefineryContext(town, "demo", logs.append), RefineryConfig(fetch_seconds=0))
+    assert any("has diverged" in line for line in logs)
+    st = gt_json(town, "mq", "status", "demo")["upstream"]
+    assert st["ahead"] == 1 and st["behind"] == 1
+    assert "1 commit(s) not pushed, 1 behind" in gt(town, "mq", "status", "demo").stdout
+    make_mr(town, "next one", "slit", {"b.txt": "b\n"})
+    outs = refinery.patrol_once(RefineryContext(town, "demo"), RefineryConfig(fetch_seconds=0))
+    assert [o.kind for o in outs] == ["merged"]
+    for f in ("a.txt", "b.txt", "theirs.txt"):
+        assert upstream_file(upstream, f) is not None
+    assert git(upstream, "merge-base", "--is-ancestor", theirs, "main") == ""
+    st = gt_json(town, "mq", "status", "demo")["upstream"]
+    assert st["ahead"] == 0 and st["behind"] == 0
+
+
+def test_network_upstream_that_refuses_connections_is_one_sentence_and_escalated(up_town):
+    town = up_town
+    rp = town.rig("demo")
+    url = "http://127.0.0.1:9/nowhere.git"  # the discard port: nothing listens
+    git(rp.bare_repo, "remote", "set-url", "origin", url)
+    cfg = json.loads(rp.config_json.read_text())
+    rp.config_json.write_text(json.dumps({**cfg, "git_url": url}))
+    bead, mr, branch, _ = make_mr(town, "add a", "nux", {"a.txt": "a\n"})
+    outs = refinery.patrol_once(RefineryContext(town, "demo"), RefineryConfig(fetch_seconds=0))
+    assert [o.kind for o in outs] == ["push-failed"]
+    detail = outs[0].detail
+    assert len(detail.splitlines()) == 1 and url in detail and "nothing was lost" in detail
+    assert git(rp.bare_repo, "rev-parse", branch)
+    assert {e.title for e in escalations(town)} == {"demo cannot reach its upstream",
+                                                    f"demo cannot push {bead.id} to its upstream"}
