@@ -89,6 +89,10 @@ def _upstream_line(up: dict) -> str:
         state = "pushed" if up["ahead"] == 0 else f"{up['ahead']} commit(s) not pushed"
     if up["behind"]:
         state += f", {up['behind']} behind (fetched)"
+    if isinstance(up["fetched_at"], int | float):
+        import time
+
+        state += f" (fetched {max(0, int(time.time() - up['fetched_at']))}s ago)"
     if up["push_error"]:
         state += f"; last push failed: {up['push_error']}"
     elif up["fetch_error"]:
