@@ -312,8 +312,9 @@ def set_config(repo: Path, key: str, value: str) -> None:
 
 UPSTREAM_REFSPEC = "+refs/heads/*:refs/remotes/origin/*"
 
-# No prompt ever waits for a password in a patrol; ssh gives up instead of hanging.
-_BATCH_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "SSH_ASKPASS": "true"}
+# No prompt ever waits for a password in a patrol; ssh gives up instead of hanging. git's own
+# messages in English, because a refusal is told apart by its words.
+_BATCH_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "SSH_ASKPASS": "true", "LC_ALL": "C"}
 
 
 def _batch_env() -> dict[str, str]:
@@ -416,6 +417,9 @@ def _remote_error(what: str, url: str | None, err: str, rc: int) -> RemoteError:
 
 def fetch_upstream(repo: Path, *, remote: str = "origin", timeout: float = 60.0) -> None:
     """Fetch the upstream's branches into refs/remotes/<remote>/* (never onto local branches)."""
+    if is_bare_repo(repo) and run_git(["config", "--get", f"remote.{remote}.fetch"], repo, check=False) \
+            == "+refs/heads/*:refs/heads/*":  # rigs added before: a plain `git fetch` would clobber main
+        run_git(["config", f"remote.{remote}.fetch", UPSTREAM_REFSPEC.replace("origin", remote)], repo)
     rc, _out, err = _execute(["fetch", "-q", "--prune", "--no-tags", remote,
                               f"+refs/heads/*:refs/remotes/{remote}/*"], repo, timeout=timeout, env=_batch_env())
     if rc != 0:
