@@ -52,7 +52,9 @@ def _status(args: argparse.Namespace) -> int:
     town = town_of(args)
     town.require_rig(args.rig)
     if args.fetch:
-        upstream.fetch(town, args.rig)
+        from gastown_tui.patrols.refinery import fetch_now
+
+        fetch_now(town, args.rig)
     up = upstream.status(town, args.rig)
     rows = list_mrs(town, args.rig, include_closed=True)
     current = next((m for m in rows if m["status"] == "in_progress"), None)

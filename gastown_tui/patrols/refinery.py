@@ -486,6 +486,17 @@ def finish(ctx: RefineryContext, cfg: RefineryConfig, mr: dict[str, Any], outcom
     _event(town, rig, f"mq.{outcome.kind}", {"mr": mr["id"], "bead": src, "next": step})
 
 
+def fetch_now(town: Town, rig: str) -> dict[str, Any]:
+    """Fetch the rig's upstream at once (`gt mq status --fetch`), under the merge lock so the
+    default branch never moves under a merge; errors are raised, not escalated."""
+    from gastown_tui.infra.fsutil import file_lock
+    from gastown_tui.work import upstream
+
+    cfg = RefineryConfig.load(town, rig)
+    with file_lock(_lock_path(town, rig)):
+        return upstream.fetch(town, rig, timeout=cfg.fetch_timeout)
+
+
 def sync_upstream(ctx: RefineryContext, cfg: RefineryConfig) -> dict[str, Any]:
     """Fetch the upstream (bounded by a timeout, at most every `cfg.fetch_seconds`) so new polecat
     worktrees branch from its latest default branch; push what the rig has and the upstream lacks

@@ -12,7 +12,7 @@ from gastown_tui.beads.store import Store
 from gastown_tui.patrols import refinery
 from gastown_tui.patrols.refinery import RefineryConfig, RefineryContext
 from tests.integration.test_refinery import git, make_mr
-from tests.work_helpers import gt, gt_json, other_clone, push_from, upstream_file
+from tests.work_helpers import gt, gt_json, one_sentence, other_clone, push_from, upstream_file
 
 
 def escalations(town):
@@ -239,3 +239,15 @@ def test_network_upstream_that_refuses_connections_is_one_sentence_and_escalated
     assert git(rp.bare_repo, "rev-parse", branch)
     assert {e.title for e in escalations(town)} == {"demo cannot reach its upstream",
                                                     f"demo cannot push {bead.id} to its upstream"}
+
+
+def test_mq_status_fetch_sees_the_upstream_now(up_town, upstream, tmp_path):
+    town = up_town
+    refinery.patrol_once(RefineryContext(town, "demo"), RefineryConfig())
+    theirs = push_from(other_clone(tmp_path, upstream), "theirs.txt", "theirs\n", "theirs")
+    assert gt_json(town, "mq", "status", "demo")["upstream"]["remote"] != theirs  # as of the last fetch
+    st = gt_json(town, "mq", "status", "demo", "--fetch")["upstream"]
+    assert st["remote"] == theirs and st["local"] == theirs and st["behind"] == 0
+    upstream.rename(tmp_path / "gone.git")
+    r = gt(town, "mq", "status", "demo", "--fetch")
+    assert r.returncode == 1 and "does not appear to be a git repository" in one_sentence(r)
