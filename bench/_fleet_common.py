@@ -15,7 +15,8 @@ BIN = Path(sys.executable).parent
 
 
 @contextlib.contextmanager
-def fleet_town(settings: dict | None = None, rig_config: dict | None = None):
+def fleet_town(settings: dict | None = None, rig_config: dict | None = None, *, bare_upstream: bool = False):
+    """With `bare_upstream`, the rig is added from a bare clone at `<tmp>/upstream.git` (as from a git server)."""
     os.environ["GT_TMUX_SOCKET"] = f"gt-bench-{os.getpid()}"
     for var in ("GT_TOWN_ROOT", "BD_ACTOR", "GT_ROLE", "GT_RIG", "TMUX"):
         os.environ.pop(var, None)
@@ -37,7 +38,11 @@ def fleet_town(settings: dict | None = None, rig_config: dict | None = None):
         subprocess.run(["git", "-C", str(proj), "add", "-A"], check=True)
         subprocess.run(["git", "-C", str(proj), "commit", "-qm", "init"], check=True)
         town = install_town(Path(d) / "town", name="bench", owner="bench@example.com").town
-        add_rig(town, "demo", str(proj))
+        source = proj
+        if bare_upstream:
+            source = Path(d) / "upstream.git"
+            subprocess.run(["git", "clone", "-q", "--bare", str(proj), str(source)], check=True)
+        add_rig(town, "demo", str(source))
         s = load_settings(town.root)
         for k, v in (settings or {}).items():
             s.set(k, v)

@@ -101,6 +101,24 @@ def rig_town(town, project_repo):
     return town
 
 
+@pytest.fixture
+def upstream(tmp_path) -> Path:
+    """The user's repository as on a git server: a bare repo (issue 15)."""
+    src = make_git_repo(tmp_path / "seed", {"README.md": "# demo project\n"})
+    bare = tmp_path / "upstream.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(src), str(bare)], check=True)
+    return bare
+
+
+@pytest.fixture
+def up_town(town, upstream):
+    """A town whose rig 'demo' was added from the bare `upstream`."""
+    from gastown_tui.town.rigs import add_rig
+
+    add_rig(town, "demo", str(upstream))
+    return town
+
+
 # -- agents in tmux (issue 4) -------------------------------------------------------------------
 
 @pytest.fixture

@@ -104,3 +104,29 @@ def sleeper_town(rig_town):
     for s in tm.list_sessions():
         if s.startswith(("gt-demo-", "gt-other-")):
             tm.kill_session(s)
+
+
+# -- the rig's upstream (issue 15) ----------------------------------------------------------------
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def other_clone(tmp_path: Path, upstream: Path, name: str = "other") -> Path:
+    """Somebody else's clone of the upstream (another machine, another town)."""
+    dest = tmp_path / name
+    subprocess.run(["git", "clone", "-q", str(upstream), str(dest)], check=True)
+    return dest
+
+
+def push_from(clone: Path, path: str, text: str, msg: str) -> str:
+    (clone / path).write_text(text)
+    _git(clone, "add", "-A")
+    _git(clone, "commit", "-q", "-m", msg)
+    _git(clone, "push", "-q", "origin", "HEAD:main")
+    return _git(clone, "rev-parse", "HEAD")
+
+
+def upstream_file(upstream: Path, path: str) -> str | None:
+    r = subprocess.run(["git", "-C", str(upstream), "show", f"main:{path}"], capture_output=True, text=True)
+    return r.stdout if r.returncode == 0 else None

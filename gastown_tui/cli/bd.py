@@ -8,8 +8,6 @@ from gastown_tui.cli.framework import Group, run
 
 ABOUT = "bd: a git-and-JSONL issue tracker for agents, compatible with upstream bd's issues.jsonl."
 
-# The upstream bd release whose command-line contract we follow (clients check `bd version`).
-UPSTREAM_VERSION = "0.49.6"
 
 GROUPS: dict[str, Group] = {
     # beads (issue 3): the store's commands
@@ -99,16 +97,12 @@ def normalize_argv(argv: list[str]) -> list[str]:
     return head + moved
 
 
-def _version_line() -> str:
-    from gastown_tui import __version__
-
-    return f"bd version {UPSTREAM_VERSION} (gastown-tui {__version__})"
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] in (["--version"], ["-V"]):
-        sys.stdout.write(_version_line() + "\n")
+        from gastown_tui.cli.bd_version import version_line
+
+        sys.stdout.write(version_line() + "\n")
         return 0
     argv = normalize_argv(argv)
     quick = quick_args(argv)

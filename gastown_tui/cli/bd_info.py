@@ -23,13 +23,13 @@ def _reg_version(p: argparse.ArgumentParser) -> None:
 
 def cmd_version(args: argparse.Namespace) -> int:
     from gastown_tui import __version__
-    from gastown_tui.cli.bd import UPSTREAM_VERSION, _version_line
+    from gastown_tui.cli.bd_version import UPSTREAM_VERSION, version_line
 
     if args.json:
         emit_json({"version": UPSTREAM_VERSION, "build": f"gastown-tui {__version__}",
                    "implementation": "gastown-tui", "implementation_version": __version__})
     else:
-        print(_version_line())
+        print(version_line())
     return 0
 
 
@@ -67,7 +67,7 @@ def _reg_quickstart(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_quickstart(args: argparse.Namespace) -> int:
-    from gastown_tui.cli.bd import UPSTREAM_VERSION
+    from gastown_tui.cli.bd_version import UPSTREAM_VERSION
 
     text = QUICKSTART.format(upstream=UPSTREAM_VERSION)
     if args.json:

@@ -120,7 +120,18 @@ def cmd_sync(args: argparse.Namespace) -> int:
     actor = store.actor
     message = f"{args.message} (bd sync by {actor})" if args.message else f"bd sync: beads changes by {actor}"
     paths = [str(beads / name) for name in ("issues.jsonl", "config.yaml", ".gitignore") if (beads / name).exists()]
-    result = git.sync_paths(beads.parent, paths, message, author=actor, pull_push=not args.no_push)
+    pull_push = not args.no_push and git.has_remote(beads.parent)
+    if pull_push:
+        # A clone (another town, another machine) has .gitattributes but not the driver's git
+        # config: without it a pull would merge issues.jsonl line by line and conflict.
+        from gastown_tui.cli.bd_issues import _bd_command
+        from gastown_tui.infra.fsutil import file_lock
+
+        git.register_beads_merge_driver(beads.parent, _bd_command())
+        attrs = git.repo_root(beads.parent) / ".gitattributes"
+        paths.append(str(attrs))
+    result = git.sync_paths(beads.parent, paths, message, author=actor, pull_push=pull_push,
+                            lock=lambda: file_lock(store.lock_path))
     if args.json:
         emit_json(result)
     else:

@@ -1,14 +1,17 @@
-"""`gt crew add|list|at|remove` (logic in gastown_tui.work.crew)."""
+"""`gt crew add|list|at|remove` and `gt worktree RIG` (logic in gastown_tui.work.crew)."""
 
 from __future__ import annotations
 
 import argparse
 
 from gastown_tui.cli.common import town_of
-from gastown_tui.cli.framework import command, print_json, print_table, subcommands
+from gastown_tui.cli.framework import add_json, command, print_json, print_table, subcommands
 
 
 def register(parser: argparse.ArgumentParser) -> None:
+    if parser.prog.split()[-1] == "worktree":
+        _reg_worktree(parser)
+        return
     sub = subcommands(parser)
     p = command(sub, "add", "make a crew workspace (a full clone of the rig)", _add, json_flag=True)
     p.add_argument("rig")
@@ -69,3 +72,41 @@ def _remove(args):
 
     res = remove_crew(town_of(args), args.rig, args.name, force=args.force)
     print_json(res) if args.json else print(f"removed crew {res['rig']}/crew/{res['name']}")
+
+
+def _reg_worktree(p: argparse.ArgumentParser) -> None:
+    p.description = ("Make your checkout in another rig, at RIG/crew/<your rig>-<your name>/, keeping your "
+                     "identity: commits and bead changes there are yours (BD_ACTOR, git author). It is "
+                     "listed by 'gt crew list' and removed by 'gt crew remove RIG/<your rig>-<your name>'.")
+    p.add_argument("rig", metavar="RIG", help="the rig to work on")
+    p.add_argument("--as", dest="as_", metavar="RIG/crew/NAME",
+                   help="whose worktree (default: you, from BD_ACTOR or the crew clone you are in)")
+    add_json(p)
+    p.set_defaults(func=_worktree)
+
+
+def _worktree(args):
+    import os
+    from pathlib import Path
+
+    from gastown_tui.errors import UsageError
+    from gastown_tui.town.identity import agent_from_env, parse_address
+    from gastown_tui.work.crew import add_worktree, checkout_of, identity_of
+
+    town = town_of(args)
+    if args.as_:
+        owner = parse_address(args.as_, town.rigs())
+    else:
+        owner = agent_from_env(dict(os.environ), Path.cwd(), town.root)
+        checkout = checkout_of(town, Path.cwd())
+        if checkout is not None and not os.environ.get("BD_ACTOR"):
+            owner = identity_of(town, checkout.parent.parent.name, checkout.name)
+        if owner is None:
+            raise UsageError("gt worktree needs to know whose worktree it makes",
+                             hint="run it in your crew clone (<rig>/crew/<name>) or pass --as RIG/crew/NAME")
+    row = add_worktree(town, args.rig, owner)
+    if args.json:
+        print_json(row)
+    else:
+        print(f"{row['address']} can work on {args.rig} in {row['path']}")
+    return 0

@@ -60,9 +60,10 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from gastown_tui.patrols import daemon
 
-    daemon.run(town_of(args), once=args.once, log=log_line)
+    from gastown_tui.patrols import daemon_loop
+
+    daemon_loop.run(town_of(args), once=args.once, log=log_line)
     return 0
 
 

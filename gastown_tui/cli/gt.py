@@ -36,6 +36,7 @@ GROUPS: dict[str, Group] = {
     "convoy": Group("gastown_tui.cli.convoy_cmds", "track batches of beads across rigs", "Work"),
     "polecat": Group("gastown_tui.cli.polecat_cmds", "list, inspect and remove polecats (workers)", "Work"),
     "crew": Group("gastown_tui.cli.crew_cmds", "persistent workspaces for humans", "Work"),
+    "worktree": Group("gastown_tui.cli.crew_cmds", "a crew member's checkout in another rig, identity kept", "Work"),
     "namepool": Group("gastown_tui.cli.namepool_cmds", "polecat name themes", "Work"),
     # Supervision (issue 6)
     "up": Group("gastown_tui.cli.lifecycle_cmds", "bring the fleet up: daemon, deacon, mayor, witnesses, refineries", "Supervision"),

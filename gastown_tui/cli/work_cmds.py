@@ -178,13 +178,22 @@ def _done(args: argparse.Namespace) -> int:
 
     town = town_of(args)
     agent = agent_from_env(dict(os.environ), Path.cwd(), town.root)
-    if agent is None or agent.role != "polecat":
+    if agent is None or agent.role not in ("polecat", "crew"):
         who = f"you are {agent.address}" if agent else f"{Path.cwd()} is not an agent's directory"
-        raise UsageError(f"gt done only works inside a polecat's worktree, and {who}",
-                         hint=f"cd into {town.root}/<rig>/polecats/<name> (or run it in the polecat's session)")
-    res = done(town, agent, status=args.status, note=args.note)
+        raise UsageError(f"gt done only works inside a polecat's worktree or a crew clone, and {who}",
+                         hint=f"cd into {town.root}/<rig>/polecats/<name> or <rig>/crew/<name> "
+                              "(or run it in the agent's session)")
+    from gastown_tui.work.crew import checkout_of, identity_of
+
+    checkout = checkout_of(town, Path.cwd()) if agent.role == "crew" else None
+    if checkout is not None and not os.environ.get("BD_ACTOR"):
+        agent = identity_of(town, checkout.parent.parent.name, checkout.name)  # a cross-rig worktree's owner
+    res = done(town, agent, status=args.status, note=args.note, path=checkout)
     if args.json:
         print_json(res)
+    elif agent.role == "crew":
+        what = f"pushed to main at {res['commit'][:10]}" if res["pushed"] else res["status"].lower()
+        print(f"{res['bead']}: {what}; the mayor has been told")
     else:
         mr = f"; merge request {res['mr']}" if res["mr"] else ""
         print(f"{res['status'].lower()}: {res['bead']} on {res['branch']} at {res['commit'][:10]}{mr}; "

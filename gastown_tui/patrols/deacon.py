@@ -279,7 +279,7 @@ def supervise_daemon(ctx: DeaconContext) -> int | None:
         return None
     ctx.log(f"restarted the daemon (pid {pid}): it had died without being stopped")
     try:
-        from gastown_tui.work import events
+        from gastown_tui.town import events
 
         events.record(ctx.town.root, "deacon.restart_daemon", actor="deacon", payload={"pid": pid})
     except Exception:  # noqa: BLE001

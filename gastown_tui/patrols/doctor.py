@@ -1,7 +1,7 @@
 """`gt doctor [--fix]`: the town's health, one check per line, each with its fix.
 
 Checks: tmux present and recent enough, the town's tmux socket, town files, every beads store
-parses, routes point at stores, orphaned sessions / worktrees / branches, stale heartbeats, the
+parses, routes point at stores, every rig's default branch pushed to its upstream, orphaned sessions / worktrees / branches, stale heartbeats, the
 daemon. `fix=True` repairs only what is safe (nothing with unmerged work) and says what it did.
 """
 
@@ -198,6 +198,30 @@ def check_daemon(town: Town) -> dict[str, Any]:
                   "start it with 'gt daemon start' or 'gt up'")
 
 
+def check_pushed(town: Town) -> dict[str, Any]:
+    """Rigs whose default branch has merged work the upstream lacks (as of the last fetch)."""
+    from gastown_tui.errors import GtError
+    from gastown_tui.work import upstream
+
+    unpushed, failing = [], []
+    for name in sorted(town.rigs()):
+        try:
+            st = upstream.status(town, name)
+        except GtError:
+            continue
+        if not st["upstream"]:
+            continue
+        if st["ahead"]:
+            unpushed.append(f"{name} ({st['branch']} is {st['ahead']} commit(s) ahead of {st['upstream']}"
+                            + ("" if st["push"] else "; merge_queue.push is off") + ")")
+        elif st["push"] and st["push_error"]:
+            failing.append(f"{name} ({st['push_error']})")
+    if unpushed or failing:
+        return _check("upstream", "warn", "unpushed work: " + "; ".join(unpushed + failing),
+                      "let the refinery push it ('gt refinery run RIG --once'), or see 'gt mq status RIG'")
+    return _check("upstream", "ok", "every rig's default branch is on its upstream")
+
+
 def run_checks(town: Town, *, fix: bool = False, tmux=None) -> list[dict[str, Any]]:
     from gastown_tui.infra.tmux import Tmux
 
@@ -206,7 +230,7 @@ def run_checks(town: Town, *, fix: bool = False, tmux=None) -> list[dict[str, An
     tmux_ok = checks[0]["status"] == "ok"
     if tmux_ok:
         checks.append(check_socket(town, tm))
-    checks += [check_town_files(town, fix), check_stores(town), check_routes(town)]
+    checks += [check_town_files(town, fix), check_stores(town), check_routes(town), check_pushed(town)]
     if tmux_ok:
         checks += [check_orphans(town, tm, fix), check_heartbeats(town, tm, fix)]
     checks.append(check_daemon(town))

@@ -40,6 +40,10 @@ class RefineryConfig:
     enabled: bool = True
     max_failures: int = 2
     patrol_seconds: float = 10.0
+    push_attempts: int = 3  # pushes tried (fetch, rebase, re-test between them) before MERGE_FAILED
+    fetch_seconds: float = 30.0  # fetch the upstream at most this often
+    fetch_timeout: float = 30.0
+    push_timeout: float = 120.0
 
     @classmethod
     def load(cls, town: Town, rig: str) -> RefineryConfig:
@@ -51,12 +55,15 @@ class RefineryConfig:
                    timeout_seconds=float(mq.get("timeout_seconds") or 600),
                    enabled=bool(mq.get("enabled", True)),
                    max_failures=int(s.get("refinery.max_failures")),
-                   patrol_seconds=float(s.get("refinery.patrol_seconds")))
+                   patrol_seconds=float(s.get("refinery.patrol_seconds")),
+                   push_attempts=max(1, int(s.get("refinery.push_attempts"))),
+                   fetch_seconds=float(s.get("refinery.fetch_seconds")),
+                   fetch_timeout=float(s.get("refinery.fetch_timeout_seconds")))
 
 
 @dataclass(frozen=True)
 class MergeOutcome:
-    kind: str  # merged | conflict | failed | missing
+    kind: str  # merged | conflict | failed | missing | push-failed
     mr: str
     commit: str | None = None
     files: list[str] = field(default_factory=list)
@@ -208,7 +215,6 @@ def rebase_and_test(town: Town, rig: str, mr: dict[str, Any], cfg: RefineryConfi
                     log: Callable[[str], None] = lambda _m: None) -> MergeOutcome:
     """Steps 1-3 for one MR; the default branch moves only in the last step."""
     from gastown_tui.infra import git
-    from gastown_tui.infra.proc import run_command
 
     rp = town.rig(rig)
     bare = rp.bare_repo
@@ -225,32 +231,112 @@ def rebase_and_test(town: Town, rig: str, mr: dict[str, Any], cfg: RefineryConfi
     git.worktree_add_detached(bare, tmp, tip)
     try:
         base = git.rev_parse(bare, f"refs/heads/{target}")
-        if not git.git_ok(["merge-base", "--is-ancestor", base, "HEAD"], tmp):
-            try:
-                git.run_git(["rebase", "-q", base], tmp, env=env)
-            except git.GitError:
-                files = [f for f in git.run_git(["diff", "--name-only", "--diff-filter=U"], tmp,
-                                                check=False).splitlines() if f]
-                git.run_git(["rebase", "--abort"], tmp, check=False)
-                return MergeOutcome("conflict", mr["id"], files=files,
-                                    detail=f"rebasing {branch} onto {target} conflicts in "
-                                           f"{', '.join(files) or 'unknown files'}")
+        bad = _rebase_onto(tmp, base, env, mr, branch, target) or _run_tests(tmp, mr, rig, cfg, log)
+        if bad is not None:
+            return bad
         new = git.rev_parse(tmp, "HEAD")
-        if cfg.test_command:
-            log(f"  testing {mr['id']} at {new[:8]}: {cfg.test_command} (limit {int(cfg.timeout_seconds)}s)")
-            from gastown_tui.infra.proc import TIMEOUT_STATUS
+        from gastown_tui.work.upstream import upstream_of
 
-            rc, output = run_command(cfg.test_command, tmp, timeout=cfg.timeout_seconds,
-                                     env={"GT_MR": mr["id"], "GT_RIG": rig})
-            if rc != 0:
-                why = (f"timed out after {int(cfg.timeout_seconds)}s" if rc == TIMEOUT_STATUS
-                       else f"exit status {rc}")
-                tail = "\n".join(output.rstrip("\n").splitlines()[-20:])
-                return MergeOutcome("failed", mr["id"], commit=new, detail=f"tests {why}:\n{tail}")
+        up = upstream_of(town, rig)
+        if up.push:
+            return push_and_land(town, rig, mr, cfg, tmp, env, log)
         fast_forward(town, rig, target, new)
         return MergeOutcome("merged", mr["id"], commit=new, detail=f"{branch} -> {target} at {new[:8]}")
     finally:
         _drop_worktree(bare, tmp)
+
+
+def _rebase_onto(tmp: Path, base: str, env: dict[str, str], mr: dict[str, Any], branch: str,
+                 target: str) -> MergeOutcome | None:
+    """Rebase the scratch worktree's HEAD onto `base`; a conflict is the MR's outcome."""
+    from gastown_tui.infra import git
+
+    if git.is_ancestor(tmp, base, "HEAD"):
+        return None
+    try:
+        git.run_git(["rebase", "-q", base], tmp, env=env)
+    except git.GitError:
+        files = [f for f in git.run_git(["diff", "--name-only", "--diff-filter=U"], tmp,
+                                        check=False).splitlines() if f]
+        git.run_git(["rebase", "--abort"], tmp, check=False)
+        return MergeOutcome("conflict", mr["id"], files=files,
+                            detail=f"rebasing {branch} onto {target} conflicts in "
+                                   f"{', '.join(files) or 'unknown files'}")
+    return None
+
+
+def _run_tests(tmp: Path, mr: dict[str, Any], rig: str, cfg: RefineryConfig,
+               log: Callable[[str], None]) -> MergeOutcome | None:
+    """The rig's test command at the scratch worktree's HEAD; a failure is the MR's outcome."""
+    from gastown_tui.infra import git
+    from gastown_tui.infra.proc import TIMEOUT_STATUS, run_command
+
+    if not cfg.test_command:
+        return None
+    new = git.rev_parse(tmp, "HEAD")
+    log(f"  testing {mr['id']} at {new[:8]}: {cfg.test_command} (limit {int(cfg.timeout_seconds)}s)")
+    rc, output = run_command(cfg.test_command, tmp, timeout=cfg.timeout_seconds,
+                             env={"GT_MR": mr["id"], "GT_RIG": rig})
+    if rc == 0:
+        return None
+    why = f"timed out after {int(cfg.timeout_seconds)}s" if rc == TIMEOUT_STATUS else f"exit status {rc}"
+    tail = "\n".join(output.rstrip("\n").splitlines()[-20:])
+    return MergeOutcome("failed", mr["id"], commit=new, detail=f"tests {why}:\n{tail}")
+
+
+def push_and_land(town: Town, rig: str, mr: dict[str, Any], cfg: RefineryConfig, tmp: Path,
+                  env: dict[str, str], log: Callable[[str], None]) -> MergeOutcome:
+    """Push the tested HEAD of `tmp` to the upstream's target branch, then move the rig's.
+
+    The upstream moved meanwhile (a non-fast-forward): fetch, rebase onto it, test again, push
+    again — `cfg.push_attempts` pushes in all. Never forced. Any other refusal, or running out of
+    attempts, is a push-failed outcome: the rig's branch has not moved and the polecat's branch is
+    kept, so nothing is lost.
+    """
+    from gastown_tui.infra import git
+    from gastown_tui.work import upstream
+
+    bare = town.rig(rig).bare_repo
+    target = mr.get("target") or upstream.upstream_of(town, rig).branch
+    branch = mr.get("branch") or ""
+    old_local = git.rev_parse(bare, f"refs/heads/{target}")
+    new = git.rev_parse(tmp, "HEAD")
+    url = git.remote_url(bare, upstream.REMOTE) or "the upstream"
+    for attempt in range(1, cfg.push_attempts + 1):
+        try:
+            git.push_ref(bare, new, target, remote=upstream.REMOTE, timeout=cfg.push_timeout)
+            break
+        except git.RemoteError as e:
+            if e.kind != "non-fast-forward":
+                upstream.record_push(town, rig, None, error=e.message)
+                return MergeOutcome("push-failed", mr["id"], commit=new,
+                                    detail=f"{e}; retry with 'gt mq retry {rig} {mr['id']}'")
+            if attempt == cfg.push_attempts:
+                why = (f"pushing {target} to {url} was refused {attempt} time(s) because the upstream kept "
+                       f"moving; the work is tested and waits on {branch}")
+                upstream.record_push(town, rig, None, error=why)
+                return MergeOutcome("push-failed", mr["id"], commit=new, detail=why)
+            log(f"  {url} moved under us; fetching, rebasing and testing again "
+                f"(push {attempt}/{cfg.push_attempts} refused)")
+        try:
+            git.fetch_upstream(bare, remote=upstream.REMOTE, timeout=cfg.fetch_timeout)
+        except git.RemoteError as e:
+            upstream.record_push(town, rig, None, error=e.message)
+            return MergeOutcome("push-failed", mr["id"], commit=new, detail=str(e))
+        remote = git.remote_branch_sha(bare, target, upstream.REMOTE)
+        if remote:
+            bad = _rebase_onto(tmp, remote, env, mr, branch, target) or _run_tests(tmp, mr, rig, cfg, log)
+            if bad is not None:
+                return bad
+            new = git.rev_parse(tmp, "HEAD")
+    upstream.record_push(town, rig, new)
+    try:
+        upstream.set_default_branch(town, rig, target, new, old_local)
+    except git.GitError:
+        upstream.catch_up(town, rig)  # the rig's branch moved meanwhile; the upstream has both
+    _event(town, rig, "mq.pushed", {"mr": mr["id"], "commit": new, "upstream": url})
+    return MergeOutcome("merged", mr["id"], commit=new,
+                        detail=f"{branch} -> {target} at {new[:8]}, pushed to {url}")
 
 
 def fast_forward(town: Town, rig: str, target: str, commit: str) -> None:
@@ -392,6 +478,8 @@ def finish(ctx: RefineryContext, cfg: RefineryConfig, mr: dict[str, Any], outcom
     failures = failure_count(all_mrs, src) if src else 1
     worker_exists = bool(polecat) and town.rig(rig).polecat(polecat).is_dir()
     step = next_step_after_failure(failures, cfg.max_failures, worker_exists)
+    if outcome.kind == "push-failed":
+        step = "escalate"  # the work is tested and fine; only the overseer can fix the upstream
     note = (f"refinery: {mr['id']} could not merge ({outcome.kind}). " + outcome.detail
             + ("\nRebase onto the default branch, resolve the conflicts in: " + ", ".join(outcome.files)
                if outcome.files else ""))
@@ -421,13 +509,65 @@ def finish(ctx: RefineryContext, cfg: RefineryConfig, mr: dict[str, Any], outcom
                     f"[refinery] {mr['id']} was sent back ({outcome.kind}); {src} is on your hook again. "
                     f"Run `gt hook`, fix it, then `gt done`.")
     elif step == "escalate":
+        pushing = outcome.kind == "push-failed"
         escalation.create_escalation(
-            town, f"{src or mr['id']} keeps failing to merge in {rig}", severity="high",
-            category="conflict" if outcome.kind == "conflict" else "tests", issue=src or mr["id"],
-            description=note, actor=me, dedupe=True)
+            town, f"{rig} cannot push {src or mr['id']} to its upstream" if pushing
+            else f"{src or mr['id']} keeps failing to merge in {rig}", severity="high",
+            category="merge" if pushing else "conflict" if outcome.kind == "conflict" else "tests",
+            issue=src or mr["id"], description=note, actor=me, dedupe=True)
     ctx.log(f"  {subj.split()[0]} {mr['id']}: {outcome.detail.splitlines()[0] if outcome.detail else ''} "
             f"-> {step} (failure {failures}/{cfg.max_failures})")
     _event(town, rig, f"mq.{outcome.kind}", {"mr": mr["id"], "bead": src, "next": step})
+
+
+def fetch_now(town: Town, rig: str) -> dict[str, Any]:
+    """Fetch the rig's upstream at once (`gt mq status --fetch`), under the merge lock so the
+    default branch never moves under a merge; errors are raised, not escalated."""
+    from gastown_tui.infra.fsutil import file_lock
+    from gastown_tui.work import upstream
+
+    cfg = RefineryConfig.load(town, rig)
+    with file_lock(_lock_path(town, rig)):
+        return upstream.fetch(town, rig, timeout=cfg.fetch_timeout)
+
+
+def sync_upstream(ctx: RefineryContext, cfg: RefineryConfig) -> dict[str, Any]:
+    """Fetch the upstream (bounded by a timeout, at most every `cfg.fetch_seconds`) so new polecat
+    worktrees branch from its latest default branch; push what the rig has and the upstream lacks
+    (after an outage). An unreachable upstream is logged and escalated once; merging goes on."""
+    from gastown_tui.infra import git
+    from gastown_tui.infra.fsutil import file_lock
+    from gastown_tui.work import escalation, upstream
+
+    town, rig = ctx.town, ctx.rig
+    up = upstream.upstream_of(town, rig)
+    res: dict[str, Any] = {}
+    try:
+        with file_lock(_lock_path(town, rig)):
+            res = upstream.fetch(town, rig, timeout=cfg.fetch_timeout, min_interval=cfg.fetch_seconds)
+            if res.get("moved"):
+                ctx.log(f"upstream moved: {up.branch} fast-forwarded to {str(res['to'])[:8]}")
+            st = upstream.status(town, rig) if res.get("fetched") and up.push else {}
+            if st.get("ahead") and st.get("behind") == 0:
+                ctx.log(f"pushing {st['ahead']} unpushed commit(s) of {up.branch} to {up.url}")
+                try:
+                    git.push_ref(town.rig(rig).bare_repo, st["local"], up.branch, remote=upstream.REMOTE,
+                                 timeout=cfg.push_timeout)
+                except git.RemoteError as e:
+                    upstream.record_push(town, rig, None, error=e.message)
+                    raise
+                upstream.record_push(town, rig, st["local"])
+                res["pushed"] = st["local"]
+            elif res.get("diverged"):
+                ctx.log(f"{up.branch} has diverged from {up.url}; the next merge rebases onto it")
+    except git.RemoteError as e:
+        ctx.log(f"upstream: {e}")
+        if e.kind != "non-fast-forward":  # a race with another pusher settles on the next patrol
+            escalation.create_escalation(
+                town, f"{rig} cannot reach its upstream", severity="medium", category="infra",
+                description=str(e), actor=f"{rig}/refinery", dedupe=True)
+        res = {"fetched": False, "error": str(e)}
+    return res
 
 
 def patrol_once(ctx: RefineryContext, cfg: RefineryConfig | None = None, *, drain: bool = True) -> list[MergeOutcome]:
@@ -435,6 +575,7 @@ def patrol_once(ctx: RefineryContext, cfg: RefineryConfig | None = None, *, drai
     from gastown_tui.agents.heartbeat import write_heartbeat
 
     cfg = cfg or RefineryConfig.load(ctx.town, ctx.rig)
+    sync_upstream(ctx, cfg)
     outcomes = []
     while True:
         out = process_next(ctx, cfg)

@@ -22,6 +22,8 @@ RIG_KEYS: dict[str, tuple[type, Any, str]] = {
     "merge_queue.test_command": (str, "", "command the refinery runs before merging (empty: no tests)"),
     "merge_queue.timeout_seconds": (int, 600, "time limit for the test command"),
     "merge_queue.enabled": (bool, True, "whether the refinery merges this rig's MRs"),
+    "merge_queue.push": (bool, None, "push merged work to the rig's upstream (default: on when the git_url "
+                                     "is a URL or a bare repository)"),
     "agent": (str, "", "runtime for this rig's polecats (overrides role_agents.polecat)"),
     "namepool.theme": (str, "", "polecat name theme for this rig"),
     "max_polecats": (int, 10, "most polecats the rig runs at once"),
@@ -48,6 +50,13 @@ def _rigs_lock(town: Town):
 
 def _is_url(source: str) -> bool:
     return bool(re.match(r"^[a-z+]+://", source)) or bool(re.match(r"^[\w.-]+@[\w.-]+:", source))
+
+
+def pushable_url(url: str) -> bool:
+    """Whether a rig's git_url takes pushes: a URL or a local repository without a checkout of
+    its own. A local working copy (a `.git` inside) is somebody's; git refuses pushes into its
+    checked-out branch. A path that is missing is still the upstream, only unreachable."""
+    return _is_url(url) or not (Path(url) / ".git").exists()
 
 
 def _existing_prefix(beads_dir: Path) -> str | None:
@@ -110,6 +119,13 @@ def add_rig(town: Town, name: str, source: str, *, prefix: str | None = None, br
             rig.mayor_clone.parent.mkdir(parents=True)
             git.clone(rig.bare_repo, rig.mayor_clone, branch=default_branch)
             warnings = _drop_committed_redirect(rig)
+            # The mayor's clone holds the rig's beads; `bd sync` there pulls and pushes them
+            # through the upstream (other towns share it), so that is its origin. The bare repo
+            # takes pushes to the branch refinery/rig has checked out (the refinery resyncs it).
+            git_url = source if _is_url(source) else clone_source
+            if pushable_url(git_url):
+                git.repoint_origin(rig.mayor_clone, git_url, rig.bare_repo, default_branch, fetch=False)
+            git.set_config(rig.bare_repo, "receive.denyCurrentBranch", "ignore")
             adopted = _existing_prefix(rig.beads_dir)
             if prefix and adopted and adopted != prefix:
                 raise UsageError(f"the project's .beads/ already uses prefix '{adopted}', not '{prefix}'",

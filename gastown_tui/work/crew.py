@@ -1,13 +1,19 @@
 """Crew: persistent, human-directed workspaces — full clones of the rig at `<rig>/crew/<name>`.
 
-A crew clone's `origin` is the rig's bare repo, so `git push` lands branches where the refinery
-and polecats see them. Like every checkout it gets `.beads/redirect` (kept out of commits via the
-clone's info/exclude) and an agent bead (`role_type: crew`).
+Crew work on `main` and push to it directly (no merge queue). When the rig's upstream takes
+pushes (see `work.upstream`), a crew clone's `origin` *is* the upstream, so `git push` reaches the
+user's repository at once and the refinery's next fetch brings it into the rig; the rig's bare
+repo is the `rig` remote (polecat branches). Otherwise `origin` is the rig's bare repo, which
+accepts pushes to the branch `refinery/rig` has checked out (the refinery resyncs its checkout
+before every use). Either way git refuses a push that is not a fast-forward: nothing is
+overwritten. Like every checkout a clone gets `.beads/redirect` (kept out of commits via its
+info/exclude) and an agent bead (`role_type: crew`).
 """
 
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 from typing import Any
 
 from gastown_tui.errors import Conflict, GtError, NotFound
@@ -24,31 +30,175 @@ def _check_name(name: str) -> None:
 def add_crew(town: Town, rig: str, name: str) -> dict[str, Any]:
     """Clone the rig for a crew member; all or nothing."""
     from gastown_tui.agents import agent_beads
+
+    _check_name(name)
+    rp = town.require_rig(rig)
+    if rp.crew(name).exists():
+        raise Conflict(f"crew member '{name}' already exists in rig '{rig}'", hint=f"use it with 'gt crew at {name}'")
+    _make_clone(town, rig, name, lambda: agent_beads.upsert(town, Agent("crew", rig, name), agent_state="idle"))
+    from gastown_tui.town import events
+
+    events.record(town.root, "crew.added", rig=rig, payload={"name": name})
+    return crew_row(town, rig, name)
+
+
+def _make_clone(town: Town, rig: str, dirname: str, then=lambda: None) -> Path:
+    """`<rig>/crew/<dirname>`: a full clone whose origin takes its pushes to main, with the beads
+    redirect kept out of commits; removed again when anything (`then` included) fails."""
     from gastown_tui.agents.polecats import default_branch
     from gastown_tui.infra import git
     from gastown_tui.town.rigs import write_redirect
 
-    _check_name(name)
     rp = town.require_rig(rig)
-    dest = rp.crew(name)
-    if dest.exists():
-        raise Conflict(f"crew member '{name}' already exists in rig '{rig}'", hint=f"use it with 'gt crew at {name}'")
+    dest = rp.crew(dirname)
     rp.crew_dir.mkdir(parents=True, exist_ok=True)
     try:
         git.clone(rp.bare_repo, dest, branch=default_branch(town, rig))
+        point_at_upstream(town, rig, dest)
         exclude = dest / ".git" / "info" / "exclude"
         exclude.parent.mkdir(parents=True, exist_ok=True)
         with open(exclude, "a", encoding="utf-8") as f:
             f.write(".beads/redirect\n")
         write_redirect(dest, rp.beads_dir)
-        agent_beads.upsert(town, Agent("crew", rig, name), agent_state="idle")
+        then()
     except BaseException:
         shutil.rmtree(dest, ignore_errors=True)
         raise
+    return dest
+
+
+# --- cross-rig worktrees (`gt worktree RIG`) ------------------------------------------------------
+#
+# A crew member of one rig working on another: `<rig>/crew/<fromrig>-<name>/`, a crew checkout of
+# the target rig that keeps its owner's identity (gastown-understanding.md, "Cross-Rig Work
+# Patterns"). The identity is recorded in the checkout's git config: `gt.identity` (read by
+# `gt crew list`, `gt done`) and `user.name`/`user.email`, so commits and — through bd's actor
+# resolution (git user when no BD_ACTOR) — bead changes are attributed to the owner even outside
+# the owner's session.
+
+IDENTITY_KEY = "gt.identity"
+
+
+def cross_rig_dirname(owner: Agent) -> str:
+    return f"{owner.rig}-{owner.name}"
+
+
+def add_worktree(town: Town, rig: str, owner: Agent) -> dict[str, Any]:
+    """Make `owner`'s (a crew member of another rig) checkout in `rig`; all or nothing."""
+    from gastown_tui.errors import UsageError
+    from gastown_tui.infra import git
+
+    if owner.role != "crew":
+        raise UsageError(f"gt worktree is for crew members, and you are {owner.address}",
+                         hint="run it in a crew clone (<rig>/crew/<name>) or pass --as RIG/crew/NAME")
+    town.require_rig(rig)
+    town.require_rig(owner.rig)
+    if owner.rig == rig:
+        raise UsageError(f"{owner.address} already works in rig '{rig}'",
+                         hint=f"its clone is {town.rig(rig).crew(owner.name)}; gt worktree is for another rig")
+    _check_name(owner.name)  # with the rig name (validated by require_rig), a safe directory name
+    dirname = cross_rig_dirname(owner)
+    if town.rig(rig).crew(dirname).exists():
+        raise Conflict(f"{owner.address} already has a worktree in rig '{rig}'",
+                       hint=f"it is {town.rig(rig).crew(dirname)}; remove it with 'gt crew remove {rig}/{dirname}'")
+
+    def identity() -> None:
+        path = town.rig(rig).crew(dirname)
+        git.set_config(path, IDENTITY_KEY, owner.address)
+        git.set_config(path, "user.name", owner.address)
+        email = None
+        try:
+            email = town.info().get("owner")
+        except GtError:
+            pass
+        if isinstance(email, str) and "@" in email:
+            git.set_config(path, "user.email", email)
+
+    _make_clone(town, rig, dirname, identity)
     from gastown_tui.town import events
 
-    events.record(town.root, "crew.added", rig=rig, payload={"name": name})
-    return crew_row(town, rig, name)
+    events.record(town.root, "crew.worktree", actor=owner.address, rig=rig, payload={"name": dirname})
+    return crew_row(town, rig, dirname)
+
+
+def identity_of(town: Town, rig: str, dirname: str) -> Agent:
+    """Who works in `<rig>/crew/<dirname>`: its recorded owner (cross-rig), else that crew member."""
+    from gastown_tui.errors import UsageError
+    from gastown_tui.infra import git
+    from gastown_tui.town.identity import parse_address
+
+    path = town.rig(rig).crew(dirname)
+    recorded = git.run_git(["config", "--get", IDENTITY_KEY], path, check=False) if (path / ".git").exists() else ""
+    if recorded:
+        try:
+            agent = parse_address(recorded)
+            if agent.role == "crew":
+                return agent
+        except UsageError:
+            pass
+    return Agent("crew", rig, dirname)
+
+
+def point_at_upstream(town: Town, rig: str, clone) -> None:
+    """Make `origin` of a fresh crew clone the place its pushes to main belong (see the module doc)."""
+    from gastown_tui.infra import git
+    from gastown_tui.work.upstream import upstream_of
+
+    up = upstream_of(town, rig)
+    bare = town.rig(rig).bare_repo
+    if up.push and up.url:
+        git.repoint_origin(clone, up.url, bare, up.branch)
+    else:
+        git.set_config(bare, "receive.denyCurrentBranch", "ignore")  # rigs added before issue 15
+
+
+def push_main(town: Town, rig: str, agent: Agent, path, *, attempts: int = 3) -> str:
+    """Push the clone's HEAD to `origin`'s default branch (of `rig`, whose checkout `path` is);
+    when origin moved, rebase onto it and push again (bounded). A rebase conflict is aborted and
+    named. Returns the pushed commit."""
+    from gastown_tui.errors import Conflict
+    from gastown_tui.infra import git
+    from gastown_tui.work.upstream import upstream_of
+
+    branch = upstream_of(town, rig).branch
+    env = {"GIT_COMMITTER_NAME": agent.address, "GIT_AUTHOR_NAME": agent.address}
+    for attempt in range(1, attempts + 1):
+        try:
+            git.push_ref(path, "HEAD", branch, remote="origin")
+            return git.head_sha(path)
+        except git.RemoteError as e:
+            if e.kind != "non-fast-forward" or attempt == attempts:
+                raise
+        git.fetch_upstream(path, remote="origin")
+        try:
+            git.run_git(["rebase", "-q", f"origin/{branch}"], path, env=env)
+        except git.GitError:
+            files = [f for f in git.run_git(["diff", "--name-only", "--diff-filter=U"], path,
+                                            check=False).splitlines() if f]
+            git.run_git(["rebase", "--abort"], path, check=False)
+            raise Conflict(f"{branch} on origin moved and your commits conflict with it in "
+                           f"{', '.join(files) or 'some files'}",
+                           hint=f"run 'git pull --rebase origin {branch}', resolve, then 'gt done' again") from None
+    raise AssertionError("unreachable")
+
+
+def rig_of_checkout(town: Town, path: Path) -> str | None:
+    try:
+        rel = Path(path).resolve().relative_to(town.root.resolve()).parts
+    except ValueError:
+        return None
+    return rel[0] if rel and rel[0] in town.rigs() else None
+
+
+def checkout_of(town: Town, cwd) -> Path | None:
+    """The crew checkout (`<rig>/crew/<dir>`) that contains `cwd`, if any."""
+    try:
+        rel = Path(cwd).resolve().relative_to(town.root.resolve()).parts
+    except ValueError:
+        return None
+    if len(rel) >= 3 and rel[1] == "crew" and rel[0] in town.rigs():
+        return town.rig(rel[0]).crew_dir / rel[2]
+    return None
 
 
 def _panes(town: Town) -> dict:
@@ -61,7 +211,7 @@ def crew_row(town: Town, rig: str, name: str, panes: dict | None = None) -> dict
     from gastown_tui.agents import agent_beads
     from gastown_tui.infra import git
 
-    agent = Agent("crew", rig, name)
+    agent = identity_of(town, rig, name)
     path = town.rig(rig).crew(name)
     if panes is None:
         panes = _panes(town)
@@ -73,7 +223,8 @@ def crew_row(town: Town, rig: str, name: str, panes: dict | None = None) -> dict
         branch = None
     return {"name": name, "rig": rig, "address": agent.address, "session": agent.session, "path": str(path),
             "branch": branch, "session_alive": pane is not None and not pane.dead,
-            "hook_bead": (b.get("hook_bead") if b is not None else None) or None}
+            "hook_bead": (b.get("hook_bead") if b is not None else None) or None,
+            "cross_rig": agent.rig != rig}
 
 
 def list_crew(town: Town, rig: str | None = None) -> list[dict[str, Any]]:
@@ -135,10 +286,12 @@ def remove_crew(town: Town, rig: str, name: str, *, force: bool = False) -> dict
         if dirty or unpushed:
             what = "uncommitted changes" if dirty else "commits not pushed to the rig"
             raise Conflict(f"crew member '{name}' has {what}", hint="push or commit them, or pass --force to discard")
-    agent = Agent("crew", rig, name)
-    stop_agent(town, agent)
+    agent = identity_of(town, rig, name)
+    if agent.rig == rig:  # a cross-rig worktree's owner keeps its session and agent bead
+        stop_agent(town, agent)
     shutil.rmtree(path)
-    agent_beads.retire(town, agent)
+    if agent.rig == rig:
+        agent_beads.retire(town, agent)
     from gastown_tui.town import events
 
     events.record(town.root, "crew.removed", rig=rig, payload={"name": name})

@@ -29,8 +29,12 @@ def _owner(town: Town) -> str | None:
     return owner if isinstance(owner, str) else None
 
 
-def done(town: Town, agent: Agent, *, status: str = "COMPLETED", note: str | None = None) -> dict[str, Any]:
-    """Finish the agent's hooked work; returns what happened (bead, branch, commit, mr, mail)."""
+def done(town: Town, agent: Agent, *, status: str = "COMPLETED", note: str | None = None,
+         path: Path | None = None) -> dict[str, Any]:
+    """Finish the agent's hooked work; returns what happened (bead, branch, commit, mr, mail).
+
+    `path` is the checkout to hand in from (default: the agent's own); a crew member working in
+    another rig's `crew/<fromrig>-<name>` worktree passes that one."""
     from gastown_tui.agents import agent_beads
     from gastown_tui.agents.polecats import default_branch
     from gastown_tui.beads.routes import store_for_id
@@ -43,10 +47,12 @@ def done(town: Town, agent: Agent, *, status: str = "COMPLETED", note: str | Non
     status = (status or "COMPLETED").upper()
     if status not in STATUSES:
         raise UsageError(f"'{status}' is not a done status", hint="use COMPLETED, ESCALATED or DEFERRED")
+    if agent.role == "crew":
+        return done_crew(town, agent, status=status, note=note, path=path)
     if agent.role != "polecat":
         where = f"{town.root}/<rig>/polecats/<name>"
-        raise UsageError(f"gt done is for polecats, and you are {agent.address}",
-                         hint=f"run it inside a polecat's worktree ({where}) or its session")
+        raise UsageError(f"gt done is for polecats and crew, and you are {agent.address}",
+                         hint=f"run it inside a polecat's worktree ({where}), a crew clone, or their session")
     path = agent.workdir(town.root)
     if not path.is_dir():
         raise Conflict(f"{agent.address} has no worktree at {path}", hint="it was nuked; nothing to hand in")
@@ -86,3 +92,60 @@ def done(town: Town, agent: Agent, *, status: str = "COMPLETED", note: str | Non
     return {"agent": agent.address, "bead": iss.id, "status": status, "branch": branch, "commit": head,
             "committed_leftovers": committed, "commits_ahead": ahead, "mr": mr.id if mr else None,
             "mail": msgs[0]["id"] if msgs else None, "worktree": str(Path(path))}
+
+
+def done_crew(town: Town, agent: Agent, *, status: str = "COMPLETED", note: str | None = None,
+              path: Path | None = None) -> dict[str, Any]:
+    """Crew finish on main, with no merge request: commit leftovers, push to main (rebasing onto
+    a moved origin), close the bead, tell the mayor; convoys tracking it land."""
+    from gastown_tui.agents import agent_beads
+    from gastown_tui.beads.routes import store_for_id
+    from gastown_tui.infra import git
+    from gastown_tui.town import events
+    from gastown_tui.work.crew import push_main, rig_of_checkout
+    from gastown_tui.work.hook import hooked
+    from gastown_tui.work.mail import send_mail
+
+    path = Path(path) if path is not None else agent.workdir(town.root)
+    if not path.is_dir():
+        raise Conflict(f"{agent.address} has no clone at {path}", hint=f"add one with 'gt crew add {agent.rig} {agent.name}'")
+    rig = rig_of_checkout(town, path) or agent.rig
+    iss = hooked(town, agent)
+    if iss is None and rig != agent.rig:  # a cross-rig worktree: its work lives in that rig's store
+        from gastown_tui.beads.store import Store
+
+        found = Store(town.rig(rig).beads_dir).list(status="hooked", assignee=agent.address)
+        iss = found[0] if found else None
+    if iss is None:
+        raise Conflict(f"{agent.address} has nothing on its hook", hint="see your hook with 'gt hook'; nothing to hand in")
+    store = store_for_id(town.root, iss.id)
+    committed = pushed = False
+    head = git.head_sha(path)
+    if status == "COMPLETED":
+        committed = git.commit_all(path, f"{iss.id}: {iss.title}\n\nLeftovers committed by gt done.",
+                                   author=agent.address, email=_owner(town))
+        head = push_main(town, rig, agent, path)
+        pushed = True
+        store.close(iss.id, f"pushed to main at {head[:12]}" + (f": {note}" if note else ""), actor=agent.address)
+    elif status == "ESCALATED":
+        store.update(iss.id, status="blocked", actor=agent.address)
+    else:
+        store.update(iss.id, status="open", assignee=None, actor=agent.address)
+    verb = {"COMPLETED": f"pushed to main at {head[:10]}", "ESCALATED": "is stuck and needs help",
+            "DEFERRED": "gave it back"}[status]
+    msgs = send_mail(town, "mayor", f"{iss.id} {status.lower()} by {agent.address}",
+                     f"{agent.address} {verb}: {iss.id} {iss.title}" + (f"\n\n{note}" if note else ""),
+                     sender=agent.address)
+    agent_beads.set_state(town, agent, "idle", hook_bead="")
+    if status == "COMPLETED":
+        try:
+            from gastown_tui.work.convoy import check_convoys
+
+            check_convoys(town)
+        except GtError:
+            pass  # the deacon checks convoys too
+    events.record(town.root, "done", actor=agent.address, rig=agent.rig,
+                  payload={"bead": iss.id, "status": status, "branch": "main", "commit": head, "mr": None})
+    return {"agent": agent.address, "bead": iss.id, "status": status, "branch": git.current_branch(path),
+            "commit": head, "committed_leftovers": committed, "pushed": pushed, "commits_ahead": 0, "mr": None,
+            "mail": msgs[0]["id"] if msgs else None, "worktree": str(path)}

@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from gastown_tui.work import events
+from gastown_tui.town import events
 from tests.conftest import BIN, wait_for
 from tests.e2e.test_fleet import fast_settings, fleet, main_files, rig_store  # noqa: F401 - fixture
 from tests.work_helpers import gt, gt_json

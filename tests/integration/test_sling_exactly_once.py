@@ -15,7 +15,7 @@ import pytest
 
 from gastown_tui.agents import agent_beads
 from gastown_tui.town.identity import Agent
-from gastown_tui.work import events
+from gastown_tui.town import events
 from tests.conftest import BIN, run_cli
 from tests.work_helpers import (sleeper_town,  # noqa: F401 - fixture
                                 bead, branches, gt, gt_json, one_sentence, rig_store, sessions, worktrees)
