@@ -22,16 +22,13 @@ from pathlib import Path
 from gastown_tui.errors import UsageError
 from gastown_tui.infra.fsutil import append_line, atomic_write_text, file_lock
 from gastown_tui.infra.tmux import Screen, Tmux
+from gastown_tui.textsafe import sanitize
 from gastown_tui.town.identity import Agent, parse_address
 from gastown_tui.town.layout import Town
 
 MODES = ("immediate", "wait-idle", "queue")
 
-# CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other two-byte ESC sequences, then any
-# remaining C0/C1 control character except tab and newline.
-_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]")
 _WS = re.compile(r"\s+")
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -49,12 +46,6 @@ class NudgeResult:
     def to_json(self) -> dict:
         return {"status": self.status, "detail": self.detail, "session": self.session,
                 "attempts": self.attempts, "seconds": round(self.seconds, 3)}
-
-
-def sanitize(text: str) -> str:
-    """The text as it will be typed: escape sequences and control characters removed."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROLS.sub("", _ESCAPES.sub("", text))
 
 
 def _agent(town: Town, target: str | Agent) -> Agent:

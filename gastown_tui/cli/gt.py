@@ -49,6 +49,8 @@ GROUPS: dict[str, Group] = {
     "refinery": Group("gastown_tui.cli.patrol_cmds", "a rig's merge-queue patrol", "Supervision"),
     "mq": Group("gastown_tui.cli.mq_cmds", "a rig's merge queue: list, status, retry, reject", "Supervision"),
     "escalate": Group("gastown_tui.cli.escalate_cmds", "raise, list, acknowledge and close escalations", "Supervision"),
+    # Operations (issue 16)
+    "feed": Group("gastown_tui.cli.feed_cmds", "the town's activity as it happens: work, mail, escalations", "Operations"),
     # Cockpit (issue 8)
     "tui": Group("gastown_tui.cli.tui_cmds", "the cockpit: every agent, live output, convoys, mail, feed", "Cockpit"),
     "demo": Group("gastown_tui.cli.tui_cmds", "build a demo town with sim agents and open the cockpit", "Cockpit"),
@@ -60,6 +62,12 @@ def main(argv: list[str] | None = None) -> int:
         from gastown_tui.cli.mail_cmds import try_fast
 
         rc = try_fast(list(sys.argv[1:] if argv is None else argv))
+        if rc is not None:
+            return rc
+    if "feed" in (sys.argv[1:] if argv is None else argv)[:3]:  # feed: hand-parsed fast lane (read often)
+        from gastown_tui.cli.feed_cmds import try_fast as feed_fast
+
+        rc = feed_fast(list(sys.argv[1:] if argv is None else argv))
         if rc is not None:
             return rc
     return run("gt", ABOUT, GROUPS, argv)

@@ -1,0 +1,108 @@
+"""The operations surface on a town that did real sim work: feed (and, below, the rest of issue 16)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from tests.conftest import BIN, run_cli, wait_for
+from tests.ops_helpers import build_worked_town, gt, kill_town_sessions
+
+pytestmark = pytest.mark.tmux
+
+
+@pytest.fixture(scope="module")
+def worked(tmp_path_factory, tmux_socket):
+    base = tmp_path_factory.mktemp("ops")
+    with pytest.MonkeyPatch.context() as mp:
+        home = base / "home"
+        home.mkdir()
+        mp.setenv("HOME", str(home))
+        mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        for k, v in (("GIT_AUTHOR_NAME", "Test Overseer"), ("GIT_AUTHOR_EMAIL", "overseer@example.com"),
+                     ("GIT_COMMITTER_NAME", "Test Overseer"), ("GIT_COMMITTER_EMAIL", "overseer@example.com")):
+            mp.setenv(k, v)
+        mp.setenv("GT_TMUX_SOCKET", tmux_socket)
+        for var in ("GT_TOWN_ROOT", "BD_ACTOR", "GT_ROLE", "GT_RIG", "GT_NAME", "TMUX", "TMUX_PANE", "GT_DEBUG"):
+            mp.delenv(var, raising=False)
+        mp.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+        w = build_worked_town(base)
+        try:
+            yield w
+        finally:
+            kill_town_sessions(w["town"])
+
+
+def feed_json(town, *args):
+    r = gt(town, "feed", "--no-follow", "--json", *args)
+    return [json.loads(line) for line in r.stdout.splitlines()]
+
+
+# -- gt feed ------------------------------------------------------------------------------------
+
+def test_feed_shows_the_work_that_happened(worked):
+    town = worked["town"]
+    events = feed_json(town)
+    types = [e["type"] for e in events]
+    assert types[0] == "town.installed" and "rig.added" in types
+    assert types.count("sling") == 2 and types.count("done") == 2
+    done_mail = [e for e in events if e["type"] == "mail.sent" and e["payload"]["subject"].startswith("POLECAT_DONE")]
+    assert {e["payload"]["to"] for e in done_mail} == {"demo/witness"}
+    assert len(done_mail) == 2
+    assert [e["ts"] for e in events] == sorted(e["ts"] for e in events)
+
+    # filters: type (prefix), rig, agent (actor or the payload's recipient), limit
+    assert {e["type"] for e in feed_json(town, "--type", "mail")} == {"mail.sent"}
+    assert all(e["rig"] == "demo" or e["actor"].startswith("demo/") for e in feed_json(town, "--rig", "demo"))
+    polecat = worked["assignments"][0]["name"]
+    mine = feed_json(town, "--agent", f"demo/polecats/{polecat}")
+    assert {"done", "mail.sent"} <= {e["type"] for e in mine}
+    assert all(e["actor"] == f"demo/polecats/{polecat}" or e["payload"].get("to") == f"demo/polecats/{polecat}"
+               or e["payload"].get("agent") == f"demo/polecats/{polecat}" for e in mine)
+    assert feed_json(town, "--agent", f"demo/{polecat}") == mine  # the short address is the same polecat
+    assert feed_json(town, "-n", "2") == events[-2:]
+    assert len(feed_json(town, "--since", "1h")) == len(events)
+    assert feed_json(town, "--since", "1h", "--type", "nothing.like.this") == []
+
+    text = gt(town, "feed", "--since", "1h").stdout.splitlines()  # not a terminal: prints and exits
+    assert len(text) == len(events)
+    assert any(" done " in ln and f"demo/polecats/{polecat}" in ln for ln in text)
+
+
+def test_feed_follows_new_events_by_watching_the_file(worked):
+    town = worked["town"]
+    proc = subprocess.Popen([str(BIN / "gt"), "feed", "--follow", "--json", "--type", "mail", "-n", "0"], cwd=town,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines: list[str] = []
+        import threading
+
+        def read():
+            for line in proc.stdout:
+                lines.append(line)
+
+        threading.Thread(target=read, daemon=True).start()
+        wait_for(lambda: len(lines) >= 2, timeout=30, message="the recent mail events")
+        before = len(lines)
+        gt(town, "mail", "send", "mayor", "-s", "Feed follow check", "-m", "hello")
+        gt(town, "escalate", "not a mail event", "-s", "low")  # filtered out by --type mail
+        got = wait_for(lambda: [json.loads(x) for x in lines[before:]
+                                if "Feed follow check" in x], timeout=30, message="the new mail in the feed")
+        assert got[0]["type"] == "mail.sent" and got[0]["payload"]["to"] == "mayor"
+        assert all(json.loads(x)["type"].startswith("mail") for x in lines)
+        assert proc.poll() is None  # still following
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_feed_bad_input_is_one_sentence(worked):
+    town = worked["town"]
+    for args, word in ((["--since", "soon"], "is not a duration"), (["-n", "-3"], "--limit"),
+                       (["--follow", "--no-follow"], "not allowed")):
+        r = run_cli("gt", "feed", *args, cwd=town)
+        assert r.returncode == 2 and word in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
