@@ -49,6 +49,11 @@ KEYS: tuple[Key, ...] = (
     Key("escalation.stale_seconds", int, 3600, "age at which an unacknowledged escalation re-escalates"),
     Key("nudge.verify_timeout_seconds", float, 5.0, "how long a nudge waits to verify delivery"),
     Key("tui.theme", str, "gastown-dark", "cockpit theme"),
+    Key("costs.prices", dict, None, "prices in USD per million tokens: model glob -> {input, output, cache_read, cache_write}"),
+    Key("costs.prices.*", dict, None, "price of models matching this glob: {input, output, cache_read, cache_write}"),
+    Key("costs.spike_usd_per_hour", float, 25.0, "spend in one hour above which the deacon escalates a cost spike (0: never)"),
+    Key("costs.spike_include_simulated", bool, False, "whether the sim's simulated spend counts towards a cost spike"),
+    Key("costs.check_seconds", int, 300, "seconds between the deacon's cost-spike checks"),
 )
 
 DEFAULT_CONFIG = """\

@@ -106,3 +106,40 @@ def test_feed_bad_input_is_one_sentence(worked):
                        (["--follow", "--no-follow"], "not allowed")):
         r = run_cli("gt", "feed", *args, cwd=town)
         assert r.returncode == 2 and word in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
+
+
+# -- gt costs -----------------------------------------------------------------------------------
+
+def test_costs_reads_the_sims_usage_per_agent(worked):
+    town = worked["town"]
+    names = {a["name"] for a in worked["assignments"]}
+    rep = json.loads(gt(town, "costs", "--since", "7d", "--by-agent", "--by-model", "--json").stdout)
+    assert rep["group_by"] == ["agent", "model"]
+    rows = {r["agent"]: r for r in rep["rows"]}
+    assert set(rows) == {f"demo/polecats/{n}" for n in names}
+    for r in rows.values():
+        assert r["model"] == "sim" and r["simulated"] is True and r["sources"] == ["sim"]
+        assert r["records"] == 1 and r["input_tokens"] >= 1200 and r["output_tokens"] >= 300 and r["cost_usd"] > 0
+    assert rep["total_cost_usd"] == 0 and rep["simulated_cost_usd"] == pytest.approx(sum(r["cost_usd"] for r in rows.values()))
+
+    by_rig = json.loads(gt(town, "costs", "--since", "7d", "--by-rig", "--json").stdout)["rows"]
+    assert [(r["rig"], r["records"]) for r in by_rig] == [("demo", 2)]
+    text = gt(town, "costs", "--since", "7d", "--by-rig").stdout
+    assert "simulated" in text and "demo" in text and "$" in text and "*" in text
+    r = run_cli("gt", "costs", "--since", "often", cwd=town)
+    assert r.returncode == 2 and "is not a duration" in r.stderr
+
+
+def test_cost_spike_raises_one_escalation(worked, tmp_path):
+    import shutil
+
+    town = tmp_path / "copy"  # a copy: the spike settings must not leak into the other tests
+    shutil.copytree(worked["town"], town, symlinks=True, ignore=shutil.ignore_patterns("polecats", "refinery", ".repo.git"))
+    gt(town, "config", "set", "costs.spike_usd_per_hour", "0.001")
+    gt(town, "config", "set", "costs.spike_include_simulated", "true")
+    first = json.loads(gt(town, "costs", "spike", "--json").stdout)
+    assert first["escalation"] and first["usd"] > 0.001
+    assert json.loads(gt(town, "costs", "spike", "--json").stdout) == {"spike": None}
+    escs = json.loads(gt(town, "escalate", "list", "--json").stdout)
+    spikes = [e for e in escs if e["category"] == "cost"]
+    assert [e["id"] for e in spikes] == [first["escalation"]] and spikes[0]["severity"] == "high"

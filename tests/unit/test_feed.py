@@ -10,7 +10,7 @@ import pytest
 
 from gastown_tui.errors import UsageError
 from gastown_tui.textsafe import sanitize
-from gastown_tui.work import feed
+from gastown_tui.work import feed, jsonlog
 
 
 def _ts(t: float) -> str:
@@ -31,7 +31,7 @@ def test_since_search_matches_a_full_scan(tmp_path):
     for hours in (0.5, 1, 5, 24, 1000):
         cutoff = now - hours * 3600
         got, end = feed.recent(path, filt=feed.Filter(since=cutoff))
-        want = [e for e in evs if feed.epoch(e["ts"]) >= cutoff]
+        want = [e for e in evs if jsonlog.epoch(e["ts"]) >= cutoff]
         assert got == want, hours
         assert end == path.stat().st_size
     got, _ = feed.recent(path, filt=feed.Filter(since=now - 3600, rig="r1", types=["mail"]))
