@@ -82,12 +82,22 @@ def start_agent(town: Town, agent: Agent, *, runtime: str | None = None, prompt:
         session, argv, cwd=workdir, env=env,
         width=int(settings.get("tmux.width") or 200), height=int(settings.get("tmux.height") or 50),
         options={"@gt_runtime": rt.name, "@gt_address": agent.address},
+        pipe=_trail_pipe(town, session, settings),
     )
     if rt.prompt_mode == "nudge" and text:
         from gastown_tui.agents.nudge import enqueue
 
         enqueue(town, agent, text, sender="gt")
     return info
+
+
+def _trail_pipe(town: Town, session: str, settings) -> str | None:
+    """The `pipe-pane` command that keeps the session's bounded output log (None: trail is off)."""
+    if not settings.get("trail.enabled"):
+        return None
+    from gastown_tui.agents.trail import pipe_command
+
+    return pipe_command(town, session, int(settings.get("trail.max_bytes")))
 
 
 def stop_agent(town: Town, agent: Agent, *, tmux: Tmux | None = None) -> bool:

@@ -51,6 +51,7 @@ GROUPS: dict[str, Group] = {
     "escalate": Group("gastown_tui.cli.escalate_cmds", "raise, list, acknowledge and close escalations", "Supervision"),
     # Operations (issue 16)
     "feed": Group("gastown_tui.cli.feed_cmds", "the town's activity as it happens: work, mail, escalations", "Operations"),
+    "trail": Group("gastown_tui.cli.trail_cmds", "recent output of agents and what they last did", "Operations"),
     "costs": Group("gastown_tui.cli.costs_cmds", "token use and spend per day, agent, rig and model", "Operations"),
     # Cockpit (issue 8)
     "tui": Group("gastown_tui.cli.tui_cmds", "the cockpit: every agent, live output, convoys, mail, feed", "Cockpit"),

@@ -143,3 +143,35 @@ def test_cost_spike_raises_one_escalation(worked, tmp_path):
     escs = json.loads(gt(town, "escalate", "list", "--json").stdout)
     spikes = [e for e in escs if e["category"] == "cost"]
     assert [e["id"] for e in spikes] == [first["escalation"]] and spikes[0]["severity"] == "high"
+
+
+# -- gt trail -----------------------------------------------------------------------------------
+
+def test_trail_shows_what_each_sim_printed_and_did(worked):
+    town = worked["town"]
+    names = {a["name"] for a in worked["assignments"]}
+
+    def logged():
+        items = json.loads(gt(town, "trail", "--json").stdout)
+        mine = {i["agent"]: i for i in items if i["agent"].startswith("demo/polecats/")}
+        ok = set(mine) == {f"demo/polecats/{n}" for n in names} and all(
+            any("committed" in ln["text"] for ln in i["lines"]) for i in mine.values())
+        return mine if ok else None
+
+    items = wait_for(logged, timeout=30, message="the sims' output in their trail logs")
+    for it in items.values():
+        assert it["session"].startswith("gt-demo-")
+        assert "done" in {e["type"] for e in it["events"]}
+        assert all("\x1b" not in ln["text"] for ln in it["lines"])  # stored as text, not escapes
+    name = sorted(names)[0]
+    one = json.loads(gt(town, "trail", f"demo/polecats/{name}", "-n", "3", "--screen", "--json").stdout)
+    assert len(one) == 1 and len(one[0]["lines"]) <= 3 and one[0]["screen"] and one[0]["screen"][-1].startswith("sim>")
+    text = gt(town, "trail", "--agent", f"demo/{name}", "--since", "1h").stdout
+    assert text.startswith(f"== demo/polecats/{name} (gt-demo-{name})") and "last: done" in text
+
+    # new output arrives in the log as the agent prints it
+    gt(town, "nudge", f"demo/polecats/{name}", "echo trail-marker-42")
+    wait_for(lambda: "trail-marker-42" in gt(town, "trail", f"demo/{name}", "-n", "0").stdout, timeout=30,
+             message="the nudge's echo in the trail")
+    r = run_cli("gt", "trail", "demo/not a name", cwd=town)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
