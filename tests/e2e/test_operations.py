@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -175,3 +176,73 @@ def test_trail_shows_what_each_sim_printed_and_did(worked):
              message="the nudge's echo in the trail")
     r = run_cli("gt", "trail", "demo/not a name", cwd=town)
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+# -- gt orphans / gt cleanup (last: it changes the town) ------------------------------------------
+
+def _git(repo, *args):
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+
+
+def test_orphans_are_listed_and_only_safe_ones_cleaned(worked, tmux):
+    import time
+
+    from gastown_tui.town.layout import Town
+
+    town = worked["town"]
+    t = Town(town)
+    clone = worked["clone"]
+    bare = town / "demo" / ".repo.git"
+    assert json.loads(gt(town, "orphans", "--json").stdout) == {k: [] for k in
+                                                                ("sessions", "worktrees", "branches", "heartbeats", "trails", "beads", "pending")}
+    # one of each kind
+    tmux.new_session("gt-demo-ghost", ["sleep", "600"], cwd=town)
+    (t.heartbeats_dir / "gt-demo-gone.json").write_text(json.dumps({"ts": time.time() - 999, "pid": 1, "role": "polecat"}))
+    (t.runtime_dir / "trail" / "gt-demo-gone.log").write_text("1\tlast words\n")
+    r = run_cli("bd", "create", "Hooked to a ghost", "--json", cwd=clone)
+    ghost_bead = json.loads(r.stdout)["id"]
+    assert run_cli("bd", "update", ghost_bead, "--status", "hooked", "--assignee", "demo/polecats/gone", cwd=clone).returncode == 0
+    pending = clone / ".beads" / ".pending"
+    pending.mkdir(exist_ok=True)
+    stale = pending / f"{time.time_ns():020d}-999999-1-1.req"
+    stale.write_text("{}")
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    main = _git(bare, "rev-parse", "main").strip()
+    _git(bare, "branch", "polecat/old/de-abc-1", main)  # merged: safe
+    stray = town / "demo" / "polecats" / "stray"
+    _git(bare, "worktree", "add", "-q", "-b", "polecat/stray/de-xyz-1", str(stray), "main")
+    (stray / "wip.txt").write_text("unmerged work\n")
+    _git(stray, "add", "wip.txt")
+    _git(stray, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-q", "-m", "wip")
+
+    found = json.loads(gt(town, "orphans", "--json").stdout)
+    ids = {k: {i["id"]: i["safe"] for i in v} for k, v in found.items()}
+    assert ids["sessions"] == {"gt-demo-ghost": True}
+    assert ids["heartbeats"] == {"gt-demo-gone": True} and ids["trails"] == {"gt-demo-gone": True}
+    assert ids["beads"] == {ghost_bead: True}
+    assert ids["worktrees"] == {"demo/stray": False}
+    assert ids["branches"] == {"demo:polecat/old/de-abc-1": True}
+    assert [p["file"] for p in found["pending"]] == [stale.name]
+    assert "gt cleanup" in gt(town, "orphans").stdout
+
+    dry = json.loads(gt(town, "cleanup", "--dry-run", "--json").stdout)
+    assert {(d["kind"], d["id"]) for d in dry["kept"]} == {("worktrees", "demo/stray")}
+    assert len(dry["removed"]) == 6 and stale.exists() and tmux.has_session("gt-demo-ghost")
+
+    res = json.loads(gt(town, "cleanup", "--json").stdout)
+    assert {d["kind"] for d in res["removed"]} == {"sessions", "heartbeats", "trails", "beads", "branches", "pending"}
+    assert not tmux.has_session("gt-demo-ghost") and not stale.exists()
+    assert "polecat/old/de-abc-1" not in _git(bare, "branch", "--list", "polecat/old/*")
+    bead = json.loads(run_cli("bd", "show", ghost_bead, "--json", cwd=clone).stdout)
+    bead = bead[0] if isinstance(bead, list) else bead
+    assert bead["status"] == "open" and not bead.get("assignee")
+    assert stray.is_dir() and (stray / "wip.txt").exists()  # unmerged work is kept
+    for a in worked["assignments"]:  # the sims' real work is untouched
+        assert Path(a["path"]).is_dir()
+
+    kept = json.loads(gt(town, "orphans", "--json").stdout)
+    assert [i["id"] for i in kept["worktrees"]] == ["demo/stray"]
+    forced = json.loads(gt(town, "cleanup", "--force", "--kind", "worktrees", "--json").stdout)
+    assert [d["id"] for d in forced["removed"]] == ["demo/stray"] and not stray.exists()
+    r = run_cli("gt", "cleanup", "--kind", "socks", cwd=town)
+    assert r.returncode == 2 and "is not a kind of orphan" in r.stderr
