@@ -191,6 +191,20 @@ class Tmux:
             raise TmuxError(f"tmux session '{name}' vanished right after it was created")
         return info
 
+    def respawn(self, name: str, command: list[str], *, cwd: Path, env: dict[str, str] | None = None,
+                pipe: str | None = None) -> None:
+        """Replace the process of session `name`'s pane with `command` (`respawn-pane -k`); the
+        server does it, so the caller may be that very process. `pipe` re-opens `pipe-pane`."""
+        if not command:
+            raise GtError("cannot respawn a session without a command")
+        args = ["respawn-pane", "-k", "-t", target(name), "-c", str(cwd)]
+        for k, v in (env or {}).items():
+            args += ["-e", f"{k}={v}"]
+        args += ["--", *command]
+        if pipe:
+            args += [";", "pipe-pane", "-o", "-t", target(name), pipe]
+        self.run(*args)
+
     def has_session(self, name: str) -> bool:
         proc = self.run("has-session", "-t", target(name, window=False), check=False)
         return proc.returncode == 0
