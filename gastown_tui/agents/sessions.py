@@ -54,7 +54,6 @@ def start_agent(town: Town, agent: Agent, *, runtime: str | None = None, prompt:
     "nudge" the prompt is queued and delivered when the program first shows its ready prompt
     (`agents.nudge.drain_queue`, called by the witness/cockpit, or by `gt mayor start`).
     """
-    from gastown_tui.agents.runtimes import get_runtime
     from gastown_tui.town.config import load_settings
 
     settings = load_settings(town.root)
@@ -66,6 +65,25 @@ def start_agent(town: Town, agent: Agent, *, runtime: str | None = None, prompt:
             raise Conflict(f"{agent.address} is already running (tmux session {session})",
                            hint=f"attach with 'gt session attach {agent.address}' or stop it first")
         tm.kill_session(session)
+    rt, argv, env, workdir, text = _launch(town, agent, runtime, prompt, cwd, extra_env, settings)
+    info = tm.new_session(
+        session, argv, cwd=workdir, env=env,
+        width=int(settings.get("tmux.width") or 200), height=int(settings.get("tmux.height") or 50),
+        options={"@gt_runtime": rt.name, "@gt_address": agent.address},
+        pipe=_trail_pipe(town, session, settings),
+    )
+    if rt.prompt_mode == "nudge" and text:
+        from gastown_tui.agents.nudge import enqueue
+
+        enqueue(town, agent, text, sender="gt")
+    return info
+
+
+def _launch(town: Town, agent: Agent, runtime: str | None, prompt: str | None, cwd: Path | None,
+            extra_env: dict | None, settings):
+    """(runtime, argv, env, workdir, first prompt) of an agent's process: shared by start and respawn."""
+    from gastown_tui.agents.runtimes import get_runtime
+
     rt = get_runtime(runtime or agent_runtime_name(town, agent, settings), settings)
     workdir = Path(cwd) if cwd else agent.workdir(town.root)
     if not workdir.is_dir():
@@ -74,20 +92,39 @@ def start_agent(town: Town, agent: Agent, *, runtime: str | None = None, prompt:
         else:
             raise NotFound(f"{agent.address} has no working directory at {workdir}",
                            hint="create the rig or worktree first (gt rig add / gt sling)")
-    env = {**agent.env(town.root, _owner_email(town)), **rt.env, "GT_SESSION": session,
+    env = {**agent.env(town.root, _owner_email(town)), **rt.env, "GT_SESSION": agent.session,
            "GT_RUNTIME": rt.name, **{str(k): str(v) for k, v in (extra_env or {}).items()}}
     text = prompt if prompt is not None else beacon(agent)
-    argv = rt.command(text if rt.prompt_mode == "arg" else None)
-    info = tm.new_session(
-        session, argv, cwd=workdir, env=env,
-        width=int(settings.get("tmux.width") or 200), height=int(settings.get("tmux.height") or 50),
-        options={"@gt_runtime": rt.name, "@gt_address": agent.address},
-    )
+    return rt, rt.command(text if rt.prompt_mode == "arg" else None), env, workdir, text
+
+
+def respawn_agent(town: Town, agent: Agent, *, runtime: str | None = None, prompt: str | None = None,
+                  tmux: Tmux | None = None) -> None:
+    """A fresh process in the agent's existing session (same pane, runtime, environment, output
+    log): tmux kills the old one and starts the new one itself, so an agent may ask for this
+    from inside its own session (`gt handoff`)."""
+    from gastown_tui.town.config import load_settings
+
+    settings = load_settings(town.root)
+    tm = tmux or Tmux.for_town(town)
+    pane = tm.panes().get(agent.session)
+    if pane is None:
+        raise NotFound(f"{agent.address} has no session to restart", hint=f"start it with 'gt sling' or 'gt {agent.role} start'")
+    rt, argv, env, workdir, text = _launch(town, agent, runtime or pane.runtime or None, prompt, None, None, settings)
     if rt.prompt_mode == "nudge" and text:
         from gastown_tui.agents.nudge import enqueue
 
         enqueue(town, agent, text, sender="gt")
-    return info
+    tm.respawn(agent.session, argv, cwd=workdir, env=env, pipe=_trail_pipe(town, agent.session, settings))
+
+
+def _trail_pipe(town: Town, session: str, settings) -> str | None:
+    """The `pipe-pane` command that keeps the session's bounded output log (None: trail is off)."""
+    if not settings.get("trail.enabled"):
+        return None
+    from gastown_tui.agents.trail import pipe_command
+
+    return pipe_command(town, session, int(settings.get("trail.max_bytes")))
 
 
 def stop_agent(town: Town, agent: Agent, *, tmux: Tmux | None = None) -> bool:

@@ -50,6 +50,13 @@ GROUPS: dict[str, Group] = {
     "refinery": Group("gastown_tui.cli.patrol_cmds", "a rig's merge-queue patrol", "Supervision"),
     "mq": Group("gastown_tui.cli.mq_cmds", "a rig's merge queue: list, status, retry, reject", "Supervision"),
     "escalate": Group("gastown_tui.cli.escalate_cmds", "raise, list, acknowledge and close escalations", "Supervision"),
+    # Operations (issue 16)
+    "feed": Group("gastown_tui.cli.feed_cmds", "the town's activity as it happens: work, mail, escalations", "Operations"),
+    "trail": Group("gastown_tui.cli.trail_cmds", "recent output of agents and what they last did", "Operations"),
+    "orphans": Group("gastown_tui.cli.orphans_cmds", "sessions, worktrees, branches, beads ... that belong to nothing", "Operations"),
+    "cleanup": Group("gastown_tui.cli.orphans_cmds", "remove what 'gt orphans' lists as safe (--dry-run, --force)", "Operations"),
+    "handoff": Group("gastown_tui.cli.handoff_cmds", "hand off to a fresh session: HANDOFF mail, same hook, restart", "Operations"),
+    "costs": Group("gastown_tui.cli.costs_cmds", "token use and spend per day, agent, rig and model", "Operations"),
     # Cockpit (issue 8)
     "tui": Group("gastown_tui.cli.tui_cmds", "the cockpit: every agent, live output, convoys, mail, feed", "Cockpit"),
     "demo": Group("gastown_tui.cli.tui_cmds", "build a demo town with sim agents and open the cockpit", "Cockpit"),

@@ -151,14 +151,15 @@ class Tmux:
     # -- sessions ---------------------------------------------------------------------------
 
     def new_session(self, name: str, command: list[str], *, cwd: Path, env: dict[str, str] | None = None,
-                    width: int = 200, height: int = 50, options: dict[str, str] | None = None) -> PaneInfo:
+                    width: int = 200, height: int = 50, options: dict[str, str] | None = None,
+                    pipe: str | None = None) -> PaneInfo:
         """Start `command` (exec'd directly, no shell) in a new detached session `name`.
 
         The size is set with -x/-y, which also sets the session's `default-size`, so the window
         returns to W×H when the last client detaches (tmux's default `window-size latest`); no
         `window-size manual` is left behind. `remain-on-exit` keeps a dead pane visible so death
         is detected and its last output can be read. Extra `options` become session options
-        (for example `@gt_runtime`), set in the same tmux invocation.
+        (for example `@gt_runtime`), set in the same tmux invocation, as is `pipe` (`pipe-pane`).
         """
         if not command:
             raise GtError("cannot start a session without a command")
@@ -182,11 +183,27 @@ class Tmux:
                  f"'resize-window -t {t} -x {int(width)} -y {int(height)} ; set-option -wu -t {t} window-size'"]
         for k, v in (options or {}).items():
             args += [";", "set-option", "-t", target(name), k, v]
+        if pipe:  # a shell command fed the pane's output from its first byte (`gt trail`'s log)
+            args += [";", "pipe-pane", "-o", "-t", target(name), pipe]
         self.run(*args)
         info = self.panes().get(name)
         if info is None:
             raise TmuxError(f"tmux session '{name}' vanished right after it was created")
         return info
+
+    def respawn(self, name: str, command: list[str], *, cwd: Path, env: dict[str, str] | None = None,
+                pipe: str | None = None) -> None:
+        """Replace the process of session `name`'s pane with `command` (`respawn-pane -k`); the
+        server does it, so the caller may be that very process. `pipe` re-opens `pipe-pane`."""
+        if not command:
+            raise GtError("cannot respawn a session without a command")
+        args = ["respawn-pane", "-k", "-t", target(name), "-c", str(cwd)]
+        for k, v in (env or {}).items():
+            args += ["-e", f"{k}={v}"]
+        args += ["--", *command]
+        if pipe:
+            args += [";", "pipe-pane", "-o", "-t", target(name), pipe]
+        self.run(*args)
 
     def has_session(self, name: str) -> bool:
         proc = self.run("has-session", "-t", target(name, window=False), check=False)

@@ -123,3 +123,18 @@ class PaneOutputWatch:
                 proc.wait(timeout=2)
             except Exception:  # noqa: BLE001 - best effort: it is our own child
                 proc.kill()
+
+
+def file_changes(path: Path, *, debounce_ms: int = 50, stop_event=None):
+    """Yield (None) each time `path` is written, created, replaced or removed — no polling.
+
+    Watches the file's directory without recursion (so a file that does not exist yet, or is
+    rotated, is still seen) and keeps only events for that name. Ends when `stop_event` is set.
+    """
+    from watchfiles import watch
+
+    path = Path(path)
+    name = path.name
+    for _changes in watch(path.parent, recursive=False, debounce=debounce_ms, step=25, stop_event=stop_event,
+                          watch_filter=lambda _c, p: Path(p).name == name):
+        yield None

@@ -193,6 +193,7 @@ class DeaconContext:
     tmux: Any = None
     log: Callable[[str], None] = lambda _m: None
     reported: set = field(default_factory=set)  # orphans already reported (log once)
+    costs_checked: float = 0.0  # when the cost-spike check last ran
 
     def __post_init__(self) -> None:
         if self.tmux is None:
@@ -254,6 +255,7 @@ def patrol_once(ctx: DeaconContext, cfg: DeaconConfig, now: float | None = None)
             ctx.log(f"formula step {step} is ready: slung")
     except Exception as e:  # noqa: BLE001 - one bad molecule must not stop the patrol
         ctx.log(f"formula dispatch failed: {e}")
+    report["cost_spike"] = _cost_spike(ctx, now)
     report["orphans"] = {"sessions": facts.orphan_sessions, "worktrees": facts.orphan_worktrees,
                          "branches": facts.orphan_branches}
     for kind, items in report["orphans"].items():
@@ -285,6 +287,24 @@ def supervise_daemon(ctx: DeaconContext) -> int | None:
     except Exception:  # noqa: BLE001
         pass
     return pid
+
+
+def _cost_spike(ctx: DeaconContext, now: float) -> dict[str, Any] | None:
+    """Every `costs.check_seconds`: escalate an hour of spend above `costs.spike_usd_per_hour`."""
+    try:
+        from gastown_tui.town.config import load_settings
+        from gastown_tui.work.costs import check_spike
+
+        if now - ctx.costs_checked < float(load_settings(ctx.town.root).get("costs.check_seconds")):
+            return None
+        ctx.costs_checked = now
+        spike = check_spike(ctx.town, now=now)
+        if spike:
+            ctx.log(f"cost spike: ${spike['usd']:.2f} in the hour {spike['hour']}:00 UTC; escalated {spike['escalation']}")
+        return spike
+    except Exception as e:  # noqa: BLE001 - a bad usage file must not stop the patrol
+        ctx.log(f"cost check failed: {e}")
+        return None
 
 
 def feed_stranded(ctx: DeaconContext) -> list[str]:

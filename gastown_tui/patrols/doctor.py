@@ -157,7 +157,8 @@ def check_orphans(town: Town, tmux, fix: bool) -> dict[str, Any]:
         parts.append(f"{len(branches)} polecat branch(es) without worktree or MR: {', '.join(branches[:5])}")
     if parts:
         return _check("orphans", "warn", "; ".join(parts),
-                      "gt doctor --fix removes the safe ones; unmerged work needs 'gt polecat nuke --force'", fixed)
+                      "gt doctor --fix removes the safe ones; 'gt orphans' lists every kind, 'gt cleanup' removes "
+                      "them (unmerged work only with --force)", fixed)
     return _check("orphans", "ok", "no orphaned sessions, worktrees or branches", fixed=fixed)
 
 
@@ -183,7 +184,8 @@ def check_heartbeats(town: Town, tmux, fix: bool, now: float | None = None) -> d
         return _check("heartbeats", "warn", f"stale: {', '.join(stale)}",
                       "the daemon's boot restarts the deacon; 'gt rig reboot RIG' restarts a rig's patrols", fixed)
     if gone and not fix:
-        return _check("heartbeats", "warn", f"left by stopped sessions: {', '.join(gone)}", "gt doctor --fix removes them")
+        return _check("heartbeats", "warn", f"left by stopped sessions: {', '.join(gone)}",
+                      "gt doctor --fix (or 'gt cleanup --kind heartbeats') removes them")
     return _check("heartbeats", "ok", "every running patrol's heartbeat is fresh", fixed=fixed)
 
 

@@ -557,6 +557,12 @@ def patrol_once(ctx: WitnessContext, cfg: WitnessConfig, now: float | None = Non
     actions, new_mem = decide(facts, memory, cfg, now)
     save_memory(ctx.town, ctx.rig, new_mem)
     act(ctx, actions, cfg)
+    try:
+        from gastown_tui.work.handoff import cycle_sessions
+
+        cycle_sessions(ctx.town, ctx.rig, tmux=ctx.tmux, now=now, log=ctx.log)
+    except Exception as e:  # noqa: BLE001 - cycling is a courtesy; the patrol goes on
+        ctx.log(f"session cycling failed: {e}")
     write_heartbeat(ctx.town, Agent("witness", ctx.rig).session, role="witness", rig=ctx.rig,
                     polecats=len(facts.polecats), actions=len(actions))
     return actions

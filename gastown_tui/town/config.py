@@ -44,6 +44,9 @@ KEYS: tuple[Key, ...] = (
     Key("witness.patrol_seconds", int, 5, "seconds between witness patrols (a dead polecat is noticed within this)"),
     Key("witness.stall_seconds", int, 600, "seconds without progress before a polecat counts as stalled"),
     Key("witness.max_restarts", int, 2, "restarts before hooked work is reopened and escalated"),
+    Key("witness.cycle_after_hours", float, 0.0, "hand a polecat off to a fresh session after this many hours of one (0: never)"),
+    Key("witness.cycle_context_percent", float, 0.0, "hand a polecat off when its context window is this full (Claude Code; 0: never)"),
+    Key("witness.context_window_tokens", int, 200000, "the context window size that cycle_context_percent is of"),
     Key("refinery.patrol_seconds", int, 10, "seconds between refinery patrols"),
     Key("refinery.max_failures", int, 2, "merge failures of one bead before it is escalated instead of sent back"),
     Key("refinery.push_attempts", int, 3, "pushes to the upstream (fetch, rebase, re-test between) before MERGE_FAILED"),
@@ -52,6 +55,13 @@ KEYS: tuple[Key, ...] = (
     Key("escalation.stale_seconds", int, 3600, "age at which an unacknowledged escalation re-escalates"),
     Key("nudge.verify_timeout_seconds", float, 5.0, "how long a nudge waits to verify delivery"),
     Key("tui.theme", str, "gastown-dark", "cockpit theme"),
+    Key("costs.prices", dict, None, "prices in USD per million tokens: model glob -> {input, output, cache_read, cache_write}"),
+    Key("costs.prices.*", dict, None, "price of models matching this glob: {input, output, cache_read, cache_write}"),
+    Key("costs.spike_usd_per_hour", float, 25.0, "spend in one hour above which the deacon escalates a cost spike (0: never)"),
+    Key("costs.spike_include_simulated", bool, False, "whether the sim's simulated spend counts towards a cost spike"),
+    Key("costs.check_seconds", int, 300, "seconds between the deacon's cost-spike checks"),
+    Key("trail.enabled", bool, True, "keep a bounded output log per agent session for `gt trail` (tmux pipe-pane)"),
+    Key("trail.max_bytes", int, 262144, "size at which an agent's output log rotates (at most twice this on disk per session)"),
 )
 
 DEFAULT_CONFIG = """\

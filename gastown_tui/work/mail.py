@@ -141,10 +141,24 @@ def send_mail(town: Town, to: str, subject: str, body: str = "", *, sender: str 
             iss = tx.update(iss.id, thread_id=tid, labels=[*labels, f"thread:{tid}"])
             created.append(iss)
     out = [message_json(i) for i in created]
+    _feed(town, sender, out)
     if nudge:
         for agent, msg in zip(recipients, out, strict=True):
             _notify(town, agent, msg)
     return out
+
+
+def _feed(town: Town, sender: str, msgs: list[dict[str, Any]]) -> None:
+    """One `mail.sent` event per message, so `gt feed` shows mail and protocol traffic."""
+    try:
+        from gastown_tui.town import events
+
+        for m in msgs:
+            rig = m["to"].split("/", 1)[0] if "/" in m["to"] else None
+            events.record(town.root, "mail.sent", actor=sender, rig=rig,
+                          payload={"id": m["id"], "to": m["to"], "subject": m["subject"]})
+    except Exception:  # noqa: BLE001 - the mail is stored; the feed is best effort
+        pass
 
 
 def _notify(town: Town, agent: Agent, msg: dict[str, Any]) -> None:

@@ -71,6 +71,20 @@ def render_prime(town: Town, agent: Agent, *, hook_only: bool = False) -> str:
     info = hook_info(town, agent)
     bead = info["bead"]
     parts: list[str] = []
+    unread: list[dict] = []
+    if not hook_only:
+        try:
+            from gastown_tui.work.mail import inbox
+
+            unread = inbox(town, agent.address, unread_only=True) if agent.role != "overseer" else []
+        except Exception:  # noqa: BLE001
+            unread = []
+        from gastown_tui.work.handoff import latest_handoff
+
+        ho = latest_handoff(unread, agent.address)
+        if ho is not None:  # a handoff from the previous session comes first
+            parts.append(f"# Handoff from your previous session ({ho['id']})\n\n{ho['body'].strip()}\n\n"
+                         f"Acknowledge it with `gt mail ack {ho['id']}` once you have picked it up.")
     if not hook_only:
         text = ROLE_TEXT.get(agent.role, "You are {address}.\n")
         parts.append("# Gas Town: your role\n\n" + text.format(
@@ -105,12 +119,6 @@ def render_prime(town: Town, agent: Agent, *, hook_only: bool = False) -> str:
                       "3. Run `gt done`.", ""]
         parts.append("\n".join(lines))
     if not hook_only:
-        try:
-            from gastown_tui.work.mail import inbox
-
-            unread = inbox(town, agent.address, unread_only=True) if agent.role != "overseer" else []
-        except Exception:  # noqa: BLE001
-            unread = []
         if unread:
             parts.append(f"## Mail: {len(unread)} unread\n\n"
                          + "\n".join(f"- {m['id']} from {m['from']}: {m['subject']}" for m in unread[:10])
