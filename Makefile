@@ -12,6 +12,7 @@ demo: setup
 test: setup
 	@.venv/bin/ruff check gastown_tui tests bench
 	@.venv/bin/lint-imports --config pyproject.toml
+	@bash .ci/agents
 	@.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile $(PYTEST_ARGS)
 
 lint: setup

@@ -73,10 +73,15 @@ def _presets() -> dict[str, Runtime]:
         Runtime(
             "claude", ("claude", "--dangerously-skip-permissions"),
             description="Anthropic Claude Code",
-            ready_patterns=(r"^\s*[│|]?\s*>\s", r"\? for shortcuts"),
+            # Screens recorded from Claude Code 2.1.332 (tests/fixtures/panes/claude-2.1.332/) and
+            # from earlier versions (the `>` box and "? for shortcuts").
+            ready_patterns=(r"^\s*❯(\s|$)", r"^\s*[│|]?\s*>\s", r"\? for shortcuts"),
             busy_patterns=(r"esc to interrupt", r"^\s*[✻✶✳✢·✽*]\s+\w+…"),
+            # Questions only a person can answer: permission prompts and start-up dialogs.
             permission_patterns=(r"Do you want to (proceed|make this edit|create)", r"❯\s*1\.\s*Yes",
-                                 r"Allow .+\?"),
+                                 r"Allow .+\?", r"Enter to continue", r"Unable to connect to Anthropic services",
+                                 r"Do you trust the files in this folder", r"Select login method",
+                                 r"Do you want to use this API key"),
         ),
         Runtime(
             "codex", ("codex",), description="OpenAI Codex CLI",

@@ -64,6 +64,7 @@ def start_agent(town: Town, agent: Agent, *, runtime: str | None = None, prompt:
         if not existing.dead:
             raise Conflict(f"{agent.address} is already running (tmux session {session})",
                            hint=f"attach with 'gt session attach {agent.address}' or stop it first")
+        keep_last_screen(town, tm, existing)
         tm.kill_session(session)
     rt, argv, env, workdir, text = _launch(town, agent, runtime, prompt, cwd, extra_env, settings)
     info = tm.new_session(
@@ -94,6 +95,9 @@ def _launch(town: Town, agent: Agent, runtime: str | None, prompt: str | None, c
                            hint="create the rig or worktree first (gt rig add / gt sling)")
     env = {**agent.env(town.root, _owner_email(town)), **rt.env, "GT_SESSION": agent.session,
            "GT_RUNTIME": rt.name, **{str(k): str(v) for k, v in (extra_env or {}).items()}}
+    from gastown_tui.agents.runtime_setup import prepare
+
+    env.update(prepare(town.root, rt, agent.session, workdir, env))
     text = prompt if prompt is not None else beacon(agent)
     return rt, rt.command(text if rt.prompt_mode == "arg" else None), env, workdir, text
 
@@ -127,7 +131,18 @@ def _trail_pipe(town: Town, session: str, settings) -> str | None:
     return pipe_command(town, session, int(settings.get("trail.max_bytes")))
 
 
+def keep_last_screen(town: Town, tm: Tmux, pane: PaneInfo) -> None:
+    """Before a dead pane goes, record why it died (`agents.exits`)."""
+    from gastown_tui.agents.exits import dead_screens, record_exit
+
+    text = dead_screens(tm, [pane.session]).get(pane.session, "")
+    record_exit(town.root, pane.session, text, pane.dead_status)
+
+
 def stop_agent(town: Town, agent: Agent, *, tmux: Tmux | None = None) -> bool:
-    """Kill the agent's session; False when it was not running."""
+    """Kill the agent's session; False when it was not running. A dead pane's screen is kept."""
     tm = tmux or Tmux.for_town(town)
+    pane = tm.panes().get(agent.session)
+    if pane is not None and pane.dead:
+        keep_last_screen(town, tm, pane)
     return tm.kill_session(agent.session)

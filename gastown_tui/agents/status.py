@@ -31,6 +31,8 @@ ACTIVE_SECONDS = 10.0
 DEFAULT_STALL_SECONDS = 600.0
 PATROL_RUNTIME = "patrol"  # the @gt_runtime of deacon/witness/refinery loop sessions
 PATROL_STALE_SECONDS = 120.0  # default of deacon.heartbeat_stale_seconds
+EXPLAINED_BY_EXIT = ("dead", "starting", "waiting")  # states a recent death helps explain
+RECENT_EXIT_SECONDS = 3600.0
 
 
 
@@ -102,7 +104,11 @@ def raw_state(sample: PaneSample, runtime, now: float, *,
     if not sample.exists:
         return "dead", "no tmux session"
     if sample.dead:
-        return "dead", f"process exited (status {sample.dead_status})"
+        from gastown_tui.agents.exits import summarize
+        from gastown_tui.infra.termtext import clean
+
+        last = summarize(clean(sample.text), sample.dead_status)["last_line"]
+        return "dead", f"process exited (status {sample.dead_status})" + (f": {last[:160]}" if last else "")
     if sample.patrol:
         # A patrol loop has no prompt to read; its heartbeat file is the signal.
         if sample.heartbeat is None:
@@ -183,11 +189,24 @@ class AgentRow:
     session: str
     runtime: str
     status: AgentStatus
+    last_exit: dict | None = None  # a recent death's record (`agents.exits`), while dead or starting again
+
+    @property
+    def explanation(self) -> str:
+        """The reason, with how it last died when that explains a dead or restarting agent."""
+        from gastown_tui.agents.exits import describe
+
+        reason = self.status.reason
+        if self.last_exit and self.status.state != "dead":
+            reason += f"; last {describe(self.last_exit)}"
+        return reason
 
     def to_json(self, explain: bool = True) -> dict:
         d = {"address": self.address, "session": self.session, "runtime": self.runtime, **self.status.to_json()}
         if not explain:
             d.pop("reason", None)
+        else:
+            d["last_exit"] = self.last_exit
         return d
 
 
@@ -250,7 +269,13 @@ class StatusEngine:
             # window_activity has 1 s resolution: re-capture while output is that fresh.
             if pane.dead or pane.activity != tr.activity or pane.activity >= tr.captured_at - 1.0:
                 need.append(session)
-        texts = self.tmux.capture_many(need, ansi=False) if need else {}
+        dead = [s for s in need if panes[s].dead]
+        live = [s for s in need if not panes[s].dead]
+        texts = self.tmux.capture_many(live, ansi=False) if live else {}
+        if dead:
+            from gastown_tui.agents.exits import dead_screens
+
+            texts.update(dead_screens(self.tmux, dead))
         rows: dict[str, AgentRow] = {}
         for session, tr in list(self._tracks.items()):
             pane = panes.get(session)
@@ -268,7 +293,14 @@ class StatusEngine:
                                  stall_seconds=self.stall_seconds,
                                  patrol_stale_seconds=self.patrol_stale_seconds)
             address = tr.agent.address if tr.agent else session
-            rows[address] = AgentRow(address, session, tr.runtime_name, tr.status)
+            last = None
+            if tr.status.state in EXPLAINED_BY_EXIT:
+                from gastown_tui.agents.exits import last_exit
+
+                last = last_exit(self.town.root, session)
+                if last is not None and now - float(last.get("ts") or 0) > RECENT_EXIT_SECONDS:
+                    last = None
+            rows[address] = AgentRow(address, session, tr.runtime_name, tr.status, last)
             if pane is None and tr.status.state == "dead" and now - tr.status.since > 3600:
                 del self._tracks[session]  # forget sessions gone for an hour
         return rows

@@ -243,11 +243,38 @@ def _capture(args) -> int:
     if args.lines is not None and args.lines < 0:
         raise UsageError("LINES must be zero or more", hint="for example: gt peek mayor 50")
     ansi = bool(getattr(args, "ansi", False)) or sys.stdout.isatty()
-    got = Tmux.for_town(town).capture_many([session], lines=args.lines, ansi=ansi)
-    if session not in got:
-        raise NotFound(f"{args.target} has no running session ({session})", hint="list sessions with 'gt session list'")
-    text = got[session]
+    tm = Tmux.for_town(town)
+    pane = tm.panes().get(session)
+    if pane is None:
+        return _last_screen(town, args.target, session)
+    if pane.dead:
+        # A program that died at start-up printed a line or two and left: show those, not the
+        # blank bottom of its window (`agents.exits` reads a dead screen).
+        from gastown_tui.agents.exits import dead_screens, summarize
+
+        lines = summarize(dead_screens(tm, [session]).get(session, ""), pane.dead_status)["lines"]
+        text = "\n".join(lines[-args.lines:] if args.lines else lines)
+        print(f"{args.target}: the process exited with status {pane.dead_status}", file=sys.stderr)
+    else:
+        text = tm.capture_many([session], lines=args.lines, ansi=ansi).get(session, "")
     sys.stdout.write(text + ("\n" if text else ""))
+    return 0
+
+
+def _last_screen(town, target: str, session: str) -> int:
+    """No session: the screen it had when it died, if one was kept (`agents.exits`)."""
+    import time
+
+    from gastown_tui.agents.exits import describe, last_exit
+    from gastown_tui.agents.nudge import sanitize
+
+    rec = last_exit(town.root, session)
+    if rec is None:
+        raise NotFound(f"{target} has no running session ({session})", hint="list sessions with 'gt session list'")
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(rec.get("ts") or 0)))
+    print(f"{target} has no running session; it {describe(rec)} (at {when}). Its last screen:", file=sys.stderr)
+    for line in rec.get("lines") or []:
+        print(sanitize(str(line)))
     return 0
 
 
@@ -398,7 +425,7 @@ def _agents_status(args) -> int:
         print("no agents running; start the mayor with 'gt mayor start'")
         return 0
     headers = ["agent", "state", "runtime", "session"] + (["reason"] if args.explain else [])
-    print_table([[r.address, r.status.state, r.runtime or "-", r.session] + ([r.status.reason] if args.explain else [])
+    print_table([[r.address, r.status.state, r.runtime or "-", r.session] + ([r.explanation] if args.explain else [])
                  for r in items], headers)
     return 0
 

@@ -1,8 +1,10 @@
 """`gt doctor [--fix]`: the town's health, one check per line, each with its fix.
 
 Checks: tmux present and recent enough, the town's tmux socket, town files, every beads store
-parses, routes point at stores, every rig's default branch pushed to its upstream, orphaned sessions / worktrees / branches, stale heartbeats, the
-daemon. `fix=True` repairs only what is safe (nothing with unmerged work) and says what it did.
+parses, routes point at stores, every rig's default branch pushed to its upstream, orphaned
+sessions / worktrees / branches, stale heartbeats, the daemon, and each configured agent runtime
+(installed, its version, can start as this user, has what it needs to reach a model). `fix=True`
+repairs only what is safe (nothing with unmerged work) and says what it did.
 """
 
 from __future__ import annotations
@@ -224,6 +226,88 @@ def check_pushed(town: Town) -> dict[str, Any]:
     return _check("upstream", "ok", "every rig's default branch is on its upstream")
 
 
+# What each runtime needs in its environment to reach a model (any one of them will do).
+RUNTIME_NEEDS: dict[str, tuple[str, ...]] = {
+    "claude": ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "CLAUDE_CODE_OAUTH_TOKEN", "~/.claude/.credentials.json"),
+    "codex": ("OPENAI_API_KEY", "OPENAI_BASE_URL", "~/.codex/auth.json"),
+    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY", "~/.gemini/oauth_creds.json"),
+    "aider": ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_API_BASE"),
+}
+
+
+def configured_runtimes(town: Town, settings) -> dict[str, list[str]]:
+    """Runtime name -> who uses it (default_agent, role_agents.*, a rig's agent, [agents.*])."""
+    used: dict[str, list[str]] = {}
+    used.setdefault(str(settings.get("default_agent") or "claude"), []).append("default_agent")
+    roles = settings.get("role_agents", {}) or {}
+    for role, name in (roles.items() if isinstance(roles, dict) else []):
+        used.setdefault(str(name), []).append(f"role_agents.{role}")
+    for rig in town.rigs():
+        try:
+            agent = town.rig_config(rig).get("agent")
+        except Exception:  # noqa: BLE001 - a broken rig config is the town-files check's to report
+            agent = None
+        if agent:
+            used.setdefault(str(agent), []).append(f"rig {rig}")
+    agents = settings.get("agents", {}) or {}
+    for name in (agents if isinstance(agents, dict) else {}):
+        used.setdefault(str(name), []).append(f"[agents.{name}]")
+    return used
+
+
+def check_runtime(town: Town, name: str, users: list[str], settings) -> dict[str, Any]:
+    """One runtime: installed (and its version), can start as this user, has what it needs."""
+    import os
+    from pathlib import Path
+
+    from gastown_tui.agents.runtime_setup import is_claude, running_as_root
+    from gastown_tui.agents.runtimes import get_runtime
+    from gastown_tui.errors import GtError
+    from gastown_tui.infra.proc import run_command, which
+
+    label = f"runtime {name}"
+    try:
+        rt = get_runtime(name, settings)
+    except GtError as e:
+        return _check(label, "fail", f"{e} (used by {', '.join(users)})", getattr(e, "hint", "") or "")
+    if name == "sim":
+        return _check(label, "ok", "built in (the simulated agent; no model)")
+    program = rt.program[0] if rt.program else ""
+    path = which(program) if program else None
+    if not path:
+        return _check(label, "warn",
+                      f"'{program}' is not installed (used by {', '.join(users)})",
+                      f"install {rt.description or name} or pick another runtime: gt config set default_agent sim")
+    rc, out = run_command([path, "--version"], timeout=15)
+    version = (out.strip().splitlines() or ["?"])[0][:80] if rc == 0 else f"--version failed ({rc})"
+    notes, status = [f"{version} at {path}"], "ok"
+    if is_claude(rt) and running_as_root():
+        if rt.env.get("IS_SANDBOX", "1") in ("", "0"):
+            return _check(label, "fail", f"{version}: as root Claude Code refuses --dangerously-skip-permissions "
+                          "without IS_SANDBOX=1, and [agents.claude] env sets it off",
+                          "run the town as a normal user, or remove IS_SANDBOX from [agents.claude] env")
+        notes.append("runs as root: gt sets IS_SANDBOX=1, so its tools run without asking")
+        status = "warn"
+    needs = RUNTIME_NEEDS.get(rt.name if rt.name in RUNTIME_NEEDS else Path(program).name, ())
+    if needs:
+        have = [n for n in needs if (n.startswith("~") and Path(n).expanduser().exists())
+                or (not n.startswith("~") and (rt.env.get(n) or os.environ.get(n)))]
+        if not have:
+            return _check(label, "warn", "; ".join(notes) + f"; none of {', '.join(needs)} is set, so it may stop "
+                          "at a login screen", f"set one, e.g. gt config agent set {name} env '{{{needs[0]} = \"...\"}}'")
+        notes.append(f"model access: {have[0]}")
+    hint = "run the town as a normal user unless this machine is a sandbox" if status == "warn" else ""
+    return _check(label, status, "; ".join(notes), hint)
+
+
+def check_runtimes(town: Town) -> list[dict[str, Any]]:
+    from gastown_tui.town.config import load_settings
+
+    settings = load_settings(town.root)
+    return [check_runtime(town, name, users, settings)
+            for name, users in sorted(configured_runtimes(town, settings).items())]
+
+
 def run_checks(town: Town, *, fix: bool = False, tmux=None) -> list[dict[str, Any]]:
     from gastown_tui.infra.tmux import Tmux
 
@@ -235,6 +319,7 @@ def run_checks(town: Town, *, fix: bool = False, tmux=None) -> list[dict[str, An
     checks += [check_town_files(town, fix), check_stores(town), check_routes(town), check_pushed(town)]
     if tmux_ok:
         checks += [check_orphans(town, tm, fix), check_heartbeats(town, tm, fix)]
+    checks += check_runtimes(town)
     checks.append(check_daemon(town))
     if fix:
         d = checks[-1]

@@ -71,6 +71,8 @@ class PolecatFacts:
     mr_merged: str | None = None  # an MR for the branch closed as merged
     age: float | None = None  # seconds since its worktree was made
     spawning: bool = False  # its agent bead says a sling is still starting it
+    exit_signature: str | None = None  # a dead pane's failure, as `agents.exits.summarize` reads it
+    exit_line: str = ""  # the dead pane's last words
 
 
 @dataclass
@@ -86,6 +88,7 @@ class PolecatMemory:
     stall_escalated: bool = False
     merge_ready_for: str | None = None  # MR id MERGE_READY was sent for
     runtime: str = ""
+    last_exit_signature: str | None = None  # how it died last time (a second identical death is not retried)
 
 
 @dataclass(frozen=True)
@@ -165,14 +168,20 @@ def decide(facts: WitnessFacts, memory: dict[str, PolecatMemory], cfg: WitnessCo
         rt = f.runtime or m.runtime
         if cls in ("dead-session", "crashed"):
             what = "session is gone" if cls == "dead-session" else "agent process exited"
-            if m.restarts < cfg.max_restarts and f.worktree_exists:
+            same = bool(f.exit_signature) and f.exit_signature == m.last_exit_signature
+            if f.exit_signature:
+                m.last_exit_signature = f.exit_signature
+            if f.exit_line:
+                what += f" ({f.exit_line[:160]})"
+            if not same and m.restarts < cfg.max_restarts and f.worktree_exists:
                 m.restarts += 1
                 m.last_progress = now
                 actions.append(Action("restart", f.name, f"{what} with {f.hook_id} hooked "
                                       f"(restart {m.restarts}/{cfg.max_restarts})", bead=f.hook_id, runtime=rt))
             else:
+                why = "; it failed the same way twice, so it is not restarted again" if same else ""
                 actions.append(Action("reopen_escalate", f.name, f"{what} with {f.hook_id} hooked after "
-                                      f"{m.restarts} restart(s)", bead=f.hook_id, branch=f.branch))
+                                      f"{m.restarts} restart(s){why}", bead=f.hook_id, branch=f.branch))
         elif cls == "stalled":
             if m.nudged_at is None:
                 m.nudged_at = now
@@ -325,6 +334,14 @@ def observe(ctx: WitnessContext, panes: dict | None = None) -> WitnessFacts:
                     if b.get("agent_state") == "spawning"}
     except Exception:  # noqa: BLE001 - without agent beads, no polecat counts as spawning
         pass
+    # Dead panes still show why they died: one batched capture of just those.
+    dead = [s for s, p in panes.items() if s.startswith(sess_prefix) and p.dead]
+    exits: dict[str, dict[str, Any]] = {}
+    if dead:
+        from gastown_tui.agents.exits import dead_screens, summarize
+
+        texts = dead_screens(ctx.tmux, dead)
+        exits = {s: summarize(texts.get(s, ""), panes[s].dead_status) for s in dead}
     out = []
     for name in sorted(names):
         agent = Agent("polecat", ctx.rig, name)
@@ -347,6 +364,8 @@ def observe(ctx: WitnessContext, panes: dict | None = None) -> WitnessFacts:
             head=ref_sha(rp.bare_repo, branch) if branch else None,
             mr_open=mrs_open.get(branch) if branch else None,
             mr_merged=mrs_merged.get(branch) if branch else None,
+            exit_signature=exits[agent.session]["signature"] if agent.session in exits else None,
+            exit_line=exits[agent.session]["last_line"] if agent.session in exits else "",
         ))
     return WitnessFacts(ctx.rig, out)
 
@@ -428,14 +447,21 @@ def act(ctx: WitnessContext, actions: list[Action], cfg: WitnessConfig) -> None:
                 ctx.log(f"restart {agent.address}: {a.reason}")
                 _event(town, "witness.restart", me, rig, {"polecat": a.polecat, "bead": a.bead})
             elif a.kind == "reopen_escalate":
-                ctx.tmux.kill_session(agent.session)
+                from gastown_tui.agents.exits import last_exit
+                from gastown_tui.agents.sessions import stop_agent
+
+                stop_agent(town, agent, tmux=ctx.tmux)  # keeps a dead pane's last screen first
+                rec = last_exit(town.root, agent.session)
+                recent = rec is not None and time.time() - float(rec.get("ts") or 0) < 3600
+                screen = "\n".join(rec["lines"]) if recent else ""
                 if a.bead:
                     store = ctx.store
                     store.update(a.bead, status="open", assignee=None, actor=me)
                     store.add_comment(a.bead, f"witness: {a.reason}; reopened for another polecat", author=me)
                 escalation.create_escalation(
                     town, f"{agent.address} keeps dying on {a.bead}", severity="high", category="crash",
-                    issue=a.bead, description=a.reason, actor=me, dedupe=True)
+                    issue=a.bead, description=a.reason + (f"\n\nIts last screen:\n{screen}" if screen else ""),
+                    actor=me, dedupe=True)
                 ctx.log(f"reopen {a.bead} and escalate: {a.reason}")
                 _event(town, "witness.escalate", me, rig, {"polecat": a.polecat, "bead": a.bead})
             elif a.kind == "nudge":

@@ -239,7 +239,29 @@ def read_sim(usage: Usage, town: Town, agents: _Agents) -> None:
 
 
 def claude_config_dir() -> str:
+    """The user's own Claude Code config directory."""
     return os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(os.path.expanduser("~"), ".claude")
+
+
+def claude_config_dirs(town: Town) -> list[str]:
+    """Every config directory Claude Code agents of this town write transcripts to: the user's,
+    and the per-agent ones of a town with its own model endpoint (`agents.runtime_setup`)."""
+    from gastown_tui.agents.runtime_setup import claude_config_dir as agent_dir
+
+    base = os.path.dirname(str(agent_dir(town.root, "x")))
+    try:
+        own = sorted(os.path.join(base, d) for d in os.listdir(base))
+    except OSError:
+        own = []
+    return [claude_config_dir(), *own]
+
+
+def agent_claude_config_dir(town: Town, session: str) -> str:
+    """Where one agent's transcripts are: its own config directory if it has one, else the user's."""
+    from gastown_tui.agents.runtime_setup import claude_config_dir as agent_dir
+
+    own = str(agent_dir(town.root, session))
+    return own if os.path.isdir(own) else claude_config_dir()
 
 
 def claude_project_name(workdir: str) -> str:
@@ -248,18 +270,19 @@ def claude_project_name(workdir: str) -> str:
 
 
 def read_claude(usage: Usage, town: Town, agents: _Agents, config_dir: str | None = None) -> None:
-    projects = os.path.join(config_dir or claude_config_dir(), "projects")
     prefix = claude_project_name(agents.root)
-    try:
-        dirs = [d for d in os.listdir(projects) if d == prefix or d.startswith(prefix + "-")]
-    except OSError:
-        return
     seen: set[str] = set()
-    for d in sorted(dirs):
-        full = os.path.join(projects, d)
-        for path in _jsonl_files(full, usage.since):
-            usage.sources["claude"] = usage.sources.get("claude", 0) + 1
-            _read_claude_file(usage, agents, path, seen)
+    for cfg in [config_dir] if config_dir else claude_config_dirs(town):
+        projects = os.path.join(cfg, "projects")
+        try:
+            dirs = [d for d in os.listdir(projects) if d == prefix or d.startswith(prefix + "-")]
+        except OSError:
+            continue
+        for d in sorted(dirs):
+            full = os.path.join(projects, d)
+            for path in _jsonl_files(full, usage.since):
+                usage.sources["claude"] = usage.sources.get("claude", 0) + 1
+                _read_claude_file(usage, agents, path, seen)
 
 
 def _jsonl_files(directory: str, since: float | None, pattern: str = "") -> list[str]:

@@ -85,9 +85,9 @@ def latest_handoff(messages: list[dict[str, Any]], address: str) -> dict[str, An
 
 def context_used(town: Town, agent: Agent, *, config_dir: str | None = None) -> int | None:
     """Tokens in the context window at the agent's last Claude Code reply, or None when unknown."""
-    from gastown_tui.work.costs import claude_config_dir, claude_project_name
+    from gastown_tui.work.costs import agent_claude_config_dir, claude_project_name
 
-    d = os.path.join(config_dir or claude_config_dir(), "projects",
+    d = os.path.join(config_dir or agent_claude_config_dir(town, agent.session), "projects",
                      claude_project_name(os.path.realpath(agent.workdir(town.root))))
     try:
         files = [os.path.join(d, n) for n in os.listdir(d) if n.endswith(".jsonl")]

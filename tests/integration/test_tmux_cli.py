@@ -61,7 +61,8 @@ def test_new_user_path(tmp_path, tmux):
 
     agents = json.loads(run_cli("gt", "agents", "status", "--json", cwd=root).stdout)
     assert agents[0]["address"] == "mayor" and agents[0]["state"] == "idle"
-    assert set(agents[0]) == {"address", "session", "runtime", "state", "reason", "since", "pending"}
+    assert set(agents[0]) == {"address", "session", "runtime", "state", "reason", "since", "pending",
+                              "last_exit"}  # last_exit: a recent death (null here)
     explain = run_cli("gt", "agents", "status", "--explain", cwd=root)
     assert "at its prompt" in explain.stdout
 

@@ -1,0 +1,187 @@
+"""Real agent CLIs without a model bill: recorded Claude Code 2.1.332 screens, the scripted model's
+turns, and what a runtime needs before it starts unattended."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gastown_tui.agents import runtime_setup
+from gastown_tui.agents.runtimes import get_runtime
+from gastown_tui.agents.status import PaneSample, raw_state
+from gastown_tui.sim.model import Script, sse_events
+
+CLAUDE = Path(__file__).resolve().parents[1] / "fixtures" / "panes" / "claude-2.1.332"
+NOW = 1_800_000_000.0
+
+
+def screen(name: str, **kw) -> PaneSample:
+    return PaneSample(session="gt-x", text=(CLAUDE / f"{name}.txt").read_text(encoding="utf-8"),
+                      activity=NOW - 2, created=NOW - 300, **kw)
+
+
+@pytest.mark.parametrize("fixture,state,reason", [
+    ("idle", "idle", "at its prompt"),
+    ("busy", "working", "esc to interrupt"),
+    ("permission", "waiting", "Do you want to proceed?"),
+    ("dialog_auto_mode", "waiting", "Enter to continue"),
+])
+def test_recorded_claude_2_1_332_screens(fixture, state, reason):
+    got, why = raw_state(screen(fixture), get_runtime("claude"), NOW)
+    assert (got, reason in why) == (state, True), why
+
+
+def test_idle_claude_with_stale_hooked_work_is_stalled():
+    got, why = raw_state(screen("idle", hooked=True, progress=NOW - 1200), get_runtime("claude"), NOW)
+    assert got == "stalled" and "no progress" in why
+
+
+# --- the scripted model ---------------------------------------------------------------------------
+
+TOOLS = [{"name": n} for n in ("Bash", "Read", "Write", "Edit")]
+
+
+class Convo:
+    """A conversation as Claude Code sends it: the beacon, then our tool_use turns and their results."""
+
+    def __init__(self, first: str = "[GAS TOWN] You are demo/polecats/nux (polecat). Run `gt prime`.") -> None:
+        self.messages: list[dict] = [{"role": "user", "content": [{"type": "text", "text": first}]}]
+
+    def ask(self, script: Script) -> dict:
+        turn = script.next_turn({"model": "m", "tools": TOOLS, "messages": self.messages, "stream": True})
+        self.messages.append({"role": "assistant", "content": turn.blocks})
+        tool = next((b for b in turn.blocks if b["type"] == "tool_use"), None)
+        return {"stop": turn.stop_reason, "tool": tool, "text": " ".join(b.get("text", "") for b in turn.blocks)}
+
+    def answer(self, tool: dict, text: str, error: bool = False) -> None:
+        self.messages.append({"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": tool["id"], "content": text, "is_error": error},
+            {"type": "text", "text": "<system-reminder>noise</system-reminder>"}]})
+
+    def say(self, text: str) -> None:
+        self.messages.append({"role": "user", "content": text})
+
+
+def hook_json(labels=(), description="implement it", bead_id="de-abc") -> str:
+    return json.dumps({"agent": "demo/polecats/nux", "workdir": "/w/nux", "bead": {
+        "id": bead_id, "title": "A feature", "description": description, "labels": list(labels)}})
+
+
+def run_loop(script: Script, convo: Convo, labels=(), description="implement it", max_turns=20) -> list[str]:
+    """Answer every tool call plausibly; the steps taken, by tool name and first word."""
+    taken = []
+    for _ in range(max_turns):
+        r = convo.ask(script)
+        if r["stop"] != "tool_use":
+            taken.append("end:" + r["text"][:20])
+            return taken
+        tool = r["tool"]
+        cmd = tool["input"].get("command") or tool["input"].get("file_path")
+        taken.append(f"{tool['name']}:{cmd}")
+        convo.answer(tool, hook_json(labels, description) if cmd == "gt hook --json" else "ok")
+    raise AssertionError(f"no end after {max_turns} turns: {taken}")
+
+
+def test_script_walks_the_whole_work_loop():
+    steps = run_loop(Script(), Convo(), description="file: src/a.py\n```\nprint(1)\n```\n")
+    assert steps[:2] == ["Bash:gt prime", "Bash:gt hook --json"]
+    assert steps[2].startswith("Bash:b=$(git") and "rebase" in steps[2]
+    assert steps[3:5] == ["Read:/w/nux/src/a.py", "Write:/w/nux/src/a.py"]
+    assert steps[5].startswith("Bash:git add -A && git commit")
+    assert steps[6] == "Bash:gt done" and steps[7].startswith("end:Done")
+
+
+def test_script_without_edits_writes_the_work_note_and_with_nothing_hooked_waits():
+    steps = run_loop(Script(), Convo())
+    assert "Write:/w/nux/work/de-abc.md" in steps
+    c, s = Convo(), Script()
+    c.answer(c.ask(s)["tool"], "prime text")
+    tool = c.ask(s)["tool"]
+    c.answer(tool, json.dumps({"agent": "x", "bead": None}))
+    assert c.ask(s)["text"].startswith("Nothing is on my hook")
+
+
+def test_script_faults_stall_conflict_failtests_and_crash_once():
+    assert run_loop(Script(), Convo(), labels=["sim:stall"])[-1] == "end:Let me think about h"
+    steps = run_loop(Script(), Convo(), labels=["sim:conflict", "sim:fail-tests"])
+    assert any("README.md" in s for s in steps) and any("SIM_TESTS" in s for s in steps)
+    script = Script()
+    first = run_loop(script, Convo(), labels=["sim:crash"])
+    assert "Bash:kill -9 $PPID" in first
+    again = run_loop(script, Convo(), labels=["sim:crash"])  # the restarted agent finishes
+    assert "Bash:kill -9 $PPID" not in again and "Bash:gt done" in again
+
+
+def test_stall_once_proceeds_after_a_nudge_in_the_same_conversation():
+    script, c = Script(), Convo()
+    assert run_loop(script, c, labels=["sim:stall=once"])[-1].startswith("end:Let me think")
+    c.say("[gt nudge from demo/witness] you have made no progress; check your hook")
+    assert "Bash:gt done" in run_loop(script, c, labels=["sim:stall=once"])
+
+
+def test_failed_gt_done_is_reported_not_claimed():
+    script, c = Script(), Convo()
+    for _ in range(12):
+        r = c.ask(script)
+        if r["stop"] != "tool_use":
+            break
+        cmd = r["tool"]["input"].get("command")
+        if cmd == "gt done":
+            c.answer(r["tool"], "gt: nothing to hand in", error=True)
+        else:
+            c.answer(r["tool"], hook_json() if cmd == "gt hook --json" else "ok")
+    assert r["text"].startswith("`gt done` failed: gt: nothing to hand in")
+
+
+def test_requests_without_tools_get_text_and_the_stream_is_well_formed():
+    s = Script()
+    assert s.next_turn({"messages": [{"role": "user", "content": "title?"}]}).stop_reason == "end_turn"
+    c = Convo()
+    turn = s.next_turn({"tools": TOOLS, "messages": c.messages})
+    events = [e for e, _, _ in sse_events({"messages": c.messages}, turn, "msg_1")]
+    assert events[0] == "message_start" and events[-2:] == ["message_delta", "message_stop"]
+    assert events.count("content_block_start") == events.count("content_block_stop") == len(turn.blocks)
+    data = [d for e, d, _ in sse_events({"messages": c.messages}, turn, "msg_1")]
+    tool_start = next(d for d in data if d.get("content_block", {}).get("type") == "tool_use")
+    delta = next(d for d in data if d.get("delta", {}).get("type") == "input_json_delta")
+    assert json.loads(delta["delta"]["partial_json"]) == {"command": "gt prime", "description": tool_start and
+                                                          "Loading my role and hooked work with gt prime"}
+    assert data[0]["message"]["usage"]["input_tokens"] > 0 and data[-2]["usage"]["output_tokens"] > 0
+
+
+# --- starting unattended ------------------------------------------------------------------------------
+
+def test_claude_with_a_town_endpoint_gets_a_settled_config_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(runtime_setup, "running_as_root", lambda: True)
+    rt = get_runtime("claude")
+    env = {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9", "ANTHROPIC_API_KEY": "sk-ant-0123456789abcdefghijXYZ"}
+    extra = runtime_setup.prepare(tmp_path, rt, "gt-demo-nux", tmp_path / "wt", env)
+    assert extra["IS_SANDBOX"] == "1"
+    cfg = Path(extra["CLAUDE_CONFIG_DIR"])
+    assert cfg == tmp_path / ".runtime" / "claude" / "gt-demo-nux"
+    data = json.loads((cfg / ".claude.json").read_text())
+    assert data["hasCompletedOnboarding"] is True
+    assert data["customApiKeyResponses"]["approved"] == [env["ANTHROPIC_API_KEY"][-20:]]
+    assert data["projects"][str(tmp_path / "wt")]["hasTrustDialogAccepted"] is True
+    # A second start keeps what Claude Code wrote there and adds nothing twice.
+    data["numStartups"] = 7
+    (cfg / ".claude.json").write_text(json.dumps(data))
+    runtime_setup.prepare(tmp_path, rt, "gt-demo-nux", tmp_path / "wt", env)
+    again = json.loads((cfg / ".claude.json").read_text())
+    assert again["numStartups"] == 7 and again["customApiKeyResponses"]["approved"] == data["customApiKeyResponses"]["approved"]
+
+
+def test_claude_without_a_town_endpoint_keeps_the_users_config(tmp_path, monkeypatch):
+    monkeypatch.setattr(runtime_setup, "running_as_root", lambda: False)
+    assert runtime_setup.prepare(tmp_path, get_runtime("claude"), "gt-mayor", tmp_path, {}) == {}
+    assert not (tmp_path / ".runtime").exists()
+    assert runtime_setup.prepare(tmp_path, get_runtime("sim"), "gt-mayor", tmp_path, {"ANTHROPIC_BASE_URL": "x"}) == {}
+
+
+def test_a_failing_gt_hook_is_reported_not_taken_for_an_empty_hook():
+    script, c = Script(), Convo()
+    c.answer(c.ask(script)["tool"], "prime")
+    c.answer(c.ask(script)["tool"], "Not run · auto mode's check had no usable answer", error=True)
+    assert c.ask(script)["text"].startswith("`gt hook` failed: Not run")
