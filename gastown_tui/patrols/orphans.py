@@ -60,7 +60,7 @@ def find(town: Town, tmux, *, now: float | None = None) -> dict[str, list[dict[s
     from gastown_tui.agents.polecats import unmerged_work
     from gastown_tui.infra import git
     from gastown_tui.patrols.deacon import find_orphans
-    from gastown_tui.patrols.heartbeat import all_heartbeats
+    from gastown_tui.agents.heartbeat import all_heartbeats
 
     now = time.time() if now is None else now
     rigs = town.rigs()
@@ -127,11 +127,11 @@ def cleanup(town: Town, tmux, *, dry_run: bool = False, force: bool = False,
             kinds: tuple[str, ...] = KINDS) -> dict[str, Any]:
     """Remove the safe orphans (all of them with `force`); returns what was (or would be) done and kept."""
     from gastown_tui.agents import trail
-    from gastown_tui.agents.polecats import nuke_polecat
+    from gastown_tui.work.nuke import nuke_polecat
     from gastown_tui.errors import GtError
     from gastown_tui.infra import git
     from gastown_tui.infra.fsutil import file_lock
-    from gastown_tui.patrols.heartbeat import remove_heartbeat
+    from gastown_tui.agents.heartbeat import remove_heartbeat
 
     found = find(town, tmux)
     done: list[dict[str, Any]] = []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from gastown_tui.beads.lean import loads as _loads  # the C scanner alone: `json` costs more than a feed read
+from gastown_tui.beads.codec import decode_line as _loads  # the one JSON reader of the store code
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

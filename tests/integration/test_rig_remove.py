@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from gastown_tui.patrols.heartbeat import read_heartbeat
+from gastown_tui.agents.heartbeat import read_heartbeat
 from gastown_tui.town.config import load_settings
 from gastown_tui.town.identity import Agent
 from tests.conftest import wait_for
