@@ -8,7 +8,7 @@ recorded in `<town>/.runtime/exits/<session>.json` (the last few exits, newest l
 `gt agents status --explain`, `gt peek`, the witness's escalation and the cockpit show them.
 
 `summarize(text, status)` is the one reading of a dead screen: tmux's own "Pane is dead (...)"
-notice is dropped, and the signature (status + last meaningful line, digits folded) tells the
+notice is dropped, and the signature (the last meaningful line, digits folded) tells the
 witness that a runtime failed the same way twice, so it escalates instead of restart-looping.
 """
 
@@ -45,8 +45,10 @@ def summarize(text: str, status: int | None) -> dict[str, Any]:
     lines = [_tmux_notice_free(ln.rstrip()) for ln in (text or "").split("\n")]
     lines = [ln for ln in lines if ln.strip()][-KEEP_LINES:]
     last = lines[-1].strip() if lines else ""
+    # The last words alone: tmux sometimes has not recorded the exit status yet when the pane is
+    # first seen dead, so the status would make one failure look like two.
     folded = "".join("#" if c.isdigit() else c for c in last)
-    return {"status": status, "lines": lines, "last_line": last, "signature": f"{status}|{folded}"}
+    return {"status": status, "lines": lines, "last_line": last, "signature": folded}
 
 
 def exits_path(town_root: Path, session: str) -> Path:

@@ -364,7 +364,7 @@ def observe(ctx: WitnessContext, panes: dict | None = None) -> WitnessFacts:
             head=ref_sha(rp.bare_repo, branch) if branch else None,
             mr_open=mrs_open.get(branch) if branch else None,
             mr_merged=mrs_merged.get(branch) if branch else None,
-            exit_signature=exits[agent.session]["signature"] if agent.session in exits else None,
+            exit_signature=(exits[agent.session]["signature"] or None) if agent.session in exits else None,
             exit_line=exits[agent.session]["last_line"] if agent.session in exits else "",
         ))
     return WitnessFacts(ctx.rig, out)
