@@ -51,3 +51,17 @@ def use_claude(town, url: str, **env: str) -> None:
     s.set("agents.claude.args", ["--dangerously-skip-permissions"])
     s.set("agents.claude.env", {"ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": API_KEY, **env})
     s.save()
+
+
+def use_codex(town, url: str) -> None:
+    """Point the town's codex runtime at the pinned Codex CLI and the scripted model (Responses API)."""
+    from gastown_tui.town.config import load_settings
+
+    path = AGENTS_BIN / "codex"
+    if not path.exists():
+        pytest.fail(f"Codex is not installed at {path}: run 'bash .ci/agents' (make test does)")
+    s = load_settings(town.root)
+    s.set("agents.codex.command", str(path))
+    s.set("agents.codex.args", ["--dangerously-bypass-approvals-and-sandbox"])
+    s.set("agents.codex.env", {"OPENAI_BASE_URL": url})
+    s.save()

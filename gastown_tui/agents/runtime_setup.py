@@ -20,10 +20,16 @@ import os
 from pathlib import Path
 
 CLAUDE_PROGRAMS = ("claude", "claude.exe")
+CODEX_PROGRAMS = ("codex",)
+CODEX_PROVIDER = "gastown"
 
 
 def is_claude(rt) -> bool:
     return rt.name == "claude" or (bool(rt.program) and Path(rt.program[0]).name in CLAUDE_PROGRAMS)
+
+
+def is_codex(rt) -> bool:
+    return rt.name == "codex" or (bool(rt.program) and Path(rt.program[0]).name in CODEX_PROGRAMS)
 
 
 def claude_config_dir(town_root: Path, session: str) -> Path:
@@ -35,8 +41,15 @@ def running_as_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
+def codex_home(town_root: Path, session: str) -> Path:
+    """The per-agent Codex home (CODEX_HOME) of a town with its own model endpoint."""
+    return Path(town_root) / ".runtime" / "codex" / session
+
+
 def prepare(town_root: Path, rt, session: str, workdir: Path, env: dict[str, str]) -> dict[str, str]:
     """Environment additions for `rt` started as `session` in `workdir` (files written as needed)."""
+    if is_codex(rt):
+        return _prepare_codex(town_root, session, workdir, env)
     if not is_claude(rt):
         return {}
     extra: dict[str, str] = {}
@@ -76,3 +89,39 @@ def _settle_claude_config(cfg: Path, workdir: Path, api_key: str | None) -> None
         entry.update({"hasTrustDialogAccepted": True, "hasCompletedProjectOnboarding": True})
         entry.setdefault("allowedTools", [])
         atomic_write_text(path, json.dumps(data, indent=2) + "\n")
+
+
+def _prepare_codex(town_root: Path, session: str, workdir: Path, env: dict[str, str]) -> dict[str, str]:
+    """With `OPENAI_BASE_URL` in the runtime's env: a CODEX_HOME whose config uses that endpoint
+    (Responses API) as its model provider and trusts the agent's working directory."""
+    base = env.get("OPENAI_BASE_URL")
+    if not base or env.get("CODEX_HOME"):
+        return {}
+    from gastown_tui.infra.fsutil import atomic_write_text
+
+    home = codex_home(town_root, session)
+    home.mkdir(parents=True, exist_ok=True)
+    url = base.rstrip("/") + ("" if base.rstrip("/").endswith("/v1") else "/v1")
+    model = env.get("GT_MODEL") or "scripted-gastown-model"
+    lines = [
+        "# Written by Gas Town for this agent: the town's own model endpoint, this worktree trusted.",
+        f"model = {json.dumps(model)}",
+        f"model_provider = {json.dumps(CODEX_PROVIDER)}",
+        'approval_policy = "never"',
+        'sandbox_mode = "danger-full-access"',
+        "",
+        f"[model_providers.{CODEX_PROVIDER}]",
+        f"name = {json.dumps(CODEX_PROVIDER)}",
+        f"base_url = {json.dumps(url)}",
+        'wire_api = "responses"',
+        'env_key = "OPENAI_API_KEY"',
+        "",
+        f"[projects.{json.dumps(str(workdir))}]",
+        'trust_level = "trusted"',
+        "",
+    ]
+    atomic_write_text(home / "config.toml", "\n".join(lines))
+    extra = {"CODEX_HOME": str(home)}
+    if not env.get("OPENAI_API_KEY") and not os.environ.get("OPENAI_API_KEY"):
+        extra["OPENAI_API_KEY"] = "sk-gastown-local"  # the town's endpoint needs none; codex wants one set
+    return extra

@@ -9,7 +9,8 @@ The "model" is a script, chosen per bead by its labels (the sim's labels, DESIGN
 request's conversation is read to find where the agent is, and the next turn is:
 
 1. Bash `gt prime`, then Bash `gt hook --json` (nothing hooked: say so and stop);
-2. Bash: catch up with the rig's default branch (rework after a REWORK_REQUEST);
+2. on a second go in the same conversation (a REWORK_REQUEST nudge): catch up with the rig's
+   default branch (a fresh worktree already starts from it);
 3. for each `file: <path>` block of the bead: Read, then Write it (or write `work/<id>.md`);
 4. faults: `sim:conflict` rewrites line 1 of README.md; `sim:fail-tests` writes SIM_TESTS=FAIL;
    `sim:crash` kills the agent's process (once per bead); `sim:stall` stops after the hook and
@@ -82,7 +83,7 @@ def _result_text(block: dict[str, Any]) -> str:
 
 def _step_of(tool_use_id: str) -> str:
     parts = tool_use_id.split("_")
-    return parts[1] if len(parts) >= 3 and parts[0] == "toolu" else ""
+    return parts[1] if len(parts) >= 3 and parts[0] in ("toolu", "call") else ""
 
 
 def _first_json(text: str) -> dict[str, Any] | None:
@@ -97,6 +98,35 @@ def _first_json(text: str) -> dict[str, Any] | None:
     return None
 
 
+SHELL_TOOL = "exec_command"  # Codex's shell tool
+
+
+def _write_command(path: str, content: str) -> str:
+    """A shell command writing `content` to `path` exactly (parent directories made)."""
+    q = shlex.quote(path)
+    return f'mkdir -p "$(dirname {q})" && printf %s {shlex.quote(content)} > {q}'
+
+
+def _item_text(item: dict[str, Any]) -> str:
+    content = item.get("content")
+    if isinstance(content, str):
+        return content
+    return "".join(str(c.get("text", "")) for c in content or [] if isinstance(c, dict))
+
+
+def _is_context(text: str) -> bool:
+    """Codex's own preamble messages (environment, AGENTS.md), not an instruction from anyone."""
+    t = text.lstrip()
+    return t.startswith(("<environment_context>", "<user_instructions>", "# AGENTS.md", "<permissions"))
+
+
+def _shell_failed(output: str) -> bool:
+    import re
+
+    m = re.search(r"(?:Process exited with code|exit code:?)\s*(-?\d+)", output)
+    return bool(m and m.group(1) != "0")
+
+
 class Script:
     """The work-loop script. `crashed` remembers beads whose one crash has happened."""
 
@@ -105,6 +135,7 @@ class Script:
         self.lock = threading.Lock()
 
     def next_turn(self, body: dict[str, Any]) -> Turn:
+        """The next turn of a Messages API conversation (Claude Code)."""
         tools = {t.get("name") for t in body.get("tools") or [] if isinstance(t, dict)}
         if "Bash" not in tools:
             return _text("Gas Town work session")
@@ -120,6 +151,29 @@ class Script:
             for b in _blocks(m):
                 if b.get("type") == "tool_result":
                     done.append((_step_of(str(b.get("tool_use_id", ""))), _result_text(b), bool(b.get("is_error"))))
+        return self.decide(done, retry=len(instructions) > 1, shell_only=False)
+
+    def next_response(self, body: dict[str, Any]) -> Turn:
+        """The next turn of a Responses API conversation (Codex): one shell tool does everything."""
+        tools = {t.get("name") for t in body.get("tools") or [] if isinstance(t, dict)}
+        if SHELL_TOOL not in tools:
+            return _text("Gas Town work session")
+        items = [i for i in body.get("input") or [] if isinstance(i, dict)]
+        instructions = [n for n, i in enumerate(items) if i.get("type", "message") == "message"
+                        and i.get("role") == "user" and not _is_context(_item_text(i))]
+        start = instructions[-1] if instructions else 0
+        answered_before = any(i.get("type", "message") == "message" and i.get("role") == "assistant"
+                              for i in items[:start])
+        done: list[tuple[str, str, bool]] = []
+        for i in items[start:]:
+            if i.get("type") == "function_call_output":
+                out = i.get("output")
+                text = out if isinstance(out, str) else json.dumps(out)
+                done.append((_step_of(str(i.get("call_id", ""))), text, _shell_failed(text)))
+        return self.decide(done, retry=answered_before, shell_only=True)
+
+    def decide(self, done: list[tuple[str, str, bool]], *, retry: bool, shell_only: bool) -> Turn:
+        """The next turn from the steps answered so far since the last instruction."""
         steps = [s for s, _, _ in done]
         if "prime" not in steps:
             return _bash("prime", "gt prime", "Loading my role and hooked work with gt prime")
@@ -132,7 +186,7 @@ class Script:
         bead = hook.get("bead") if isinstance(hook.get("bead"), dict) else None
         if not bead:
             return _text("Nothing is on my hook; waiting for work.")
-        plan = self.plan(hook, bead, retry=len(instructions) > 1)
+        plan = self.plan(hook, bead, retry=retry, shell_only=shell_only)
         taken = len([s for s in steps if s not in ("prime", "hook")])
         if taken and done[-1][0] == "done" and done[-1][2]:
             return _text(f"`gt done` failed: {done[-1][1].strip()[:300]}")
@@ -146,7 +200,8 @@ class Script:
             return _text("Let me think about how to approach this…")
         return step()
 
-    def plan(self, hook: dict[str, Any], bead: dict[str, Any], *, retry: bool = False) -> list:
+    def plan(self, hook: dict[str, Any], bead: dict[str, Any], *, retry: bool = False,
+             shell_only: bool = False) -> list:
         """The remaining actions after the hook, as thunks (built fresh on every request).
 
         `retry`: the conversation had an instruction before this one (a nudge after a stall)."""
@@ -156,16 +211,24 @@ class Script:
         if faults.get("stall") and not (faults["stall"] == "once" and retry):
             return [None]
         # The rig's default branch is the HEAD of the bare repository every worktree hangs off.
+        # On a second go (a REWORK_REQUEST nudge), first catch up with the rig's default branch —
+        # the HEAD of the bare repository every worktree hangs off — keeping our side of conflicts.
         base = 'b=$(git --git-dir="$(git rev-parse --git-common-dir)" symbolic-ref --short HEAD)'
         plan: list = [lambda: _bash(
             "catchup", f'{base}; git merge-base --is-ancestor "$b" HEAD || git rebase -q -X theirs "$b" '
-                       f"|| git rebase --abort", "Catching up with the default branch")]
+                       f"|| git rebase --abort", "Catching up with the default branch")] if retry else []
         edits = parse_edits(str(bead.get("description") or ""))
         if not edits:
             edits = [(f"work/{bead_id}.md", f"# {bead_id}: {title}\n\n{bead.get('description') or ''}\n\n"
                                             f"Done by {hook.get('agent')} (scripted model).\n")]
         for rel, content in edits:
             path = str(Path(workdir) / rel)
+            if shell_only:
+                plan.append(lambda path=path: _bash("read", f"cat {shlex.quote(path)} 2>/dev/null || true",
+                                                    f"Reading {path}"))
+                plan.append(lambda path=path, content=content: _bash("write", _write_command(path, content),
+                                                                     f"Writing {path}"))
+                continue
             plan.append(lambda path=path: _tool("read", "Read", {"file_path": path}, say=f"Reading {path}."))
             plan.append(lambda path=path, content=content: _tool(
                 "write", "Write", {"file_path": path, "content": content}, say=f"Writing {path}."))
@@ -237,6 +300,64 @@ def sse_events(body: dict[str, Any], turn: Turn, msg_id: str) -> list[tuple[str,
     return ev
 
 
+def response_items(turn: Turn) -> list[dict[str, Any]]:
+    """`turn` as Responses API output items (a message, then at most one function call)."""
+    items: list[dict[str, Any]] = []
+    for b in turn.blocks:
+        if b["type"] == "text" and b["text"]:
+            items.append({"type": "message", "id": f"msg_{uuid.uuid4().hex[:16]}", "role": "assistant",
+                          "status": "completed",
+                          "content": [{"type": "output_text", "text": b["text"], "annotations": []}]})
+        elif b["type"] == "tool_use":
+            call = b["id"].replace("toolu_", "call_", 1)
+            items.append({"type": "function_call", "id": f"fc_{uuid.uuid4().hex[:16]}", "call_id": call,
+                          "name": SHELL_TOOL, "status": "completed",
+                          "arguments": json.dumps({"cmd": b["input"].get("command", ""), "login": False},
+                                                  ensure_ascii=False)})
+    return items
+
+
+def responses_events(body: dict[str, Any], turn: Turn, resp_id: str) -> list[tuple[str, dict[str, Any], float]]:
+    """The Responses API stream for `turn`: (event, data, delay before it)."""
+    inp = len(json.dumps(body.get("input") or [], ensure_ascii=False)) // 4
+    items = response_items(turn)
+    out = sum(len(json.dumps(i, ensure_ascii=False)) for i in items) // 4
+    base = {"id": resp_id, "object": "response", "created_at": int(time.time()), "model": body.get("model") or MODEL_NAME}
+    ev: list[tuple[str, dict[str, Any], float]] = [
+        ("response.created", {"type": "response.created", "response": {**base, "status": "in_progress", "output": []}}, 0.0)]
+    for n, item in enumerate(items):
+        if item["type"] == "message":
+            text = item["content"][0]["text"]
+            ev.append(("response.output_item.added", {"type": "response.output_item.added", "output_index": n,
+                                                      "item": {**item, "status": "in_progress", "content": []}}, 0.0))
+            ev.append(("response.content_part.added", {"type": "response.content_part.added", "item_id": item["id"],
+                                                       "output_index": n, "content_index": 0,
+                                                       "part": {"type": "output_text", "text": "", "annotations": []}}, 0.0))
+            words = text.split(" ")
+            delay = turn.slow / max(len(words), 1) if turn.slow else 0.0
+            for w, word in enumerate(words):
+                ev.append(("response.output_text.delta", {"type": "response.output_text.delta", "item_id": item["id"],
+                                                          "output_index": n, "content_index": 0,
+                                                          "delta": word + (" " if w + 1 < len(words) else "")}, delay))
+            ev.append(("response.output_text.done", {"type": "response.output_text.done", "item_id": item["id"],
+                                                     "output_index": n, "content_index": 0, "text": text}, 0.0))
+        else:
+            ev.append(("response.output_item.added", {"type": "response.output_item.added", "output_index": n,
+                                                      "item": {**item, "status": "in_progress", "arguments": ""}}, 0.0))
+            ev.append(("response.function_call_arguments.delta", {
+                "type": "response.function_call_arguments.delta", "item_id": item["id"], "output_index": n,
+                "delta": item["arguments"]}, 0.0))
+            ev.append(("response.function_call_arguments.done", {
+                "type": "response.function_call_arguments.done", "item_id": item["id"], "output_index": n,
+                "arguments": item["arguments"]}, 0.0))
+        ev.append(("response.output_item.done", {"type": "response.output_item.done", "output_index": n, "item": item}, 0.0))
+    usage = {"input_tokens": max(inp, 1), "input_tokens_details": {"cached_tokens": 0}, "output_tokens": max(out, 1),
+             "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": max(inp, 1) + max(out, 1)}
+    ev.append(("response.completed", {"type": "response.completed", "response": {
+        **base, "status": "completed", "output": items, "usage": usage}}, 0.0))
+    return ev
+
+
 def make_handler(script: Script, log) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -272,16 +393,23 @@ def make_handler(script: Script, log) -> type[BaseHTTPRequestHandler]:
             if path.endswith("/count_tokens"):
                 self._json(200, {"input_tokens": _usage(body, _text(""))[0]})
                 return
-            if not path.endswith("/v1/messages"):
+            if path.endswith("/responses"):
+                turn = script.next_response(body)
+                events = responses_events(body, turn, f"resp_{uuid.uuid4().hex[:20]}")
+            elif path.endswith("/v1/messages"):
+                turn = script.next_turn(body)
+                events = None
+            else:
                 self._json(404, {"type": "error", "error": {"type": "not_found_error", "message": path}})
                 return
-            turn = script.next_turn(body)
             msg_id = f"msg_{uuid.uuid4().hex[:20]}"
             log(" ".join(f"{b['name']}({json.dumps(b['input'], ensure_ascii=False)[:100]})" if b["type"] == "tool_use"
                          else repr(b["text"][:60]) for b in turn.blocks))
-            if not body.get("stream"):
+            if events is None and not body.get("stream"):
                 self._json(200, _message_json(body, turn, msg_id))
                 return
+            if events is None:
+                events = sse_events(body, turn, msg_id)
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
             self.send_header("cache-control", "no-cache")
@@ -289,7 +417,7 @@ def make_handler(script: Script, log) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.close_connection = True
             try:
-                for event, data, delay in sse_events(body, turn, msg_id):
+                for event, data, delay in events:
                     if delay:
                         time.sleep(delay)
                     self.wfile.write(f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode())
