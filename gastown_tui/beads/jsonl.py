@@ -13,16 +13,23 @@ import contextlib
 import gc
 import json
 import os
-import re
-from pathlib import Path
 from gastown_tui.beads.codec import encode_issue
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations are strings anyway
+    from pathlib import Path
     from typing import Any
 
-_ID_RE = re.compile(r'^\{"id":"([^"\\]*)"', re.M)
-_CONFLICT_RE = re.compile(r"^(<<<<<<<|=======$|>>>>>>>|\|\|\|\|\|\|\|)", re.M)
+_RES: dict[str, object] = {}  # compiled on first use: `re` is not needed to read a clean file
+
+
+def _rx(name: str):
+    if name not in _RES:
+        import re
+
+        _RES["id"] = re.compile(r'^\{"id":"([^"\\]*)"', re.M)
+        _RES["conflict"] = re.compile(r"^(<<<<<<<|=======$|>>>>>>>|\|\|\|\|\|\|\|)", re.M)
+    return _RES[name]
 
 
 @contextlib.contextmanager
@@ -149,7 +156,7 @@ class Image:
                 if len(self._index) != len(ids):
                     self._index_slow()
             else:
-                for m in _CONFLICT_RE.finditer(text):
+                for m in _rx("conflict").finditer(text):
                     lineno = text.count("\n", 0, m.start()) + 1
                     self._problems.append(Problem(self.path, lineno, "git conflict marker (an unfinished merge)"))
                 self._ids = [self._slow_id(i, ln) for i, ln in enumerate(self._lines)]
@@ -222,7 +229,7 @@ class Image:
         return cls(path, text, fp)
 
     def _slow_id(self, i: int, line: str) -> str | None:
-        m = _ID_RE.match(line)
+        m = _rx("id").match(line)
         if m and line.endswith("}"):
             return m.group(1)
         if not line.strip():
@@ -236,7 +243,7 @@ class Image:
             return self.parsed[i]
         line = self.lines[i]
         obj: Any = None
-        if line.strip() and not _CONFLICT_RE.match(line):
+        if line.strip() and not _rx("conflict").match(line):
             try:
                 obj = json.loads(line)
             except ValueError as e:
@@ -422,6 +429,8 @@ class Image:
     def children_numbers(self, parent: str) -> list[int]:
         stem = parent + "."
         if self._fast_ok():
+            import re
+
             pat = re.compile(r'\n\{"id":"' + re.escape(stem) + r'(\d+)"')
             nums = [int(x) for x in pat.findall("\n" + (self._text or ""))]
             return nums + [int(i[len(stem):]) for i in self._appended if i.startswith(stem) and i[len(stem):].isdigit()]

@@ -1031,6 +1031,14 @@ class Transaction(_Ops):
     def prefix(self) -> str:
         return self.store.prefix
 
+    @property
+    def issues_path(self) -> Path:
+        return self.store.issues_path
+
+    @property
+    def wisps_path(self) -> Path:
+        return self.store.wisps_path
+
     def _load(self, path: Path) -> Image:
         img = self._images.get(path)
         if img is None:
