@@ -81,6 +81,11 @@ def is_record(obj: Any) -> bool:
     return (t is None or t == "issue") and isinstance(obj.get("id"), str)
 
 
+# Up to this many candidate lines are checked one by one in the text (a duplicate check is one
+# scan of it each); more, and one split-and-index pass of the file is cheaper.
+_FEW = 16
+
+
 class _Duplicate(Exception):
     """An id on two lines: answer from the full index (last line wins)."""
 
@@ -392,31 +397,35 @@ class Image:
                     yield m.start()
         if self._fast_ok() and not self._edits:
             t = self._text or ""
-            if "\\u" not in t and "\\/" not in t:
-                starts = []
-                last = -1
-                for pos in hits(t):
-                    start = t.rfind("\n", 0, pos) + 1
-                    if start != last:
-                        starts.append(start)
-                        last = start
-                        if len(starts) > 4:
-                            break
-                if len(starts) <= 4:  # few hits: answer from the text (each checked against duplicates)
-                    out = []
-                    try:
-                        for start in starts:
-                            end = t.find("\n", start)
-                            line = t[start:] if end < 0 else t[start:end]
-                            obj = json.loads(line)
-                            if not is_record(obj):
-                                continue
-                            if self._fast_line(obj["id"]) != line:
-                                raise _Duplicate
-                            out.append(obj)
-                        return out
-                    except (ValueError, _Duplicate):
-                        pass  # a bad line or a duplicate id: the index decides, and reports it
+            starts: set[int] = set()
+
+            def escapes(t: str):
+                for esc in ("\\u", "\\/"):
+                    pos = t.find(esc)
+                    while pos >= 0:
+                        yield pos
+                        pos = t.find(esc, pos + 1)
+
+            for source in (hits(t), escapes(t)):
+                for pos in source:
+                    starts.add(t.rfind("\n", 0, pos) + 1)
+                    if len(starts) > _FEW:
+                        break
+            if len(starts) <= _FEW:  # few candidates: answer from the text (each checked against duplicates)
+                out = []
+                try:
+                    for start in sorted(starts):
+                        end = t.find("\n", start)
+                        line = t[start:] if end < 0 else t[start:end]
+                        obj = json.loads(line)
+                        if not is_record(obj):
+                            continue
+                        if self._fast_line(obj["id"]) != line:
+                            raise _Duplicate
+                        out.append(obj)
+                    return out
+                except (ValueError, _Duplicate):
+                    pass  # a bad line or a duplicate id: the index decides, and reports it
         lines, ids, index, parsed = self.lines, self.ids, self.index, self.parsed
         cand = [i for i, line in enumerate(lines)
                 if (ids[i] is None or index.get(ids[i]) == i)
