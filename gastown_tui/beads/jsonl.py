@@ -28,6 +28,7 @@ def _rx(name: str):
         import re
 
         _RES["id"] = re.compile(r'^\{"id":"([^"\\]*)"', re.M)
+        _RES["escape"] = re.compile(r"\\[u/]")
         _RES["conflict"] = re.compile(r"^(<<<<<<<|=======$|>>>>>>>|\|\|\|\|\|\|\|)", re.M)
     return _RES[name]
 
@@ -390,28 +391,34 @@ class Image:
         else:
             import re
 
-            rx = re.compile('"' + re.escape(json_body(field)) + r'"[ \t\r\n]*:[ \t\r\n]*"' + re.escape(enc) + '"')
+            key = '"' + json_body(field) + '"'
+            compact = key + ':"' + enc + '"'
+            # The key written with any other spacing: such a line is a candidate whatever its value.
+            spaced = re.compile(re.escape(key) + r"(?:[ \t\r\n]+:|:[ \t\r\n])")
 
             def hits(t: str):
-                for m in rx.finditer(t):
+                pos = t.find(compact)
+                while pos >= 0:
+                    yield pos
+                    pos = t.find(compact, pos + 1)
+                for m in spaced.finditer(t):
                     yield m.start()
-        if self._fast_ok() and not self._edits:
+        if self._lines is None and not self._edits:
             t = self._text or ""
             starts: set[int] = set()
 
             def escapes(t: str):
-                for esc in ("\\u", "\\/"):
-                    pos = t.find(esc)
-                    while pos >= 0:
-                        yield pos
-                        pos = t.find(esc, pos + 1)
+                for m in _rx("escape").finditer(t):  # one pass for both (str.find is slow on `\\`-dense text)
+                    yield m.start()
 
             for source in (hits(t), escapes(t)):
                 for pos in source:
                     starts.add(t.rfind("\n", 0, pos) + 1)
                     if len(starts) > _FEW:
                         break
-            if len(starts) <= _FEW:  # few candidates: answer from the text (each checked against duplicates)
+            if not starts:
+                return []  # no line can hold it, whatever form the lines are in
+            if len(starts) <= _FEW and self._fast_ok():  # few candidates: answer from the text
                 out = []
                 try:
                     for start in sorted(starts):
