@@ -414,8 +414,6 @@ class Image:
             for source in (hits(t), escapes(t)):
                 for pos in source:
                     starts.add(t.rfind("\n", 0, pos) + 1)
-                    if len(starts) > _FEW:
-                        break
             if not starts:
                 return []  # no line can hold it, whatever form the lines are in
             if len(starts) <= _FEW and self._fast_ok():  # few candidates: answer from the text
@@ -433,10 +431,20 @@ class Image:
                     return out
                 except (ValueError, _Duplicate):
                     pass  # a bad line or a duplicate id: the index decides, and reports it
-        lines, ids, index, parsed = self.lines, self.ids, self.index, self.parsed
-        cand = [i for i, line in enumerate(lines)
-                if (ids[i] is None or index.get(ids[i]) == i)
-                and (("\\u" in line or "\\/" in line) or (enc in line and (field is None or any(hits(line)))))]
+            # Many candidates: their line numbers from the text, then the index decides duplicates.
+            linenos, prev, n = [], 0, 0
+            for start in sorted(starts):
+                n += t.count("\n", prev, start)
+                prev = start
+                linenos.append(n)
+            lines, ids, index = self.lines, self.ids, self.index
+            cand = [i for i in linenos if i < len(lines) and (ids[i] is None or index.get(ids[i]) == i)]
+        else:
+            lines, ids, index = self.lines, self.ids, self.index
+            cand = [i for i, line in enumerate(lines)
+                    if (ids[i] is None or index.get(ids[i]) == i)
+                    and (("\\u" in line or "\\/" in line) or (enc in line and (field is None or any(hits(line)))))]
+        parsed = self.parsed
         with _no_gc():
             self._parse_lines([i for i in cand if i not in parsed])
         parsed = self.parsed
