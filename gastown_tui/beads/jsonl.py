@@ -13,16 +13,24 @@ import contextlib
 import gc
 import json
 import os
-import re
-from pathlib import Path
 from gastown_tui.beads.codec import encode_issue
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations are strings anyway
+    from pathlib import Path
     from typing import Any
 
-_ID_RE = re.compile(r'^\{"id":"([^"\\]*)"', re.M)
-_CONFLICT_RE = re.compile(r"^(<<<<<<<|=======$|>>>>>>>|\|\|\|\|\|\|\|)", re.M)
+_RES: dict[str, object] = {}  # compiled on first use: `re` is not needed to read a clean file
+
+
+def _rx(name: str):
+    if name not in _RES:
+        import re
+
+        _RES["id"] = re.compile(r'^\{"id":"([^"\\]*)"', re.M)
+        _RES["escape"] = re.compile(r"\\[u/]")
+        _RES["conflict"] = re.compile(r"^(<<<<<<<|=======$|>>>>>>>|\|\|\|\|\|\|\|)", re.M)
+    return _RES[name]
 
 
 @contextlib.contextmanager
@@ -72,6 +80,11 @@ def is_record(obj: Any) -> bool:
         return False
     t = obj.get("_type")
     return (t is None or t == "issue") and isinstance(obj.get("id"), str)
+
+
+# Up to this many candidate lines are checked one by one in the text (a duplicate check is one
+# scan of it each); more, and one split-and-index pass of the file is cheaper.
+_FEW = 16
 
 
 class _Duplicate(Exception):
@@ -149,7 +162,7 @@ class Image:
                 if len(self._index) != len(ids):
                     self._index_slow()
             else:
-                for m in _CONFLICT_RE.finditer(text):
+                for m in _rx("conflict").finditer(text):
                     lineno = text.count("\n", 0, m.start()) + 1
                     self._problems.append(Problem(self.path, lineno, "git conflict marker (an unfinished merge)"))
                 self._ids = [self._slow_id(i, ln) for i, ln in enumerate(self._lines)]
@@ -222,7 +235,7 @@ class Image:
         return cls(path, text, fp)
 
     def _slow_id(self, i: int, line: str) -> str | None:
-        m = _ID_RE.match(line)
+        m = _rx("id").match(line)
         if m and line.endswith("}"):
             return m.group(1)
         if not line.strip():
@@ -236,7 +249,7 @@ class Image:
             return self.parsed[i]
         line = self.lines[i]
         obj: Any = None
-        if line.strip() and not _CONFLICT_RE.match(line):
+        if line.strip() and not _rx("conflict").match(line):
             try:
                 obj = json.loads(line)
             except ValueError as e:
@@ -378,42 +391,60 @@ class Image:
         else:
             import re
 
-            rx = re.compile('"' + re.escape(json_body(field)) + r'"[ \t\r\n]*:[ \t\r\n]*"' + re.escape(enc) + '"')
+            key = '"' + json_body(field) + '"'
+            compact = key + ':"' + enc + '"'
+            # The key written with any other spacing: such a line is a candidate whatever its value.
+            spaced = re.compile(re.escape(key) + r"(?:[ \t\r\n]+:|:[ \t\r\n])")
 
             def hits(t: str):
-                for m in rx.finditer(t):
+                pos = t.find(compact)
+                while pos >= 0:
+                    yield pos
+                    pos = t.find(compact, pos + 1)
+                for m in spaced.finditer(t):
                     yield m.start()
-        if self._fast_ok() and not self._edits:
+        if self._lines is None and not self._edits:
             t = self._text or ""
-            if "\\u" not in t and "\\/" not in t:
-                starts = []
-                last = -1
-                for pos in hits(t):
-                    start = t.rfind("\n", 0, pos) + 1
-                    if start != last:
-                        starts.append(start)
-                        last = start
-                        if len(starts) > 4:
-                            break
-                if len(starts) <= 4:  # few hits: answer from the text (each checked against duplicates)
-                    out = []
-                    try:
-                        for start in starts:
-                            end = t.find("\n", start)
-                            line = t[start:] if end < 0 else t[start:end]
-                            obj = json.loads(line)
-                            if not is_record(obj):
-                                continue
-                            if self._fast_line(obj["id"]) != line:
-                                raise _Duplicate
-                            out.append(obj)
-                        return out
-                    except (ValueError, _Duplicate):
-                        pass  # a bad line or a duplicate id: the index decides, and reports it
-        lines, ids, index, parsed = self.lines, self.ids, self.index, self.parsed
-        cand = [i for i, line in enumerate(lines)
-                if (ids[i] is None or index.get(ids[i]) == i)
-                and (("\\u" in line or "\\/" in line) or (enc in line and (field is None or any(hits(line)))))]
+            starts: set[int] = set()
+
+            def escapes(t: str):
+                for m in _rx("escape").finditer(t):  # one pass for both (str.find is slow on `\\`-dense text)
+                    yield m.start()
+
+            for source in (hits(t), escapes(t)):
+                for pos in source:
+                    starts.add(t.rfind("\n", 0, pos) + 1)
+            if not starts:
+                return []  # no line can hold it, whatever form the lines are in
+            if len(starts) <= _FEW and self._fast_ok():  # few candidates: answer from the text
+                out = []
+                try:
+                    for start in sorted(starts):
+                        end = t.find("\n", start)
+                        line = t[start:] if end < 0 else t[start:end]
+                        obj = json.loads(line)
+                        if not is_record(obj):
+                            continue
+                        if self._fast_line(obj["id"]) != line:
+                            raise _Duplicate
+                        out.append(obj)
+                    return out
+                except (ValueError, _Duplicate):
+                    pass  # a bad line or a duplicate id: the index decides, and reports it
+            # Many candidates: their line numbers from the text, then the index decides duplicates.
+            linenos, prev, n = [], 0, 0
+            for start in sorted(starts):
+                n += t.count("\n", prev, start)
+                prev = start
+                linenos.append(n)
+            lines, ids, index = self.lines, self.ids, self.index
+            cand = [i for i in linenos if i < len(lines) and (ids[i] is None or index.get(ids[i]) == i)]
+        else:
+            lines, ids, index = self.lines, self.ids, self.index
+            cand = [i for i, line in enumerate(lines)
+                    if (ids[i] is None or index.get(ids[i]) == i)
+                    and (("\\u" in line or "\\/" in line) or (enc in line and (field is None or any(hits(line)))))]
+        parsed = self.parsed
         with _no_gc():
             self._parse_lines([i for i in cand if i not in parsed])
         parsed = self.parsed
@@ -422,6 +453,8 @@ class Image:
     def children_numbers(self, parent: str) -> list[int]:
         stem = parent + "."
         if self._fast_ok():
+            import re
+
             pat = re.compile(r'\n\{"id":"' + re.escape(stem) + r'(\d+)"')
             nums = [int(x) for x in pat.findall("\n" + (self._text or ""))]
             return nums + [int(i[len(stem):]) for i in self._appended if i.startswith(stem) and i[len(stem):].isdigit()]

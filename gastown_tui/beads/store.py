@@ -253,6 +253,7 @@ class _ReadyIssues:
         self.lazy: dict[str, Issue] = {}
         lines, ids, index = main.lines, main.ids, main.index
         todo = []
+        deleted: set[str] = set()
         with _no_gc():
             for n, line in enumerate(lines):
                 iid = ids[n]
@@ -262,6 +263,7 @@ class _ReadyIssues:
                 if p > 0 and line.find("{", 1, p) < 0:
                     st = line[p + 10:line.find('"', p + 10)]
                     if st == "tombstone":
+                        deleted.add(iid)  # still shadows a wisp of the same id
                         continue
                     if st == "closed" and '"dependencies":' not in line:
                         self.closed[iid] = n
@@ -270,10 +272,14 @@ class _ReadyIssues:
             main._parse_lines([n for n in todo if n not in main.parsed])
             for n in todo:
                 rec = main.parsed.get(n)
-                if rec is not None and rec.get("status") != "tombstone":
-                    self.parsed[rec["id"]] = Issue(rec)
+                if rec is not None:
+                    if rec.get("status") != "tombstone":
+                        self.parsed[rec["id"]] = Issue(rec)
+                    else:
+                        deleted.add(rec["id"])
         for rec in wisps.records():
-            if rec["id"] not in self.parsed and rec["id"] not in self.closed and rec.get("status") != "tombstone":
+            iid = rec["id"]
+            if iid not in self.parsed and iid not in self.closed and iid not in deleted and rec.get("status") != "tombstone":
                 self.parsed[rec["id"]] = Issue(rec, ephemeral_file=True)
 
     def values(self):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
-
 from gastown_tui.town.layout import Town, find_town
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse costs milliseconds (gettext, shutil): not for `gt mail inbox`
+    import argparse
 
 
 def town_of(args: argparse.Namespace) -> Town:

@@ -64,7 +64,49 @@ GROUPS: dict[str, Group] = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    quick = quick_args(argv)
+    if quick is not None:  # the same command function, without building an argparse tree
+        from gastown_tui.cli.framework import guarded
+
+        return guarded("gt", lambda: int(quick.func(quick) or 0))
     return run("gt", ABOUT, GROUPS, argv)
+
+
+class _Args:
+    """argparse.Namespace's behaviour for a command function (attributes, `vars()`)."""
+
+    def __init__(self, **kw) -> None:
+        self.__dict__.update(kw)
+
+
+def quick_args(argv: list[str]):
+    """`gt [--town T] mail inbox [ADDR] [--unread] [--all] [--type T] [--json]` (agents poll it),
+    parsed into exactly the Namespace argparse builds (tests/unit/test_gt_quick_args.py), or None."""
+    town = None
+    if argv[:1] == ["--town"] and len(argv) > 2 and argv[1] and not argv[1].startswith("-"):
+        town, argv = argv[1], argv[2:]
+    if argv[:2] != ["mail", "inbox"]:
+        return None
+    out = {"json": False, "address": None, "unread": False, "all": False, "msg_type": None}
+    rest = argv[2:]
+    i = 0
+    while i < len(rest):
+        a = rest[i]
+        if a in ("--json", "--unread", "--all"):
+            out[a[2:]] = True
+        elif a == "--type" and i + 1 < len(rest) and rest[i + 1] and not rest[i + 1].startswith("-"):
+            out["msg_type"] = rest[i + 1]
+            i += 1
+        elif a.startswith("-") or not a or out["address"] is not None:
+            return None  # anything else: argparse
+        else:
+            out["address"] = a
+        i += 1
+    from gastown_tui.cli import mail_cmds
+
+    return _Args(_cmd="mail", _gt_mail_cmd="inbox", _prog="gt mail inbox", func=mail_cmds._inbox, town=town,
+                 prog="gt", **out)
 
 
 if __name__ == "__main__":

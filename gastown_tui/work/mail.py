@@ -23,12 +23,14 @@ are not nudged. A failed nudge never fails the send.
 from __future__ import annotations
 
 import os
-from typing import Any
-
 from gastown_tui.errors import NotFound, UsageError
 from gastown_tui.town.identity import ADDRESS_FORMS, Agent, parse_address
 from gastown_tui.town.layout import Town
 from gastown_tui.work import protocol
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at import (agents poll the inbox); annotations are strings
+    from typing import Any
 
 VALID_FORMS = f"{ADDRESS_FORMS}, @town, @<rig>"
 PATROL_ROLES = ("witness", "refinery", "deacon")

@@ -214,3 +214,17 @@ def test_known_problems_cover_the_whole_file_whatever_a_read_parsed(tmp_path):
     assert fresh.get(a.id).title == "a"  # a lookup that never touched the bad line
     assert [p.line for p in fresh.known_problems()] == [2]
     assert [p.line for p in Store(s.beads_dir).known_problems()] == [2]  # the remembered verdict
+
+
+def test_a_deleted_main_record_shadows_its_wisp_for_ready_work(tmp_path):
+    """Found by the lane-equivalence generator: bd ready's summary let an open wisp copy of a
+    deleted issue block its dependents, while every other read saw the tombstone."""
+    s = init_store(tmp_path, "gt")
+    gone = s.create("deleted one")
+    s.delete(gone.id)
+    waiting = s.create("waits on it", deps=[("blocks", gone.id)])
+    _append(s.wisps_path, encode_issue({"id": gone.id, "title": "wisp copy", "status": "open", "priority": 2,
+                                        "created_at": TS, "updated_at": TS}).decode())
+    assert waiting.id in [i.id for i in Store(s.beads_dir).ready(limit=None)]
+    r = run_cli("bd", "ready", "--json", "-n", "0", "--db", str(s.beads_dir))
+    assert waiting.id in [d["id"] for d in json.loads(r.stdout)]
