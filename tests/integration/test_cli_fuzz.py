@@ -27,7 +27,6 @@ import signal
 import sys
 from pathlib import Path
 
-import pytest
 
 from tests.conftest import run_cli
 
