@@ -7,7 +7,6 @@ clone's info/exclude) and an agent bead (`role_type: crew`).
 
 from __future__ import annotations
 
-import shutil
 from typing import Any
 
 from gastown_tui.errors import Conflict, GtError, NotFound
@@ -28,9 +27,11 @@ def add_crew(town: Town, rig: str, name: str) -> dict[str, Any]:
     from gastown_tui.infra import git
     from gastown_tui.town.rigs import write_redirect
 
+    from gastown_tui.infra.safepath import confine, remove_tree
+
     _check_name(name)
     rp = town.require_rig(rig)
-    dest = rp.crew(name)
+    dest = confine(rp.crew_dir, name, what="crew name")
     if dest.exists():
         raise Conflict(f"crew member '{name}' already exists in rig '{rig}'", hint=f"use it with 'gt crew at {name}'")
     rp.crew_dir.mkdir(parents=True, exist_ok=True)
@@ -43,7 +44,7 @@ def add_crew(town: Town, rig: str, name: str) -> dict[str, Any]:
         write_redirect(dest, rp.beads_dir)
         agent_beads.upsert(town, Agent("crew", rig, name), agent_state="idle")
     except BaseException:
-        shutil.rmtree(dest, ignore_errors=True)
+        remove_tree(rp.crew_dir, dest)
         raise
     from gastown_tui.work import events
 
@@ -137,7 +138,9 @@ def remove_crew(town: Town, rig: str, name: str, *, force: bool = False) -> dict
             raise Conflict(f"crew member '{name}' has {what}", hint="push or commit them, or pass --force to discard")
     agent = Agent("crew", rig, name)
     stop_agent(town, agent)
-    shutil.rmtree(path)
+    from gastown_tui.infra.safepath import remove_tree
+
+    remove_tree(town.rig(rig).crew_dir, path)
     agent_beads.retire(town, agent)
     from gastown_tui.work import events
 
