@@ -149,7 +149,7 @@ def open_store(start: Path | None = None, db: Path | None = None) -> Store:
             return Store(follow_redirect(p.parent), issues_file=p.name)
         if p.name != ".beads" and (p / ".beads").is_dir():
             p = p / ".beads"
-        if not p.is_dir():
+        if not p.is_dir() or (p.name != ".beads" and not any((p / n).exists() for n in (ISSUES, CONFIG, REDIRECT))):
             raise NotFound(f"no beads store at {db}", hint="create one with 'bd init' or pass the path of a .beads directory")
         return Store(follow_redirect(p))
     found = find_beads_dir(start)

@@ -12,7 +12,6 @@ info/exclude) and an agent bead (`role_type: crew`).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +48,10 @@ def _make_clone(town: Town, rig: str, dirname: str, then=lambda: None) -> Path:
     from gastown_tui.infra import git
     from gastown_tui.town.rigs import write_redirect
 
+    from gastown_tui.infra.safepath import confine, remove_tree
+
     rp = town.require_rig(rig)
-    dest = rp.crew(dirname)
+    dest = confine(rp.crew_dir, dirname, what="crew name")
     rp.crew_dir.mkdir(parents=True, exist_ok=True)
     try:
         git.clone(rp.bare_repo, dest, branch=default_branch(town, rig))
@@ -62,7 +63,7 @@ def _make_clone(town: Town, rig: str, dirname: str, then=lambda: None) -> Path:
         write_redirect(dest, rp.beads_dir)
         then()
     except BaseException:
-        shutil.rmtree(dest, ignore_errors=True)
+        remove_tree(rp.crew_dir, dest)
         raise
     return dest
 
@@ -289,7 +290,9 @@ def remove_crew(town: Town, rig: str, name: str, *, force: bool = False) -> dict
     agent = identity_of(town, rig, name)
     if agent.rig == rig:  # a cross-rig worktree's owner keeps its session and agent bead
         stop_agent(town, agent)
-    shutil.rmtree(path)
+    from gastown_tui.infra.safepath import remove_tree
+
+    remove_tree(town.rig(rig).crew_dir, path)
     if agent.rig == rig:
         agent_beads.retire(town, agent)
     from gastown_tui.town import events

@@ -649,7 +649,9 @@ def create_formula(name: str, directory: Path, *, type: str = "workflow", descri
                          hint="use at most 100 lowercase letters, digits, '-', '_' and '.'")
     if type not in TYPES:
         raise UsageError(f"formula type '{type}' is not known", hint="use one of: " + ", ".join(TYPES))
-    path = Path(directory) / (name + SUFFIX)
+    from gastown_tui.infra.safepath import confine
+
+    path = confine(Path(directory), name + SUFFIX, what="formula name")
     if path.exists() and not force:
         raise Conflict(f"formula file {path} already exists", hint="edit it, or pass --force to overwrite it")
     text = TEMPLATES[type].format(name=name, description=(description or f"The {name} workflow").replace('"', "'"))

@@ -133,9 +133,14 @@ def test_a_crafted_mr_id_removes_nothing_outside_and_closes_nothing(rig_town, tm
                                  "issue_type": "merge-request", "created_at": TS, "updated_at": TS,
                                  "branch": branch, "target": "main", "source_issue": unrelated.id,
                                  "worker": "demo/polecats/nux"})
+    in_progress = "pr-b/../../../../victim"  # one a crash would have left in progress
+    append_record(rp.beads_dir, {"id": in_progress, "title": "Merge", "status": "in_progress", "priority": 0,
+                                 "issue_type": "merge-request", "created_at": TS, "updated_at": TS,
+                                 "branch": branch, "source_issue": unrelated.id})
     logs: list[str] = []
     outs = refinery.patrol_once(RefineryContext(town, "demo", logs.append), RefineryConfig())
     assert outs == []
+    assert Store(rp.beads_dir).get(in_progress).status == "in_progress"  # not "recovered" either
     assert (victim / "precious.txt").read_text() == "keep me\n"
     store = Store(rp.beads_dir)
     assert store.get(unrelated.id).status == "open"
@@ -329,3 +334,14 @@ def test_silently_accepted_inputs_are_refused(rig_town):
     assert (settings.read_bytes() if settings.exists() else None) == before
     r = run_cli("gt", "config", "set", "default_agent", "sim", "--town", root)
     assert r.returncode == 0, r.stderr
+
+
+def test_sling_and_the_witness_never_take_a_bad_id_as_a_name(rig_town):
+    from gastown_tui.patrols.witness import bead_of_branch
+
+    before = sorted(p.name for p in rig_town.rig("demo").polecats_dir.iterdir())
+    r = run_cli("gt", "sling", "de-a/../../x", "demo", "--town", str(rig_town.root))
+    refused(r, "not a valid bead id")
+    assert sorted(p.name for p in rig_town.rig("demo").polecats_dir.iterdir()) == before
+    assert bead_of_branch("polecat/nux/de-abc-k0") == "de-abc"
+    assert bead_of_branch("polecat/nux/de-a/../../x-k0") is None
