@@ -106,11 +106,11 @@ def _version_line() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] in (["--version"], ["-V"]):
+    argv = normalize_argv(list(sys.argv[1:] if argv is None else argv))
+    if argv[:1] in (["--version"], ["-V"]):  # upstream's line, which clients parse (not the framework's)
         sys.stdout.write(_version_line() + "\n")
         return 0
-    return run("bd", ABOUT, GROUPS, normalize_argv(argv))
+    return run("bd", ABOUT, GROUPS, argv)
 
 
 if __name__ == "__main__":
