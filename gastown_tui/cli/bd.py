@@ -98,13 +98,12 @@ def normalize_argv(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] in (["--version"], ["-V"]):
+    argv = normalize_argv(list(sys.argv[1:] if argv is None else argv))
+    if argv[:1] in (["--version"], ["-V"]):  # upstream's line, which clients parse (not the framework's)
         from gastown_tui.cli.bd_version import version_line
 
         sys.stdout.write(version_line() + "\n")
         return 0
-    argv = normalize_argv(argv)
     quick = quick_args(argv)
     if quick is not None:  # the same command function, without building an argparse tree
         from gastown_tui.cli.framework import guarded, invoke

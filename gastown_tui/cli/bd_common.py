@@ -200,7 +200,7 @@ def details_json(store, iss, args: argparse.Namespace | None = None) -> dict[str
             target = other.try_get(tid) if other is not None else None
         if target is not None:
             deps.append(_linked(target, d.get("type")))
-    dependents = [_linked(o, d.get("type")) for o in sorted(store.dependents(iss.id), key=lambda i: i.id)
+    dependents = [_linked(o, d.get("type")) for o in sorted(_dependents(store, iss.id), key=lambda i: i.id)
                   if not o.is_tombstone for d in o.dependencies if d.get("depends_on_id") == iss.id]
     out.pop("dependencies", None)
     if deps:
@@ -212,8 +212,23 @@ def details_json(store, iss, args: argparse.Namespace | None = None) -> dict[str
     return out
 
 
-def dependent_counts(store) -> dict[str, int]:
+def _dependents(store, issue_id: str) -> list:
+    """Issues that depend on `issue_id`: found by a text scan for `"depends_on_id":"ID"` (parsing
+    only the lines that hold it) when the store can, else from every issue."""
+    found = store.mentioning(issue_id, "depends_on_id")
+    if found is None:
+        return store.dependents(issue_id)
+    return [o for o in found if any(d.get("depends_on_id") == issue_id for d in o.dependencies)]
+
+
+def dependent_counts(store, ids: list[str] | None = None) -> dict[str, int]:
+    """How many live issues depend on each id (on `ids` only, when given)."""
     counts: dict[str, int] = {}
+    if ids is not None and len(ids) <= 50:  # a few rows: a text scan each beats parsing every issue
+        for iid in ids:
+            counts[iid] = sum(1 for o in _dependents(store, iid) if not o.is_tombstone
+                              for d in o.dependencies if d.get("depends_on_id") == iid)
+        return counts
     for other in store.all():
         if other.is_tombstone:
             continue
@@ -227,7 +242,8 @@ def dependent_counts(store) -> dict[str, int]:
 def rows_json(store, issues, counts: dict[str, int] | None = None) -> list[dict[str, Any]]:
     """List rows as upstream prints them (IssueWithCounts): the issue with `dependency_count`,
     `dependent_count` and `comment_count` in place of its embedded dependency records."""
-    counts = dependent_counts(store) if counts is None else counts
+    issues = list(issues)
+    counts = dependent_counts(store, [i.id for i in issues]) if counts is None else counts
     out = []
     for iss in issues:
         row = iss.to_json()

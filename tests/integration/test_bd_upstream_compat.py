@@ -31,7 +31,7 @@ def proj(tmp_path):
 
 def test_version_says_upstream_and_ours(tmp_path):
     line = bd("version", cwd=tmp_path).stdout
-    assert line == bd("--version", cwd=tmp_path).stdout
+    assert line == bd("--version", cwd=tmp_path).stdout == bd("--no-daemon", "-V", cwd=tmp_path).stdout
     assert line.startswith("bd version 0.49.6 (gastown-tui ") and line.endswith(")\n")
     v = bdj("version", cwd=tmp_path)
     assert v["version"] == "0.49.6" and v["implementation"] == "gastown-tui"
@@ -198,3 +198,14 @@ def test_quickstart_info_epic_and_maintenance_commands(proj):
     assert bdj("detect-pollution", cwd=proj)["polluted_count"] == 0
     mig = bdj("migrate", "--inspect", cwd=proj)
     assert mig["registered_migrations"] == [] and mig["current_state"]["db_exists"] is False
+
+
+def test_global_flags_are_moved_behind_the_subcommand_or_dropped():
+    from gastown_tui.cli.bd import normalize_argv
+
+    assert normalize_argv(["--no-daemon", "--json", "--actor", "a", "dep", "add", "x", "y", "-q"]) == \
+        ["dep", "add", "x", "y", "--json", "--actor", "a", "--quiet"]
+    assert normalize_argv(["list", "--db=/d", "--lock-timeout", "5s", "--sandbox", "-v"]) == ["list", "--db=/d"]
+    # after `--` everything is an argument
+    assert normalize_argv(["create", "--json", "--", "--sandbox"]) == ["create", "--json", "--", "--sandbox"]
+    assert normalize_argv(["show", "--actor"]) == ["show", "--actor"]  # the parser names the missing value
