@@ -55,6 +55,7 @@ GROUPS: dict[str, Group] = {
     "orphans": Group("gastown_tui.cli.orphans_cmds", "sessions, worktrees, branches, beads ... that belong to nothing", "Operations"),
     "cleanup": Group("gastown_tui.cli.orphans_cmds", "remove what 'gt orphans' lists as safe (--dry-run, --force)", "Operations"),
     "handoff": Group("gastown_tui.cli.handoff_cmds", "hand off to a fresh session: HANDOFF mail, same hook, restart", "Operations"),
+    "warrant": Group("gastown_tui.cli.warrant_cmds", "stop a stuck agent in a controlled way: file, list, execute", "Operations"),
     "costs": Group("gastown_tui.cli.costs_cmds", "token use and spend per day, agent, rig and model", "Operations"),
     # Cockpit (issue 8)
     "tui": Group("gastown_tui.cli.tui_cmds", "the cockpit: every agent, live output, convoys, mail, feed", "Cockpit"),
