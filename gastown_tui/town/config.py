@@ -57,6 +57,7 @@ KEYS: tuple[Key, ...] = (
     Key("costs.spike_usd_per_hour", float, 25.0, "spend in one hour above which the deacon escalates a cost spike (0: never)"),
     Key("costs.spike_include_simulated", bool, False, "whether the sim's simulated spend counts towards a cost spike"),
     Key("costs.check_seconds", int, 300, "seconds between the deacon's cost-spike checks"),
+    Key("krc.ttl.*", str, None, "time to live of ephemeral data (heartbeats, wisps, patrol_checks, trails): 1d, 7d ..."),
     Key("trail.enabled", bool, True, "keep a bounded output log per agent session for `gt trail` (tmux pipe-pane)"),
     Key("trail.max_bytes", int, 262144, "size at which an agent's output log rotates (at most twice this on disk per session)"),
 )

@@ -246,3 +246,51 @@ def test_orphans_are_listed_and_only_safe_ones_cleaned(worked, tmux):
     assert [d["id"] for d in forced["removed"]] == ["demo/stray"] and not stray.exists()
     r = run_cli("gt", "cleanup", "--kind", "socks", cwd=town)
     assert r.returncode == 2 and "is not a kind of orphan" in r.stderr
+
+
+# -- patrol digests and KRC -------------------------------------------------------------------
+
+def test_patrol_checks_digest_into_one_bead_and_krc_prunes(worked):
+    import time
+
+    from gastown_tui.patrols import krc
+    from gastown_tui.town.layout import Town
+
+    town = worked["town"]
+    t = Town(town)
+    for _ in range(3):
+        gt(town, "witness", "run", "demo", "--once")  # a real patrol pass each: MERGE_READY for the done polecats
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    checks = t.runtime_dir / "patrols" / "gt-demo-witness" / f"{day}.jsonl"
+    assert len(checks.read_text().splitlines()) == 3
+
+    assert json.loads(gt(town, "patrol", "digest", "--json").stdout) == []  # today is not finished
+    dry = json.loads(gt(town, "patrol", "digest", "--date", day, "--dry-run", "--json").stdout)
+    assert [(d["patrol"], d["passes"]) for d in dry] == [("gt-demo-witness", 3)] and checks.exists()
+    res = json.loads(gt(town, "patrol", "digest", "--date", day, "--json").stdout)
+    assert res[0]["burned"] == 3 and res[0]["bead"] and not checks.exists()
+    assert res[0]["totals"]["polecats"] == 6  # two polecats seen on each of the three passes
+    listed = json.loads(gt(town, "patrol", "digests", "--json").stdout)
+    assert [(d["id"], d["patrol"], d["day"], d["passes"]) for d in listed] == [(res[0]["bead"], "gt-demo-witness", day, 3)]
+    gt(town, "witness", "run", "demo", "--once")
+    again = json.loads(gt(town, "patrol", "digest", "--date", day, "--json").stdout)
+    assert again[0]["bead"] == res[0]["bead"] and again[0].get("already")  # one digest per patrol and day
+
+    # KRC: the protocol mail the witness has handled is read; a month later it has expired
+    rows = {r["kind"]: r for r in json.loads(gt(town, "krc", "list", "--json").stdout)}
+    assert rows["wisps"]["ttl"] == "7d" and rows["heartbeats"]["expired"] == 0
+    later = time.time() + 30 * 86400
+    found = krc.expired(t, None, now=later)
+    assert found["wisps"] and not krc.expired(t, None)["wisps"]  # nothing has expired today
+    before = {w["id"] for w in found["wisps"]}
+    out = krc.prune(t, None, now=later, kinds=("wisps",))
+    assert out["removed"]["wisps"] == len(before)
+    from gastown_tui.beads.store import Store
+
+    left = {i.id for i in Store(t.beads_dir).list(include_closed=True, include_ephemeral=True)}
+    assert not (before & left)
+    assert json.loads(gt(town, "mail", "inbox", "demo/witness", "--json").stdout) is not None
+    gt(town, "krc", "config", "heartbeats", "12h")
+    assert json.loads(gt(town, "krc", "config", "--json").stdout)["heartbeats"] == "12h"
+    r = run_cli("gt", "krc", "config", "heartbeats", "soon", cwd=town)
+    assert r.returncode == 2 and "is not a duration" in r.stderr
