@@ -58,6 +58,8 @@ GROUPS: dict[str, Group] = {
     "warrant": Group("gastown_tui.cli.warrant_cmds", "stop a stuck agent in a controlled way: file, list, execute", "Operations"),
     "patrol": Group("gastown_tui.cli.krc_cmds", "patrol digests: one bead per patrol and day, records removed", "Operations"),
     "krc": Group("gastown_tui.cli.krc_cmds", "time-to-live lifecycle of heartbeats, wisps, patrol checks, logs", "Operations"),
+    "dog": Group("gastown_tui.cli.dog_cmds", "the deacon's chore jobs: list, status, run", "Operations"),
+    "plugin": Group("gastown_tui.cli.dog_cmds", "town and rig plugins: scheduled commands and custom gate types", "Operations"),
     "costs": Group("gastown_tui.cli.costs_cmds", "token use and spend per day, agent, rig and model", "Operations"),
     # Cockpit (issue 8)
     "tui": Group("gastown_tui.cli.tui_cmds", "the cockpit: every agent, live output, convoys, mail, feed", "Cockpit"),

@@ -253,6 +253,14 @@ def patrol_once(ctx: DeaconContext, cfg: DeaconConfig, now: float | None = None)
         ctx.log(f"formula dispatch failed: {e}")
     report["cost_spike"] = _cost_spike(ctx, now)
     try:
+        from gastown_tui.patrols.dogs import start_due
+
+        report["dogs"] = start_due(town, now=now)
+        for name in report["dogs"]:
+            ctx.log(f"started dog {name}")
+    except Exception as e:  # noqa: BLE001 - chores must not stop the patrol
+        ctx.log(f"dogs failed to start: {e}")
+    try:
         from gastown_tui.work.warrant import execute_due
 
         report["warrants"] = [w["id"] for w in execute_due(town, now=now, tmux=ctx.tmux)]

@@ -294,3 +294,81 @@ def test_patrol_checks_digest_into_one_bead_and_krc_prunes(worked):
     assert json.loads(gt(town, "krc", "config", "--json").stdout)["heartbeats"] == "12h"
     r = run_cli("gt", "krc", "config", "heartbeats", "soon", cwd=town)
     assert r.returncode == 2 and "is not a duration" in r.stderr
+
+
+# -- dogs and plugins ---------------------------------------------------------------------------
+
+def test_dogs_run_their_chores_and_the_deacon_starts_due_ones(worked):
+    import time
+
+    from gastown_tui.patrols import dogs
+    from gastown_tui.town.layout import Town
+
+    town = worked["town"]
+    t = Town(town)
+    (town / "plugins").mkdir(exist_ok=True)
+    (town / "plugins" / "stamp.toml").write_text(
+        'description = "leave a stamp"\ncommand = "echo stamped > stamp.txt; echo done"\nschedule = "2h"\n')
+    names = [d["name"] for d in json.loads(gt(town, "dog", "list", "--json").stdout)]
+    assert names == ["boot", "digest", "krc", "orphans", "logs", "plugin:stamp"]
+
+    res = json.loads(gt(town, "dog", "run", "orphans", "--json").stdout)
+    assert res["status"] == "ok" and res["name"] == "orphans"
+    assert json.loads(gt(town, "dog", "run", "krc", "--json").stdout)["status"] == "ok"
+    r = run_cli("gt", "dog", "run", "cat", cwd=town)
+    assert r.returncode == 1 and "no dog 'cat'" in r.stderr
+
+    # the deacon: a dog never seen waits one interval, then is started as its own process
+    now = time.time()
+    assert dogs.start_due(t, now=now) == []
+    started = dogs.start_due(t, now=now + 3 * 3600)
+    assert set(started) == {"digest", "krc", "logs", "plugin:stamp"}  # orphans ran above: not due for 6 h
+    assert dogs.start_due(t, now=now + 3 * 3600) == []  # claimed: not started twice
+    wait_for(lambda: (town / "stamp.txt").exists() and all(
+        (dogs.read_state(t, n).get("last_status") == "ok") for n in started), timeout=60, message="the dogs' runs")
+    st = {d["name"]: d for d in json.loads(gt(town, "dog", "status", "--json").stdout)}
+    assert st["plugin:stamp"]["runs"] == 1 and st["plugin:stamp"]["last_status"] == "ok"
+    ran = [json.loads(ln)["payload"]["name"] for ln in gt(town, "feed", "--no-follow", "--json", "--type", "dog").stdout.splitlines()]
+    assert set(started) | {"orphans", "krc"} <= set(ran)
+
+
+def test_plugins_list_run_disable_time_out_and_open_gates(worked):
+    town = worked["town"]
+    rig_plugins = town / "demo" / "plugins"
+    rig_plugins.mkdir(exist_ok=True)
+    (rig_plugins / "ready.toml").write_text(
+        'description = "is the flag there?"\ncommand = "test -f \\"$GT_GATE_ARG\\""\ngate = true\n')
+    (rig_plugins / "slow.toml").write_text('command = ["sleep", "30"]\ntimeout = "1s"\n')
+    (rig_plugins / "broken.toml").write_text('command = 42\n')
+    items = {p["name"]: p for p in json.loads(gt(town, "plugin", "list", "--json").stdout)}
+    assert {"demo/ready", "demo/slow", "demo/broken"} <= set(items)
+    assert items["demo/ready"]["gate"] and items["demo/broken"]["error"] and not items["demo/broken"]["enabled"]
+
+    r = run_cli("gt", "plugin", "run", "demo/slow", "--json", cwd=town)
+    assert r.returncode == 1 and json.loads(r.stdout)["status"] == "timeout"
+    r = run_cli("gt", "plugin", "run", "demo/broken", cwd=town)
+    assert r.returncode == 2 and "cannot run" in r.stderr
+    shown = json.loads(gt(town, "plugin", "show", "demo/slow", "--json").stdout)
+    assert "timed out" in shown["log_tail"]
+
+    # a custom gate type: open when the plugin says so (it runs in the rig's clone)
+    clone = worked["clone"]
+    r = run_cli("bd", "gate", "create", "plugin:demo/ready:flag.txt", "--json", cwd=clone)
+    assert r.returncode == 0, r.stderr
+    gate = json.loads(r.stdout)["id"]
+    from gastown_tui.town.layout import Town
+    from gastown_tui.work.gates import check_gates
+
+    check_gates(Town(town))
+    status = json.loads(run_cli("bd", "gate", "status", gate, "--json", cwd=clone).stdout)
+    assert status["status"] == "open"
+    (clone / "flag.txt").write_text("go\n")
+    check_gates(Town(town))
+    status = json.loads(run_cli("bd", "gate", "status", gate, "--json", cwd=clone).stdout)
+    assert status["status"] == "closed"
+
+    gt(town, "plugin", "disable", "demo/ready")
+    assert not {p["name"]: p for p in json.loads(gt(town, "plugin", "list", "--json").stdout)}["demo/ready"]["enabled"]
+    gt(town, "plugin", "enable", "demo/ready")
+    r = run_cli("gt", "plugin", "show", "nope", cwd=town)
+    assert r.returncode == 1 and "no plugin" in r.stderr
