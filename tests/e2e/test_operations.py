@@ -109,6 +109,22 @@ def test_feed_bad_input_is_one_sentence(worked):
         assert r.returncode == 2 and word in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
 
 
+# -- the operations guide's checklists, as written -------------------------------------------
+
+def test_daily_and_weekly_checklists_run_as_written(worked):
+    town = worked["town"]
+    daily = [["feed"], ["escalate", "list"], ["doctor"], ["costs"], ["convoy", "list"]]
+    weekly = [["doctor"], ["costs", "--since", "7d", "--by-rig"], ["orphans"], ["escalate", "stale"],
+              ["convoy", "stranded"], ["cleanup", "--dry-run"]]
+    for cmd in daily + weekly:
+        r = run_cli("gt", *cmd, cwd=town)  # not a terminal: gt feed prints and exits
+        assert r.returncode in (0, 1) and "Traceback" not in r.stderr, (cmd, r.stderr)
+        if cmd[0] != "doctor":  # doctor exits 1 when it warns (no daemon in this town)
+            assert r.returncode == 0, (cmd, r.stderr)
+    r = run_cli("gt", "costs", "--by-agent", cwd=town)  # the incident playbook's "costs spiking?" branch
+    assert r.returncode == 0 and "demo/polecats/" in r.stdout
+
+
 # -- gt costs -----------------------------------------------------------------------------------
 
 def test_costs_reads_the_sims_usage_per_agent(worked):
