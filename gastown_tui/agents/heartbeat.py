@@ -25,7 +25,33 @@ def write_heartbeat(town: Town, session: str, *, role: str, rig: str | None = No
     beat = {"ts": time.time() if now is None else now, "pid": os.getpid(), "role": role, "rig": rig,
             "status": status, **extra}
     atomic_write_text(heartbeat_path(town, session), json.dumps(beat, separators=(",", ":")) + "\n")
+    if status not in _MID_PASS:
+        _record_check(town, session, beat)
     return beat
+
+
+# A heartbeat with one of these statuses is written in the middle of a pass, not at its end.
+_MID_PASS = ("patrolling", "merging")
+
+
+def checks_dir(town: Town, session: str) -> Path:
+    """Per-pass patrol check records: `.runtime/patrols/<session>/<YYYY-MM-DD>.jsonl` (UTC days),
+    digested into one bead per patrol and day by `gt patrol digest`, then removed."""
+    return town.runtime_dir / "patrols" / session
+
+
+def _record_check(town: Town, session: str, beat: dict[str, Any]) -> None:
+    from gastown_tui.infra.fsutil import append_line
+
+    path = checks_dir(town, session) / (time.strftime("%Y-%m-%d", time.gmtime(beat["ts"])) + ".jsonl")
+    line = json.dumps({k: v for k, v in beat.items() if k != "pid"}, separators=(",", ":"), default=str)
+    try:
+        append_line(path, line)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        append_line(path, line)
+    except OSError:
+        pass  # a full disk must not stop the patrol; the heartbeat itself was written
 
 
 def read_heartbeat(town: Town, session: str) -> dict[str, Any] | None:

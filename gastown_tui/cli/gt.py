@@ -56,6 +56,11 @@ GROUPS: dict[str, Group] = {
     "orphans": Group("gastown_tui.cli.orphans_cmds", "sessions, worktrees, branches, beads ... that belong to nothing", "Operations"),
     "cleanup": Group("gastown_tui.cli.orphans_cmds", "remove what 'gt orphans' lists as safe (--dry-run, --force)", "Operations"),
     "handoff": Group("gastown_tui.cli.handoff_cmds", "hand off to a fresh session: HANDOFF mail, same hook, restart", "Operations"),
+    "warrant": Group("gastown_tui.cli.warrant_cmds", "stop a stuck agent in a controlled way: file, list, execute", "Operations"),
+    "patrol": Group("gastown_tui.cli.krc_cmds", "patrol digests: one bead per patrol and day, records removed", "Operations"),
+    "krc": Group("gastown_tui.cli.krc_cmds", "time-to-live lifecycle of heartbeats, wisps, patrol checks, logs", "Operations"),
+    "dog": Group("gastown_tui.cli.dog_cmds", "the deacon's chore jobs: list, status, run", "Operations"),
+    "plugin": Group("gastown_tui.cli.dog_cmds", "town and rig plugins: scheduled commands and custom gate types", "Operations"),
     "costs": Group("gastown_tui.cli.costs_cmds", "token use and spend per day, agent, rig and model", "Operations"),
     # Cockpit (issue 8)
     "tui": Group("gastown_tui.cli.tui_cmds", "the cockpit: every agent, live output, convoys, mail, feed", "Cockpit"),

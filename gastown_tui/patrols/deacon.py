@@ -256,6 +256,22 @@ def patrol_once(ctx: DeaconContext, cfg: DeaconConfig, now: float | None = None)
     except Exception as e:  # noqa: BLE001 - one bad molecule must not stop the patrol
         ctx.log(f"formula dispatch failed: {e}")
     report["cost_spike"] = _cost_spike(ctx, now)
+    try:
+        from gastown_tui.patrols.dogs import start_due
+
+        report["dogs"] = start_due(town, now=now)
+        for name in report["dogs"]:
+            ctx.log(f"started dog {name}")
+    except Exception as e:  # noqa: BLE001 - chores must not stop the patrol
+        ctx.log(f"dogs failed to start: {e}")
+    try:
+        from gastown_tui.work.warrant import execute_due
+
+        report["warrants"] = [w["id"] for w in execute_due(town, now=now, tmux=ctx.tmux)]
+        for wid in report["warrants"]:
+            ctx.log(f"executed warrant {wid}")
+    except Exception as e:  # noqa: BLE001 - one bad warrant must not stop the patrol
+        ctx.log(f"warrant check failed: {e}")
     report["orphans"] = {"sessions": facts.orphan_sessions, "worktrees": facts.orphan_worktrees,
                          "branches": facts.orphan_branches}
     for kind, items in report["orphans"].items():

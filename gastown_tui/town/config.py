@@ -60,6 +60,10 @@ KEYS: tuple[Key, ...] = (
     Key("costs.spike_usd_per_hour", float, 25.0, "spend in one hour above which the deacon escalates a cost spike (0: never)"),
     Key("costs.spike_include_simulated", bool, False, "whether the sim's simulated spend counts towards a cost spike"),
     Key("costs.check_seconds", int, 300, "seconds between the deacon's cost-spike checks"),
+    Key("krc.ttl.*", str, None, "time to live of ephemeral data (heartbeats, wisps, patrol_checks, trails): 1d, 7d ..."),
+    Key("plugins.disabled", list, None, "plugins that never run (gt plugin enable|disable edits this)"),
+    Key("dogs.enabled", bool, True, "whether the deacon starts the dogs (digest, krc, orphans, logs, scheduled plugins)"),
+    Key("dogs.events_max_bytes", int, 67108864, "size at which the logs dog rotates .events.jsonl to .events.jsonl.1"),
     Key("trail.enabled", bool, True, "keep a bounded output log per agent session for `gt trail` (tmux pipe-pane)"),
     Key("trail.max_bytes", int, 262144, "size at which an agent's output log rotates (at most twice this on disk per session)"),
 )

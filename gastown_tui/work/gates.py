@@ -30,7 +30,7 @@ from typing import Any
 
 from gastown_tui.errors import Conflict, GtError, NotFound, UsageError
 
-TYPES = ("timer", "human", "mail", "bead", "command", "gh:run", "gh:pr")
+TYPES = ("timer", "human", "mail", "bead", "command", "gh:run", "gh:pr", "plugin")
 COMMAND_TIMEOUT = 60.0
 _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)([smhd]?)")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -68,7 +68,7 @@ def parse_spec(spec: str) -> tuple[str, str]:
 
 _EXAMPLES = {"timer": "timer:10m", "human": "human:'approve the release'", "mail": "mail:MERGED",
              "bead": "bead:gt-abc", "command": "command:'curl -fs localhost:8080/health'",
-             "gh:run": "gh:run:123456789", "gh:pr": "gh:pr:42"}
+             "gh:run": "gh:run:123456789", "gh:pr": "gh:pr:42", "plugin": "plugin:lint-clean:src"}
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,7 @@ def _describe(gtype: str, arg: str) -> str:
         "command": f"Opens when this command exits 0: {arg}",
         "gh:run": f"Opens when GitHub Actions run {arg} completes.",
         "gh:pr": f"Opens when pull request {arg} is merged or closed.",
+        "plugin": f"Opens when plugin {arg.partition(':')[0]} exits 0 (work/plugins.py).",
     }[gtype]
 
 
@@ -249,6 +250,10 @@ def evaluate(gate: Any, store: Any, town: Any = None, *, now: float | None = Non
         cwd = town.root if town is not None else store.beads_dir.parent
         code, _out = run(arg, cwd, COMMAND_TIMEOUT)
         return (code == 0, f"command exited 0: {arg}")
+    if gtype == "plugin":  # a custom gate type implemented by a plugin
+        from gastown_tui.work.plugins import check_gate
+
+        return check_gate(town, arg) if town is not None else (False, "")
     if gtype == "gh:run":
         code, out = run(["gh", "run", "view", arg, "--json", "status,conclusion"], None, COMMAND_TIMEOUT)
         info = _json_or_empty(out) if code == 0 else {}

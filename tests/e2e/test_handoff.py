@@ -107,3 +107,52 @@ def test_handoff_refuses_what_it_cannot_do(rig_town):
     assert r.returncode == 1 and "no session" in r.stderr and "Traceback" not in r.stderr
 
 
+
+
+# -- warrants on the same stuck sim ------------------------------------------------------------
+
+def test_warrant_is_filed_then_executed_by_the_deacon_after_its_grace(stalled, tmux):
+    import time
+
+    from gastown_tui.patrols import deacon
+    from gastown_tui.patrols.deacon import DeaconConfig, DeaconContext
+    from gastown_tui.town.layout import Town
+
+    town, bead, a = stalled
+    address = f"demo/polecats/{a['name']}"
+    w = gtj(town, "warrant", "file", address, "--reason", "stuck for an hour", "--grace", "1h")
+    assert (w["target"], w["state"], w["status"]) == (address, "filed", "open")
+    r = run_cli("gt", "warrant", "file", address, "--reason", "again", cwd=town)
+    assert r.returncode == 1 and "already has a warrant" in r.stderr
+    assert [x["id"] for x in gtj(town, "warrant", "list")] == [w["id"]]
+    r = run_cli("gt", "warrant", "execute", w["id"], cwd=town)
+    assert r.returncode == 1 and "grace period" in r.stderr
+    assert tmux.has_session(a["session"])  # nothing happened yet
+
+    ctx = DeaconContext(Town(town), tmux=tmux)
+    rep = deacon.patrol_once(ctx, DeaconConfig(feed_convoys=False), now=time.time() + 2 * 3600)
+    assert rep["warrants"] == [w["id"]]
+    wait_for(lambda: not tmux.has_session(a["session"]), timeout=20, message="the session stopped")
+    b = json.loads(run_cli("bd", "show", bead, "--json", cwd=town / "demo" / "mayor" / "rig").stdout)
+    b = b[0] if isinstance(b, list) else b
+    assert b["status"] == "open" and not b.get("assignee")  # back in the pool
+    assert (town / "demo" / "polecats" / a["name"]).is_dir()  # the worktree stays
+    done = gtj(town, "warrant", "list", "--all")
+    assert done[0]["state"] == "executed" and done[0]["executed_by"] == "deacon" and "session stopped" in done[0]["outcome"]
+    assert gtj(town, "warrant", "list") == []
+    types = [json.loads(ln)["type"] for ln in gt(town, "feed", "--no-follow", "--json", "--type", "warrant").stdout.splitlines()]
+    assert types == ["warrant.filed", "warrant.executed"]
+
+
+def test_warrant_cancel_and_bad_input(rig_town):
+    town = rig_town.root
+    w = gtj(town, "warrant", "file", "demo/polecats/ghost", "--reason", "test", "--grace", "0s")
+    c = gtj(town, "warrant", "cancel", w["id"], "--reason", "false alarm")
+    assert c["state"] == "cancelled" and c["status"] == "closed"
+    for args, word in ((["file", "demo/polecats/x", "--reason", " "], "needs a reason"),
+                       (["file", "not an address", "--reason", "x"], "not an agent address"),
+                       (["file", "demo/polecats/x", "--reason", "x", "--grace", "soon"], "not a duration")):
+        r = run_cli("gt", "warrant", *args, cwd=town)
+        assert r.returncode == 2 and word in r.stderr, (args, r.stderr)
+    r = run_cli("gt", "warrant", "execute", "hq-nope", cwd=town)
+    assert r.returncode == 1 and "no warrant" in r.stderr

@@ -109,6 +109,22 @@ def test_feed_bad_input_is_one_sentence(worked):
         assert r.returncode == 2 and word in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
 
 
+# -- the operations guide's checklists, as written -------------------------------------------
+
+def test_daily_and_weekly_checklists_run_as_written(worked):
+    town = worked["town"]
+    daily = [["feed"], ["escalate", "list"], ["doctor"], ["costs"], ["convoy", "list"]]
+    weekly = [["doctor"], ["costs", "--since", "7d", "--by-rig"], ["orphans"], ["escalate", "stale"],
+              ["convoy", "stranded"], ["cleanup", "--dry-run"]]
+    for cmd in daily + weekly:
+        r = run_cli("gt", *cmd, cwd=town)  # not a terminal: gt feed prints and exits
+        assert r.returncode in (0, 1) and "Traceback" not in r.stderr, (cmd, r.stderr)
+        if cmd[0] != "doctor":  # doctor exits 1 when it warns (no daemon in this town)
+            assert r.returncode == 0, (cmd, r.stderr)
+    r = run_cli("gt", "costs", "--by-agent", cwd=town)  # the incident playbook's "costs spiking?" branch
+    assert r.returncode == 0 and "demo/polecats/" in r.stdout
+
+
 # -- gt costs -----------------------------------------------------------------------------------
 
 def test_costs_reads_the_sims_usage_per_agent(worked):
@@ -246,3 +262,129 @@ def test_orphans_are_listed_and_only_safe_ones_cleaned(worked, tmux):
     assert [d["id"] for d in forced["removed"]] == ["demo/stray"] and not stray.exists()
     r = run_cli("gt", "cleanup", "--kind", "socks", cwd=town)
     assert r.returncode == 2 and "is not a kind of orphan" in r.stderr
+
+
+# -- patrol digests and KRC -------------------------------------------------------------------
+
+def test_patrol_checks_digest_into_one_bead_and_krc_prunes(worked):
+    import time
+
+    from gastown_tui.patrols import krc
+    from gastown_tui.town.layout import Town
+
+    town = worked["town"]
+    t = Town(town)
+    for _ in range(3):
+        gt(town, "witness", "run", "demo", "--once")  # a real patrol pass each: MERGE_READY for the done polecats
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    checks = t.runtime_dir / "patrols" / "gt-demo-witness" / f"{day}.jsonl"
+    assert len(checks.read_text().splitlines()) == 3
+
+    assert json.loads(gt(town, "patrol", "digest", "--json").stdout) == []  # today is not finished
+    dry = json.loads(gt(town, "patrol", "digest", "--date", day, "--dry-run", "--json").stdout)
+    assert [(d["patrol"], d["passes"]) for d in dry] == [("gt-demo-witness", 3)] and checks.exists()
+    res = json.loads(gt(town, "patrol", "digest", "--date", day, "--json").stdout)
+    assert res[0]["burned"] == 3 and res[0]["bead"] and not checks.exists()
+    assert res[0]["totals"]["polecats"] == 6  # two polecats seen on each of the three passes
+    listed = json.loads(gt(town, "patrol", "digests", "--json").stdout)
+    assert [(d["id"], d["patrol"], d["day"], d["passes"]) for d in listed] == [(res[0]["bead"], "gt-demo-witness", day, 3)]
+    gt(town, "witness", "run", "demo", "--once")
+    again = json.loads(gt(town, "patrol", "digest", "--date", day, "--json").stdout)
+    assert again[0]["bead"] == res[0]["bead"] and again[0].get("already")  # one digest per patrol and day
+
+    # KRC: the protocol mail the witness has handled is read; a month later it has expired
+    rows = {r["kind"]: r for r in json.loads(gt(town, "krc", "list", "--json").stdout)}
+    assert rows["wisps"]["ttl"] == "7d" and rows["heartbeats"]["expired"] == 0
+    later = time.time() + 30 * 86400
+    found = krc.expired(t, None, now=later)
+    assert found["wisps"] and not krc.expired(t, None)["wisps"]  # nothing has expired today
+    before = {w["id"] for w in found["wisps"]}
+    out = krc.prune(t, None, now=later, kinds=("wisps",))
+    assert out["removed"]["wisps"] == len(before)
+    from gastown_tui.beads.store import Store
+
+    left = {i.id for i in Store(t.beads_dir).list(include_closed=True, include_ephemeral=True)}
+    assert not (before & left)
+    assert json.loads(gt(town, "mail", "inbox", "demo/witness", "--json").stdout) is not None
+    gt(town, "krc", "config", "heartbeats", "12h")
+    assert json.loads(gt(town, "krc", "config", "--json").stdout)["heartbeats"] == "12h"
+    r = run_cli("gt", "krc", "config", "heartbeats", "soon", cwd=town)
+    assert r.returncode == 2 and "is not a duration" in r.stderr
+
+
+# -- dogs and plugins ---------------------------------------------------------------------------
+
+def test_dogs_run_their_chores_and_the_deacon_starts_due_ones(worked):
+    import time
+
+    from gastown_tui.patrols import dogs
+    from gastown_tui.town.layout import Town
+
+    town = worked["town"]
+    t = Town(town)
+    (town / "plugins").mkdir(exist_ok=True)
+    (town / "plugins" / "stamp.toml").write_text(
+        'description = "leave a stamp"\ncommand = "echo stamped > stamp.txt; echo done"\nschedule = "2h"\n')
+    names = [d["name"] for d in json.loads(gt(town, "dog", "list", "--json").stdout)]
+    assert names == ["boot", "digest", "krc", "orphans", "logs", "plugin:stamp"]
+
+    res = json.loads(gt(town, "dog", "run", "orphans", "--json").stdout)
+    assert res["status"] == "ok" and res["name"] == "orphans"
+    assert json.loads(gt(town, "dog", "run", "krc", "--json").stdout)["status"] == "ok"
+    r = run_cli("gt", "dog", "run", "cat", cwd=town)
+    assert r.returncode == 1 and "no dog 'cat'" in r.stderr
+
+    # the deacon: a dog never seen waits one interval, then is started as its own process
+    now = time.time()
+    assert dogs.start_due(t, now=now) == []
+    started = dogs.start_due(t, now=now + 3 * 3600)
+    assert set(started) == {"digest", "krc", "logs", "plugin:stamp"}  # orphans ran above: not due for 6 h
+    assert dogs.start_due(t, now=now + 3 * 3600) == []  # claimed: not started twice
+    wait_for(lambda: (town / "stamp.txt").exists() and all(
+        (dogs.read_state(t, n).get("last_status") == "ok") for n in started), timeout=60, message="the dogs' runs")
+    st = {d["name"]: d for d in json.loads(gt(town, "dog", "status", "--json").stdout)}
+    assert st["plugin:stamp"]["runs"] == 1 and st["plugin:stamp"]["last_status"] == "ok"
+    ran = [json.loads(ln)["payload"]["name"] for ln in gt(town, "feed", "--no-follow", "--json", "--type", "dog").stdout.splitlines()]
+    assert set(started) | {"orphans", "krc"} <= set(ran)
+
+
+def test_plugins_list_run_disable_time_out_and_open_gates(worked):
+    town = worked["town"]
+    rig_plugins = town / "demo" / "plugins"
+    rig_plugins.mkdir(exist_ok=True)
+    (rig_plugins / "ready.toml").write_text(
+        'description = "is the flag there?"\ncommand = "test -f \\"$GT_GATE_ARG\\""\ngate = true\n')
+    (rig_plugins / "slow.toml").write_text('command = ["sleep", "30"]\ntimeout = "1s"\n')
+    (rig_plugins / "broken.toml").write_text('command = 42\n')
+    items = {p["name"]: p for p in json.loads(gt(town, "plugin", "list", "--json").stdout)}
+    assert {"demo/ready", "demo/slow", "demo/broken"} <= set(items)
+    assert items["demo/ready"]["gate"] and items["demo/broken"]["error"] and not items["demo/broken"]["enabled"]
+
+    r = run_cli("gt", "plugin", "run", "demo/slow", "--json", cwd=town)
+    assert r.returncode == 1 and json.loads(r.stdout)["status"] == "timeout"
+    r = run_cli("gt", "plugin", "run", "demo/broken", cwd=town)
+    assert r.returncode == 2 and "cannot run" in r.stderr
+    shown = json.loads(gt(town, "plugin", "show", "demo/slow", "--json").stdout)
+    assert "timed out" in shown["log_tail"]
+
+    # a custom gate type: open when the plugin says so (it runs in the rig's clone)
+    clone = worked["clone"]
+    r = run_cli("bd", "gate", "create", "plugin:demo/ready:flag.txt", "--json", cwd=clone)
+    assert r.returncode == 0, r.stderr
+    gate = json.loads(r.stdout)["id"]
+    from gastown_tui.town.layout import Town
+    from gastown_tui.work.gates import check_gates
+
+    check_gates(Town(town))
+    status = json.loads(run_cli("bd", "gate", "status", gate, "--json", cwd=clone).stdout)
+    assert status["status"] == "open"
+    (clone / "flag.txt").write_text("go\n")
+    check_gates(Town(town))
+    status = json.loads(run_cli("bd", "gate", "status", gate, "--json", cwd=clone).stdout)
+    assert status["status"] == "closed"
+
+    gt(town, "plugin", "disable", "demo/ready")
+    assert not {p["name"]: p for p in json.loads(gt(town, "plugin", "list", "--json").stdout)}["demo/ready"]["enabled"]
+    gt(town, "plugin", "enable", "demo/ready")
+    r = run_cli("gt", "plugin", "show", "nope", cwd=town)
+    assert r.returncode == 1 and "no plugin" in r.stderr
