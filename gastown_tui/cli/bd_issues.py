@@ -89,6 +89,8 @@ def _reg_create(p: argparse.ArgumentParser) -> None:
     p.add_argument("--id", default=None, help="use this exact id")
     p.add_argument("--status", default="open", help="initial status (default: open)")
     p.add_argument("--ephemeral", action="store_true", help="store it in the git-ignored wisps.jsonl")
+    p.add_argument("--prefix", default=None, metavar="PREFIX|RIG",
+                   help="create it in another rig's store, by prefix (bd, bd-) or rig name, via the town's routes")
     p.set_defaults(func=cmd_create)
 
 
@@ -98,7 +100,7 @@ def cmd_create(args: argparse.Namespace) -> int:
     if args.stdin and args.description is not None:
         raise UsageError("give the description with -d or --stdin, not both", hint="drop one of them")
     desc = sys.stdin.read() if args.stdin else (args.description or "")
-    store = open_local(args)
+    store = _prefixed_store(args) if args.prefix else open_local(args)
     issue = store.create(args.title, type=args.type, priority=args.priority, description=desc,
                          assignee=args.assignee, labels=split_csv(args.labels), parent=args.parent,
                          deps=parse_deps(args.deps), status=args.status, ephemeral=args.ephemeral, id=args.id)
@@ -107,6 +109,17 @@ def cmd_create(args: argparse.Namespace) -> int:
     else:
         print(f"Created {issue.id}: {issue.title}")
     return 0
+
+
+def _prefixed_store(args: argparse.Namespace):
+    """`bd create --prefix beads "..."`: the routed store of that prefix or rig, from anywhere in the town."""
+    from gastown_tui.beads.routes import store_for_prefix
+    from gastown_tui.cli.bd_common import actor_of
+    from gastown_tui.town.layout import find_town
+
+    store = store_for_prefix(find_town(getattr(args, "town", None)).root, args.prefix)
+    store.actor = actor_of(args)
+    return store
 
 
 # --- list ------------------------------------------------------------------------------------
@@ -308,26 +321,50 @@ def _reg_ready(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sort", default="hybrid", choices=("hybrid", "priority", "oldest"))
     p.add_argument("-a", "--assignee", default=None, help="only issues assigned to this actor")
     p.add_argument("--mol", default=None, metavar="MOL", help="the ready steps of this molecule")
+    p.add_argument("--parent", default=None, metavar="ID",
+                   help="only descendants of this issue (for a molecule: its ready steps)")
     p.set_defaults(func=cmd_ready)
 
 
 def cmd_ready(args: argparse.Namespace) -> int:
+    if args.parent and not args.mol:
+        parent = store_for(args, args.parent).get(args.parent)
+        if parent.issue_type == "molecule":  # `bd ready --parent=MOL` is the documents' `--mol`
+            args.mol = parent.id
     if args.mol:  # molecules (issue 7)
         from gastown_tui.cli.bd_mol_cmds import ready_in_molecule
 
         return ready_in_molecule(args)
     if args.limit < 0:
         raise UsageError("--limit cannot be negative", hint="use 0 for all")
-    store = open_local(args)
-    issues = store.ready(limit=None if args.assignee else args.limit, sort=args.sort)
+    store = store_for(args, args.parent) if args.parent else open_local(args)
+    narrowed = bool(args.assignee or args.parent)
+    issues = store.ready(limit=None if narrowed else args.limit, sort=args.sort)
     if args.assignee:
-        issues = [i for i in issues if i.assignee == args.assignee][: args.limit or None]
+        issues = [i for i in issues if i.assignee == args.assignee]
+    if args.parent:
+        issues = [i for i in issues if _descends(store, i, args.parent)]
+    if narrowed:
+        issues = issues[: args.limit or None]
     warn_problems(store)
     if args.json:
         emit_json(issues_json(issues))
     else:
         print_issues(issues, empty="No ready work.")
     return 0
+
+
+def _descends(store, iss, ancestor: str) -> bool:
+    """Is `iss` a child, grandchild ... of `ancestor`? (Bounded: a cyclic parent chain ends.)"""
+    seen = set()
+    parent = iss.parent_id
+    while parent and parent not in seen:
+        if parent == ancestor:
+            return True
+        seen.add(parent)
+        up = store.try_get(parent)
+        parent = up.parent_id if up is not None else None
+    return False
 
 
 def _reg_blocked(p: argparse.ArgumentParser) -> None:
