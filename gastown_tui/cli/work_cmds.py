@@ -134,11 +134,17 @@ def _prime(args: argparse.Namespace) -> int:
 
 # --- done -----------------------------------------------------------------------------------------
 
+def register_done(p: argparse.ArgumentParser) -> None:
+    """`gt done` and its documented twin `gt polecat done`."""
+    _reg_done(p)
+
+
 def _reg_done(p: argparse.ArgumentParser) -> None:
     p.description = ("Hand in your hooked work: commit leftovers, push the branch, file a merge request, "
                      "tell the witness, go idle. Run inside a polecat's worktree or session.")
-    p.add_argument("--status", default="COMPLETED", type=str.upper,
-                   help="COMPLETED (default), ESCALATED (stuck: ask for help) or DEFERRED (give the bead back)")
+    p.add_argument("--status", "--exit", dest="status", default="COMPLETED", type=str.upper,
+                   help="how you leave: COMPLETED or MERGED (default: submit to the merge queue), "
+                        "ESCALATED (stuck: ask for help) or DEFERRED (give the bead back)")
     p.add_argument("-m", "--message", dest="note", help="a note for the witness and the MR")
     add_json(p)
     p.set_defaults(func=_done)

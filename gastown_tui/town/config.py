@@ -49,6 +49,7 @@ KEYS: tuple[Key, ...] = (
     Key("escalation.stale_seconds", int, 3600, "age at which an unacknowledged escalation re-escalates"),
     Key("nudge.verify_timeout_seconds", float, 5.0, "how long a nudge waits to verify delivery"),
     Key("tui.theme", str, "gastown-dark", "cockpit theme"),
+    Key("channels.*", list, None, "nudge channel:<name>: agent addresses or patterns (demo/polecats/*) it reaches"),
 )
 
 DEFAULT_CONFIG = """\

@@ -19,6 +19,7 @@ from gastown_tui.town.identity import Agent
 from gastown_tui.town.layout import Town
 
 STATUSES = ("COMPLETED", "ESCALATED", "DEFERRED")
+EXIT_SYNONYMS = {"MERGED": "COMPLETED"}  # the documents' `gt done --exit MERGED`: hand in for merging
 
 
 def _owner(town: Town) -> str | None:
@@ -40,8 +41,9 @@ def done(town: Town, agent: Agent, *, status: str = "COMPLETED", note: str | Non
     from gastown_tui.work.mail import send_mail
 
     status = (status or "COMPLETED").upper()
+    status = EXIT_SYNONYMS.get(status, status)
     if status not in STATUSES:
-        raise UsageError(f"'{status}' is not a done status", hint="use COMPLETED, ESCALATED or DEFERRED")
+        raise UsageError(f"'{status}' is not a done status", hint="use COMPLETED (or MERGED), ESCALATED or DEFERRED")
     if agent.role != "polecat":
         where = f"{town.root}/<rig>/polecats/<name>"
         raise UsageError(f"gt done is for polecats, and you are {agent.address}",
