@@ -587,9 +587,40 @@ def patrol_once(ctx: WitnessContext, cfg: WitnessConfig, now: float | None = Non
     actions, new_mem = decide(facts, memory, cfg, now)
     save_memory(ctx.town, ctx.rig, new_mem)
     act(ctx, actions, cfg)
+    ping_deacon(ctx.town, ctx.rig, now=now, log=ctx.log)
     write_heartbeat(ctx.town, Agent("witness", ctx.rig).session, role="witness", rig=ctx.rig,
                     polecats=len(facts.polecats), actions=len(actions))
     return actions
+
+
+def ping_deacon(town: Town, rig: str, *, now: float | None = None, log: Callable[[str], None] = lambda _m: None) -> str | None:
+    """WITNESS_PING to the deacon (second-order monitoring), every patrol.
+
+    One ephemeral message per rig, renewed in place (new `Pinged:` time, unread again) rather than
+    a new wisp each patrol, so the town's wisps do not grow with uptime. Returns the message id.
+    """
+    from gastown_tui.work import mail, protocol
+
+    me = f"{rig}/witness"
+    ts = time.time() if now is None else now
+    body = protocol.body({"Rig": rig, "Pinged": f"{ts:.3f}"})
+    try:
+        mine = [m for m in mail.inbox(town, "deacon", msg_type="WITNESS_PING") if m.get("from") == me]
+        if mine:
+            from gastown_tui.beads.store import Store
+
+            store = Store(town.beads_dir, actor=me)
+            with store.transaction(actor=me) as tx:
+                tx.update(mine[-1]["id"], description=body, actor=me)
+                if "read" in tx.get(mine[-1]["id"]).labels:
+                    tx.remove_label(mine[-1]["id"], "read")
+            return mine[-1]["id"]
+        sent = mail.send_mail(town, "deacon", protocol.subject("WITNESS_PING", rig), body, sender=me,
+                              ephemeral=True, nudge=False)
+        return sent[0]["id"] if sent else None
+    except Exception as e:  # noqa: BLE001 - a failed ping must not stop the patrol (the deacon notices)
+        log(f"could not ping the deacon: {e}")
+        return None
 
 
 def run(town: Town, rig: str, *, once: bool = False, log: Callable[[str], None] = lambda _m: None,

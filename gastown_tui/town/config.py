@@ -41,6 +41,8 @@ KEYS: tuple[Key, ...] = (
     Key("deacon.heartbeat_stale_seconds", int, 120, "age at which boot restarts the deacon"),
     Key("deacon.patrol_seconds", int, 15, "seconds between deacon patrols"),
     Key("deacon.feed_convoys", bool, True, "whether the deacon slings ready beads of stranded convoys"),
+    Key("deacon.witness_ping_stale_seconds", int, 120,
+        "a running witness whose WITNESS_PING is older than this is restarted (then escalated to the mayor)"),
     Key("witness.patrol_seconds", int, 5, "seconds between witness patrols (a dead polecat is noticed within this)"),
     Key("witness.stall_seconds", int, 600, "seconds without progress before a polecat counts as stalled"),
     Key("witness.max_restarts", int, 2, "restarts before hooked work is reopened and escalated"),
