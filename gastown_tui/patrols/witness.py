@@ -291,7 +291,8 @@ def observe(ctx: WitnessContext, panes: dict | None = None) -> WitnessFacts:
     store = ctx.store
     prefix = f"{ctx.rig}/polecats/"
     hooks: dict[str, Any] = {}
-    for iss in store.list(status=ACTIVE_HOOK_STATUSES):
+    # A hooked bead first: a molecule step the polecat claimed (in_progress) is not its hook.
+    for iss in sorted(store.list(status=ACTIVE_HOOK_STATUSES), key=lambda i: i.status != "hooked"):
         if iss.assignee.startswith(prefix) and iss.issue_type not in ("merge-request", "message", "agent"):
             hooks.setdefault(iss.assignee[len(prefix):], iss)
     mrs_open: dict[str, str] = {}
