@@ -166,7 +166,7 @@ def start_session(town: Town, agent: Agent, runtime: str, undo: Undo, *, prompt:
 
 def spawn_polecat(town: Town, rig: str, bead_id: str, *, runtime: str, undo: Undo,
                   name: str | None = None, hook: Callable[[Agent], Any] | None = None,
-                  start: bool = True) -> dict[str, Any]:
+                  start: bool = True, model: str | None = None) -> dict[str, Any]:
     """Make a new polecat for `bead_id`: worktree, redirect, agent bead, (hook), session.
 
     `hook(agent)` runs after the agent bead exists and before the session starts, so the agent
@@ -179,7 +179,7 @@ def spawn_polecat(town: Town, rig: str, bead_id: str, *, runtime: str, undo: Und
     agent = Agent("polecat", rig, wt["name"])
     prev = agent_beads.get(town, agent)
     agent_beads.upsert(town, agent, agent_state="spawning", hook_bead=bead_id, runtime=runtime,
-                       branch=wt["branch"])
+                       branch=wt["branch"], model=model or "")
     if prev is None:
         undo.push(f"delete agent bead of {agent.address}",
                   lambda: purge(agent_beads._store(town), agent_beads.agent_bead_id(agent)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gastown_tui.errors import Conflict, NotFound
+from gastown_tui.errors import Conflict, NotFound, UsageError
 from gastown_tui.infra.tmux import PaneInfo, Tmux
 from gastown_tui.town.identity import Agent
 from gastown_tui.town.layout import Town
@@ -47,6 +47,7 @@ def _owner_email(town: Town) -> str | None:
 
 
 def start_agent(town: Town, agent: Agent, *, runtime: str | None = None, prompt: str | None = None,
+                model: str | None = None,
                 cwd: Path | None = None, extra_env: dict | None = None, tmux: Tmux | None = None) -> PaneInfo:
     """Start `agent` in its session; Conflict when it is already running.
 
@@ -77,7 +78,9 @@ def start_agent(town: Town, agent: Agent, *, runtime: str | None = None, prompt:
     env = {**agent.env(town.root, _owner_email(town)), **rt.env, "GT_SESSION": session,
            "GT_RUNTIME": rt.name, **{str(k): str(v) for k, v in (extra_env or {}).items()}}
     text = prompt if prompt is not None else beacon(agent)
-    argv = rt.command(text if rt.prompt_mode == "arg" else None)
+    if model is None and agent.role == "polecat":  # a restart keeps the model it was slung with
+        model = _slung_model(town, agent, settings)
+    argv = rt.command(text if rt.prompt_mode == "arg" else None, model=model)
     info = tm.new_session(
         session, argv, cwd=workdir, env=env,
         width=int(settings.get("tmux.width") or 200), height=int(settings.get("tmux.height") or 50),
@@ -94,3 +97,18 @@ def stop_agent(town: Town, agent: Agent, *, tmux: Tmux | None = None) -> bool:
     """Kill the agent's session; False when it was not running."""
     tm = tmux or Tmux.for_town(town)
     return tm.kill_session(agent.session)
+
+
+def _slung_model(town: Town, agent: Agent, settings) -> str | None:
+    """The runtime's id of the model on the agent bead (`gt sling --model`), or None."""
+    from gastown_tui.agents import agent_beads
+    from gastown_tui.agents.runtimes import resolve_model
+
+    ab = agent_beads.get(town, agent)
+    model = ab.get("model") if ab is not None else None
+    if not model:
+        return None
+    try:
+        return resolve_model(str(model), None, settings)[1]
+    except UsageError:
+        return None  # a bead edited by hand must not keep the agent from starting

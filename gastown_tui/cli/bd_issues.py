@@ -18,7 +18,7 @@ from gastown_tui.cli.bd_common import (
     store_for,
     warn_problems,
 )
-from gastown_tui.errors import UsageError
+from gastown_tui.errors import GtError, UsageError
 
 
 def register(p: argparse.ArgumentParser) -> None:
@@ -405,10 +405,17 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def _reg_stats(p: argparse.ArgumentParser) -> None:
+    p.description = ("Counts by status and type. With --group-by=model: per model, the beads completed, the "
+                     "median time from sling to merge, and rework and merge-failure counts; --actor then "
+                     "picks whose work (a glob such as 'gastown/polecats/*').")
+    p.add_argument("--group-by", dest="group_by", choices=("model",), default=None,
+                   help="model: compare models (gt sling --model) on the work merged in this rig")
     p.set_defaults(func=cmd_stats)
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    if args.group_by == "model":
+        return _stats_by_model(args)
     store = open_local(args)
     stats = store.stats()
     warn_problems(store)
@@ -419,6 +426,46 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(f"{key.replace('_', ' ').capitalize() + ':':<14}{stats[key]}")
     print("By type:       " + ", ".join(f"{k} {v}" for k, v in stats["by_type"].items()))
     return 0
+
+
+def _stats_by_model(args: argparse.Namespace) -> int:
+    """`bd stats --actor='<rig>/polecats/*' --group-by=model`: the store of that rig, from anywhere."""
+    from gastown_tui.cli.framework import print_table
+    from gastown_tui.work.model_stats import model_report
+
+    pattern = args.actor
+    store = None
+    if pattern and "/" in pattern and not any(c in pattern.split("/", 1)[0] for c in "*?["):
+        try:  # the rig named by the pattern, when run outside it
+            from gastown_tui.beads.store import Store
+            from gastown_tui.town.layout import find_town
+
+            town = find_town(getattr(args, "town", None))
+            rig = pattern.split("/", 1)[0]
+            if rig in town.rigs():
+                store = Store(town.rig(rig).beads_dir)
+        except GtError:
+            store = None
+    store = store or open_local(args)
+    rows = model_report(store, actor=pattern)
+    warn_problems(store)
+    if args.json:
+        emit_json(rows)
+        return 0
+    if not rows:
+        print("No merge requests" + (f" by {pattern}" if pattern else "") + " yet.")
+        return 0
+    print_table([[r["model"], r["completed"], _dur(r["median_sling_to_merge_seconds"]), r["rework"],
+                  r["merge_failed"], r["mrs"]] for r in rows],
+                ["model", "completed", "median sling->merge", "rework", "merge failures", "mrs"])
+    return 0
+
+
+def _dur(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    s = int(round(seconds))
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else (f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s")
 
 
 _REGISTER = {

@@ -22,6 +22,9 @@ def _reg_sling(p: argparse.ArgumentParser) -> None:
                      "spawned, one per bead) or an agent address (demo/polecats/nux, demo/crew/ann, mayor).")
     p.add_argument("items", nargs="+", metavar="BEAD... TARGET", help="bead ids, then the target")
     p.add_argument("--agent", metavar="RUNTIME", help="runtime for new polecats (claude, codex, sim, ...)")
+    p.add_argument("--model", metavar="NAME", default=None,
+                   help="run the polecats' runtime with this model (its --model flag; [models.NAME] runtime = ... "
+                        "in settings picks the runtime); recorded for 'bd stats --group-by=model'")
     p.add_argument("--no-convoy", action="store_true", help="do not create a convoy for these beads")
     p.add_argument("--force", action="store_true", help="take beads hooked to a running agent")
     p.add_argument("--dry-run", action="store_true", help="check and show what would happen; change nothing")
@@ -44,7 +47,7 @@ def _sling(args: argparse.Namespace) -> int:
     if args.var and not args.formula:
         raise UsageError("--var needs --formula", hint="for example: gt sling BEAD RIG --formula release --var version=1.0")
     res = sling(town, beads, target, runtime=args.agent, no_convoy=args.no_convoy, force=args.force,
-                dry_run=args.dry_run, formula=args.formula, formula_vars=parse_var_args(args.var))
+                dry_run=args.dry_run, formula=args.formula, formula_vars=parse_var_args(args.var), model=args.model)
     if args.json:
         print_json(res.to_json())
         return 0

@@ -101,7 +101,8 @@ def mr_json(iss) -> dict[str, Any]:
             "source_issue": d.get("source_issue", ""), "worker": d.get("worker", ""),
             "commit_sha": d.get("commit_sha", ""), "merged_commit": d.get("merged_commit", ""),
             "created_at": iss.created_at, "updated_at": iss.updated_at, "close_reason": iss.close_reason,
-            "last_result": d.get("mq_result", ""), "merge_ready": bool(d.get("merge_ready"))}
+            "last_result": d.get("mq_result", ""), "merge_ready": bool(d.get("merge_ready")),
+            "model": d.get("model", "")}
 
 
 def list_mrs(town: Town, rig: str, *, include_closed: bool = False) -> list[dict[str, Any]]:
@@ -342,7 +343,8 @@ def finish(ctx: RefineryContext, cfg: RefineryConfig, mr: dict[str, Any], outcom
         escalation.notify(town, f"{rig}/witness", protocol.subject("MERGED", polecat),
                           protocol.body({**fields, "Commit": outcome.commit}), sender=me, ephemeral=True)
         ctx.log(f"  MERGED {mr['id']}: {outcome.detail}")
-        _event(town, rig, "mq.merged", {"mr": mr["id"], "commit": outcome.commit, "bead": src})
+        _event(town, rig, "mq.merged", {"mr": mr["id"], "commit": outcome.commit, "bead": src,
+                                        "model": mr.get("model")})
         try:
             from gastown_tui.work.convoy import check_convoys
 
@@ -395,7 +397,7 @@ def finish(ctx: RefineryContext, cfg: RefineryConfig, mr: dict[str, Any], outcom
             description=note, actor=me, dedupe=True)
     ctx.log(f"  {subj.split()[0]} {mr['id']}: {outcome.detail.splitlines()[0] if outcome.detail else ''} "
             f"-> {step} (failure {failures}/{cfg.max_failures})")
-    _event(town, rig, f"mq.{outcome.kind}", {"mr": mr["id"], "bead": src, "next": step})
+    _event(town, rig, f"mq.{outcome.kind}", {"mr": mr["id"], "bead": src, "next": step, "model": mr.get("model")})
 
 
 def patrol_once(ctx: RefineryContext, cfg: RefineryConfig | None = None, *, drain: bool = True) -> list[MergeOutcome]:
