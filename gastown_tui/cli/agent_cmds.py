@@ -49,8 +49,33 @@ def resolve_target(town, text: str):
 
         agent = Agent(text, current_rig(town, what=f"the bare target '{text}'"))
         return agent, agent.session
+    if "/" not in text and text not in ("mayor", "deacon", "overseer"):
+        found = _bare_polecat(town, text)  # `gt peek <polecat>`: a polecat's bare name
+        if found is not None:
+            return found, found.session
     agent = parse_address(text, rigs)
     return agent, agent.session
+
+
+def _bare_polecat(town, name: str):
+    """The polecat called `name`: in the rig you are in, else the only rig that has one."""
+    import os
+    from pathlib import Path
+
+    from gastown_tui.town.identity import Agent
+
+    rigs = town.rigs()
+    try:
+        rel = Path.cwd().resolve().relative_to(town.root.resolve()).parts
+    except ValueError:
+        rel = ()
+    here = rel[0] if rel and rel[0] in rigs else os.environ.get("GT_RIG")
+    if not name or not name.replace("_", "").replace("-", "").isalnum():
+        return None
+    if here in rigs and town.rig(here).polecat(name).is_dir():
+        return Agent("polecat", here, name)
+    have = [r for r in sorted(rigs) if town.rig(r).polecat(name).is_dir()]
+    return Agent("polecat", have[0], name) if len(have) == 1 else None
 
 
 # -- gt mayor ----------------------------------------------------------------------------------
@@ -264,7 +289,7 @@ def _broadcast(town, args, message: str, sender: str) -> int:
 # -- gt peek -----------------------------------------------------------------------------------
 
 def _register_peek(p: argparse.ArgumentParser) -> None:
-    p.add_argument("target", metavar="TARGET", help="an agent address or session name")
+    p.add_argument("target", metavar="TARGET", help="an agent address, a polecat's name, or a session name")
     p.add_argument("lines", metavar="LINES", nargs="?", type=int, default=30, help="how many lines (default 30)")
     p.add_argument("--ansi", action="store_true", help="keep colours even when not writing to a terminal")
     p.set_defaults(func=_peek)

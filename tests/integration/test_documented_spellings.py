@@ -320,3 +320,12 @@ def test_shutdown_all_also_stops_crew(fleet):
     assert sessions(town) == []
     r = gt(town, "shutdown", "--all", "--polecats-only")
     assert r.returncode == 2 and "contradict" in one_sentence(r)
+
+
+def test_peek_takes_a_polecats_bare_name(rig_town):
+    town = rig_town
+    town.rig("demo").polecat("toast").mkdir(parents=True)
+    r = gt(town, "peek", "toast")  # "gt peek <polecat>": no session yet, but the name resolved
+    assert r.returncode == 1 and "gt-demo-toast" in one_sentence(r)
+    r = gt(town, "peek", "nobody")
+    assert r.returncode == 2 and "is not an agent address" in one_sentence(r)
