@@ -79,43 +79,27 @@ def store_for_id(town_root: Path, issue_id: str) -> Store:
         known = ", ".join(sorted(r.prefix for r in routes)) or "none"
         raise NotFound(f"no route for the id {issue_id} in {Path(town_root) / '.beads' / ROUTES}",
                        hint=f"known prefixes: {known}")
-    beads_dir = beads_dir_for_route(town_root, route)
-    if not beads_dir.is_dir():
-        raise NotFound(f"the store for {route.prefix} ({beads_dir}) does not exist",
-                       hint="fix the route in routes.jsonl or re-add the rig")
-    return Store(beads_dir)
+    return _route_store(town_root, route)
 
 
-def store_for_prefix(town_root: Path, name: str) -> Store:
-    """The store `bd create --prefix NAME` writes to: NAME is a routed prefix (`bd`, `bd-`) or a rig's name."""
+def store_for_prefix(town_root: Path, prefix: str, *, also: str = "") -> Store:
+    """The store of a routed prefix (`bd` or `bd-`): where `bd create --prefix` writes."""
     routes = load_routes(town_root)
-    want = name if name.endswith("-") else name + "-"
+    want = prefix if prefix.endswith("-") else prefix + "-"
     route = next((r for r in routes if r.prefix == want), None)
     if route is None:
-        rigs = _rig_prefixes(town_root)
-        if name in rigs:
-            route = next((r for r in routes if r.prefix == rigs[name] + "-"), None)
-    if route is None:
         known = ", ".join(sorted(r.prefix.rstrip("-") for r in routes)) or "none"
-        raise NotFound(f"no rig or prefix '{name}' in the town's routes ({Path(town_root) / '.beads' / ROUTES})",
-                       hint=f"known prefixes: {known}; rigs: {', '.join(sorted(_rig_prefixes(town_root))) or 'none'}")
+        raise NotFound(f"no rig or prefix '{prefix}' in the town's routes ({Path(town_root) / '.beads' / ROUTES})",
+                       hint=f"known prefixes: {known}{also}")
+    return _route_store(town_root, route)
+
+
+def _route_store(town_root: Path, route: Route) -> Store:
     beads_dir = beads_dir_for_route(town_root, route)
     if not beads_dir.is_dir():
         raise NotFound(f"the store for {route.prefix} ({beads_dir}) does not exist",
                        hint="fix the route in routes.jsonl or re-add the rig")
     return Store(beads_dir)
-
-
-def _rig_prefixes(town_root: Path) -> dict[str, str]:
-    """Rig name -> bead prefix, from mayor/rigs.json (empty when unreadable)."""
-    try:
-        rigs = json.loads((Path(town_root) / "mayor" / "rigs.json").read_text(encoding="utf-8")).get("rigs", {})
-    except (OSError, ValueError, AttributeError):
-        return {}
-    if not isinstance(rigs, dict):
-        return {}
-    return {n: str(v.get("prefix")).rstrip("-") for n, v in rigs.items()
-            if isinstance(v, dict) and isinstance(v.get("prefix"), str)}
 
 
 def town_stores(town_root: Path) -> dict[str, Store]:

@@ -59,20 +59,14 @@ def resolve_target(town, text: str):
 
 def _bare_polecat(town, name: str):
     """The polecat called `name`: in the rig you are in, else the only rig that has one."""
-    import os
-    from pathlib import Path
-
+    from gastown_tui.cli.common import rig_here
     from gastown_tui.town.identity import Agent
 
     rigs = town.rigs()
-    try:
-        rel = Path.cwd().resolve().relative_to(town.root.resolve()).parts
-    except ValueError:
-        rel = ()
-    here = rel[0] if rel and rel[0] in rigs else os.environ.get("GT_RIG")
+    here = rig_here(town)
     if not name or not name.replace("_", "").replace("-", "").isalnum():
         return None
-    if here in rigs and town.rig(here).polecat(name).is_dir():
+    if here is not None and town.rig(here).polecat(name).is_dir():
         return Agent("polecat", here, name)
     have = [r for r in sorted(rigs) if town.rig(r).polecat(name).is_dir()]
     return Agent("polecat", have[0], name) if len(have) == 1 else None
@@ -384,12 +378,16 @@ def _session_kill(args) -> int:
     return 0
 
 
-def _session_start(args) -> int:
-    town = _town(args)
-    agent, _ = resolve_target(town, args.target)
+def _agent_target(town, text: str):
+    """An agent (not a bare session name) for the verbs that start one."""
+    agent, _ = resolve_target(town, text)
     if agent is None:
-        raise UsageError(f"'{args.target}' is not an agent address", hint="for example 'mayor' or '<rig>/crew/<name>'")
-    return _start(args, agent)
+        raise UsageError(f"'{text}' is not an agent address", hint="for example 'mayor', '<rig>/witness' or '<rig>/crew/<name>'")
+    return agent
+
+
+def _session_start(args) -> int:
+    return _start(args, _agent_target(_town(args), args.target))
 
 
 def _session_stop(args) -> int:
@@ -408,10 +406,8 @@ def _session_restart(args) -> int:
     from gastown_tui.infra.tmux import Tmux
 
     town = _town(args)
-    agent, session = resolve_target(town, args.target)
-    if agent is None:
-        raise UsageError(f"'{args.target}' is not an agent address", hint="for example 'mayor' or '<rig>/witness'")
-    Tmux.for_town(town).kill_session(session)
+    agent = _agent_target(town, args.target)
+    Tmux.for_town(town).kill_session(agent.session)
     if agent.role in ("deacon", "witness", "refinery"):
         from gastown_tui.patrols.deacon import start_patrol
 

@@ -117,7 +117,11 @@ def _prefixed_store(args: argparse.Namespace):
     from gastown_tui.cli.bd_common import actor_of
     from gastown_tui.town.layout import find_town
 
-    store = store_for_prefix(find_town(getattr(args, "town", None)).root, args.prefix)
+    town = find_town(getattr(args, "town", None))
+    rigs = town.rigs()
+    entry = rigs.get(args.prefix)  # a rig's name (the documents' `--prefix beads`), else a prefix
+    prefix = str(entry.get("prefix")) if isinstance(entry, dict) and entry.get("prefix") else args.prefix
+    store = store_for_prefix(town.root, prefix, also=f"; rigs: {', '.join(sorted(rigs)) or 'none'}")
     store.actor = actor_of(args)
     return store
 
