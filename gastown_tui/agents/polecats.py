@@ -177,7 +177,7 @@ def start_session(town: Town, agent: Agent, runtime: str, undo: Undo, *, prompt:
 
 def spawn_polecat(town: Town, rig: str, bead_id: str, *, runtime: str, undo: Undo,
                   name: str | None = None, hook: Callable[[Agent], Any] | None = None,
-                  start: bool = True) -> dict[str, Any]:
+                  start: bool = True, model: str | None = None) -> dict[str, Any]:
     """Make a new polecat for `bead_id`: name, agent bead, (hook), worktree, redirect, session.
 
     `hook(agent)` runs after the agent bead exists and before the worktree is made and the session
@@ -189,7 +189,8 @@ def spawn_polecat(town: Town, rig: str, bead_id: str, *, runtime: str, undo: Und
     def claim(name: str) -> None:  # before the checkout: "spawning" tells the witness and other slings
         agent = Agent("polecat", rig, name)
         prev = agent_beads.get(town, agent)
-        agent_beads.upsert(town, agent, agent_state="spawning", hook_bead=bead_id, runtime=runtime)
+        agent_beads.upsert(town, agent, agent_state="spawning", hook_bead=bead_id, runtime=runtime,
+                           model=model or "")
         if prev is None:
             undo.push(f"delete agent bead of {agent.address}",
                       lambda: purge(agent_beads._store(town), agent_beads.agent_bead_id(agent)))

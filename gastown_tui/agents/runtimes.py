@@ -27,6 +27,7 @@ class Runtime:
     program: tuple[str, ...]  # the command and its fixed arguments
     prompt_mode: str = "arg"  # "arg": the prompt is passed on the command line; "nudge": typed in
     prompt_flag: tuple[str, ...] = ()  # arguments that precede the prompt in "arg" mode
+    model_flag: tuple[str, ...] = ("--model",)  # arguments that precede a model name (`gt sling --model`)
     submit_keys: tuple[str, ...] = ("Enter",)
     ready_patterns: tuple[str, ...] = ()
     busy_patterns: tuple[str, ...] = ()
@@ -36,8 +37,10 @@ class Runtime:
     custom: bool = False
     description: str = ""
 
-    def command(self, prompt: str | None = None) -> list[str]:
+    def command(self, prompt: str | None = None, model: str | None = None) -> list[str]:
         argv = list(self.program)
+        if model:
+            argv += [*self.model_flag, model]
         if prompt and self.prompt_mode == "arg":
             argv += [*self.prompt_flag, prompt]
         return argv
@@ -61,7 +64,8 @@ class Runtime:
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name, "command": list(self.program), "prompt_mode": self.prompt_mode,
-            "prompt_flag": list(self.prompt_flag), "submit_keys": list(self.submit_keys),
+            "prompt_flag": list(self.prompt_flag), "model_flag": list(self.model_flag),
+            "submit_keys": list(self.submit_keys),
             "ready_patterns": list(self.ready_patterns), "busy_patterns": list(self.busy_patterns),
             "permission_patterns": list(self.permission_patterns), "env": dict(self.env),
             "status_lines": self.status_lines, "custom": self.custom, "description": self.description,
@@ -119,7 +123,7 @@ def _presets() -> dict[str, Runtime]:
 
 PRESETS: dict[str, Runtime] = _presets()
 
-_LIST_FIELDS = ("submit_keys", "ready_patterns", "busy_patterns", "permission_patterns", "prompt_flag")
+_LIST_FIELDS = ("submit_keys", "ready_patterns", "busy_patterns", "permission_patterns", "prompt_flag", "model_flag")
 
 
 def _from_settings(name: str, spec: dict[str, Any], base: Runtime | None) -> Runtime:
@@ -190,3 +194,38 @@ def get_runtime(name: str, settings=None) -> Runtime:
         return PRESETS[name]
     valid = ", ".join(sorted({*PRESETS, *custom}))
     raise UsageError(f"'{name}' is not an agent runtime", hint=f"use one of: {valid} (or define [agents.{name}] in settings/config.toml)")
+
+
+_MODEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,99}$")
+
+
+def check_model(name: str) -> str:
+    """A model name as `gt sling --model` takes it: it becomes an argument, a field and an event."""
+    if not isinstance(name, str) or not _MODEL_RE.match(name) or ".." in name:
+        raise UsageError(f"'{name}' is not a model name",
+                         hint="use letters, digits and . _ : / @ + - (for example claude-sonnet or gpt-4)")
+    return name
+
+
+def resolve_model(model: str, runtime: str | None, settings=None) -> tuple[str, str | None, str | None]:
+    """(model as recorded, the id passed to the runtime, the runtime it maps to or None).
+
+    `[models."NAME"]` in settings may give `runtime = "codex"` (a model that only one runtime
+    serves) and `id = "..."` (the runtime's own spelling of it). An explicit --agent that
+    contradicts the mapping is refused.
+    """
+    check_model(model)
+    spec = {}
+    if settings is not None:
+        models = settings.get("models", {}) or {}
+        spec = models.get(model, {}) if isinstance(models, dict) else {}
+        spec = spec if isinstance(spec, dict) else {}
+    mapped = spec.get("runtime")
+    if mapped is not None:
+        get_runtime(str(mapped), settings)
+        if runtime and runtime != mapped:
+            raise UsageError(f"model '{model}' runs on runtime '{mapped}' (settings models.{model}.runtime), not '{runtime}'",
+                             hint=f"drop --agent, or use --agent {mapped}")
+    ident = str(spec.get("id") or model)
+    check_model(ident)
+    return model, ident, (str(mapped) if mapped is not None else None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gastown_tui.errors import Conflict, NotFound
+from gastown_tui.errors import Conflict, NotFound, UsageError
 from gastown_tui.infra.tmux import PaneInfo, Tmux
 from gastown_tui.town.identity import Agent
 from gastown_tui.town.layout import Town
@@ -47,6 +47,7 @@ def _owner_email(town: Town) -> str | None:
 
 
 def start_agent(town: Town, agent: Agent, *, runtime: str | None = None, prompt: str | None = None,
+                model: str | None = None,
                 cwd: Path | None = None, extra_env: dict | None = None, tmux: Tmux | None = None) -> PaneInfo:
     """Start `agent` in its session; Conflict when it is already running.
 
@@ -66,7 +67,7 @@ def start_agent(town: Town, agent: Agent, *, runtime: str | None = None, prompt:
                            hint=f"attach with 'gt session attach {agent.address}' or stop it first")
         keep_last_screen(town, tm, existing)
         tm.kill_session(session)
-    rt, argv, env, workdir, text = _launch(town, agent, runtime, prompt, cwd, extra_env, settings)
+    rt, argv, env, workdir, text = _launch(town, agent, runtime, prompt, cwd, extra_env, settings, model)
     info = tm.new_session(
         session, argv, cwd=workdir, env=env,
         width=int(settings.get("tmux.width") or 200), height=int(settings.get("tmux.height") or 50),
@@ -81,7 +82,7 @@ def start_agent(town: Town, agent: Agent, *, runtime: str | None = None, prompt:
 
 
 def _launch(town: Town, agent: Agent, runtime: str | None, prompt: str | None, cwd: Path | None,
-            extra_env: dict | None, settings):
+            extra_env: dict | None, settings, model: str | None = None):
     """(runtime, argv, env, workdir, first prompt) of an agent's process: shared by start and respawn."""
     from gastown_tui.agents.runtimes import get_runtime
 
@@ -99,7 +100,9 @@ def _launch(town: Town, agent: Agent, runtime: str | None, prompt: str | None, c
 
     env.update(prepare(town.root, rt, agent.session, workdir, env))
     text = prompt if prompt is not None else beacon(agent)
-    return rt, rt.command(text if rt.prompt_mode == "arg" else None), env, workdir, text
+    if model is None and agent.role == "polecat":  # a restart keeps the model it was slung with
+        model = _slung_model(town, agent, settings)
+    return rt, rt.command(text if rt.prompt_mode == "arg" else None, model=model), env, workdir, text
 
 
 def respawn_agent(town: Town, agent: Agent, *, runtime: str | None = None, prompt: str | None = None,
@@ -146,3 +149,18 @@ def stop_agent(town: Town, agent: Agent, *, tmux: Tmux | None = None) -> bool:
     if pane is not None and pane.dead:
         keep_last_screen(town, tm, pane)
     return tm.kill_session(agent.session)
+
+
+def _slung_model(town: Town, agent: Agent, settings) -> str | None:
+    """The runtime's id of the model on the agent bead (`gt sling --model`), or None."""
+    from gastown_tui.agents import agent_beads
+    from gastown_tui.agents.runtimes import resolve_model
+
+    ab = agent_beads.get(town, agent)
+    model = ab.get("model") if ab is not None else None
+    if not model:
+        return None
+    try:
+        return resolve_model(str(model), None, settings)[1]
+    except UsageError:
+        return None  # a bead edited by hand must not keep the agent from starting

@@ -79,6 +79,22 @@ def store_for_id(town_root: Path, issue_id: str) -> Store:
         known = ", ".join(sorted(r.prefix for r in routes)) or "none"
         raise NotFound(f"no route for the id {issue_id} in {Path(town_root) / '.beads' / ROUTES}",
                        hint=f"known prefixes: {known}")
+    return _route_store(town_root, route)
+
+
+def store_for_prefix(town_root: Path, prefix: str, *, also: str = "") -> Store:
+    """The store of a routed prefix (`bd` or `bd-`): where `bd create --prefix` writes."""
+    routes = load_routes(town_root)
+    want = prefix if prefix.endswith("-") else prefix + "-"
+    route = next((r for r in routes if r.prefix == want), None)
+    if route is None:
+        known = ", ".join(sorted(r.prefix.rstrip("-") for r in routes)) or "none"
+        raise NotFound(f"no rig or prefix '{prefix}' in the town's routes ({Path(town_root) / '.beads' / ROUTES})",
+                       hint=f"known prefixes: {known}{also}")
+    return _route_store(town_root, route)
+
+
+def _route_store(town_root: Path, route: Route) -> Store:
     beads_dir = beads_dir_for_route(town_root, route)
     if not beads_dir.is_dir():
         raise NotFound(f"the store for {route.prefix} ({beads_dir}) does not exist",

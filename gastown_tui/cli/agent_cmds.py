@@ -43,8 +43,33 @@ def resolve_target(town, text: str):
     if text.startswith("gt-") and "/" not in text:
         agent = agent_from_session(text, rigs)
         return agent, text
+    if text in ("witness", "refinery"):  # the documents' bare form: the rig you are in
+        from gastown_tui.cli.common import current_rig
+        from gastown_tui.town.identity import Agent
+
+        agent = Agent(text, current_rig(town, what=f"the bare target '{text}'"))
+        return agent, agent.session
+    if "/" not in text and text not in ("mayor", "deacon", "overseer"):
+        found = _bare_polecat(town, text)  # `gt peek <polecat>`: a polecat's bare name
+        if found is not None:
+            return found, found.session
     agent = parse_address(text, rigs)
     return agent, agent.session
+
+
+def _bare_polecat(town, name: str):
+    """The polecat called `name`: in the rig you are in, else the only rig that has one."""
+    from gastown_tui.cli.common import rig_here
+    from gastown_tui.town.identity import Agent
+
+    rigs = town.rigs()
+    here = rig_here(town)
+    if not name or not name.replace("_", "").replace("-", "").isalnum():
+        return None
+    if here is not None and town.rig(here).polecat(name).is_dir():
+        return Agent("polecat", here, name)
+    have = [r for r in sorted(rigs) if town.rig(r).polecat(name).is_dir()]
+    return Agent("polecat", have[0], name) if len(have) == 1 else None
 
 
 # -- gt mayor ----------------------------------------------------------------------------------
@@ -179,7 +204,10 @@ def _mayor_attach(args) -> int:
 def _register_nudge(p: argparse.ArgumentParser) -> None:
     p.description = ("type a message into an agent's session and verify it was submitted; exits 0 only "
                      "when delivered (or, with --mode queue or under do-not-disturb, queued)")
-    p.add_argument("target", metavar="TARGET", help="mayor, deacon, <rig>/witness, <rig>/<polecat>, <rig>/crew/<name>")
+    p.add_argument("target", metavar="TARGET",
+                   help="mayor, deacon, witness or refinery (of the rig you are in), <rig>/witness, <rig>/<polecat>, "
+                        "<rig>/crew/<name>, or channel:<name> to broadcast (all, polecats, witnesses, refineries, "
+                        "crew, <rig>, or one defined under [channels] in settings)")
     p.add_argument("message", metavar="MESSAGE", nargs="?", help="the text (or use --stdin)")
     p.add_argument("--stdin", action="store_true", help="read the message from standard input")
     p.add_argument("--mode", choices=("immediate", "wait-idle", "queue"), default="immediate",
@@ -203,12 +231,14 @@ def _nudge(args) -> int:
     else:
         message = args.message
     town = _town(args)
-    agent, _ = resolve_target(town, args.target)
-    if agent is None:
-        raise UsageError(f"'{args.target}' is not an agent session", hint="use an agent address such as 'mayor' or '<rig>/witness'")
     import os
 
     sender = os.environ.get("BD_ACTOR") or "overseer"
+    if args.target.startswith("channel:"):
+        return _broadcast(town, args, message, sender)
+    agent, _ = resolve_target(town, args.target)
+    if agent is None:
+        raise UsageError(f"'{args.target}' is not an agent session", hint="use an agent address such as 'mayor' or '<rig>/witness'")
     res = deliver(town, agent, message, mode=args.mode, force=args.force, sender=sender, wait_timeout=args.wait_timeout)
     if args.json:
         print_json({"target": agent.address, **res.to_json()})
@@ -226,10 +256,34 @@ def _nudge(args) -> int:
     raise GtError(f"nudge to {agent.address} failed: {res.detail}", hint=hint)
 
 
+def _broadcast(town, args, message: str, sender: str) -> int:
+    """`gt nudge channel:<name> MSG`: every running member, each reported honestly."""
+    from gastown_tui.agents.channels import members
+    from gastown_tui.agents.nudge import deliver
+
+    name = args.target.split(":", 1)[1]
+    if not name:
+        raise UsageError("channel: needs a name", hint="for example channel:all or channel:polecats")
+    targets = members(town, name)
+    results = [(a, deliver(town, a, message, mode=args.mode, force=args.force, sender=sender,
+                           wait_timeout=args.wait_timeout)) for a in targets]
+    failed = [a for a, r in results if not r.ok]
+    if args.json:
+        print_json({"target": args.target, "results": [{"target": a.address, **r.to_json()} for a, r in results]})
+        return 1 if failed else 0
+    if not results:
+        print(f"channel:{name} has no running members; nothing sent")
+        return 0
+    for a, r in results:
+        print(f"  {a.address:<28} {r.status}" + ("" if r.status == "delivered" else f": {r.detail}"))
+    print(f"channel:{name}: {len(results) - len(failed)} of {len(results)} reached")
+    return 1 if failed else 0
+
+
 # -- gt peek -----------------------------------------------------------------------------------
 
 def _register_peek(p: argparse.ArgumentParser) -> None:
-    p.add_argument("target", metavar="TARGET", help="an agent address or session name")
+    p.add_argument("target", metavar="TARGET", help="an agent address, a polecat's name, or a session name")
     p.add_argument("lines", metavar="LINES", nargs="?", type=int, default=30, help="how many lines (default 30)")
     p.add_argument("--ansi", action="store_true", help="keep colours even when not writing to a terminal")
     p.set_defaults(func=_peek, _terminal="sgr")
@@ -299,6 +353,14 @@ def _register_session(p: argparse.ArgumentParser) -> None:
     s.add_argument("target", metavar="TARGET")
     s.add_argument("--agent", metavar="RUNTIME", help="runtime to run")
     s.add_argument("--prompt", help="first prompt instead of the standard beacon")
+    k = command(sub, "stop", "stop an agent's session (its worktree and hook stay)", _session_stop)
+    k.add_argument("target", metavar="TARGET")
+    r = command(sub, "restart", "stop an agent's session and start it again (patrols as patrols)", _session_restart)
+    r.add_argument("target", metavar="TARGET")
+    r.add_argument("--agent", metavar="RUNTIME", help="runtime to run (agents; default: the one it ran)")
+    r.add_argument("--prompt", help="first prompt instead of the standard beacon")
+    command(sub, "health", "every session: alive or dead, its state, and how fresh a patrol's heartbeat is",
+            _session_health, json_flag=True)
 
 
 def _session_list(args) -> int:
@@ -344,12 +406,85 @@ def _session_kill(args) -> int:
     return 0
 
 
-def _session_start(args) -> int:
-    town = _town(args)
-    agent, _ = resolve_target(town, args.target)
+def _agent_target(town, text: str):
+    """An agent (not a bare session name) for the verbs that start one."""
+    agent, _ = resolve_target(town, text)
     if agent is None:
-        raise UsageError(f"'{args.target}' is not an agent address", hint="for example 'mayor' or '<rig>/crew/<name>'")
+        raise UsageError(f"'{text}' is not an agent address", hint="for example 'mayor', '<rig>/witness' or '<rig>/crew/<name>'")
+    return agent
+
+
+def _session_start(args) -> int:
+    return _start(args, _agent_target(_town(args), args.target))
+
+
+def _session_stop(args) -> int:
+    from gastown_tui.infra.tmux import Tmux
+
+    town = _town(args)
+    agent, session = resolve_target(town, args.target)
+    if Tmux.for_town(town).kill_session(session):
+        print(f"{agent.address if agent else session} stopped (tmux session {session})")
+    else:
+        print(f"{agent.address if agent else session} was not running; nothing to stop")
+    return 0
+
+
+def _session_restart(args) -> int:
+    from gastown_tui.infra.tmux import Tmux
+
+    town = _town(args)
+    agent = _agent_target(town, args.target)
+    Tmux.for_town(town).kill_session(agent.session)
+    if agent.role in ("deacon", "witness", "refinery"):
+        from gastown_tui.patrols.deacon import start_patrol
+
+        start_patrol(town, agent)
+        print(f"{agent.address} restarted (tmux session {agent.session})")
+        return 0
+    if agent.role == "polecat" and not args.agent:  # the runtime it was slung with, not the default
+        from gastown_tui.agents import agent_beads
+
+        ab = agent_beads.get(town, agent)
+        args.agent = ab.get("runtime") if ab is not None else None
     return _start(args, agent)
+
+
+def _session_health(args) -> int:
+    import time
+
+    from gastown_tui.agents.status import StatusEngine
+    from gastown_tui.infra.tmux import Tmux
+    from gastown_tui.patrols.heartbeat import read_heartbeat
+    from gastown_tui.town.identity import agent_from_session
+
+    town = _town(args)
+    rigs = town.rigs()
+    panes = Tmux.for_town(town).panes()
+    states = {r.session: r for r in StatusEngine(town).poll().values()}
+    now = time.time()
+    rows = []
+    for name in sorted(panes):
+        p = panes[name]
+        agent = agent_from_session(name, rigs)
+        if agent is None:
+            continue
+        beat = read_heartbeat(town, name) if agent.role in ("deacon", "witness", "refinery") else None
+        row = states.get(name)
+        rows.append({"session": name, "address": agent.address, "alive": not p.dead,
+                     "state": row.status.state if row else ("dead" if p.dead else "unknown"),
+                     "reason": row.status.reason if row else "",
+                     "heartbeat_age": round(now - beat["ts"], 1) if beat else None})
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
+        print("no agent sessions running; start the fleet with 'gt up'")
+        return 0
+    print_table([[r["address"], "alive" if r["alive"] else "dead", r["state"],
+                  f"{r['heartbeat_age']:.0f}s ago" if r["heartbeat_age"] is not None else "-", r["session"]]
+                 for r in rows], ["agent", "process", "state", "heartbeat", "session"])
+    return 0
 
 
 # -- gt dnd ------------------------------------------------------------------------------------
@@ -400,7 +535,12 @@ def _dnd(args) -> int:
 # -- gt agents ---------------------------------------------------------------------------------
 
 def _register_agents(p: argparse.ArgumentParser) -> None:
+    p.description = "What every agent is doing; bare 'gt agents' is 'gt agents status'."
+    p.add_argument("--explain", action="store_true", help="show the signal behind each state")
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    p.set_defaults(func=_agents_status)
     sub = subcommands(p)
+    sub.required = False
     s = command(sub, "status", "what every agent is doing: dead, starting, working, idle, waiting, stalled",
                 _agents_status, aliases=["list", "ls"], json_flag=True)
     s.add_argument("--explain", action="store_true", help="show the signal behind each state")

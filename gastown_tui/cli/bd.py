@@ -38,6 +38,8 @@ GROUPS: dict[str, Group] = {
     "merge": Group("gastown_tui.cli.bd_io", "git merge driver: field-level three-way merge of issues.jsonl", "Data"),
     "cook": Group("gastown_tui.cli.bd_mol_cmds", "compile a formula to a proto (inheritance resolved, vars unfilled)", "Molecules"),
     "mol": Group("gastown_tui.cli.bd_mol_cmds", "molecules: pour, wisp, list, current, progress, squash, burn", "Molecules"),
+    "squash": Group("gastown_tui.cli.bd_mol_cmds", "compress a molecule or wisp into one closed digest bead", "Molecules"),
+    "burn": Group("gastown_tui.cli.bd_mol_cmds", "delete a wisp or molecule and its steps, leaving no digest", "Molecules"),
     "gate": Group("gastown_tui.cli.bd_gate_cmds", "gates a step waits on: create, status, list, resolve, check", "Molecules"),
     "doctor": Group("gastown_tui.cli.bd_io", "check the store: bad lines, conflicts, duplicates, dangling deps, cycles", "Data"),
     "validate": Group("gastown_tui.cli.bd_check", "data-integrity checks: orphans, duplicates, pollution, conflicts", "Data"),

@@ -14,6 +14,7 @@ def register(p: argparse.ArgumentParser) -> None:
     c = command(sub, "create", "create a gate: timer:D, human:PROMPT, mail:PATTERN, bead:ID, command:CMD, gh:run:ID, gh:pr:N",
                 cmd_create)
     c.add_argument("spec", metavar="TYPE:ARG")
+    c.add_argument("title_words", nargs="?", metavar="TITLE", help="the gate's title (or --title)")
     c.add_argument("--timeout", default=None, metavar="D", help="close the gate as timed out after D (e.g. 30m)")
     c.add_argument("--notify", action="append", default=[], metavar="ADDR", help="mail this address when it opens (repeatable)")
     c.add_argument("--title", default=None, help="the gate's title")
@@ -48,8 +49,12 @@ def _town(args: argparse.Namespace):
 def cmd_create(args: argparse.Namespace) -> int:
     from gastown_tui.work.gates import create_gate, gate_json
 
+    from gastown_tui.errors import UsageError
+
+    if args.title_words and args.title:
+        raise UsageError("give the gate's title once: as TITLE or with --title", hint="drop one of them")
     store = open_local(args)
-    gate = create_gate(store, args.spec, timeout=args.timeout, notify=args.notify, title=args.title,
+    gate = create_gate(store, args.spec, timeout=args.timeout, notify=args.notify, title=args.title or args.title_words,
                        town=_town(args), actor=actor_of(args), blocks=args.blocks)
     if args.json:
         emit_json(gate_json(gate))

@@ -20,7 +20,7 @@ from gastown_tui.cli.bd_common import (
     store_for,
     warn_problems,
 )
-from gastown_tui.errors import UsageError
+from gastown_tui.errors import GtError, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # argparse and typing cost milliseconds at import; annotations are strings anyway
@@ -138,6 +138,8 @@ def _reg_create(p: argparse.ArgumentParser) -> None:
     p.add_argument("--status", default="open", help="initial status (default: open)")
     p.add_argument("--ephemeral", action="store_true", help="store it in the git-ignored wisps.jsonl")
     _text_fields(p)
+    p.add_argument("--prefix", default=None, metavar="PREFIX|RIG",
+                   help="create it in another rig's store, by prefix (bd, bd-) or rig name, via the town's routes")
     p.set_defaults(func=cmd_create)
 
 
@@ -164,7 +166,7 @@ def cmd_create(args: argparse.Namespace) -> int:
     if args.stdin and args.description is not None:
         raise UsageError("give the description with -d or --stdin, not both", hint="drop one of them")
     desc = sys.stdin.read() if args.stdin else (args.description or "")
-    store = open_local(args)
+    store = _prefixed_store(args) if args.prefix else open_local(args)
     fields = {k: v for k, v in _text_values(args).items() if v}
     if args.notes:
         fields["notes"] = args.notes
@@ -177,6 +179,21 @@ def cmd_create(args: argparse.Namespace) -> int:
     elif not quiet(args):
         print(f"Created {issue.id}: {issue.title}")
     return 0
+
+
+def _prefixed_store(args: argparse.Namespace):
+    """`bd create --prefix beads "..."`: the routed store of that prefix or rig, from anywhere in the town."""
+    from gastown_tui.beads.routes import store_for_prefix
+    from gastown_tui.cli.bd_common import actor_of
+    from gastown_tui.town.layout import find_town
+
+    town = find_town(getattr(args, "town", None))
+    rigs = town.rigs()
+    entry = rigs.get(args.prefix)  # a rig's name (the documents' `--prefix beads`), else a prefix
+    prefix = str(entry.get("prefix")) if isinstance(entry, dict) and entry.get("prefix") else args.prefix
+    store = store_for_prefix(town.root, prefix, also=f"; rigs: {', '.join(sorted(rigs)) or 'none'}")
+    store.actor = actor_of(args)
+    return store
 
 
 # --- list ------------------------------------------------------------------------------------
@@ -452,8 +469,9 @@ def _reg_ready(p: argparse.ArgumentParser) -> None:
                                                       "merge-request, feature, molecule)")
     p.add_argument("-l", "--label", action="append", metavar="L,..", help="only issues with all these labels")
     p.add_argument("--label-any", action="append", metavar="L,..", help="only issues with at least one of these")
-    p.add_argument("--parent", default=None, metavar="ID", help="only descendants of this issue (an epic's tree)")
     p.add_argument("--mol", default=None, metavar="MOL", help="the ready steps of this molecule")
+    p.add_argument("--parent", default=None, metavar="ID",
+                   help="only descendants of this issue (for a molecule: its ready steps)")
     p.set_defaults(func=cmd_ready)
 
 
@@ -477,6 +495,10 @@ def descendants(store, root: str) -> set[str]:
 
 
 def cmd_ready(args: argparse.Namespace) -> int:
+    if args.parent and not args.mol:
+        parent = store_for(args, args.parent).get(args.parent)
+        if parent.issue_type == "molecule":  # `bd ready --parent=MOL` is the documents' `--mol`
+            args.mol = parent.id
     if args.mol:  # molecules (issue 7)
         from gastown_tui.cli.bd_mol_cmds import ready_in_molecule
 
@@ -492,7 +514,7 @@ def cmd_ready(args: argparse.Namespace) -> int:
     prio = check_priority(args.priority) if args.priority is not None else None
     itype = check_type(_TYPE_ALIASES.get(args.type, args.type)) if args.type else None
     labels, any_labels = set(split_csv(args.label)), set(split_csv(args.label_any))
-    store = open_local(args)
+    store = store_for(args, args.parent) if args.parent else open_local(args)
     under = descendants(store, args.parent) if args.parent else None
     filters = [
         (args.assignee, lambda i: i.assignee == args.assignee),
@@ -561,10 +583,17 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def _reg_stats(p: argparse.ArgumentParser) -> None:
+    p.description = ("Counts by status and type. With --group-by=model: per model, the beads completed, the "
+                     "median time from sling to merge, and rework and merge-failure counts; --actor then "
+                     "picks whose work (a glob such as 'gastown/polecats/*').")
+    p.add_argument("--group-by", dest="group_by", choices=("model",), default=None,
+                   help="model: compare models (gt sling --model) on the work merged in this rig")
     p.set_defaults(func=cmd_stats)
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    if args.group_by == "model":
+        return _stats_by_model(args)
     store = open_local(args)
     stats = store.stats()
     warn_problems(store)
@@ -598,6 +627,46 @@ def _summary(store, stats: dict) -> dict:
         "epics_eligible_for_closure": sum(1 for r in epic_status(store) if r["eligible_for_close"]),
         "average_lead_time_hours": round(sum(leads) / len(leads) / 3600, 2) if leads else 0.0,
     }
+
+
+def _stats_by_model(args: argparse.Namespace) -> int:
+    """`bd stats --actor='<rig>/polecats/*' --group-by=model`: the store of that rig, from anywhere."""
+    from gastown_tui.cli.framework import print_table
+    from gastown_tui.work.model_stats import model_report
+
+    pattern = args.actor
+    store = None
+    if pattern and "/" in pattern and not any(c in pattern.split("/", 1)[0] for c in "*?["):
+        try:  # the rig named by the pattern, when run outside it
+            from gastown_tui.beads.store import Store
+            from gastown_tui.town.layout import find_town
+
+            town = find_town(getattr(args, "town", None))
+            rig = pattern.split("/", 1)[0]
+            if rig in town.rigs():
+                store = Store(town.rig(rig).beads_dir)
+        except GtError:
+            store = None
+    store = store or open_local(args)
+    rows = model_report(store, actor=pattern)
+    warn_problems(store)
+    if args.json:
+        emit_json(rows)
+        return 0
+    if not rows:
+        print("No merge requests" + (f" by {pattern}" if pattern else "") + " yet.")
+        return 0
+    print_table([[r["model"], r["completed"], _dur(r["median_sling_to_merge_seconds"]), r["rework"],
+                  r["merge_failed"], r["mrs"]] for r in rows],
+                ["model", "completed", "median sling->merge", "rework", "merge failures", "mrs"])
+    return 0
+
+
+def _dur(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    s = int(round(seconds))
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else (f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s")
 
 
 _REGISTER = {

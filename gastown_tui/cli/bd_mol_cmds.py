@@ -18,6 +18,10 @@ def register(p: argparse.ArgumentParser) -> None:
         store_args(p)
         p.set_defaults(func=cmd_cook)
         return
+    if name in ("squash", "burn"):  # the documents' top-level spellings of `bd mol squash|burn`
+        (_reg_squash if name == "squash" else _reg_burn)(p)
+        store_args(p)
+        return
     sub = subcommands(p)
     for verb, help_, func in (
         ("pour", "pour a formula as a persistent molecule (steps are child beads)", cmd_pour),
@@ -40,13 +44,21 @@ def register(p: argparse.ArgumentParser) -> None:
     c = command(sub, "progress", "how far a molecule is: done/total, ready, blocked", cmd_progress)
     c.add_argument("mol", nargs="?", metavar="MOL", help="molecule id (default: the one you are working on)")
     store_args(c)
-    c = command(sub, "squash", "compress a molecule into one closed digest bead", cmd_squash)
+    _reg_squash(command(sub, "squash", "compress a molecule into one closed digest bead"))
+    store_args(sub.choices["squash"])
+    _reg_burn(command(sub, "burn", "delete a molecule and its steps, leaving no digest"))
+    store_args(sub.choices["burn"])
+
+
+def _reg_squash(c: argparse.ArgumentParser) -> None:
     c.add_argument("mol", metavar="MOL")
     c.add_argument("--summary", default=None, help="the digest's summary (default: generated)")
-    store_args(c)
-    c = command(sub, "burn", "delete a molecule and its steps, leaving no digest", cmd_burn)
+    c.set_defaults(func=cmd_squash)
+
+
+def _reg_burn(c: argparse.ArgumentParser) -> None:
     c.add_argument("mol", metavar="MOL")
-    store_args(c)
+    c.set_defaults(func=cmd_burn)
 
 
 def _formula_args(p: argparse.ArgumentParser, *, vars_flag: bool = True) -> None:

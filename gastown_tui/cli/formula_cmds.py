@@ -13,8 +13,12 @@ def register(p: argparse.ArgumentParser) -> None:
     name = p.prog.split()[-1]
     if name == "park":
         p.description = "Park on a gate: record your handoff on it and stop; the deacon wakes you when it opens."
-        p.add_argument("--gate", required=True, metavar="ID", help="the gate to wait on (see 'bd gate list')")
-        p.add_argument("--handoff", default="", metavar="MSG", help="what to do when you resume")
+        p.add_argument("--gate", required=True, metavar="ID|SPEC",
+                       help="the gate to wait on: a gate id (see 'bd gate list') or a spec such as gh:pr:456 "
+                            "or timer:1h, which creates the gate")
+        p.add_argument("--handoff", "--message", "-m", dest="handoff", default="", metavar="MSG",
+                       help="what to do when you resume (your handoff message)")
+        p.add_argument("--timeout", default=None, metavar="D", help="with a SPEC: the new gate times out after D")
         p.add_argument("--as", dest="address", default=None, metavar="ADDR", help="park this agent (default: you)")
         add_json(p)
         p.set_defaults(func=cmd_park)
@@ -22,6 +26,9 @@ def register(p: argparse.ArgumentParser) -> None:
     if name == "resume":
         p.description = "Resume after a gate opened: print the handoff you left when you parked."
         p.add_argument("--force", action="store_true", help="resume even though the gate has not opened")
+        p.add_argument("--check-handoff", action="store_true",
+                       help="only show your handoff message (from your park, else your latest HANDOFF mail); "
+                            "stay parked while the gate is closed")
         p.add_argument("--as", dest="address", default=None, metavar="ADDR", help="resume this agent (default: you)")
         add_json(p)
         p.set_defaults(func=cmd_resume)
@@ -178,11 +185,13 @@ def cmd_park(args: argparse.Namespace) -> int:
         bead = h.id if h is not None else None
     except (NotFound, UsageError):
         bead = None
-    rec = park(town, agent, args.gate, args.handoff, bead=bead)
+    rec = park(town, agent, args.gate, args.handoff, bead=bead, timeout=args.timeout)
     if args.json:
         print_json(rec)
     else:
-        print(f"Parked {agent.address} on gate {args.gate}. Stop here; you will be woken when it opens, then run 'gt resume'.")
+        made = f" (created for {args.gate})" if rec["gate"] != args.gate else ""
+        print(f"Parked {agent.address} on gate {rec['gate']}{made}. Stop here; you will be woken when it opens, "
+              "then run 'gt resume'.")
     return 0
 
 
@@ -191,6 +200,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
     town = town_of(args)
     agent = _me(town, args)
+    if args.check_handoff:
+        return _check_handoff(town, agent, args)
     rec = resume(town, agent, force=args.force)
     if args.json:
         print_json(rec)
@@ -200,6 +211,19 @@ def cmd_resume(args: argparse.Namespace) -> int:
     print(f"Gate {rec['gate']} {word}" + (f": {st['reason']}" if st.get("reason") else ""))
     if rec.get("bead"):
         print(f"Your hook: {rec['bead']}")
-    print("Handoff:")
-    print("  " + (rec["handoff"] or "(none left)"))
+    print(f"Handoff message: {rec['handoff'] or '(none left)'}")
+    return 0
+
+
+def _check_handoff(town, agent, args: argparse.Namespace) -> int:
+    """`gt resume --check-handoff`: the handoff you (or your predecessor) left, read-only."""
+    from gastown_tui.work.gates import handoff_for
+
+    info = handoff_for(town, agent)
+    if args.json:
+        print_json(info)
+        return 0
+    if info["gate"]:
+        print(f"Parked on gate {info['gate']} ({info['gate_status']})")
+    print(f"Handoff message: {info['handoff'] or '(none)'}")
     return 0

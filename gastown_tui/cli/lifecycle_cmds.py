@@ -23,6 +23,7 @@ def register(p: argparse.ArgumentParser) -> None:
         p.add_argument("--all", action="store_true", help="also witnesses, refineries and polecats with hooked work")
         p.set_defaults(func=_start)
     elif name == "shutdown":
+        p.add_argument("--all", action="store_true", help="stop everything, crew sessions too (default: crew keep running)")
         p.add_argument("--polecats-only", action="store_true", help="only polecats; services keep running")
         p.add_argument("--graceful", action="store_true", help="ask polecats to commit and wait for them first")
         p.add_argument("--force", action="store_true", help="also remove polecats with unmerged work (it is lost)")
@@ -78,10 +79,13 @@ def _start(args: argparse.Namespace) -> int:
 
 
 def _shutdown(args: argparse.Namespace) -> int:
+    from gastown_tui.errors import UsageError
     from gastown_tui.patrols import lifecycle
 
+    if args.all and args.polecats_only:
+        raise UsageError("--all and --polecats-only contradict each other", hint="choose one")
     out = lifecycle.shutdown(town_of(args), polecats_only=args.polecats_only, graceful=args.graceful,
-                             force=args.force, wait_seconds=args.wait)
+                             force=args.force, wait_seconds=args.wait, all=args.all)
     if args.json:
         print_json(out)
         return 0

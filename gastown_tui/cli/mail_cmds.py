@@ -24,8 +24,9 @@ def town_of(args: argparse.Namespace):
 def register(parser: argparse.ArgumentParser) -> None:
     sub = subcommands(parser)
     p = command(sub, "send", "send a message", _send, json_flag=True)
-    p.add_argument("to", metavar="ADDR", help="mayor, deacon, overseer, <rig>/witness, <rig>/refinery, "
+    p.add_argument("to", metavar="ADDR", nargs="?", help="mayor, deacon, overseer, <rig>/witness, <rig>/refinery, "
                    "<rig>/polecats/<name>, <rig>/crew/<name>, @town or @<rig>")
+    p.add_argument("--human", action="store_true", help="to the human overseer (the same as ADDR overseer)")
     p.add_argument("-s", "--subject", required=True, help="the subject line")
     body = p.add_mutually_exclusive_group()
     body.add_argument("-m", "--message", dest="body", default="", help="the body")
@@ -35,6 +36,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
     p = command(sub, "inbox", "list messages (yours by default)", _inbox, json_flag=True)
     p.add_argument("address", nargs="?", metavar="ADDR", help="whose inbox (default: you)")
+    p.add_argument("--human", action="store_true", help="the human overseer's inbox (the same as ADDR overseer)")
     p.add_argument("--unread", action="store_true", help="only unread messages")
     p.add_argument("--all", action="store_true", help="include archived messages")
     p.add_argument("--type", dest="msg_type", help="only protocol messages of this type (POLECAT_DONE, ...)")
@@ -71,9 +73,16 @@ def _me(town) -> str:
 def _send(args: argparse.Namespace) -> int:
     from gastown_tui.work.mail import send_mail
 
+    from gastown_tui.errors import UsageError
+
+    if args.human and args.to:
+        raise UsageError("give ADDR or --human, not both", hint="--human means ADDR overseer")
+    to = "overseer" if args.human else args.to
+    if not to:
+        raise UsageError("gt mail send needs an ADDR (or --human)", hint='for example: gt mail send mayor -s "Hi" -m "..."')
     town = town_of(args)
     body = sys.stdin.read() if args.stdin else args.body
-    msgs = send_mail(town, args.to, args.subject, body, sender=args.sender, nudge=not args.no_nudge)
+    msgs = send_mail(town, to, args.subject, body, sender=args.sender, nudge=not args.no_nudge)
     if args.json:
         print_json(msgs if len(msgs) != 1 else msgs[0])
     else:
@@ -85,8 +94,12 @@ def _send(args: argparse.Namespace) -> int:
 def _inbox(args: argparse.Namespace) -> int:
     from gastown_tui.work.mail import inbox
 
+    if args.human and args.address:
+        from gastown_tui.errors import UsageError
+
+        raise UsageError("give ADDR or --human, not both", hint="--human means ADDR overseer")
     town = town_of(args)
-    addr = args.address or _me(town)
+    addr = "overseer" if args.human else (args.address or _me(town))
     msgs = inbox(town, addr, unread_only=args.unread, include_archived=args.all, msg_type=args.msg_type)
     from gastown_tui.beads.store import Store
 

@@ -11,11 +11,11 @@ from gastown_tui.cli.framework import command, print_json, print_table, subcomma
 def register(p: argparse.ArgumentParser) -> None:
     sub = subcommands(p)
     ls = command(sub, "list", "merge requests in merge order", _list, aliases=["ls"], json_flag=True)
-    ls.add_argument("rig", metavar="RIG")
+    ls.add_argument("rig", metavar="RIG", nargs="?", help="the rig (default: the one you are in)")
     ls.add_argument("--all", action="store_true", help="include merged and sent-back MRs")
     st = command(sub, "status", "the queue at a glance: current merge, queued, last results", _status,
                  json_flag=True)
-    st.add_argument("rig", metavar="RIG")
+    st.add_argument("rig", metavar="RIG", nargs="?", help="the rig (default: the one you are in)")
     st.add_argument("--fetch", action="store_true", help="fetch the upstream first (else: as of the refinery's last fetch)")
     rt = command(sub, "retry", "put an MR back in the queue", _retry)
     rt.add_argument("rig", metavar="RIG")
@@ -27,10 +27,11 @@ def register(p: argparse.ArgumentParser) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from gastown_tui.cli.common import current_rig
     from gastown_tui.patrols.refinery import list_mrs
 
     town = town_of(args)
-    town.require_rig(args.rig)
+    args.rig = current_rig(town, args.rig, what="gt mq list")
     rows = list_mrs(town, args.rig, include_closed=args.all)
     if args.json:
         print_json(rows)
@@ -45,11 +46,13 @@ def _list(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     from gastown_tui.agents.heartbeat import read_heartbeat
+    from gastown_tui.cli.common import current_rig
     from gastown_tui.patrols.refinery import list_mrs
 
     from gastown_tui.work import upstream
 
     town = town_of(args)
+    args.rig = current_rig(town, args.rig, what="gt mq status")
     town.require_rig(args.rig)
     if args.fetch:
         from gastown_tui.patrols.refinery import fetch_now

@@ -19,7 +19,8 @@ def register(p: argparse.ArgumentParser) -> None:
 
     def with_rig(sp, optional=False):
         if rig_arg:
-            sp.add_argument("rig", nargs="?" if optional else None, metavar="RIG", help="the rig")
+            sp.add_argument("rig", nargs="?", metavar="RIG",
+                            help="the rig (default: every rig)" if optional else "the rig (default: the one you are in)")
         return sp
 
     r = with_rig(command(sub, "run", f"run the {role} patrol loop in the foreground", _run))
@@ -38,7 +39,9 @@ def _agent(args):
     town = town_of(args)
     if args.role == "deacon":
         return town, Agent("deacon")
-    town.require_rig(args.rig)
+    from gastown_tui.cli.common import current_rig
+
+    args.rig = current_rig(town, args.rig, what=f"gt {args.role} {args._prog.split()[-1]}")
     return town, Agent(args.role, args.rig)
 
 

@@ -1,4 +1,4 @@
-"""`gt polecat list|status|nuke|gc|stale` (logic in gastown_tui.agents.polecats)."""
+"""`gt polecat list|status|nuke|gc|stale|done` (logic in gastown_tui.agents.polecats)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ def register(parser: argparse.ArgumentParser) -> None:
     p.add_argument("rig", nargs="?")
     p = command(sub, "stale", "polecats recorded as working whose session is gone", _stale, json_flag=True)
     p.add_argument("rig", nargs="?")
+    from gastown_tui.cli.work_cmds import register_done
+
+    register_done(command(sub, "done", "signal work completion: the same as 'gt done' (run in your worktree)"))
 
 
 def _rig_and_name(town, text: str, rig: str | None) -> tuple[str, str]:

@@ -32,6 +32,13 @@ def register(p: argparse.ArgumentParser) -> None:
         pk.set_defaults(parked=(verb == "park"))
     rb = command(sub, "reboot", "restart a rig's witness and refinery", _run_reboot, json_flag=True)
     rb.add_argument("name", metavar="NAME")
+    for verb, helptext, func in (
+            ("start", "start a rig's witness and refinery, and its polecats that hold hooked work", _run_start),
+            ("stop", "stop every session of a rig (witness, refinery, polecats, crew); keep worktrees", _run_stop),
+            ("status", "one rig's agents: witness, refinery, polecats, crew, and its merge queue", _run_status)):
+        sp = command(sub, verb, helptext, func, json_flag=True)
+        sp.add_argument("name", metavar="NAME", nargs="?" if verb == "status" else None,
+                        help="the rig" + (" (default: the one you are in)" if verb == "status" else ""))
 
     c = command(sub, "config", "get, set or unset per-rig settings (e.g. merge_queue.test_command)")
     csub = subcommands(c)
@@ -161,4 +168,61 @@ def _run_reboot(args: argparse.Namespace) -> int:
     else:
         for a in out["agents"]:
             print(f"{a['agent']} restarted (tmux session {a['session']})")
+    return 0
+
+
+def _run_start(args: argparse.Namespace) -> int:
+    from gastown_tui.patrols.lifecycle import start_rig
+
+    out = start_rig(town_of(args), args.name)
+    if args.json:
+        print_json(out)
+    else:
+        for a in out["agents"]:
+            print(f"  {a['agent']:<24} {a['action']}" + (f": {a['error']}" if a.get("error") else ""))
+    return 1 if any(a["action"] == "failed" for a in out["agents"]) else 0
+
+
+def _run_stop(args: argparse.Namespace) -> int:
+    from gastown_tui.patrols.lifecycle import stop_rig
+
+    out = stop_rig(town_of(args), args.name)
+    if args.json:
+        print_json(out)
+    else:
+        print(f"stopped {len(out['stopped'])} session(s) of {out['rig']}; worktrees and hooks kept")
+    return 0
+
+
+def _run_status(args: argparse.Namespace) -> int:
+    from gastown_tui.agents.polecats import list_polecats
+    from gastown_tui.cli.common import current_rig
+    from gastown_tui.cli.patrol_cmds import patrol_status
+    from gastown_tui.patrols.refinery import list_mrs
+    from gastown_tui.town.identity import Agent
+    from gastown_tui.town.rigs import rig_summary
+
+    town = town_of(args)
+    name = current_rig(town, args.name, what="gt rig status")
+    info = rig_summary(town, name)
+    services = patrol_status(town, [Agent("witness", name), Agent("refinery", name)])
+    polecats = list_polecats(town, name)
+    mrs = list_mrs(town, name)
+    data = {"rig": name, "parked": info["parked"], "services": services, "polecats": polecats,
+            "crew": info["crew"], "merge_queue": {"queued": sum(1 for m in mrs if m["status"] == "open"),
+                                                  "in_progress": sum(1 for m in mrs if m["status"] == "in_progress")}}
+    if args.json:
+        print_json(data)
+        return 0
+    print(f"rig {name} ({'parked' if info['parked'] else 'active'}, prefix {info['prefix']}-)")
+    for r in services:
+        age = f", heartbeat {r['heartbeat_age']:.0f}s ago" if r["heartbeat_age"] is not None else ""
+        print(f"  {r['agent']:<24} {r['state']}{age}")
+    for p in polecats:
+        print(f"  {p['rig'] + '/polecats/' + p['name']:<24} {p['state']}"
+              + (f" on {p['hook_bead']}" if p["hook_bead"] else "") + ("" if p["session_alive"] else " (no session)"))
+    if info["crew"]:
+        print(f"  crew: {', '.join(info['crew'])}")
+    q = data["merge_queue"]
+    print(f"  merge queue: {q['queued']} queued, {q['in_progress']} merging")
     return 0

@@ -22,6 +22,9 @@ def _reg_sling(p: argparse.ArgumentParser) -> None:
                      "spawned, one per bead) or an agent address (demo/polecats/nux, demo/crew/ann, mayor).")
     p.add_argument("items", nargs="+", metavar="BEAD... TARGET", help="bead ids, then the target")
     p.add_argument("--agent", metavar="RUNTIME", help="runtime for new polecats (claude, codex, sim, ...)")
+    p.add_argument("--model", metavar="NAME", default=None,
+                   help="run the polecats' runtime with this model (its --model flag; [models.NAME] runtime = ... "
+                        "in settings picks the runtime); recorded for 'bd stats --group-by=model'")
     p.add_argument("--no-convoy", action="store_true", help="do not create a convoy for these beads")
     p.add_argument("--force", action="store_true", help="take beads hooked to a running agent")
     p.add_argument("--dry-run", action="store_true", help="check and show what would happen; change nothing")
@@ -44,7 +47,7 @@ def _sling(args: argparse.Namespace) -> int:
     if args.var and not args.formula:
         raise UsageError("--var needs --formula", hint="for example: gt sling BEAD RIG --formula release --var version=1.0")
     res = sling(town, beads, target, runtime=args.agent, no_convoy=args.no_convoy, force=args.force,
-                dry_run=args.dry_run, formula=args.formula, formula_vars=parse_var_args(args.var))
+                dry_run=args.dry_run, formula=args.formula, formula_vars=parse_var_args(args.var), model=args.model)
     if args.json:
         print_json(res.to_json())
         return 0
@@ -158,11 +161,17 @@ def _prime(args: argparse.Namespace) -> int:
 
 # --- done -----------------------------------------------------------------------------------------
 
+def register_done(p: argparse.ArgumentParser) -> None:
+    """`gt done` and its documented twin `gt polecat done`."""
+    _reg_done(p)
+
+
 def _reg_done(p: argparse.ArgumentParser) -> None:
     p.description = ("Hand in your hooked work: commit leftovers, push the branch, file a merge request, "
                      "tell the witness, go idle. Run inside a polecat's worktree or session.")
-    p.add_argument("--status", default="COMPLETED", type=str.upper,
-                   help="COMPLETED (default), ESCALATED (stuck: ask for help) or DEFERRED (give the bead back)")
+    p.add_argument("--status", "--exit", dest="status", default="COMPLETED", type=str.upper,
+                   help="how you leave: COMPLETED or MERGED (default: submit to the merge queue), "
+                        "ESCALATED (stuck: ask for help) or DEFERRED (give the bead back)")
     p.add_argument("-m", "--message", dest="note", help="a note for the witness and the MR")
     add_json(p)
     p.set_defaults(func=_done)

@@ -24,6 +24,7 @@ class DeaconConfig:
     patrol_seconds: float = 15.0
     stale_seconds: float = 3600.0
     feed_convoys: bool = True
+    ping_stale_seconds: float = 120.0
 
     @classmethod
     def from_settings(cls, town: Town) -> DeaconConfig:
@@ -32,7 +33,8 @@ class DeaconConfig:
         s = load_settings(town.root)
         return cls(patrol_seconds=float(s.get("deacon.patrol_seconds")),
                    stale_seconds=float(s.get("escalation.stale_seconds")),
-                   feed_convoys=bool(s.get("deacon.feed_convoys")))
+                   feed_convoys=bool(s.get("deacon.feed_convoys")),
+                   ping_stale_seconds=float(s.get("deacon.witness_ping_stale_seconds")))
 
 
 @dataclass
@@ -226,6 +228,7 @@ def patrol_once(ctx: DeaconContext, cfg: DeaconConfig, now: float | None = None)
                 ctx.log(a.reason)
         except Exception as e:  # noqa: BLE001
             ctx.log(f"could not {a.kind} for {a.rig}: {e}")
+    report["witness_pings"] = watch_witnesses(ctx, facts, cfg, now)
     try:
         from gastown_tui.work.convoy import check_convoys
 
@@ -360,6 +363,108 @@ def feed_stranded(ctx: DeaconContext) -> list[str]:
             except Exception as e:  # noqa: BLE001
                 ctx.log(f"could not sling {bead_id} to {rig}: {e}")
     return fed
+
+
+# --- second-order monitoring: WITNESS_PING ----------------------------------------------------------
+
+WITNESS_RESTARTS_BEFORE_ESCALATION = 1
+
+
+def witness_pings(town: Town) -> dict[str, float]:
+    """rig -> the time of its witness's latest WITNESS_PING; the pings are marked read (consumed)."""
+    from gastown_tui.work import mail, protocol
+
+    out: dict[str, float] = {}
+    unread = []
+    for m in mail.inbox(town, "deacon", msg_type="WITNESS_PING"):
+        fields = protocol.parse_body(m.get("body") or "")
+        rig = fields.get("Rig") or ""
+        if m.get("from") != f"{rig}/witness":
+            continue  # only a rig's own witness vouches for it
+        try:
+            ts = float(fields.get("Pinged") or "")
+        except ValueError:
+            continue
+        out[rig] = max(out.get(rig, 0.0), ts)
+        if not m.get("read"):
+            unread.append(m["id"])
+    if unread:
+        mail.ack(town, unread)
+    return out
+
+
+def _watch_path(town: Town):
+    return town.runtime_dir / "deacon" / "witness_watch.json"
+
+
+def watch_witnesses(ctx: DeaconContext, facts: DeaconFacts, cfg: DeaconConfig, now: float) -> dict[str, str]:
+    """A running witness that stopped pinging is restarted; if it still does not ping, the mayor
+    is told (concepts reference §17). Returns rig -> what was done this patrol."""
+    import json
+
+    from gastown_tui.infra.fsutil import atomic_write_text
+    from gastown_tui.work import escalation
+
+    town = ctx.town
+    try:
+        state = json.loads(_watch_path(town).read_text(encoding="utf-8"))
+        state = state if isinstance(state, dict) else {}
+    except (OSError, ValueError):
+        state = {}
+    try:
+        pings = witness_pings(town)
+    except Exception as e:  # noqa: BLE001 - unreadable mail must not stop the patrol
+        ctx.log(f"could not read WITNESS_PINGs: {e}")
+        return {}
+    done: dict[str, str] = {}
+    for rig, parked in sorted(facts.rigs.items()):
+        agent = Agent("witness", rig)
+        if parked or not facts.sessions.get(agent.session):
+            state.pop(rig, None)  # not running: starting it is decide()'s job; watch anew after
+            continue
+        w = state.get(rig) if isinstance(state.get(rig), dict) else None
+        if w is None:
+            w = state[rig] = {"since": now, "restarts": 0, "escalated": ""}
+        ping = pings.get(rig)
+        if ping is not None and ping > float(w.get("since") or 0):
+            w.update(since=ping, restarts=0, escalated="")
+        if now - float(w.get("since") or now) < cfg.ping_stale_seconds or w.get("escalated"):
+            continue
+        silent = int(now - float(w["since"]))
+        if int(w.get("restarts") or 0) < WITNESS_RESTARTS_BEFORE_ESCALATION:
+            w["restarts"] = int(w.get("restarts") or 0) + 1
+            w["since"] = now
+            try:
+                ctx.tmux.kill_session(agent.session)
+                start_patrol(town, agent, ctx.tmux)
+                ctx.log(f"restart {agent.address}: no WITNESS_PING for {silent}s")
+                done[rig] = "restarted"
+                _deacon_event(town, "deacon.witness_restart", rig, {"silent_seconds": silent})
+                continue
+            except Exception as e:  # noqa: BLE001 - a failed restart is escalated right away
+                ctx.log(f"could not restart {agent.address}: {e}")
+        esc = escalation.create_escalation(
+            town, f"{agent.address} stopped pinging the deacon", severity="high", category="lifecycle",
+            to="mayor", issue=None, actor="deacon", dedupe=True,
+            description=f"No WITNESS_PING for {silent}s after {w.get('restarts')} restart(s); its polecats "
+                        "are unsupervised. Check it with 'gt peek " + agent.address + "'.")
+        w["escalated"] = esc.id
+        ctx.log(f"escalate {agent.address} to the mayor ({esc.id}): still no WITNESS_PING after a restart")
+        done[rig] = "escalated"
+    try:
+        atomic_write_text(_watch_path(town), json.dumps(state, indent=2) + "\n")
+    except OSError as e:
+        ctx.log(f"could not save the witness watch: {e}")
+    return done
+
+
+def _deacon_event(town: Town, type: str, rig: str, payload: dict[str, Any]) -> None:
+    try:
+        from gastown_tui.work import events
+
+        events.record(town.root, type, actor="deacon", rig=rig, payload=payload)
+    except Exception:  # noqa: BLE001 - the feed is best effort
+        pass
 
 
 def run(town: Town, *, once: bool = False, log: Callable[[str], None] = lambda _m: None,

@@ -7,7 +7,8 @@
   hooked work but no session).
 - `shutdown`: stop sessions and remove polecats whose work is merged or empty; unmerged work is
   kept unless `force`. `polecats_only` leaves the services running; `graceful` asks polecats to
-  commit and waits for them to go idle first.
+  commit and waits for them to go idle first. Crew sessions (humans' workspaces) keep running
+  unless `all` (`gt shutdown --all`: everything stops).
 - `reboot_rig`: restart one rig's witness and refinery.
 - `remove_rig`: `gt rig remove`; with `force`, the rig's sessions are stopped (and their processes
   gone) after it is unregistered and before its directory is deleted, so no witness recreates it.
@@ -182,7 +183,7 @@ def down(town: Town, *, tmux=None) -> dict[str, Any]:
 
 
 def shutdown(town: Town, *, polecats_only: bool = False, graceful: bool = False, force: bool = False,
-             wait_seconds: float = 30.0, tmux=None) -> dict[str, Any]:
+             wait_seconds: float = 30.0, all: bool = False, tmux=None) -> dict[str, Any]:
     """Stop sessions and clean up polecats; never deletes unmerged work without `force`."""
     from gastown_tui.agents.polecats import unmerged_work
     from gastown_tui.work.nuke import nuke_polecat
@@ -203,7 +204,9 @@ def shutdown(town: Town, *, polecats_only: bool = False, graceful: bool = False,
         out["daemon_stopped"] = daemon_mod.stop(town)
         for s in town_sessions(town, tm):
             a = agent_from_session(s, rigs)
-            if a is not None and a.role != "polecat" and tm.kill_session(s):
+            if a is None or a.role == "polecat" or (a.role == "crew" and not all):
+                continue
+            if tm.kill_session(s):
                 out["stopped"].append(s)
     for a in polecats:
         ahead, dirty, branch = unmerged_work(town, a.rig, a.name)
@@ -240,6 +243,30 @@ def _graceful(town: Town, tm, polecats: list[Agent], wait_seconds: float) -> Non
                 and now - panes[a.session].activity < 3]
         if live:
             time.sleep(0.5)
+
+
+def start_rig(town: Town, rig: str, *, tmux=None) -> dict[str, Any]:
+    """`gt rig start RIG`: its witness and refinery (what runs is left alone), then hooked polecats."""
+    town.require_rig(rig)
+    tm = _tmux(town, tmux)
+    out: list[dict[str, Any]] = []
+    out += [a for a in restart_hooked_polecats(town, tm) if a["agent"].startswith(f"{rig}/")]
+    for role in ("witness", "refinery"):
+        _ensure(town, Agent(role, rig), tm, out)
+    _event(town, "rig.started", {"rig": rig})
+    return {"rig": rig, "agents": out}
+
+
+def stop_rig(town: Town, rig: str, *, tmux=None) -> dict[str, Any]:
+    """`gt rig stop RIG`: every session of the rig, supervisors first; worktrees and hooks stay."""
+    town.require_rig(rig)
+    tm = _tmux(town, tmux)
+    rigs = town.rigs()
+    mine = [s for s in town_sessions(town, tm) if (a := agent_from_session(s, rigs)) is not None and a.rig == rig]
+    stopped = [s for s in sorted(mine, key=lambda s: (not s.endswith("-witness"), not s.endswith("-refinery"), s))
+               if tm.kill_session(s)]
+    _event(town, "rig.stopped", {"rig": rig, "stopped": stopped})
+    return {"rig": rig, "stopped": stopped}
 
 
 def reboot_rig(town: Town, rig: str, *, tmux=None) -> dict[str, Any]:

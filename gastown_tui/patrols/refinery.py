@@ -1,7 +1,8 @@
 """The refinery: one rig's merge queue, one merge at a time (DESIGN §7).
 
 MR beads (`issue_type = "merge-request"`, fields `branch`, `target`, `source_issue`, `worker`,
-`commit_sha`) live in the rig's store. Each pass takes the first open MR in priority order and:
+`commit_sha`) live in the rig's store. Only MRs the witness verified and sent MERGE_READY for
+(`merge_ready` on the bead) are taken. Each pass takes the first such MR in priority order and:
 
 1. rebases the polecat's branch onto the default branch in a *temporary detached worktree*
    (the polecat's own worktree keeps its branch checked out, so the branch cannot be checked
@@ -107,7 +108,8 @@ def mr_json(iss) -> dict[str, Any]:
             "source_issue": d.get("source_issue", ""), "worker": d.get("worker", ""),
             "commit_sha": d.get("commit_sha", ""), "merged_commit": d.get("merged_commit", ""),
             "created_at": iss.created_at, "updated_at": iss.updated_at, "close_reason": iss.close_reason,
-            "last_result": d.get("mq_result", "")}
+            "last_result": d.get("mq_result", ""), "merge_ready": bool(d.get("merge_ready")),
+            "model": d.get("model", "")}
 
 
 def list_mrs(town: Town, rig: str, *, include_closed: bool = False) -> list[dict[str, Any]]:
@@ -411,7 +413,8 @@ def process_next(ctx: RefineryContext, cfg: RefineryConfig) -> MergeOutcome | No
         recover(ctx)
         store = _store(town, rig)
         all_mrs = [mr_json(i) for i in store.list(type=MR_TYPE, include_closed=True)]
-        queue = [m for m in queue_order(all_mrs) if not _skip_unsafe(ctx, m)]
+        # MERGE_READY gates merging: only MRs the witness verified (clean worktree, branch pushed).
+        queue = [m for m in queue_order(all_mrs) if m["merge_ready"] and not _skip_unsafe(ctx, m)]
         if not queue or not cfg.enabled:
             return None
         mr = queue[0]
@@ -460,7 +463,8 @@ def finish(ctx: RefineryContext, cfg: RefineryConfig, mr: dict[str, Any], outcom
         escalation.notify(town, f"{rig}/witness", protocol.subject("MERGED", polecat),
                           protocol.body({**fields, "Commit": outcome.commit}), sender=me, ephemeral=True)
         ctx.log(f"  MERGED {mr['id']}: {outcome.detail}")
-        _event(town, rig, "mq.merged", {"mr": mr["id"], "commit": outcome.commit, "bead": src})
+        _event(town, rig, "mq.merged", {"mr": mr["id"], "commit": outcome.commit, "bead": src,
+                                        "model": mr.get("model")})
         try:
             from gastown_tui.work.convoy import check_convoys
 
@@ -517,7 +521,7 @@ def finish(ctx: RefineryContext, cfg: RefineryConfig, mr: dict[str, Any], outcom
             issue=src or mr["id"], description=note, actor=me, dedupe=True)
     ctx.log(f"  {subj.split()[0]} {mr['id']}: {outcome.detail.splitlines()[0] if outcome.detail else ''} "
             f"-> {step} (failure {failures}/{cfg.max_failures})")
-    _event(town, rig, f"mq.{outcome.kind}", {"mr": mr["id"], "bead": src, "next": step})
+    _event(town, rig, f"mq.{outcome.kind}", {"mr": mr["id"], "bead": src, "next": step, "model": mr.get("model")})
 
 
 def fetch_now(town: Town, rig: str) -> dict[str, Any]:

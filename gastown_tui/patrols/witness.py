@@ -69,6 +69,8 @@ class PolecatFacts:
     head: str | None = None  # the branch tip
     mr_open: str | None = None  # an open/in-progress MR for the branch
     mr_merged: str | None = None  # an MR for the branch closed as merged
+    mr_verified: bool = False  # the open MR carries our MERGE_READY (the refinery may merge it)
+    mr_problem: str | None = None  # why the open MR could not be verified yet (dirty, not pushed)
     age: float | None = None  # seconds since its worktree was made
     spawning: bool = False  # its agent bead says a sling is still starting it
     exit_signature: str | None = None  # a dead pane's failure, as `agents.exits.summarize` reads it
@@ -192,7 +194,8 @@ def decide(facts: WitnessFacts, memory: dict[str, PolecatMemory], cfg: WitnessCo
                 actions.append(Action("escalate_stall", f.name, f"still no progress on {f.hook_id} "
                                       f"{int(now - m.nudged_at)}s after a nudge", bead=f.hook_id))
         elif cls == "awaiting-merge":
-            if m.merge_ready_for != f.mr_open:
+            # Verify until it passes: a dirty or unpushed worktree is re-checked each pass.
+            if not f.mr_verified and (m.merge_ready_for != f.mr_open or f.mr_problem):
                 m.merge_ready_for = f.mr_open
                 actions.append(Action("merge_ready", f.name, f"{f.branch} is done ({f.mr_open})",
                                       bead=f.branch_bead, mr=f.mr_open, branch=f.branch))
@@ -302,19 +305,22 @@ def observe(ctx: WitnessContext, panes: dict | None = None) -> WitnessFacts:
     hooks: dict[str, Any] = {}
     from gastown_tui.beads import ids
 
-    for iss in store.list(status=ACTIVE_HOOK_STATUSES):
+    # A hooked bead first: a molecule step the polecat claimed (in_progress) is not its hook.
+    for iss in sorted(store.list(status=ACTIVE_HOOK_STATUSES), key=lambda i: i.status != "hooked"):
         if not ids.is_valid_id(iss.id):
             continue  # arrived by git with a name we cannot trust: never acted on ('bd doctor' reports it)
         if iss.assignee.startswith(prefix) and iss.issue_type not in ("merge-request", "message", "agent"):
             hooks.setdefault(iss.assignee[len(prefix):], iss)
     mrs_open: dict[str, str] = {}
     mrs_merged: dict[str, str] = {}
+    mr_checks: dict[str, tuple[bool, str | None]] = {}
     for mr in store.list(type="merge-request", include_closed=True):
         br = mr.data.get("branch")
         if not br or not ids.is_valid_id(mr.id):
             continue
         if mr.status in MR_OPEN_STATUSES:
             mrs_open[br] = mr.id
+            mr_checks[br] = (bool(mr.data.get("merge_ready")), mr.data.get("merge_ready_problem") or None)
         elif _mr_merged(mr):
             mrs_merged[br] = mr.id
     names: set[str] = set(hooks)
@@ -366,6 +372,8 @@ def observe(ctx: WitnessContext, panes: dict | None = None) -> WitnessFacts:
             mr_merged=mrs_merged.get(branch) if branch else None,
             exit_signature=(exits[agent.session]["signature"] or None) if agent.session in exits else None,
             exit_line=exits[agent.session]["last_line"] if agent.session in exits else "",
+            mr_verified=mr_checks.get(branch, (False, None))[0] if branch else False,
+            mr_problem=mr_checks.get(branch, (False, None))[1] if branch else None,
         ))
     return WitnessFacts(ctx.rig, out)
 
@@ -488,17 +496,47 @@ def act(ctx: WitnessContext, actions: list[Action], cfg: WitnessConfig) -> None:
     _ack_protocol_mail(ctx)
 
 
-def _merge_ready(ctx: WitnessContext, a: Action, agent: Agent) -> None:
+def verify_for_merge(town: Town, rig: str, polecat: str, mr: Any) -> str | None:
+    """Why the MR's work is not ready to merge (None: it is): the worktree must be clean and the
+    branch pushed to the rig's bare repo at the worktree's HEAD, the commit the MR names."""
     from gastown_tui.infra import git
+
+    rp = town.rig(rig)
+    branch = mr.data.get("branch") or ""
+    pushed = ref_sha(rp.bare_repo, branch) if branch else None
+    if not pushed:
+        return f"branch {branch or '?'} is not in the rig's repository"
+    wt = rp.polecat(polecat)
+    if wt.is_dir():
+        dirty = [ln for ln in git.status_porcelain(wt).splitlines() if not ln[3:].startswith(".beads")]
+        if dirty:
+            return "the worktree has uncommitted changes"
+        if git.head_sha(wt) != pushed:
+            return f"the worktree's HEAD is not what {branch} holds (commits not handed in)"
+    want = mr.data.get("commit_sha")
+    if want and want != pushed:
+        return f"{branch} moved since the MR was filed ({want[:10]} -> {pushed[:10]})"
+    return None
+
+
+def _merge_ready(ctx: WitnessContext, a: Action, agent: Agent) -> None:
+    """Verify a finished polecat's MR; only then mark it MERGE_READY (the refinery's gate) and mail it."""
     from gastown_tui.work import escalation, protocol
 
-    wt = ctx.town.rig(ctx.rig).polecat(a.polecat)
-    dirty = git.status_porcelain(wt) if wt.is_dir() else ""
-    dirty = "\n".join(ln for ln in dirty.splitlines() if not ln[3:].startswith(".beads"))
-    if dirty:
-        nudge_agent(ctx.town, agent, "[witness] your worktree has uncommitted changes; commit them and run "
-                    "`gt done` again.", ctx.tmux)
-        ctx.log(f"{agent.address} finished with a dirty worktree; nudged (MR {a.mr} still queued)")
+    store = ctx.store
+    mr = store.try_get(a.mr) if a.mr else None
+    if mr is None or mr.is_closed:
+        return
+    problem = verify_for_merge(ctx.town, ctx.rig, a.polecat, mr)
+    if problem:
+        if problem != mr.data.get("merge_ready_problem"):  # say it once per problem, not every pass
+            store.update(mr.id, merge_ready_problem=problem, actor=f"{ctx.rig}/witness")
+            nudge_agent(ctx.town, agent, f"[witness] {problem}; commit your work and run `gt done` again "
+                        "before it can merge.", ctx.tmux)
+            ctx.log(f"{agent.address} is not ready to merge: {problem}; nudged (MR {a.mr} held)")
+        return
+    store.update(mr.id, merge_ready=True, merge_ready_problem=None, merge_ready_by=f"{ctx.rig}/witness",
+                 mr_state="ready", actor=f"{ctx.rig}/witness")
     escalation.notify(ctx.town, f"{ctx.rig}/refinery", protocol.subject("MERGE_READY", a.polecat),
                       protocol.body({"Polecat": a.polecat, "Rig": ctx.rig, "Bead": a.bead, "Branch": a.branch,
                                      "MR": a.mr}), sender=f"{ctx.rig}/witness", ephemeral=True)
@@ -589,9 +627,40 @@ def patrol_once(ctx: WitnessContext, cfg: WitnessConfig, now: float | None = Non
         cycle_sessions(ctx.town, ctx.rig, tmux=ctx.tmux, now=now, log=ctx.log)
     except Exception as e:  # noqa: BLE001 - cycling is a courtesy; the patrol goes on
         ctx.log(f"session cycling failed: {e}")
+    ping_deacon(ctx.town, ctx.rig, now=now, log=ctx.log)
     write_heartbeat(ctx.town, Agent("witness", ctx.rig).session, role="witness", rig=ctx.rig,
                     polecats=len(facts.polecats), actions=len(actions))
     return actions
+
+
+def ping_deacon(town: Town, rig: str, *, now: float | None = None, log: Callable[[str], None] = lambda _m: None) -> str | None:
+    """WITNESS_PING to the deacon (second-order monitoring), every patrol.
+
+    One ephemeral message per rig, renewed in place (new `Pinged:` time, unread again) rather than
+    a new wisp each patrol, so the town's wisps do not grow with uptime. Returns the message id.
+    """
+    from gastown_tui.work import mail, protocol
+
+    me = f"{rig}/witness"
+    ts = time.time() if now is None else now
+    body = protocol.body({"Rig": rig, "Pinged": f"{ts:.3f}"})
+    try:
+        mine = [m for m in mail.inbox(town, "deacon", msg_type="WITNESS_PING") if m.get("from") == me]
+        if mine:
+            from gastown_tui.beads.store import Store
+
+            store = Store(town.beads_dir, actor=me)
+            with store.transaction(actor=me) as tx:
+                tx.update(mine[-1]["id"], description=body, actor=me)
+                if "read" in tx.get(mine[-1]["id"]).labels:
+                    tx.remove_label(mine[-1]["id"], "read")
+            return mine[-1]["id"]
+        sent = mail.send_mail(town, "deacon", protocol.subject("WITNESS_PING", rig), body, sender=me,
+                              ephemeral=True, nudge=False)
+        return sent[0]["id"] if sent else None
+    except Exception as e:  # noqa: BLE001 - a failed ping must not stop the patrol (the deacon notices)
+        log(f"could not ping the deacon: {e}")
+        return None
 
 
 def run(town: Town, rig: str, *, once: bool = False, log: Callable[[str], None] = lambda _m: None,

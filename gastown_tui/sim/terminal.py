@@ -86,6 +86,8 @@ class SimTerminal:
                  f"  session {self.ctx.session} · town {self.ctx.town_root}"]
         if self.ctx.faults:
             lines.append("  faults: " + ", ".join(f"{k}={v}" if v is not True else k for k, v in self.ctx.faults.items()))
+        if os.environ.get("GT_SIM_MODEL"):
+            lines.append("  model: " + os.environ["GT_SIM_MODEL"] + " (simulated)")
         if self.ctx.prompt:
             lines.append("  prompt: " + self.ctx.prompt.replace("\n", " "))
         lines.append("  type a message and press Enter; ^D quits")
@@ -233,7 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m gastown_tui.sim", description="The Gas Town sim agent.")
     ap.add_argument("--prompt", help="the first prompt (the beacon); shown and handed to the start hook")
     ap.add_argument("--session", help="session name for the received log (default: $GT_SESSION, then tmux)")
+    ap.add_argument("--model", help="the model it pretends to be (gt sling --model); shown and logged with usage")
     ns = ap.parse_args(argv)
+    if ns.model:
+        os.environ["GT_SIM_MODEL"] = ns.model  # the work loop's usage log reads it
     town_root = Path(os.environ.get("GT_TOWN_ROOT") or os.getcwd())
     ctx = agent.SimContext(town_root=town_root, session=ns.session or _session_name(),
                            faults=agent.parse_faults(os.environ.get("GT_SIM_FAULTS")), prompt=ns.prompt)

@@ -18,6 +18,10 @@ new mail about work), the sim:
 5. logs simulated token usage (clearly marked simulated) to `<town>/.runtime/sim/usage.jsonl`;
 6. runs `gt done`.
 
+When the bead has a molecule attached (`gt sling --formula`), the sim walks its steps as the
+propulsion loop says: `bd close STEP --continue` for each step as the work passes it, all but
+the last before `gt done`, the last one after it (the molecule then closes itself).
+
 Faults (bead labels; `$GT_SIM_FAULTS` faults are the terminal's, per message):
 
 - `sim:crash`      exit abruptly (status 3) mid-work, with an uncommitted file written — only the
@@ -69,6 +73,40 @@ def bead_faults(labels: list[str]) -> dict[str, Any]:
 def _gt(args: list[str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "gastown_tui.cli.gt", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout, env=dict(os.environ))
+
+
+def _bd(args: list[str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gastown_tui.cli.bd", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+class _Molecule:
+    """The open steps of the molecule on our hook, closed in order with `bd close --continue`."""
+
+    def __init__(self, ctx, workdir: Path, bead_id: str) -> None:
+        self.ctx, self.workdir, self.open = ctx, workdir, []
+        # Only a molecule attached to our bead is ours to walk (a bead that is itself a step of a
+        # `gt formula run` molecule shares it with other polecats).
+        shown = _bd(["show", bead_id, "--json"], workdir)
+        recs = json.loads(shown.stdout) if shown.returncode == 0 else []
+        attached = recs[0].get("attached_molecule") if recs else None
+        if not attached:
+            return
+        r = _bd(["mol", "current", attached, "--json"], workdir)
+        if r.returncode == 0:
+            cur = json.loads(r.stdout)
+            self.open = [st["id"] for st in cur.get("steps") or () if st.get("state") != "done"]
+
+    def advance(self, keep: int = 0) -> None:
+        """Close open steps in order until only `keep` are left."""
+        while len(self.open) > keep:
+            step = self.open.pop(0)
+            r = _bd(["close", step, "--continue"], self.workdir)
+            if r.returncode != 0:
+                self.ctx.say(f"✗ bd close {step} --continue: {r.stderr.strip()}")
+                self.open = []
+                return
+            self.ctx.say(f"✓ bd close {step} --continue")
 
 
 def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
@@ -138,7 +176,8 @@ def _log_usage(ctx, bead_id: str, text_len: int) -> dict[str, Any]:
     from gastown_tui.infra.fsutil import append_line
 
     usage = {"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "session": ctx.session, "bead": bead_id,
-             "input_tokens": 1200 + text_len // 3, "output_tokens": 300 + text_len // 4, "simulated": True}
+             "input_tokens": 1200 + text_len // 3, "output_tokens": 300 + text_len // 4, "simulated": True,
+             "model": os.environ.get("GT_SIM_MODEL") or None}
     path = Path(ctx.town_root) / ".runtime" / "sim" / "usage.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     append_line(path, json.dumps(usage))
@@ -169,6 +208,8 @@ def work_once(ctx) -> str:
         _set_busy(ctx, True)
         threading.Event().wait()
     _catch_up(workdir)
+    mol = _Molecule(ctx, workdir, bead_id)
+    mol.advance(keep=len(mol.open) - 1 if len(mol.open) > 1 else len(mol.open))  # context loaded
     written = write_work(workdir, bead_id, title, bead.get("description") or "", info.get("agent") or "", ctx.say)
     if faults.get("crash"):
         from gastown_tui.beads import ids
@@ -205,12 +246,14 @@ def work_once(ctx) -> str:
     what = f"committed {', '.join(written)}" if committed else f"nothing new to commit ({', '.join(written)} unchanged)"
     ctx.say(f"{'✓' if committed else '○'} {what} · tokens (simulated): in {usage['input_tokens']}, "
             f"out {usage['output_tokens']}")
+    mol.advance(keep=1)  # implemented, reviewed, tested, committed: only "submit" is left
     d = _gt(["done", "--json"], workdir)
     if d.returncode != 0:
         ctx.say(f"✗ gt done failed: {d.stderr.strip()}")
         return f"failed: {d.stderr.strip()}"
     res = json.loads(d.stdout)
     ctx.say(f"✓ gt done: {res.get('mr') or res.get('status')} on {res.get('branch')}")
+    mol.advance(keep=0)  # submitted: the last step closes, and the molecule with it
     return "done"
 
 

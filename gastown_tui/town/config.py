@@ -33,6 +33,9 @@ KEYS: tuple[Key, ...] = (
     Key("agents.*.busy_patterns", list, None, "custom runtime: regexes meaning it is working"),
     Key("agents.*.permission_patterns", list, None, "custom runtime: regexes meaning it waits for permission"),
     Key("agents.*.env", dict, None, "custom runtime: extra environment"),
+    Key("agents.*.model_flag", list, None, "runtime: arguments before a model name (default --model)"),
+    Key("models.*.runtime", str, None, "gt sling --model NAME: the runtime that serves this model"),
+    Key("models.*.id", str, None, "gt sling --model NAME: the runtime's own name for the model"),
     Key("tmux.width", int, 200, "width of new agent windows"),
     Key("tmux.height", int, 50, "height of new agent windows"),
     Key("namepool.theme", str, "mad-max", "default polecat name theme"),
@@ -41,6 +44,8 @@ KEYS: tuple[Key, ...] = (
     Key("deacon.heartbeat_stale_seconds", int, 120, "age at which boot restarts the deacon"),
     Key("deacon.patrol_seconds", int, 15, "seconds between deacon patrols"),
     Key("deacon.feed_convoys", bool, True, "whether the deacon slings ready beads of stranded convoys"),
+    Key("deacon.witness_ping_stale_seconds", int, 120,
+        "a running witness whose WITNESS_PING is older than this is restarted (then escalated to the mayor)"),
     Key("witness.patrol_seconds", int, 5, "seconds between witness patrols (a dead polecat is noticed within this)"),
     Key("witness.stall_seconds", int, 600, "seconds without progress before a polecat counts as stalled"),
     Key("witness.max_restarts", int, 2, "restarts before hooked work is reopened and escalated"),
@@ -66,6 +71,7 @@ KEYS: tuple[Key, ...] = (
     Key("dogs.events_max_bytes", int, 67108864, "size at which the logs dog rotates .events.jsonl to .events.jsonl.1"),
     Key("trail.enabled", bool, True, "keep a bounded output log per agent session for `gt trail` (tmux pipe-pane)"),
     Key("trail.max_bytes", int, 262144, "size at which an agent's output log rotates (at most twice this on disk per session)"),
+    Key("channels.*", list, None, "nudge channel:<name>: agent addresses or patterns (demo/polecats/*) it reaches"),
 )
 
 DEFAULT_CONFIG = """\

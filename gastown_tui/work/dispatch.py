@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gastown_tui.work.molecules import READY, attach_molecule, attached_molecule, burn, pour, steps
+from gastown_tui.work.molecules import READY, attach_molecule, attached_molecule, burn, close_all_finished, pour, steps
 
 
 def run_formula(town: Any, name: str, vars: dict[str, str] | None, *, rig: str | None = None,
@@ -81,6 +81,7 @@ def dispatch_running(town: Any, *, actor: str | None = None) -> list[str]:
         if not beads_dir.is_dir():
             continue
         store = Store(beads_dir)
+        close_all_finished(store, actor=actor)  # a finished molecule closes itself, whoever closed its last step
         for mol in store.list(type="molecule", where=lambda i: bool(i.get("dispatch_rig"))):
             slung += dispatch_ready_steps(town, store, mol.id, mol.get("dispatch_rig"),
                                           runtime=mol.get("dispatch_runtime"), actor=actor)

@@ -19,6 +19,7 @@ from gastown_tui.town.identity import Agent
 from gastown_tui.town.layout import Town
 
 STATUSES = ("COMPLETED", "ESCALATED", "DEFERRED")
+EXIT_SYNONYMS = {"MERGED": "COMPLETED"}  # the documents' `gt done --exit MERGED`: hand in for merging
 
 
 def _owner(town: Town) -> str | None:
@@ -45,8 +46,9 @@ def done(town: Town, agent: Agent, *, status: str = "COMPLETED", note: str | Non
     from gastown_tui.work.mail import send_mail
 
     status = (status or "COMPLETED").upper()
+    status = EXIT_SYNONYMS.get(status, status)
     if status not in STATUSES:
-        raise UsageError(f"'{status}' is not a done status", hint="use COMPLETED, ESCALATED or DEFERRED")
+        raise UsageError(f"'{status}' is not a done status", hint="use COMPLETED (or MERGED), ESCALATED or DEFERRED")
     if agent.role == "crew":
         return done_crew(town, agent, status=status, note=note, path=path)
     if agent.role != "polecat":
@@ -70,12 +72,14 @@ def done(town: Town, agent: Agent, *, status: str = "COMPLETED", note: str | Non
     ahead = git.commits_ahead(rp.bare_repo, branch, base)
     mr = None
     store = store_for_id(town.root, iss.id)
+    ab = agent_beads.get(town, agent)
+    model = (ab.get("model") if ab is not None else None) or None
     if status == "COMPLETED":
         if ahead == 0:
             raise Conflict(f"branch {branch} has no commits beyond {base}, so there is nothing to merge",
                            hint="commit your work first, or run 'gt done --status DEFERRED'")
         mr = mq.create_mr(town, agent.rig, branch=branch, target=base, source_issue=iss.id, worker=agent.address,
-                          commit_sha=head, priority=iss.priority, note=note or "")
+                          commit_sha=head, priority=iss.priority, note=note or "", model=model)
         store.update(iss.id, status="in_progress", actor=agent.address)
     elif status == "ESCALATED":
         store.update(iss.id, status="blocked", actor=agent.address)
@@ -88,7 +92,7 @@ def done(town: Town, agent: Agent, *, status: str = "COMPLETED", note: str | Non
     agent_beads.set_state(town, agent, "idle", hook_bead="")
     events.record(town.root, "done", actor=agent.address, rig=agent.rig,
                   payload={"bead": iss.id, "status": status, "branch": branch, "commit": head,
-                           "mr": mr.id if mr else None})
+                           "mr": mr.id if mr else None, "model": model})
     return {"agent": agent.address, "bead": iss.id, "status": status, "branch": branch, "commit": head,
             "committed_leftovers": committed, "commits_ahead": ahead, "mr": mr.id if mr else None,
             "mail": msgs[0]["id"] if msgs else None, "worktree": str(Path(path))}

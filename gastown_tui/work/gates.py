@@ -321,11 +321,28 @@ def check_gates(town: Any, *, now: float | None = None, run: Any = None,
                     tx.update(gate.id, gate_timed_out=True, actor="deacon")
                 cur = tx.get(gate.id)
             woke = wake_waiters(town, cur, why, timed_out=timed_out)
+            if timed_out:
+                _escalate_timeout(town, cur)
             results.append(GateResult(gate.id, cur.get("gate_type", ""), cur.get("gate_arg", ""), why,
                                       timed_out, tuple(woke)))
     if results:
         _log(town, results)
     return results
+
+
+def _escalate_timeout(town: Any, gate: Any) -> None:
+    """A gate that timed out is a gate_timeout escalation (routed to the deacon first)."""
+    if town is None:
+        return
+    from gastown_tui.work.escalation import create_escalation
+
+    waiters = [w.get("address") for w in gate.get("gate_waiters") or () if w.get("address")]
+    try:
+        create_escalation(town, f"gate {gate.id} ({gate.get('gate_type')}:{gate.get('gate_arg')}) timed out",
+                          severity="medium", category="gate_timeout", issue=gate.id, actor="deacon", dedupe=True,
+                          description="Waiting on it: " + (", ".join(waiters) if waiters else "nobody parked"))
+    except GtError:
+        pass  # the gate is closed and its waiters woken; the escalation is best effort
 
 
 def _log(town: Any, results: list[GateResult]) -> None:
@@ -383,12 +400,23 @@ def gate_store(town: Any, gate_id: str) -> Any:
     raise NotFound(f"no gate {gate_id} in this town", hint="list gates with 'bd gate list'")
 
 
-def park(town: Any, agent: Any, gate_id: str, handoff: str = "", *, bead: str | None = None) -> dict[str, Any]:
-    """Park `agent` on an open gate: record it and its handoff on the gate, mail itself a HANDOFF."""
+def park(town: Any, agent: Any, gate_id: str, handoff: str = "", *, bead: str | None = None,
+         timeout: str | None = None) -> dict[str, Any]:
+    """Park `agent` on an open gate: record it and its handoff on the gate, mail itself a HANDOFF.
+
+    `gate_id` may be a spec (`gh:pr:456`, `timer:1h`: a gate id never holds ':'); the gate is then
+    created first, in the store of the hooked bead (else the town's), and waits on that bead.
+    """
     from gastown_tui.infra.fsutil import atomic_write_text
     from gastown_tui.work import protocol
     from gastown_tui.work.mail import send_mail
 
+    if ":" in gate_id:
+        store = _find_store_of(town, bead)
+        gate_id = create_gate(store, gate_id, timeout=timeout, town=town, actor=agent.address,
+                              title=f"{agent.address} waits on {gate_id}").id
+    elif timeout:
+        raise UsageError("--timeout applies to a gate created from a spec", hint="set it with 'bd gate create --timeout'")
     store = gate_store(town, gate_id)
     with store.transaction(actor=agent.address) as tx:
         gate = get_gate(tx, gate_id)
@@ -408,6 +436,42 @@ def park(town: Any, agent: Any, gate_id: str, handoff: str = "", *, bead: str | 
               "bead": bead or "", "parked_at": entry["parked_at"], "mail": msgs[0]["id"] if msgs else ""}
     atomic_write_text(_parked_path(town, agent), json.dumps(record, indent=2) + "\n")
     return record
+
+
+def _find_store_of(town: Any, bead: str | None) -> Any:
+    from gastown_tui.beads.store import Store
+
+    if bead:
+        from gastown_tui.beads.routes import store_for_id
+
+        try:
+            return store_for_id(town.root, bead)
+        except NotFound:
+            pass
+    return Store(town.beads_dir)
+
+
+def handoff_for(town: Any, agent: Any) -> dict[str, Any]:
+    """The handoff `agent` will resume with: its park record's, else its latest HANDOFF mail's note."""
+    record = parked(town, agent)
+    if record is not None:
+        try:
+            status = get_gate(gate_store(town, record["gate"]), record["gate"]).status
+        except NotFound:
+            status = "missing"
+        return {"address": agent.address, "gate": record["gate"], "gate_status": "open" if status == "closed" else
+                ("missing" if status == "missing" else "waiting"), "handoff": record.get("handoff") or "",
+                "source": "park"}
+    from gastown_tui.work import protocol
+    from gastown_tui.work.mail import inbox
+
+    msgs = [m for m in inbox(town, agent.address, msg_type="HANDOFF")]
+    text = ""
+    if msgs:
+        latest = max(msgs, key=lambda m: m.get("created_at") or "")
+        text = protocol.parse_body(latest.get("body") or "").get("_text", "").strip()
+    return {"address": agent.address, "gate": "", "gate_status": "", "handoff": text,
+            "source": "mail" if msgs else ""}
 
 
 def parked(town: Any, agent: Any) -> dict[str, Any] | None:

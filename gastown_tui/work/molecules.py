@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # typing and pathlib cost milliseconds at import; annotations
     from typing import Any
 
 DONE, CURRENT, READY, BLOCKED = "done", "current", "ready", "blocked"
-MARKS = {DONE: "[x]", CURRENT: "[>]", READY: "[ ]", BLOCKED: "[ ]"}
 
 
 class Step:
@@ -317,18 +316,27 @@ def list_molecules(store: Any, *, include_closed: bool = False) -> list[dict[str
 
 
 def render_checklist(store: Any, mol_id: str, *, me: str | None = None, details: bool = True) -> str:
-    """The checklist as text, with "<- you are here" on the current step."""
+    """The checklist as text, in the concepts reference's format (§15):
+
+        You're working on molecule gt-abc (Feature X)
+
+        [x] gt-abc.1: Design
+        --> gt-abc.4: Write tests [in_progress] <- YOU ARE HERE
+        [ ] gt-abc.5: Documentation
+
+        Progress: 3/6 steps complete
+    """
     mol = get_molecule(store, mol_id)
     rows = steps(store, mol_id, me=me)
     done = sum(1 for s in rows if s.state == DONE)
-    lines = [f"Molecule {mol.id}: {mol.title}  ({done}/{len(rows)} done)"]
+    about = store.try_get(mol.get("attached_to")) if mol.get("attached_to") else None
+    lines = [f"You're working on molecule {mol.id} ({about.title if about is not None else mol.title})", ""]
     for s in rows:
-        suffix = ""
-        if s.state == BLOCKED:
-            suffix = "  (waiting on " + ", ".join(s.needs) + ")" if s.needs else "  (blocked)"
         if s.here:
-            suffix += "   <- you are here"
-        lines.append(f"  {MARKS[s.state]} {s.id}  {s.title}{suffix}")
+            lines.append(f"--> {s.id}: {s.title} [{s.status}] <- YOU ARE HERE")
+        else:
+            lines.append(f"{'[x]' if s.state == DONE else '[ ]'} {s.id}: {s.title}")
+    lines += ["", f"Progress: {done}/{len(rows)} steps complete"]
     here = next((s for s in rows if s.here), None)
     if details and here is not None:
         if here.description.strip():
@@ -413,6 +421,16 @@ def close_finished_molecules(store: Any, step_ids: list[str], *, actor: str | No
             store.close(mol_id, "all steps done", actor=actor)
             closed.append(mol_id)
     return closed
+
+
+def close_all_finished(store: Any, *, actor: str | None = None) -> list[str]:
+    """Close every open molecule of the store whose steps are all closed, however they were closed
+    (the refinery closing a slung step, `bd update --status closed` ...). The deacon's sweep."""
+    done = [m.id for m in store.list(type="molecule", include_ephemeral=True)
+            if (rows := steps(store, m.id)) and all(s.state == DONE for s in rows)]
+    for mol_id in done:
+        store.close(mol_id, "all steps done", actor=actor)
+    return done
 
 
 # ---------------------------------------------------------------------------------------------

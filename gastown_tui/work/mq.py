@@ -7,6 +7,7 @@ An MR is a bead in the *rig's* store with `issue_type: "merge-request"`, title
     target         the branch to merge into (the rig's default branch)
     source_issue   the bead the work was for
     worker         the polecat's address (`demo/polecats/nux`)
+    model          the model the polecat ran (`gt sling --model`), when one was given
     commit_sha     the branch head when `gt done` ran
     mr_state       queued | merging | merged | failed | rework (the refinery moves it on)
 
@@ -30,7 +31,8 @@ def _store(town: Town, rig: str):
 
 
 def create_mr(town: Town, rig: str, *, branch: str, target: str, source_issue: str, worker: str,
-              commit_sha: str, priority: int = 2, actor: str | None = None, note: str = ""):
+              commit_sha: str, priority: int = 2, actor: str | None = None, note: str = "",
+              model: str | None = None):
     """Create the MR bead in the rig's store; returns the Issue."""
     desc = (f"Branch: {branch}\nTarget: {target}\nSource: {source_issue}\nWorker: {worker}\nCommit: {commit_sha}"
             + (f"\n\n{note}" if note else ""))
@@ -39,7 +41,8 @@ def create_mr(town: Town, rig: str, *, branch: str, target: str, source_issue: s
     return store.create(f"Merge {branch}", type="merge-request", priority=priority, description=desc,
                         assignee=f"{rig}/refinery", deps=deps, actor=actor or worker,
                         fields={"branch": branch, "target": target, "source_issue": source_issue,
-                                "worker": worker, "commit_sha": commit_sha, "mr_state": "queued"})
+                                "worker": worker, "commit_sha": commit_sha, "mr_state": "queued",
+                                **({"model": model} if model else {})})
 
 
 def mr_json(iss) -> dict[str, Any]:

@@ -64,6 +64,29 @@ def molecule_steps(town: Town, bead_id: str) -> list[dict]:
     return [{"id": k.id, "title": k.title, "status": k.status} for k in kids]
 
 
+def pending_escalations_block(town: Town) -> str:
+    """The mayor's startup check (concepts reference §4): open, unacknowledged escalations by severity."""
+    from gastown_tui.work.escalation import SEVERITIES, list_escalations
+
+    try:
+        pending = [e for e in list_escalations(town) if not e.data.get("acked_by")]
+    except Exception:  # noqa: BLE001 - a town without a readable store has nothing pending to show
+        return ""
+    if not pending:
+        return ""
+    counts = {s: sum(1 for e in pending if e.data.get("severity", "medium") == s) for s in SEVERITIES}
+    # Line for line as the reference prints it (no blank lines inside the block).
+    lines = ["## PENDING ESCALATIONS", f"There are {len(pending)} escalation(s) awaiting attention:"]
+    lines += [f"{s.upper()}: {n}" for s, n in counts.items() if n]
+    lines.append("")
+    lines += [f"- {e.id} [{e.data.get('severity', 'medium')}] {e.title} (to {e.data.get('routed_to', '?')})"
+              for e in pending[:10]]
+    if len(pending) > 10:
+        lines.append(f"- ... and {len(pending) - 10} more")
+    lines += ["", "Take one with `gt escalate ack ID`; see them all with `gt escalate list`."]
+    return "\n".join(lines)
+
+
 def render_prime(town: Town, agent: Agent, *, hook_only: bool = False) -> str:
     """The Markdown `gt prime` prints for `agent`."""
     from gastown_tui.work.hook import hook_info
@@ -71,6 +94,10 @@ def render_prime(town: Town, agent: Agent, *, hook_only: bool = False) -> str:
     info = hook_info(town, agent)
     bead = info["bead"]
     parts: list[str] = []
+    if agent.role == "mayor" and not hook_only:
+        block = pending_escalations_block(town)
+        if block:
+            parts.append(block)
     unread: list[dict] = []
     if not hook_only:
         try:

@@ -13,7 +13,8 @@ text). Protocol mail is ephemeral: it goes to the town store's `wisps.jsonl`, ne
 | REWORK_REQUEST  | refinery → witness/polecat| Polecat, Rig, Bead, Branch, MR, Files                      |
 | HELP            | any → witness/mayor       | Agent, Bead, Reason                                        |
 | HANDOFF         | agent → its successor     | Agent, Bead, Note                                          |
-| WITNESS_PING    | deacon → witness          | Rig                                                        |
+| WITNESS_PING    | witness → deacon          | Rig, Pinged (epoch seconds): one message per rig, renewed  |
+|                 |                           | every patrol (second-order monitoring)                     |
 """
 
 from __future__ import annotations

@@ -178,10 +178,14 @@ def _validate(town: Town, bead_ids: list[str], target: str, force: bool, panes: 
     return target_rig, target_agent, beads
 
 
-def _hook(town: Town, store, iss, agent: Agent, undo, *, force: bool = False) -> None:
+def _hook(town: Town, store, iss, agent: Agent, undo, *, force: bool = False,
+          model: str | None = None) -> None:
     """Claim `iss` for `agent` (compare-and-set under the store's lock), with the undo that restores
-    the bead and the previous holder. Raises (for rollback) when another slinger got there first."""
+    the bead and the previous holder. Raises (for rollback) when another slinger got there first.
+
+    The bead remembers when it was slung and with which model (`bd stats --group-by=model`)."""
     from gastown_tui.agents import agent_beads, polecats
+    from gastown_tui.beads.codec import format_ts
 
     fresh: dict | None = None
 
@@ -198,7 +202,8 @@ def _hook(town: Town, store, iss, agent: Agent, undo, *, force: bool = False) ->
         if refusal is not None:
             raise refusal
         record = dict(cur.data)
-        tx.update(iss.id, status="hooked", assignee=agent.address, actor=agent.address)
+        tx.update(iss.id, status="hooked", assignee=agent.address, actor=agent.address, slung_at=format_ts(),
+                  model=model)
 
     def unhook() -> None:  # only while it is still ours: a later --force may have taken it since
         with store.transaction(actor=agent.address) as tx:
@@ -222,7 +227,7 @@ def _hook(town: Town, store, iss, agent: Agent, undo, *, force: bool = False) ->
 
 
 def _reuse_polecat(town: Town, p: dict, bead_id: str, runtime: str, undo, panes: dict, store, iss, *,
-                   force: bool = False) -> dict | None:
+                   force: bool = False, model: str | None = None) -> dict | None:
     """Give an idle polecat new work: claim it, new branch in its worktree, hook, wake it."""
     from gastown_tui.agents import agent_beads, polecats
     from gastown_tui.infra import git
@@ -240,7 +245,7 @@ def _reuse_polecat(town: Town, p: dict, bead_id: str, runtime: str, undo, panes:
             return None
         snap = ab.to_json()
         agent_beads.upsert(town, agent, tx=tx, agent_state="working" if live else "spawning", hook_bead=bead_id,
-                           runtime=runtime)
+                           runtime=runtime, model=model or "")
     undo.push(f"restore agent bead of {agent.address}", lambda: polecats.restore(agent_beads._store(town), snap))
     path = town.rig(agent.rig).polecat(agent.name)
     old_branch = git.current_branch(path)
@@ -256,7 +261,7 @@ def _reuse_polecat(town: Town, p: dict, bead_id: str, runtime: str, undo, panes:
         git.delete_branch(path, old_branch, force=True)
         undo.push(f"restore branch {old_branch}", lambda: git.update_ref(path, old_branch, old_sha))
     agent_beads.upsert(town, agent, branch=branch)
-    _hook(town, store, iss, agent, undo, force=force)
+    _hook(town, store, iss, agent, undo, force=force, model=model)
     started = False
     if not live:
         polecats.start_session(town, agent, runtime, undo)
@@ -268,8 +273,13 @@ def _reuse_polecat(town: Town, p: dict, bead_id: str, runtime: str, undo, panes:
 
 def sling(town: Town, bead_ids: list[str], target: str, *, runtime: str | None = None, no_convoy: bool = False,
           force: bool = False, dry_run: bool = False, actor: str | None = None,
-          formula: str | None = None, formula_vars: dict[str, str] | None = None) -> SlingResult:
+          formula: str | None = None, formula_vars: dict[str, str] | None = None,
+          model: str | None = None) -> SlingResult:
     """Hook each bead on an agent of `target` (rig or address); all or nothing. See the module doc.
+
+    With `model`, new or reused polecats run their runtime with its model flag (`--model NAME`);
+    `[models."NAME"] runtime = ...` in settings picks the runtime that serves it. The model is
+    recorded on the agent bead, the bead, the MR (by `gt done`) and the events.
 
     With `formula`, a molecule of it is poured and attached to each bead before the agent starts
     (`work.molecules.attach_for_sling`), so `gt prime` shows the checklist.
@@ -279,6 +289,15 @@ def sling(town: Town, bead_ids: list[str], target: str, *, runtime: str | None =
 
     panes = polecats.live_panes(town)
     target_rig, target_agent, beads = _validate(town, list(bead_ids), target, force, panes)
+    if model is not None:
+        from gastown_tui.agents.runtimes import resolve_model
+        from gastown_tui.town.config import load_settings
+
+        if target_agent is not None and target_agent.role != "polecat":
+            raise UsageError(f"--model starts polecats with a model, and {target_agent.address} is not a polecat",
+                             hint="sling to a rig (or a polecat) to compare models")
+        model, _, mapped = resolve_model(model, runtime, load_settings(town.root))
+        runtime = runtime or mapped
     rt_name = None
     if target_agent is None or target_agent.role == "polecat":
         rt_name = polecats.polecat_runtime(town, target_rig, runtime)
@@ -313,25 +332,27 @@ def sling(town: Town, bead_ids: list[str], target: str, *, runtime: str | None =
                 row = None
                 idle = polecats.find_idle_polecat(town, target_rig, panes=panes)
                 if idle is not None:
-                    row = _reuse_polecat(town, idle, iss.id, rt_name, undo, panes, store, iss, force=force)
+                    row = _reuse_polecat(town, idle, iss.id, rt_name, undo, panes, store, iss, force=force,
+                                         model=model)
                 if row is None:
                     row = polecats.spawn_polecat(
-                        town, target_rig, iss.id, runtime=rt_name, undo=undo,
-                        hook=lambda a, s=store, i=iss: _hook(town, s, i, a, undo, force=force))
+                        town, target_rig, iss.id, runtime=rt_name, undo=undo, model=model,
+                        hook=lambda a, s=store, i=iss: _hook(town, s, i, a, undo, force=force, model=model))
             elif target_agent.role == "polecat":
                 path = target_agent.workdir(town.root)
                 if path.is_dir():
                     p = next((x for x in polecats.list_polecats(town, target_agent.rig, panes=panes)
                               if x["name"] == target_agent.name), None)
                     row = _reuse_polecat(town, p, iss.id, rt_name, undo, panes, store, iss,
-                                          force=force) if p else None
+                                          force=force, model=model) if p else None
                     if row is None:
                         raise Conflict(f"{target_agent.address} is busy (state {p['recorded_state'] if p else 'unknown'})",
                                        hint=f"sling to the rig ('{target_agent.rig}') to get a free polecat")
                 else:
                     row = polecats.spawn_polecat(
                         town, target_agent.rig, iss.id, runtime=rt_name, undo=undo, name=target_agent.name,
-                        hook=lambda a, s=store, i=iss: _hook(town, s, i, a, undo, force=force))
+                        model=model, hook=lambda a, s=store, i=iss: _hook(town, s, i, a, undo, force=force,
+                                                                          model=model))
             else:
                 _hook(town, store, iss, target_agent, undo, force=force)
                 from gastown_tui.agents import agent_beads
@@ -349,6 +370,7 @@ def sling(town: Town, bead_ids: list[str], target: str, *, runtime: str | None =
             row["bead"] = iss.id
             row["title"] = iss.title
             row["runtime"] = rt_name
+            row["model"] = model
             if row.get("wake"):
                 wake.append(row["agent"])
             result.assignments.append(row)
@@ -367,11 +389,12 @@ def sling(town: Town, bead_ids: list[str], target: str, *, runtime: str | None =
     for row in result.assignments:
         if row.get("spawned"):
             events.record(town.root, "polecat.spawned", actor=actor, rig=row["agent"].rig,
-                          payload={"name": row["name"], "branch": row["branch"], "runtime": row.get("runtime")})
+                          payload={"name": row["name"], "branch": row["branch"], "runtime": row.get("runtime"),
+                                   "model": row.get("model")})
         events.record(town.root, "sling", actor=actor,
                       rig=row["agent"].rig if isinstance(row["agent"], Agent) else None,
                       payload={"bead": row["bead"], "agent": str(row["agent"]), "spawned": row.get("spawned", False),
-                               "branch": row.get("branch"), "convoy": result.convoy})
+                               "branch": row.get("branch"), "convoy": result.convoy, "model": row.get("model")})
     for agent in wake:  # the work is safely hooked; a failed wake-up is reported, not rolled back
         try:
             from gastown_tui.agents.nudge import deliver

@@ -140,7 +140,7 @@ def test_sling_with_polecat_work_shows_the_checklist_and_walks_it(rig_town, tmux
     prime = gt(town, "prime", cwd=wt, env=env)
     assert prime.returncode == 0, prime.stderr
     assert "Molecule checklist" in prime.stdout and f"{mol}.1" in prime.stdout
-    assert "<- you are here" in prime.stdout and f"Load context for {bead.id}" in prime.stdout
+    assert "<- YOU ARE HERE" in prime.stdout and f"Load context for {bead.id}" in prime.stdout
 
     cur = json.loads(bd(town, "mol", "current", "--json", cwd=wt, env=env).stdout)
     assert cur["id"] == mol and cur["current"] == f"{mol}.1"

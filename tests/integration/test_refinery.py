@@ -35,7 +35,7 @@ def make_mr(town, bead_title: str, name: str, files: dict[str, str], priority: i
     branch, wt = make_polecat_branch(town, name, bead.id, files)
     mr = store.create(f"Merge {bead.id}", type="merge-request", priority=priority,
                       fields={"branch": branch, "target": "main", "source_issue": bead.id,
-                              "worker": f"demo/polecats/{name}"})
+                              "worker": f"demo/polecats/{name}", "merge_ready": True})  # as the witness verified it
     return bead, mr, branch, wt
 
 
@@ -105,7 +105,8 @@ def test_failing_tests_send_merge_failed_then_escalate_when_it_keeps_failing(rig
     assert any(m.title.startswith("MERGE_FAILED") and "FAILED test_x" in m.description for m in msgs)
     # The polecat tries again; it fails again: now it is escalated, not sent back.
     mr2 = store.create("Merge again", type="merge-request", fields={
-        "branch": branch, "target": "main", "source_issue": bead.id, "worker": "demo/polecats/nux"})
+        "branch": branch, "target": "main", "source_issue": bead.id, "worker": "demo/polecats/nux",
+        "merge_ready": True})
     store.update(bead.id, status="in_progress")
     outs = refinery.patrol_once(RefineryContext(town, "demo"), cfg)
     assert outs[0].kind == "failed"
@@ -161,3 +162,39 @@ def test_mq_cli_list_retry_reject(rig_town):
     assert r.returncode == 0, r.stderr
     st = json.loads(r.stdout)
     assert st["rig"] == "demo" and st["queued"] == 1
+
+
+def test_merge_ready_gates_merging(rig_town):
+    """The refinery merges only MRs the witness verified (concepts reference §9, §17)."""
+    town = rig_town
+    store = Store(town.rig("demo").beads_dir)
+    bead = store.create("unverified", status="hooked", assignee="demo/polecats/nux")
+    branch, wt = make_polecat_branch(town, "nux", bead.id, {"u.txt": "u\n"})
+    head = git(wt, "rev-parse", "HEAD")
+    mr = store.create(f"Merge {bead.id}", type="merge-request", fields={
+        "branch": branch, "target": "main", "source_issue": bead.id, "worker": "demo/polecats/nux",
+        "commit_sha": head})
+    assert refinery.patrol_once(RefineryContext(town, "demo"), RefineryConfig()) == []
+    assert main_file(town, "u.txt") is None and store.get(mr.id).status == "open"
+
+    # The witness verifies: a dirty worktree holds it ...
+    from gastown_tui.patrols.witness import WitnessContext, _merge_ready, Action
+    from gastown_tui.town.identity import Agent
+
+    (wt / "stray.txt").write_text("not committed\n")
+    ctx = WitnessContext(town, "demo")
+    act = Action("merge_ready", "nux", "done", bead=bead.id, mr=mr.id, branch=branch)
+    _merge_ready(ctx, act, Agent("polecat", "demo", "nux"))
+    got = store.get(mr.id)
+    assert not got.get("merge_ready") and "uncommitted" in got.get("merge_ready_problem")
+    assert refinery.patrol_once(RefineryContext(town, "demo"), RefineryConfig()) == []
+    # ... a clean one passes, MERGE_READY goes to the refinery, and then it merges.
+    (wt / "stray.txt").unlink()
+    _merge_ready(ctx, act, Agent("polecat", "demo", "nux"))
+    got = store.get(mr.id)
+    assert got.get("merge_ready") is True and not got.get("merge_ready_problem")
+    msgs = Store(town.beads_dir).list(type="message", include_ephemeral=True)
+    assert any(m.title == "MERGE_READY nux" and m.assignee == "demo/refinery" for m in msgs)
+    outs = refinery.patrol_once(RefineryContext(town, "demo"), RefineryConfig())
+    assert [(o.mr, o.kind) for o in outs] == [(mr.id, "merged")]
+    assert main_file(town, "u.txt") == "u\n"

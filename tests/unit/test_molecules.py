@@ -65,7 +65,7 @@ def test_walk_polecat_work_with_continue(store):
     assert M.attached_molecule(store, bead.id) == mol_id
     assert store.get(mol_id).get("vars")["issue"] == bead.id
     text = M.render_checklist(store, mol_id)
-    assert "you are here" in text and f"Load context for {bead.id}" in text
+    assert "<- YOU ARE HERE" in text and f"Load context for {bead.id}" in text
     first = M.current_step(store, mol_id)
     assert first.step_id == "load-context"
     # A step whose predecessor is open is refused unless forced.
