@@ -89,8 +89,9 @@ def main() -> None:
         if BEGIN not in text or END not in text:
             sys.stderr.write(f"{path} has no {BEGIN} ... {END} markers\n")
             sys.exit(1)
+        new = splice(text, render())  # rendered in full before the file is opened: a failure leaves it as it was
         with open(path, "w", encoding="utf-8") as f:
-            f.write(splice(text, render()))
+            f.write(new)
         return
     sys.stdout.write(render())
 
