@@ -136,27 +136,18 @@ class TownSource(Source):
 
         self.tmux = _ListingTmux(town.tmux_socket)
         self._engine = None
-        self._engine_failed = False
         self._last: tuple[dict, dict[str, str]] | None = None
 
     def _states(self) -> tuple[dict, dict[str, str]]:
-        if self._engine is None and not self._engine_failed:
-            try:
-                from gastown_tui.agents.status import StatusEngine
+        if self._engine is None:
+            from gastown_tui.patrols.witness import status_engine
 
-                self._engine = StatusEngine(self.town, tmux=self.tmux, clock=self.clock)
-            except Exception:  # noqa: BLE001 - no engine: the snapshot reads states from panes
-                self._engine_failed = True
-        if self._engine is not None:
-            try:
-                rows = self._engine.poll()
-                return self.tmux.last_panes, {a: r.status.state for a, r in rows.items()}
-            except GtError:
-                return {}, {}
+            self._engine = status_engine(self.town, tmux=self.tmux, clock=self.clock)
         try:
-            return self.tmux.panes(), {}
+            rows = self._engine.poll()
         except GtError:
             return {}, {}
+        return self.tmux.last_panes, {a: r.status.state for a, r in rows.items()}
 
     def snapshot(self, fresh_panes: bool = True) -> TownSnapshot:
         """The town now; `fresh_panes=False` (a store changed) reuses the last pane listing."""
