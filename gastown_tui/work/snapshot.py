@@ -402,13 +402,17 @@ def _beads_part(town: Town, now: float, ready_limit: int) -> _BeadsPart:
         convoys.append(ConvoyView(iss.id, iss.title, iss.status, tuple(tracked)))
     convoys.sort(key=lambda c: (c.landed, c.id))
 
-    escalations = [_escalation_of(iss) for iss in town_issues.values()
-                   if iss.issue_type == "escalation" and not iss.is_closed]
-    sev_rank = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-    escalations.sort(key=lambda e: (e.acked, sev_rank.get(e.severity, 4), e.id))
+    from gastown_tui.work.escalation import order_key as escalation_order
 
-    mq_all = sorted((BeadView.of(i, rig) for rig, issues in stores.items() if rig for i in issues.values()
-                     if i.issue_type == "merge-request" and not i.is_closed), key=lambda b: (b.priority, b.id))
+    open_escs = [iss for iss in town_issues.values() if iss.issue_type == "escalation" and not iss.is_closed]
+    escalations = sorted((_escalation_of(iss) for iss in sorted(open_escs, key=escalation_order)),
+                         key=lambda e: e.acked)  # stable: unacknowledged first, each in the one order
+
+    from gastown_tui.work.mq import issue_listing_key
+
+    mq_all = [BeadView.of(i, rig) for rig, i in sorted(
+        ((rig, i) for rig, issues in stores.items() if rig for i in issues.values()
+         if i.issue_type == "merge-request" and not i.is_closed), key=lambda ri: issue_listing_key(ri[1]))]
     mq_per_rig: dict[str, int] = {}
     for b in mq_all:
         mq_per_rig[b.rig] = mq_per_rig.get(b.rig, 0) + 1
