@@ -37,6 +37,7 @@ def ctx(town, logs=None):
     return WitnessContext(town, "demo", log=(logs.append if logs is not None else (lambda _m: None)))
 
 
+@pytest.mark.tmux
 def test_killed_polecat_is_restarted_then_reopened_and_escalated(town):
     bead_id, name = sling(town, "sleeper")
     cfg = WitnessConfig(stall_seconds=600, max_restarts=1)
@@ -55,6 +56,7 @@ def test_killed_polecat_is_restarted_then_reopened_and_escalated(town):
     assert len(escs) == 1 and escs[0].data["related_issue"] == bead_id
 
 
+@pytest.mark.tmux
 def test_crashed_process_in_live_session_is_restarted(town):
     add_runtime(town, "dies", "sh", ["-c", "sleep 0.2; exit 7"])
     bead_id, name = sling(town, "dies")
@@ -66,6 +68,7 @@ def test_crashed_process_in_live_session_is_restarted(town):
     assert any("restart" in line for line in logs)
 
 
+@pytest.mark.tmux
 def test_healthy_busy_agent_is_never_touched(town):
     # A 1 s setting against tmux's 1 s activity clock: the rule floors it (agents.status.is_stalled),
     # so a loaded machine delaying a pass or the ticker never makes a busy agent look stalled.
@@ -84,6 +87,7 @@ def test_healthy_busy_agent_is_never_touched(town):
     assert Store(town.rig("demo").beads_dir).get(bead_id).status == "hooked"
 
 
+@pytest.mark.tmux
 def test_stalled_agent_is_nudged_then_escalated(town):
     bead_id, name = sling(town, "sleeper")
     cfg = WitnessConfig(stall_seconds=1, max_restarts=1)
@@ -101,6 +105,7 @@ def test_stalled_agent_is_nudged_then_escalated(town):
     assert f"gt-demo-{name}" in sessions(town)  # a stalled agent is not killed
 
 
+@pytest.mark.tmux
 def test_agent_running_after_its_bead_closed_is_retired(town):
     bead_id, name = sling(town, "sleeper")
     Store(town.rig("demo").beads_dir).close(bead_id, "done by hand")
@@ -142,6 +147,7 @@ def test_polecat_that_gives_up_is_escalated(town):
     assert inbox(town, "demo/witness", unread_only=True) == []
 
 
+@pytest.mark.tmux
 def test_a_stalled_escalated_polecat_is_stalled_in_the_cockpit_and_found_by_b(town):
     """Divergence: the cockpit showed a stalled, already-escalated polecat as working while `b`
     said nobody needed attention. The cockpit now asks the one classifier, fed the witness's
