@@ -42,7 +42,7 @@ KEYS: tuple[Key, ...] = (
     Key("deacon.patrol_seconds", int, 15, "seconds between deacon patrols"),
     Key("deacon.feed_convoys", bool, True, "whether the deacon slings ready beads of stranded convoys"),
     Key("witness.patrol_seconds", int, 5, "seconds between witness patrols (a dead polecat is noticed within this)"),
-    Key("witness.stall_seconds", int, 600, "seconds without progress before a polecat counts as stalled"),
+    Key("witness.stall_seconds", int, 600, "seconds without progress before a polecat counts as stalled (at least 5)"),
     Key("witness.max_restarts", int, 2, "restarts before hooked work is reopened and escalated"),
     Key("refinery.patrol_seconds", int, 10, "seconds between refinery patrols"),
     Key("refinery.max_failures", int, 2, "merge failures of one bead before it is escalated instead of sent back"),
