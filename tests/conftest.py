@@ -40,8 +40,25 @@ def tmux_socket() -> str:
     subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True)
 
 
+REAL_TMUX = __import__("shutil").which("tmux") or "tmux"
+
+
+@pytest.fixture(scope="session")
+def _tmux_spy(tmp_path_factory) -> Path:
+    """A `tmux` first on PATH that notes when a test starts a server or a session, then runs the
+    real one: a test doing so without the `tmux` marker fails (see `_isolated_env`)."""
+    d = tmp_path_factory.mktemp("tmux-spy")
+    spy = d / "tmux"
+    spy.write_text("#!/bin/sh\n"
+                   'for a in "$@"; do case "$a" in new-session|new|start-server|start) '
+                   ': > "${GT_TEST_TMUX_USED:-/dev/null}";; esac; done\n'
+                   f'exec "{REAL_TMUX}" "$@"\n')
+    spy.chmod(0o755)
+    return d
+
+
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch, tmp_path_factory, tmux_socket):
+def _isolated_env(monkeypatch, tmp_path_factory, tmux_socket, _tmux_spy, request):
     """No test touches the user's town, tmux server or git identity."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
@@ -54,7 +71,12 @@ def _isolated_env(monkeypatch, tmp_path_factory, tmux_socket):
     monkeypatch.setenv("GT_TMUX_SOCKET", tmux_socket)
     for var in ("GT_TOWN_ROOT", "BD_ACTOR", "GT_ROLE", "GT_RIG", "GT_NAME", "TMUX", "TMUX_PANE", "GT_DEBUG"):
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    monkeypatch.setenv("PATH", f"{_tmux_spy}{os.pathsep}{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    used = home / ".tmux-used"
+    monkeypatch.setenv("GT_TEST_TMUX_USED", str(used))
+    yield
+    if used.exists() and request.node.get_closest_marker("tmux") is None:
+        pytest.fail(f"{request.node.nodeid} starts tmux sessions: mark it @pytest.mark.tmux", pytrace=False)
 
 
 def run_cli(*args: str, cwd: Path | None = None, input: str | None = None, env: dict | None = None,

@@ -1,4 +1,10 @@
-"""The status engine: what is each agent doing? (dead, starting, working, idle, waiting, stalled)
+"""The one agent-state classifier: what is each agent doing? (dead, starting, working, idle, waiting, stalled)
+
+The witness, the status engine, `gt status`, `gt agents status` and the cockpit all decide here.
+Thresholds come only from settings (`witness.stall_seconds`, `deacon.heartbeat_stale_seconds`).
+Stall is judged from progress evidence (the pane's last output unless it is the echo of our own
+nudge, plus the commits and bead updates the witness remembers), never with a threshold near
+tmux's 1 s activity clock: `is_stalled` applies MIN_STALL_SECONDS and one clock tick of slack.
 
 The core is pure: `raw_state(sample, runtime, now)` reads one pane sample, strongest signal
 first (pane missing or dead; the runtime's permission / busy / ready patterns on its last
@@ -16,7 +22,7 @@ whose output changed since their last capture, whatever the number of agents.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from gastown_tui.infra.tmux import PaneInfo, Tmux
@@ -24,15 +30,55 @@ from gastown_tui.town.identity import Agent, agent_from_session
 from gastown_tui.town.layout import Town
 
 STATES = ("dead", "starting", "working", "idle", "waiting", "stalled")
+OFF = "off"  # an expected agent with no session and no work: not running, nothing wrong
+# "b" in the cockpit jumps to the next agent in one of these, most urgent first.
+ATTENTION = ("waiting", "stalled", "dead")
 CONFIRMED_STATES = ("idle", "waiting")
 HYSTERESIS_SECONDS = 10.0
 STARTUP_GRACE_SECONDS = 30.0
 ACTIVE_SECONDS = 10.0
-DEFAULT_STALL_SECONDS = 600.0
 PATROL_RUNTIME = "patrol"  # the @gt_runtime of deacon/witness/refinery loop sessions
 PATROL_STALE_SECONDS = 120.0  # default of deacon.heartbeat_stale_seconds
 EXPLAINED_BY_EXIT = ("dead", "starting", "waiting")  # states a recent death helps explain
 RECENT_EXIT_SECONDS = 3600.0
+ACTIVITY_CLOCK_SECONDS = 1.0  # resolution of tmux's #{window_activity}
+MIN_STALL_SECONDS = 5.0  # five ticks of that clock: a lower setting would judge the clock, not the agent
+NUDGE_ECHO_SECONDS = 5.0  # our own nudge echoes in the pane: output this soon after it is not progress
+
+
+def _setting(settings, key: str) -> float:
+    if settings is None:
+        from gastown_tui.town.config import key_spec
+
+        return float(key_spec(key).default)
+    return float(settings.get(key))
+
+
+def stall_seconds_of(settings=None) -> float:
+    """`witness.stall_seconds` (its declared default without settings), never below MIN_STALL_SECONDS."""
+    return max(_setting(settings, "witness.stall_seconds"), MIN_STALL_SECONDS)
+
+
+def patrol_stale_seconds_of(settings=None) -> float:
+    return _setting(settings, "deacon.heartbeat_stale_seconds")
+
+
+def progress_at(activity: float | None, remembered: float | None, nudged_at: float | None) -> float | None:
+    """When the agent last showed progress: its pane's last output, unless that output may be the
+    echo of our own nudge, or what was remembered (commits, bead updates seen earlier).
+
+    After a nudge only output later than NUDGE_ECHO_SECONDS counts: the activity clock truncates
+    to whole seconds, so the echo may even look older than the nudge (earlier output was already
+    remembered)."""
+    out = remembered
+    if activity and (nudged_at is None or activity > nudged_at + NUDGE_ECHO_SECONDS):
+        out = activity if out is None else max(out, activity)
+    return out
+
+
+def is_stalled(progress: float | None, now: float, stall_seconds: float) -> bool:
+    """No progress for longer than the threshold (floored, plus one tick of the activity clock)."""
+    return progress is not None and now - progress > max(stall_seconds, MIN_STALL_SECONDS) + ACTIVITY_CLOCK_SECONDS
 
 
 
@@ -48,21 +94,33 @@ class PaneSample:
     activity: float = 0.0  # epoch of the last output
     created: float = 0.0  # epoch the session started
     hooked: bool = False  # the agent has work on its hook
-    progress: float | None = None  # epoch of the last progress on the hook (commit, bead update)
+    progress: float | None = None  # epoch of the last progress on the hook the witness saw (commit, bead update, output)
+    nudged_at: float | None = None  # when the witness last nudged it about a stall
     patrol: bool = False  # a deterministic patrol loop (deacon, witness, refinery): judged by heartbeat
     heartbeat: float | None = None  # epoch of the patrol's last heartbeat
 
     @classmethod
     def from_pane(cls, pane: PaneInfo | None, text: str = "", *, hooked: bool = False,
-                  progress: float | None = None, session: str = "", heartbeat: float | None = None) -> PaneSample:
+                  progress: float | None = None, session: str = "", heartbeat: float | None = None,
+                  nudged_at: float | None = None) -> PaneSample:
         if pane is None:
-            return cls(session=session, exists=False)
+            return cls(session=session, exists=False, hooked=hooked)
         return cls(session=pane.session, dead=pane.dead, dead_status=pane.dead_status, text=text,
                    activity=pane.activity, created=pane.created, hooked=hooked, progress=progress,
-                   patrol=pane.runtime == PATROL_RUNTIME, heartbeat=heartbeat)
+                   patrol=pane.runtime == PATROL_RUNTIME, heartbeat=heartbeat, nudged_at=nudged_at)
 
     def fingerprint(self) -> tuple:
         return (self.exists, self.dead, self.text, self.hooked, self.heartbeat)
+
+
+@dataclass(frozen=True)
+class HookFacts:
+    """What the layers above know about one agent's hook: whether it holds work, and the
+    witness's progress evidence for it (`patrols/witness.progress_probe`)."""
+
+    hooked: bool = False
+    progress: float | None = None
+    nudged_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -98,9 +156,12 @@ def _ago(seconds: float) -> str:
 
 
 def raw_state(sample: PaneSample, runtime, now: float, *,
-              stall_seconds: float = DEFAULT_STALL_SECONDS,
-              patrol_stale_seconds: float = PATROL_STALE_SECONDS) -> tuple[str, str]:
-    """(state, reason) from one sample alone, strongest signal first."""
+              stall_seconds: float | None = None,
+              patrol_stale_seconds: float | None = None) -> tuple[str, str]:
+    """(state, reason) from one sample alone, strongest signal first. Thresholds default to the
+    settings' declared defaults; callers pass the town's (`StatusEngine` does)."""
+    stall_seconds = stall_seconds_of() if stall_seconds is None else stall_seconds
+    patrol_stale_seconds = patrol_stale_seconds_of() if patrol_stale_seconds is None else patrol_stale_seconds
     if not sample.exists:
         return "dead", "no tmux session"
     if sample.dead:
@@ -126,31 +187,45 @@ def raw_state(sample: PaneSample, runtime, now: float, *,
         hit = runtime.match("permission", lines)
         if hit:
             return "waiting", f"asks for permission: {hit.strip()[:80]}"
+    # Hooked work the witness watches: its progress evidence decides, whatever the screen shows
+    # (a busy indicator, or the echo of the witness's own nudge, is not progress).
+    progress = progress_at(sample.activity, sample.progress, sample.nudged_at) if sample.progress is not None else None
+    if sample.hooked and is_stalled(progress, now, stall_seconds):
+        return "stalled", f"hooked work with no progress for {_ago(now - progress)}"
+    if runtime is not None and lines:
         hit = runtime.match("busy", lines)
         if hit:
-            if quiet > stall_seconds:
+            if sample.activity and is_stalled(sample.activity, now, stall_seconds):
                 return "stalled", f"busy indicator but no output for {_ago(quiet)}"
             return "working", f"busy: {hit.strip()[:80]}"
         hit = runtime.match("ready", lines)
         if hit:
-            if sample.hooked and sample.progress is not None and now - sample.progress > stall_seconds:
-                return "stalled", f"at its prompt with hooked work and no progress for {_ago(now - sample.progress)}"
             return "idle", "at its prompt"
     age = now - sample.created if sample.created else float("inf")
     if age < STARTUP_GRACE_SECONDS:
         return "starting", f"started {_ago(age)} ago, no prompt yet"
     if quiet < ACTIVE_SECONDS:
         return "working", f"output {_ago(quiet)} ago"
-    if sample.hooked and sample.progress is not None and now - sample.progress > stall_seconds:
-        return "stalled", f"hooked work with no progress for {_ago(now - sample.progress)}"
-    if quiet > stall_seconds:
+    if sample.activity and is_stalled(sample.activity, now, stall_seconds):
         return "stalled", f"no output for {_ago(quiet)} and no recognised prompt"
     return "working", f"no recognised prompt; last output {_ago(quiet)} ago"
 
 
+def listing_state(pane: PaneInfo | None, now: float, *, hook: HookFacts | None = None,
+                  stall_seconds: float | None = None) -> str:
+    """The state of an agent the status engine has no row for: "off" (no session, no work) or
+    "dead" (no session but work on its hook, which the witness restarts), else `raw_state` of
+    its listing row alone (no screen text, no history)."""
+    hook = hook or HookFacts()
+    if pane is None:
+        return "dead" if hook.hooked else OFF
+    sample = PaneSample.from_pane(pane, "", hooked=hook.hooked, progress=hook.progress, nudged_at=hook.nudged_at)
+    return raw_state(sample, None, now, stall_seconds=stall_seconds)[0]
+
+
 def classify(sample: PaneSample, runtime, prev: AgentStatus | None, now: float, *,
-             stall_seconds: float = DEFAULT_STALL_SECONDS,
-             patrol_stale_seconds: float = PATROL_STALE_SECONDS) -> AgentStatus:
+             stall_seconds: float | None = None,
+             patrol_stale_seconds: float | None = None) -> AgentStatus:
     """The reported status, given the previous one (None for the first sample)."""
     state, reason = raw_state(sample, runtime, now, stall_seconds=stall_seconds,
                               patrol_stale_seconds=patrol_stale_seconds)
@@ -213,13 +288,13 @@ class AgentRow:
 class StatusEngine:
     """Keeps per-agent history; each `poll()` is one listing plus one batched capture at most.
 
-    `hook_probe(agent) -> (hooked, last_progress_epoch | None)` lets the work layer add hook
-    age and progress to the signals; without it only the pane is used.
+    `hook_probe() -> {address: HookFacts}` (called once per poll) adds the hook and the witness's
+    progress evidence to the signals; without it only the pane is used.
     """
 
     def __init__(self, town: Town, *, tmux: Tmux | None = None, settings=None,
                  clock: Callable[[], float] = time.time,
-                 hook_probe: Callable[[Agent], tuple[bool, float | None]] | None = None) -> None:
+                 hook_probe: Callable[[], Mapping[str, HookFacts]] | None = None) -> None:
         self.town = town
         self.tmux = tmux or Tmux.for_town(town)
         if settings is None:
@@ -229,8 +304,8 @@ class StatusEngine:
         self.settings = settings
         self.clock = clock
         self.hook_probe = hook_probe
-        self.stall_seconds = float(settings.get("witness.stall_seconds") or DEFAULT_STALL_SECONDS)
-        self.patrol_stale_seconds = float(settings.get("deacon.heartbeat_stale_seconds") or PATROL_STALE_SECONDS)
+        self.stall_seconds = stall_seconds_of(settings)
+        self.patrol_stale_seconds = patrol_stale_seconds_of(settings)
         self._tracks: dict[str, _Track] = {}
         self._runtimes: dict[str, object] = {}
 
@@ -276,6 +351,7 @@ class StatusEngine:
             from gastown_tui.agents.exits import dead_screens
 
             texts.update(dead_screens(self.tmux, dead))
+        hooks = self.hook_probe() if self.hook_probe is not None else {}
         rows: dict[str, AgentRow] = {}
         for session, tr in list(self._tracks.items()):
             pane = panes.get(session)
@@ -283,12 +359,11 @@ class StatusEngine:
                 tr.text = texts[session]
                 tr.captured_at = now
                 tr.activity = pane.activity if pane else tr.activity
-            hooked, progress = (False, None)
-            if self.hook_probe is not None and tr.agent is not None:
-                hooked, progress = self.hook_probe(tr.agent)
+            hook = hooks.get(tr.agent.address) if tr.agent is not None else None
+            hook = hook or HookFacts()
             beat = self._heartbeat(session) if pane is not None and pane.runtime == PATROL_RUNTIME else None
-            sample = PaneSample.from_pane(pane, tr.text, hooked=hooked, progress=progress, session=session,
-                                          heartbeat=beat)
+            sample = PaneSample.from_pane(pane, tr.text, hooked=hook.hooked, progress=hook.progress,
+                                          session=session, heartbeat=beat, nudged_at=hook.nudged_at)
             tr.status = classify(sample, self._runtime(tr.runtime_name), tr.status, now,
                                  stall_seconds=self.stall_seconds,
                                  patrol_stale_seconds=self.patrol_stale_seconds)

@@ -148,9 +148,9 @@ def _agent_state(town, session: str) -> dict:
     """One sample pair of the status engine for one session (two samples confirm idle)."""
     import time
 
-    from gastown_tui.agents.status import StatusEngine
+    from gastown_tui.patrols.witness import status_engine
 
-    eng = StatusEngine(town)
+    eng = status_engine(town)
     rows = eng.poll()
     row = next((r for r in rows.values() if r.session == session), None)
     if row is not None and row.status.candidate in ("idle", "waiting") and row.status.state != row.status.candidate:
@@ -549,10 +549,10 @@ def _register_agents(p: argparse.ArgumentParser) -> None:
 def _agents_status(args) -> int:
     import time
 
-    from gastown_tui.agents.status import StatusEngine
+    from gastown_tui.patrols.witness import status_engine
 
     town = _town(args)
-    eng = StatusEngine(town)
+    eng = status_engine(town)
     rows = eng.poll()
     if any(r.status.candidate != r.status.state for r in rows.values()):
         time.sleep(0.3)  # a second sample confirms idle/waiting

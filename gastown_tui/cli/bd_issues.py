@@ -421,9 +421,9 @@ def _each(args: argparse.Namespace, op: str, verb: str) -> int:
     stores = [(iid, store_for(args, iid)) for iid in args.ids]
     for iid, store in stores:
         store.get(iid)
+    if op == "close":
+        from gastown_tui.work.molecules import close_beads, guard_close
     if op == "close" and any("-mol-" in i or "-wisp-" in i for i in args.ids):  # molecule steps wait their turn
-        from gastown_tui.cli.bd_mol_cmds import guard_close
-
         for store in {id(s): s for _, s in stores}.values():
             guard_close(store, [i for i, s in stores if s is store], args.force)
     done = []
@@ -431,22 +431,18 @@ def _each(args: argparse.Namespace, op: str, verb: str) -> int:
     for iid, store in stores:
         groups.setdefault(str(store.beads_dir), (store, []))[1].append(iid)
     for store, iids in groups.values():
+        if op == "close":
+            done.extend(close_beads(store, iids, args.reason, force=True))
+            continue
         with store.transaction() as tx:
             for iid in iids:
-                if op == "close":
-                    done.append(tx.close(iid, args.reason))
-                elif op == "reopen":
+                if op == "reopen":
                     done.append(tx.reopen(iid))
                     if args.reason:
                         tx.add_comment(iid, args.reason, author=store.actor)
                         done[-1] = tx.get(iid)
                 else:
                     done.append(tx.delete(iid, reason=args.reason))
-    if op == "close" and any("-mol-" in i or "-wisp-" in i for i in args.ids):  # a last step closes its molecule
-        from gastown_tui.work.molecules import close_finished_molecules
-
-        for store, iids in groups.values():
-            close_finished_molecules(store, iids)
     if args.json:
         by_id = {iid: s for iid, s in stores}
         emit_json([details_json(by_id.get(iss.id, stores[0][1]), iss, args) for iss in done])

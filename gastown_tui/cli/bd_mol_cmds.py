@@ -264,23 +264,6 @@ def close_continue(args: argparse.Namespace) -> int:
     return 0
 
 
-def guard_close(store, step_ids: list[str], force: bool) -> None:
-    """Refuse to close molecule steps whose predecessors are open (unless forced)."""
-    from gastown_tui.errors import Conflict
-    from gastown_tui.work.molecules import is_molecule_step, open_predecessors
-
-    if force:
-        return
-    closing = set(step_ids)
-    for sid in step_ids:
-        if not is_molecule_step(store, sid):
-            continue
-        waiting = [p for p in open_predecessors(store, store.get(sid)) if p not in closing]
-        if waiting:
-            raise Conflict(f"{sid} needs {', '.join(waiting)} closed first",
-                           hint="close those steps first, or pass --force to close it anyway")
-
-
 def ready_in_molecule(args: argparse.Namespace) -> int:
     """`bd ready --mol MOL`: the molecule's steps that can be worked on now."""
     from gastown_tui.cli.framework import print_table

@@ -33,12 +33,14 @@ def collect_fleet(town) -> dict:
     """Services and agents (additive keys of `gt status --json`)."""
     import time
 
-    from gastown_tui.agents.status import StatusEngine
+    from gastown_tui.agents.heartbeat import all_heartbeats
+    from gastown_tui.agents.status import HookFacts, listing_state
     from gastown_tui.beads.store import Store
     from gastown_tui.infra.tmux import Tmux
     from gastown_tui.patrols import daemon
-    from gastown_tui.agents.heartbeat import all_heartbeats
+    from gastown_tui.patrols.witness import status_engine
     from gastown_tui.town.identity import Agent, agent_from_session
+    from gastown_tui.work.hook import HOOK_STATUS, hooks_by_agent
 
     now = time.time()
     rigs = town.rigs()
@@ -46,7 +48,7 @@ def collect_fleet(town) -> dict:
     panes = tm.panes()
     beats = all_heartbeats(town)
     # One place decides an agent's state: the status engine (screen patterns, heartbeats, activity).
-    states = {row.session: row.status for row in StatusEngine(town, tmux=tm).poll(panes).values()}
+    states = {row.session: row.status for row in status_engine(town, tmux=tm).poll(panes).values()}
 
     def svc(agent: Agent) -> dict:
         pane = panes.get(agent.session)
@@ -62,17 +64,15 @@ def collect_fleet(town) -> dict:
     for r in sorted(rigs):
         bd = town.rig(r).beads_dir
         if bd.is_dir():
-            for iss in Store(bd).list(status=("hooked", "in_progress")):
-                if iss.assignee and iss.issue_type not in ("merge-request", "message", "agent"):
-                    hooks.setdefault(iss.assignee, iss.id)
+            for addr, iss in hooks_by_agent(Store(bd).list(status=HOOK_STATUS)).items():
+                hooks.setdefault(addr, iss.id)
     unread: dict[str, int] = {}
     town_store = Store(town.beads_dir)
     for m in town_store.list(type="message", include_ephemeral=True):
         if m.assignee and "read" not in m.labels:
             unread[m.assignee] = unread.get(m.assignee, 0) + 1
-    for iss in town_store.list(status=("hooked", "in_progress")):
-        if iss.assignee and iss.issue_type not in ("message", "agent"):
-            hooks.setdefault(iss.assignee, iss.id)
+    for addr, iss in hooks_by_agent(town_store.list(status=HOOK_STATUS)).items():
+        hooks.setdefault(addr, iss.id)
     agents: dict[str, dict] = {}
     for s, pane in panes.items():
         a = agent_from_session(s, rigs)
@@ -91,7 +91,9 @@ def collect_fleet(town) -> dict:
                 if p.is_dir() and not p.name.startswith("."):
                     a = Agent("polecat", r, p.name)
                     agents.setdefault(a.address, {"agent": a.address, "role": "polecat", "rig": r,
-                                                  "session": a.session, "state": "stopped", "reason": "no session",
+                                                  "session": a.session,
+                                                  "state": listing_state(None, now, hook=HookFacts(a.address in hooks)),
+                                                  "reason": "no session",
                                                   "runtime": "",
                                                   "idle_seconds": None})
     for row in agents.values():

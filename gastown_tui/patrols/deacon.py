@@ -73,6 +73,7 @@ def find_orphans(town: Town, panes: dict) -> tuple[list[str], list[str], list[st
     no worktree and no open MR."""
     from gastown_tui.beads.store import Store
     from gastown_tui.patrols.witness import worktree_branch
+    from gastown_tui.work.hook import HOOK_STATUS, hooks_by_agent
 
     rigs = town.rigs()
     sessions = []
@@ -94,8 +95,7 @@ def find_orphans(town: Town, panes: dict) -> tuple[list[str], list[str], list[st
         mr_branches = set()
         if store is not None:
             prefix = f"{rig}/polecats/"
-            hooked = {i.assignee[len(prefix):] for i in store.list(status=("hooked", "in_progress"))
-                      if i.assignee.startswith(prefix)}
+            hooked = {a[len(prefix):] for a in hooks_by_agent(store.list(status=HOOK_STATUS)) if a.startswith(prefix)}
             mr_branches = {m.data.get("branch") for m in store.list(type="merge-request")}
         held = set()
         if rp.polecats_dir.is_dir():

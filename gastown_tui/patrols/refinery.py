@@ -29,6 +29,7 @@ from typing import Any
 from gastown_tui.errors import GtError, NotFound, UsageError
 from gastown_tui.town.identity import Agent
 from gastown_tui.town.layout import Town
+from gastown_tui.work.mq import listing_key, queue_order
 
 MR_TYPE = "merge-request"
 OPEN = ("open", "in_progress")
@@ -73,13 +74,6 @@ class MergeOutcome:
 
 # --- pure queue rules ----------------------------------------------------------------------------
 
-def queue_order(mrs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Open MRs in the order they merge: priority (P0 first), then age, then id."""
-    return sorted((m for m in mrs if (m.get("status") or "open") == "open"),
-                  key=lambda m: (m.get("priority", 2) if isinstance(m.get("priority"), int) else 2,
-                                 m.get("created_at", ""), m.get("id", "")))
-
-
 def failure_count(mrs: list[dict[str, Any]], source_issue: str) -> int:
     """How many MRs for this bead were sent back (conflict or failed tests)."""
     return sum(1 for m in mrs if m.get("source_issue") == source_issue and m.get("status") == "closed"
@@ -114,9 +108,7 @@ def mr_json(iss) -> dict[str, Any]:
 
 def list_mrs(town: Town, rig: str, *, include_closed: bool = False) -> list[dict[str, Any]]:
     mrs = [mr_json(i) for i in _store(town, rig).list(type=MR_TYPE, include_closed=include_closed)]
-    open_order = {m["id"]: n for n, m in enumerate(queue_order(mrs))}
-    return sorted(mrs, key=lambda m: (0 if m["status"] == "in_progress" else 1 if m["status"] == "open" else 2,
-                                      open_order.get(m["id"], 0), m["updated_at"]))
+    return sorted(mrs, key=lambda m: listing_key(m["status"], m["priority"], m["created_at"], m["id"], m["updated_at"]))
 
 
 def _get_mr(town: Town, rig: str, mr_id: str):

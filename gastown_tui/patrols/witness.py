@@ -11,6 +11,7 @@ A polecat is put in exactly one class (`classify`):
     spawning        a fresh worktree whose session `gt sling` has not started yet: left alone
     healthy         alive and progressing (pane output, new commits, bead updates): never touched
     stalled         alive, hooked, no progress for `stall_seconds` -> nudge; still stalled -> escalate
+                    (the stall rule is the one classifier's: `agents.status.is_stalled`)
     dead-session    no session but a hook -> restart (bounded), then reopen the bead and escalate
     crashed         session alive but its process exited (remain-on-exit) -> same as dead-session
     awaiting-merge  finished (an open MR for its branch) -> MERGE_READY once the worktree is clean
@@ -31,22 +32,30 @@ from typing import Any
 from gastown_tui.town.identity import Agent
 from gastown_tui.town.layout import Town
 
-ACTIVE_HOOK_STATUSES = ("hooked", "in_progress")
 MR_OPEN_STATUSES = ("open", "in_progress")
+
+
+def _default(key: str):
+    from gastown_tui.town.config import key_spec
+
+    return key_spec(key).default
 
 
 @dataclass(frozen=True)
 class WitnessConfig:
-    stall_seconds: float = 600.0
-    max_restarts: int = 2
-    patrol_seconds: float = 10.0
+    """The witness's knobs; every default is the setting's declared one (town/config.py)."""
+
+    stall_seconds: float = field(default_factory=lambda: float(_default("witness.stall_seconds")))
+    max_restarts: int = field(default_factory=lambda: int(_default("witness.max_restarts")))
+    patrol_seconds: float = field(default_factory=lambda: float(_default("witness.patrol_seconds")))
 
     @classmethod
     def from_settings(cls, town: Town) -> WitnessConfig:
+        from gastown_tui.agents.status import stall_seconds_of
         from gastown_tui.town.config import load_settings
 
         s = load_settings(town.root)
-        return cls(stall_seconds=float(s.get("witness.stall_seconds")),
+        return cls(stall_seconds=stall_seconds_of(s),
                    max_restarts=int(s.get("witness.max_restarts")),
                    patrol_seconds=float(s.get("witness.patrol_seconds")))
 
@@ -84,7 +93,7 @@ class PolecatMemory:
     last_activity: float | None = None
     last_head: str | None = None
     last_hook_updated: str | None = None
-    last_progress: float | None = None
+    last_progress: float | None = None  # epoch of the last progress evidence (see `progress_evidence`)
     restarts: int = 0
     nudged_at: float | None = None
     stall_escalated: bool = False
@@ -116,18 +125,23 @@ class WitnessFacts:
 # than this: a sling that died half-way).
 SPAWN_GRACE_SECONDS = 120.0
 
-# Our own nudge echoes in the pane: output up to this long after a nudge is not progress.
-NUDGE_ECHO_SECONDS = 5.0
+def progress_evidence(f: PolecatFacts, m: PolecatMemory, now: float) -> float:
+    """When the polecat last showed progress, as of this pass: its pane's last output (not the
+    echo of our nudge: `agents.status.progress_at`), or now when a new commit or bead update
+    appeared since the last pass. A polecat seen for the first time counts from now."""
+    from gastown_tui.agents.status import progress_at
+
+    if m.last_progress is None:
+        return now
+    if (f.head and m.last_head and f.head != m.last_head) or \
+            (f.hook_updated and m.last_hook_updated and f.hook_updated != m.last_hook_updated):
+        return now
+    return progress_at(f.activity, m.last_progress, m.nudged_at) or m.last_progress
 
 
-def progressed(f: PolecatFacts, m: PolecatMemory) -> bool:
+def progressed(f: PolecatFacts, m: PolecatMemory, now: float) -> bool:
     """Any sign of work since the last pass: pane output, a new commit, a bead update."""
-    if f.activity is not None and m.last_activity is not None and f.activity > m.last_activity:
-        if m.nudged_at is None or f.activity > m.nudged_at + NUDGE_ECHO_SECONDS:
-            return True
-    if f.head and m.last_head and f.head != m.last_head:
-        return True
-    return bool(f.hook_updated and m.last_hook_updated and f.hook_updated != m.last_hook_updated)
+    return m.last_progress is not None and progress_evidence(f, m, now) > m.last_progress
 
 
 def classify(f: PolecatFacts, m: PolecatMemory, cfg: WitnessConfig, now: float) -> str:
@@ -144,10 +158,9 @@ def classify(f: PolecatFacts, m: PolecatMemory, cfg: WitnessConfig, now: float) 
             return "dead-session"
         if f.pane_dead:
             return "crashed"
-        last = m.last_progress if m.last_progress is not None else now
-        if not progressed(f, m) and now - last >= cfg.stall_seconds:
-            return "stalled"
-        return "healthy"
+        from gastown_tui.agents.status import is_stalled
+
+        return "stalled" if is_stalled(progress_evidence(f, m, now), now, cfg.stall_seconds) else "healthy"
     if f.session_exists and f.branch_bead_status == "closed":
         return "bead-closed"
     return "idle"
@@ -155,14 +168,16 @@ def classify(f: PolecatFacts, m: PolecatMemory, cfg: WitnessConfig, now: float) 
 
 def decide(facts: WitnessFacts, memory: dict[str, PolecatMemory], cfg: WitnessConfig,
            now: float) -> tuple[list[Action], dict[str, PolecatMemory]]:
+    from gastown_tui.agents.status import is_stalled
+
     actions: list[Action] = []
     new_mem: dict[str, PolecatMemory] = {}
     for f in facts.polecats:
         m = replace(memory.get(f.name) or PolecatMemory())
         first_seen = m.last_progress is None
         cls = classify(f, m, cfg, now)
-        if first_seen or progressed(f, m):
-            m.last_progress = now
+        if first_seen or progressed(f, m, now):
+            m.last_progress = progress_evidence(f, m, now)
             m.nudged_at = None
             m.stall_escalated = False
         if f.runtime:
@@ -189,7 +204,7 @@ def decide(facts: WitnessFacts, memory: dict[str, PolecatMemory], cfg: WitnessCo
                 m.nudged_at = now
                 actions.append(Action("nudge", f.name, f"no progress on {f.hook_id} for "
                                       f"{int(now - (m.last_progress or now))}s", bead=f.hook_id))
-            elif not m.stall_escalated and now - m.nudged_at >= cfg.stall_seconds:
+            elif not m.stall_escalated and is_stalled(m.nudged_at, now, cfg.stall_seconds):
                 m.stall_escalated = True
                 actions.append(Action("escalate_stall", f.name, f"still no progress on {f.hook_id} "
                                       f"{int(now - m.nudged_at)}s after a nudge", bead=f.hook_id))
@@ -302,15 +317,12 @@ def observe(ctx: WitnessContext, panes: dict | None = None) -> WitnessFacts:
     panes = ctx.tmux.panes() if panes is None else panes
     store = ctx.store
     prefix = f"{ctx.rig}/polecats/"
-    hooks: dict[str, Any] = {}
     from gastown_tui.beads import ids
+    from gastown_tui.work.hook import HOOK_STATUS, hooks_by_agent
 
-    # A hooked bead first: a molecule step the polecat claimed (in_progress) is not its hook.
-    for iss in sorted(store.list(status=ACTIVE_HOOK_STATUSES), key=lambda i: i.status != "hooked"):
-        if not ids.is_valid_id(iss.id):
-            continue  # arrived by git with a name we cannot trust: never acted on ('bd doctor' reports it)
-        if iss.assignee.startswith(prefix) and iss.issue_type not in ("merge-request", "message", "agent"):
-            hooks.setdefault(iss.assignee[len(prefix):], iss)
+    # A bead whose id arrived by git in a form we cannot trust is never acted on ('bd doctor' reports it).
+    hooks = {addr[len(prefix):]: iss for addr, iss in hooks_by_agent(store.list(status=HOOK_STATUS)).items()
+             if addr.startswith(prefix) and ids.is_valid_id(iss.id)}
     mrs_open: dict[str, str] = {}
     mrs_merged: dict[str, str] = {}
     mr_checks: dict[str, tuple[bool, str | None]] = {}
@@ -700,3 +712,36 @@ def _wait_for_change(town: Town, rig: str, seconds: float) -> None:
             return
     except Exception:  # noqa: BLE001
         time.sleep(seconds)
+
+
+# --- what the status engine learns from the witness -------------------------------------------------
+
+def progress_probe(town: Town) -> Callable[[], dict]:
+    """For the status engine (`agents/status.py`): every agent's hook (`work/hook.py`) and, for a
+    polecat, the witness's progress evidence from its memory, so `gt status`, `gt agents status`
+    and the cockpit judge a stall exactly as the witness does. Called once per poll."""
+    def probe() -> dict:
+        from gastown_tui.agents.status import HookFacts
+        from gastown_tui.work.hook import hooks_by_agent
+        from gastown_tui.work.snapshot import read_issues, store_dirs
+
+        hooks: dict[str, Any] = {}
+        for d in store_dirs(town).values():
+            for addr, iss in hooks_by_agent(read_issues(d).values()).items():
+                hooks.setdefault(addr, iss)
+        out = {addr: HookFacts(hooked=True) for addr in hooks}
+        for rig in sorted(town.rigs()):
+            for name, m in load_memory(town, rig).items():
+                addr = Agent("polecat", rig, name).address
+                if addr in out:
+                    out[addr] = HookFacts(hooked=True, progress=m.last_progress, nudged_at=m.nudged_at)
+        return out
+
+    return probe
+
+
+def status_engine(town: Town, *, tmux=None, clock: Callable[[], float] = time.time, settings=None):
+    """The status engine every view uses: the one classifier, fed the witness's evidence."""
+    from gastown_tui.agents.status import StatusEngine
+
+    return StatusEngine(town, tmux=tmux, clock=clock, settings=settings, hook_probe=progress_probe(town))

@@ -47,7 +47,7 @@ KEYS: tuple[Key, ...] = (
     Key("deacon.witness_ping_stale_seconds", int, 120,
         "a running witness whose WITNESS_PING is older than this is restarted (then escalated to the mayor)"),
     Key("witness.patrol_seconds", int, 5, "seconds between witness patrols (a dead polecat is noticed within this)"),
-    Key("witness.stall_seconds", int, 600, "seconds without progress before a polecat counts as stalled"),
+    Key("witness.stall_seconds", int, 600, "seconds without progress before a polecat counts as stalled (at least 5)"),
     Key("witness.max_restarts", int, 2, "restarts before hooked work is reopened and escalated"),
     Key("witness.cycle_after_hours", float, 0.0, "hand a polecat off to a fresh session after this many hours of one (0: never)"),
     Key("witness.cycle_context_percent", float, 0.0, "hand a polecat off when its context window is this full (Claude Code; 0: never)"),

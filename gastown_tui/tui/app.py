@@ -77,8 +77,9 @@ class CockpitApp(App):
     def __init__(self, source: Source, *, clock: Callable[[], float] = time.time,
                  runner: Callable[[list[str]], int] = default_runner, theme: str | None = None,
                  live: bool = True, capture_interval: float = 0.2, refresh_interval: float = 1.0,
-                 extra_theme_dirs: list[Path] | None = None) -> None:
+                 extra_theme_dirs: list[Path] | None = None, blink: bool = True) -> None:
         super().__init__()
+        self.blink = blink  # snapshot tests turn cursor blinking off before any field is drawn
         self.source = source
         self.clock = clock
         self.runner = runner
@@ -112,10 +113,16 @@ class CockpitApp(App):
                     yield ConvoyTree(id="convoys")
                     yield MailTable(id="mail")
                     yield FeedTable(id="feed")
-        yield Input(placeholder=":sling ID RIG · :nudge AGENT TEXT · :rig · :convoy · :beads · :mq · :esc · :theme NAME",
-                    id="cmdline")
-        yield Input(placeholder="filter the focused pane (feed: rig:NAME type:TYPE text)", id="filterbar")
+        yield self.steady(Input(placeholder=":sling ID RIG · :nudge AGENT TEXT · :rig · :convoy · :beads · :mq · :esc · :theme NAME",
+                    id="cmdline"))
+        yield self.steady(Input(placeholder="filter the focused pane (feed: rig:NAME type:TYPE text)", id="filterbar"))
         yield Footer()
+
+    def steady(self, field):
+        """An Input or TextArea whose cursor blinks only when the app allows it. Set before the
+        field is mounted, so no frame is ever drawn in the blink's hidden phase."""
+        field.cursor_blink = self.blink
+        return field
 
     def on_mount(self) -> None:
         for t in self._themes.values():

@@ -104,7 +104,7 @@ class SlingModal(Dialog):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Sling", classes="title", id="sling-title")
-            yield Input(placeholder="type to filter ready beads", id="sling-query")
+            yield self.app.steady(Input(placeholder="type to filter ready beads", id="sling-query"))
             yield OptionList(id="sling-options")
             yield Static("", id="sling-result")
             yield Label("enter choose · esc back", classes="hint")
@@ -233,7 +233,7 @@ class NudgeModal(Dialog):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(f"Nudge {self.address}", classes="title")
-            yield TextArea(id="nudge-text", soft_wrap=True)
+            yield self.app.steady(TextArea(id="nudge-text", soft_wrap=True))
             yield Static("", id="nudge-result")
             yield Label("ctrl+s send · esc back", classes="hint")
 
@@ -275,9 +275,9 @@ class ComposeModal(Dialog):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Reply" if self.reply_to else "New mail", classes="title")
-            yield Input(self.to, placeholder="to (mayor, gastown/witness, gastown/polecats/furiosa)", id="mail-to")
-            yield Input(self.subject, placeholder="subject", id="mail-subject")
-            yield TextArea(id="mail-body")
+            yield self.app.steady(Input(self.to, placeholder="to (mayor, gastown/witness, gastown/polecats/furiosa)", id="mail-to"))
+            yield self.app.steady(Input(self.subject, placeholder="subject", id="mail-subject"))
+            yield self.app.steady(TextArea(id="mail-body"))
             yield Static("", id="mail-result")
             yield Label("ctrl+s send · esc back", classes="hint")
 
@@ -335,7 +335,7 @@ class TextPrompt(Dialog):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(plain(self.title_text), classes="title")
-            yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
+            yield self.app.steady(Input(self.value, placeholder=self.placeholder, id="prompt-input"))
             yield Label("enter ok · esc back", classes="hint")
 
     @on(Input.Submitted)

@@ -136,27 +136,18 @@ class TownSource(Source):
 
         self.tmux = _ListingTmux(town.tmux_socket)
         self._engine = None
-        self._engine_failed = False
         self._last: tuple[dict, dict[str, str]] | None = None
 
     def _states(self) -> tuple[dict, dict[str, str]]:
-        if self._engine is None and not self._engine_failed:
-            try:
-                from gastown_tui.agents.status import StatusEngine
+        if self._engine is None:
+            from gastown_tui.patrols.witness import status_engine
 
-                self._engine = StatusEngine(self.town, tmux=self.tmux, clock=self.clock)
-            except Exception:  # noqa: BLE001 - no engine: the snapshot reads states from panes
-                self._engine_failed = True
-        if self._engine is not None:
-            try:
-                rows = self._engine.poll()
-                return self.tmux.last_panes, {a: r.status.state for a, r in rows.items()}
-            except GtError:
-                return {}, {}
+            self._engine = status_engine(self.town, tmux=self.tmux, clock=self.clock)
         try:
-            return self.tmux.panes(), {}
+            rows = self._engine.poll()
         except GtError:
             return {}, {}
+        return self.tmux.last_panes, {a: r.status.state for a, r in rows.items()}
 
     def snapshot(self, fresh_panes: bool = True) -> TownSnapshot:
         """The town now; `fresh_panes=False` (a store changed) reuses the last pane listing."""
@@ -180,17 +171,15 @@ class TownSource(Source):
     # -- actions: the same functions the CLI calls ------------------------------------------------
 
     def sling(self, bead_ids: list[str], target: str) -> ActionResult:
-        try:
-            from gastown_tui.work.sling import sling
-        except ImportError:
-            return ActionResult("failed", "sling is not installed in this build yet")
+        from gastown_tui.work.sling import sling
+
         try:
             got = sling(self.town, list(bead_ids), target)
         except GtError as e:
             return ActionResult("failed", str(e))
-        rows = [f"{a.get('bead')} → {getattr(a.get('agent'), 'address', a.get('agent'))}" for a in getattr(got, "assignments", [])]
+        rows = [f"{a.get('bead')} → {getattr(a.get('agent'), 'address', a.get('agent'))}" for a in got.assignments]
         detail = "slung " + (", ".join(rows) or ", ".join(bead_ids))
-        if getattr(got, "convoy", None):
+        if got.convoy:
             detail += f" (convoy {got.convoy})"
         return ActionResult("ok", detail, {"assignments": rows})
 
@@ -203,78 +192,41 @@ class TownSource(Source):
             return ActionResult("failed", str(e))
         return ActionResult(r.status, r.detail)
 
-    def _town_store(self):
-        from gastown_tui.beads.store import open_store
-
-        return open_store(db=self.town.beads_dir)
-
     def send_mail(self, to: str, subject: str, body: str, sender: str = "overseer",
                   reply_to: str | None = None) -> ActionResult:
+        """`gt mail reply` when answering a message, else `gt mail send`."""
+        from gastown_tui.work import mail
+
         try:
-            from gastown_tui.work import mail
-        except ImportError:
-            mail = None
-        try:
-            if mail is not None and reply_to and hasattr(mail, "reply"):
-                got = mail.reply(self.town, reply_to, body, sender=sender)
-            elif mail is not None and hasattr(mail, "send_mail"):
-                got = mail.send_mail(self.town, to, subject, body, sender=sender)
+            if reply_to:
+                got = [mail.reply(self.town, reply_to, body, sender=sender)]
             else:
-                iss = self._town_store().create(subject, type="message", assignee=to, description=body,
-                                                labels=[f"from:{sender}"], actor=sender)
-                got = iss.id
+                got = mail.send_mail(self.town, to, subject, body, sender=sender)
         except GtError as e:
             return ActionResult("failed", str(e))
-        except TypeError as e:  # the mail module's signature moved under us: say so plainly
-            return ActionResult("failed", f"mail could not be sent: {e}")
-        if isinstance(got, list):
-            got = ", ".join(str(m.get("id")) for m in got if isinstance(m, dict))
-        elif isinstance(got, dict):
-            got = str(got.get("id", ""))
-        return ActionResult("ok", _describe(got, f"mail sent to {to}"))
+        return ActionResult("ok", f"mail sent to {to} ({', '.join(str(m['id']) for m in got)})")
 
     def mark_read(self, mail_id: str) -> None:
-        try:
-            from gastown_tui.work import mail
-        except ImportError:
-            mail = None
-        if mail is not None and hasattr(mail, "read_message"):
-            mail.read_message(self.town, mail_id)
-            return
-        self._town_store().add_label(mail_id, "read", actor="overseer")
+        from gastown_tui.work import mail
+
+        mail.read_message(self.town, mail_id)
 
     def create_convoy(self, title: str, bead_ids: list[str]) -> ActionResult:
+        from gastown_tui.work import convoy
+
         if not bead_ids:
             return ActionResult("failed", "select beads first (space marks a bead in the beads screen)")
         try:
-            from gastown_tui.work import convoy
-        except ImportError:
-            convoy = None
-        try:
-            if convoy is not None and hasattr(convoy, "create_convoy"):
-                got = convoy.create_convoy(self.town, title, list(bead_ids), actor="overseer")
-                got = got.get("id") if isinstance(got, dict) else got
-            else:
-                deps = [{"issue_id": "", "depends_on_id": b, "type": "tracks"} for b in bead_ids]
-                iss = self._town_store().create(title, type="convoy", fields={"dependencies": deps})
-                for d in deps:
-                    d["issue_id"] = iss.id
-                self._town_store().update(iss.id, dependencies=deps)
-                got = iss.id
+            got = convoy.create_convoy(self.town, title, list(bead_ids), actor="overseer")
         except GtError as e:
             return ActionResult("failed", str(e))
-        return ActionResult("ok", _describe(got, f"convoy created tracking {len(bead_ids)} beads"))
+        return ActionResult("ok", f"convoy {got['id']} created tracking {len(bead_ids)} beads")
 
     def ack_escalation(self, esc_id: str) -> ActionResult:
+        from gastown_tui.work import escalation
+
         try:
-            from gastown_tui.work import escalation
-        except ImportError:
-            escalation = None
-        try:
-            if escalation is not None and hasattr(escalation, "ack_escalation"):
-                escalation.ack_escalation(self.town, esc_id, actor="overseer")
-            else:
-                self._town_store().add_label(esc_id, "acked", actor="overseer")
+            escalation.ack_escalation(self.town, esc_id, actor="overseer")
         except GtError as e:
             return ActionResult("failed", str(e))
         return ActionResult("ok", f"{esc_id} acknowledged")
@@ -292,8 +244,10 @@ class TownSource(Source):
     def close_bead(self, bead_id: str) -> ActionResult:
         from gastown_tui.beads.routes import store_for_id
 
+        from gastown_tui.work.molecules import close_beads
+
         try:
-            store_for_id(self.town.root, bead_id).close(bead_id, "closed from the cockpit", actor="overseer")
+            close_beads(store_for_id(self.town.root, bead_id), [bead_id], "closed from the cockpit", actor="overseer")
         except GtError as e:
             return ActionResult("failed", str(e))
         return ActionResult("ok", f"closed {bead_id}")
@@ -325,20 +279,6 @@ class TownSource(Source):
         from gastown_tui.infra.watch import PaneOutputWatch
 
         return PaneOutputWatch(self.town.tmux_socket)
-
-
-def _describe(got: Any, default: str) -> str:
-    if got is None:
-        return default
-    if isinstance(got, str):
-        return f"{default} ({got})" if got not in default else default
-    for attr in ("summary", "detail", "message"):
-        v = getattr(got, attr, None)
-        if isinstance(v, str) and v:
-            return v
-    if isinstance(got, dict):
-        return ", ".join(f"{k}: {v}" for k, v in list(got.items())[:4]) or default
-    return default
 
 
 def default_runner(argv: list[str]) -> int:

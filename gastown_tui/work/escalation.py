@@ -44,6 +44,18 @@ CATEGORY_LADDERS: dict[str, tuple[str, ...]] = {
 
 # --- pure routing rules ---------------------------------------------------------------------
 
+def severity_rank(severity: Any) -> int:
+    """The one severity rank (0 = critical … 3 = low; anything else after low)."""
+    return SEVERITY_PRIORITY.get(severity, len(SEVERITIES)) if isinstance(severity, str) else len(SEVERITIES)
+
+
+def order_key(iss) -> tuple:
+    """How escalations are listed (`gt escalate list`, the cockpit): most severe, then oldest, then id."""
+    from gastown_tui.beads.codec import ts_key
+
+    return (severity_rank(iss.data.get("severity", "medium")), ts_key(iss.created_at), iss.id)
+
+
 def check_severity(severity: str) -> str:
     if severity not in SEVERITY_PRIORITY:
         raise UsageError(f"'{severity}' is not a severity", hint="use critical, high, medium or low")
@@ -414,7 +426,7 @@ def list_escalations(town, *, include_closed: bool = False, severity: str | None
         out = [e for e in out if e.data.get("severity") == severity]
     if target:
         out = [e for e in out if e.data.get("routed_to") == target]
-    return sorted(out, key=lambda e: (e.priority, e.created_at))
+    return sorted(out, key=order_key)
 
 
 def ack_escalation(town, esc_id: str, *, actor: str | None = None, now: float | None = None):

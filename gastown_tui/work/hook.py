@@ -1,5 +1,9 @@
 """The hook: the bead an agent must work on (`status: hooked`, `assignee: <address>`).
 
+This is the one definition (`on_hook`, `hooks_by_agent`): `gt status`, `gt hook`, the witness,
+the deacon and the cockpit all ask it. `in_progress` is not a hook: `gt done` leaves the handed-in
+bead `in_progress` while it waits for the merge.
+
 `whoami` answers "which agent is this process?" from `GT_ROLE`/`BD_ACTOR`, else from the working
 directory inside the town. `hooked` finds the agent's hooked bead: first through the agent bead's
 `hook_bead`, then by scanning the rig's store (so a hook set by hand with `bd` is still found).
@@ -8,12 +12,32 @@ directory inside the town. `hooked` finds the agent's hooked bead: first through
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from gastown_tui.errors import Conflict, NotFound
 from gastown_tui.town.identity import Agent, agent_from_env, parse_address
 from gastown_tui.town.layout import Town
+
+
+HOOK_STATUS = "hooked"
+# Bookkeeping beads that are assigned but never work on a hook.
+_NEVER_HOOKED = frozenset({"merge-request", "message", "agent"})
+
+
+def on_hook(issue, address: str | None = None) -> bool:
+    """Is `issue` on an agent's hook (on `address`'s, when given)?"""
+    return (issue.status == HOOK_STATUS and bool(issue.assignee) and issue.issue_type not in _NEVER_HOOKED
+            and (address is None or issue.assignee == address))
+
+
+def hooks_by_agent(issues: Iterable) -> dict[str, Any]:
+    """address -> the bead on its hook (the lowest id when a store holds several)."""
+    out: dict[str, Any] = {}
+    for iss in sorted((i for i in issues if on_hook(i)), key=lambda i: i.id):
+        out.setdefault(iss.assignee, iss)
+    return out
 
 
 def whoami(town: Town, *, environ: dict[str, str] | None = None, cwd: Path | None = None,
@@ -59,12 +83,12 @@ def hooked(town: Town, agent: Agent):
             iss = store_for_id(town.root, hb).try_get(hb)
         except NotFound:
             iss = None
-        if iss is not None and iss.status == "hooked" and iss.assignee == agent.address:
+        if iss is not None and on_hook(iss, agent.address):
             return iss
     for store in stores_for(town, agent):
-        found = store.list(status="hooked", assignee=agent.address)
-        if found:
-            return found[0]
+        found = hooks_by_agent(store.list(status=HOOK_STATUS, assignee=agent.address)).get(agent.address)
+        if found is not None:
+            return found
     return None
 
 

@@ -528,3 +528,34 @@ def checklist_for_bead(town: Any, bead_id: str, *, me: str | None = None) -> str
     if mol is None:
         return ""
     return render_checklist(store, mol, me=me)
+
+
+def guard_close(store: Any, step_ids: list[str], force: bool) -> None:
+    """Refuse to close molecule steps whose predecessors are open (unless forced)."""
+    if force:
+        return
+    closing = set(step_ids)
+    for sid in step_ids:
+        if not is_molecule_step(store, sid):
+            continue
+        waiting = [p for p in open_predecessors(store, store.get(sid)) if p not in closing]
+        if waiting:
+            raise Conflict(f"{sid} needs {', '.join(waiting)} closed first",
+                           hint="close those steps first, or pass --force to close it anyway")
+
+
+def _has_steps(ids: list[str]) -> bool:
+    return any("-mol-" in i or "-wisp-" in i for i in ids)
+
+
+def close_beads(store: Any, ids: list[str], reason: str | None, *, force: bool = False,
+                actor: str | None = None) -> list:
+    """`bd close` of some beads of one store (the cockpit closes through this too): molecule steps
+    wait for their predecessors unless forced, and a last step closes its molecule."""
+    if _has_steps(ids):
+        guard_close(store, ids, force)
+    with store.transaction(actor=actor) as tx:
+        done = [tx.close(i, reason) for i in ids]
+    if _has_steps(ids):
+        close_finished_molecules(store, ids, actor=actor)
+    return done

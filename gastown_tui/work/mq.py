@@ -17,11 +17,43 @@ MR also depends on its source bead with a `related` dependency (never blocking).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from gastown_tui.town.layout import Town
 
 MR_FIELDS = ("branch", "target", "source_issue", "worker", "commit_sha", "mr_state")
+
+
+def order_key(priority: Any, created_at: str | None, mr_id: str) -> tuple:
+    """The one merge-queue order (the refinery, `gt mq list`, the cockpit): priority (P0 first; a
+    missing or bad priority counts as P2), then the oldest (timestamps compared as instants, any
+    offset or precision), then the id."""
+    from gastown_tui.beads.codec import ts_key
+
+    return (priority if isinstance(priority, int) and not isinstance(priority, bool) else 2,
+            ts_key(created_at), mr_id or "")
+
+
+def listing_key(status: str, priority: Any, created_at: str | None, mr_id: str,
+                updated_at: str | None = None) -> tuple:
+    """How `gt mq list` and the cockpit's merge-queue screen list MRs: the one being merged, then
+    the queue in merge order, then the finished ones (oldest result first)."""
+    from gastown_tui.beads.codec import ts_key
+
+    rank = 0 if status == "in_progress" else 1 if status == "open" else 2
+    return (rank, order_key(priority, created_at, mr_id) if rank < 2 else (0, ts_key(updated_at), mr_id))
+
+
+def issue_listing_key(iss) -> tuple:
+    """`listing_key` of an MR bead (an Issue)."""
+    return listing_key(iss.status, iss.priority, iss.created_at, iss.id, iss.updated_at)
+
+
+def queue_order(mrs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Open MRs (as JSON rows) in the order they merge."""
+    return sorted((m for m in mrs if (m.get("status") or "open") == "open"),
+                  key=lambda m: order_key(m.get("priority"), m.get("created_at"), m.get("id", "")))
 
 
 def _store(town: Town, rig: str):
@@ -57,5 +89,5 @@ def list_mrs(town: Town, rig: str, *, include_closed: bool = False, state: str |
     rows = [mr_json(i) for i in issues]
     if state:
         rows = [r for r in rows if r["mr_state"] == state]
-    rows.sort(key=lambda r: (r["priority"], r["created_at"], r["id"]))
+    rows.sort(key=lambda r: order_key(r["priority"], r["created_at"], r["id"]))
     return rows

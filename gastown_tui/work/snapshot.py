@@ -4,8 +4,8 @@
 store costs one `stat`), the event log's tail, and ONE tmux pane listing, and returns plain
 dataclasses. No Textual here (DESIGN §11): the cockpit renders these, tests build them by hand.
 
-Modules of other areas (mail, status engine, merge queue, escalations) are used when present and
-replaced by a direct reading of the beads when they are not, so the cockpit works at every stage.
+Agent states are the one classifier's (agents/status.py); hooks, mail, the merge-queue order and
+the escalation rank are the work layer's own functions, never re-decided here.
 """
 
 from __future__ import annotations
@@ -18,17 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gastown_tui.agents.status import ATTENTION, OFF
+from gastown_tui.agents.status import STATES as ENGINE_STATES
 from gastown_tui.beads.model import Issue
 from gastown_tui.town.identity import Agent, agent_from_session
 from gastown_tui.town.layout import Town
 
-# Agent states (DESIGN: the status engine's, plus "off" for an agent with no session at all).
-STATES = ("dead", "starting", "working", "idle", "waiting", "stalled", "off")
-# "b" jumps to the next agent needing attention, most urgent first.
-ATTENTION = ("waiting", "stalled", "dead")
-STALL_SECONDS = 300.0
-WORKING_SECONDS = 5.0
-STARTING_SECONDS = 3.0
+# Agent states: the classifier's, plus "off" for an agent with no session and no work.
+STATES = (*ENGINE_STATES, OFF)
 
 
 @dataclass(frozen=True)
@@ -228,22 +225,6 @@ def all_issues(town: Town) -> dict[str, tuple[str, dict[str, Issue]]]:
 
 # -- agents and their state ----------------------------------------------------------------------
 
-def pane_state(pane: Any | None, now: float, *, hooked: bool = False, stall_seconds: float = STALL_SECONDS) -> str:
-    """A state from one pane listing row (used when the status engine is not installed)."""
-    if pane is None:
-        return "dead" if hooked else "off"
-    if pane.dead:
-        return "dead"
-    if pane.created and now - pane.created < STARTING_SECONDS:
-        return "starting"
-    quiet = now - (pane.activity or 0)
-    if quiet < WORKING_SECONDS:
-        return "working"
-    if hooked and quiet > stall_seconds:
-        return "stalled"
-    return "idle"
-
-
 def _expected_agents(town: Town, rigs: Iterable[str], panes: Mapping[str, Any], hooked_to: Iterable[str]) -> list[Agent]:
     seen: dict[str, Agent] = {}
 
@@ -365,7 +346,9 @@ def _beads_part(town: Town, now: float, ready_limit: int) -> _BeadsPart:
         for iid, iss in issues.items():
             everything[iid] = (rig, iss)
 
-    hooked = [iss for _rig, iss in everything.values() if iss.status == "hooked" and iss.assignee]
+    from gastown_tui.work.hook import hooks_by_agent
+
+    hooked = list(hooks_by_agent(iss for _rig, iss in everything.values()).values())
     steps: dict[str, list[Issue]] = {}
     wanted = {str(i.get("attached_molecule") or i.id) for i in hooked}
     for _rig, iss in everything.values():
@@ -390,13 +373,17 @@ def _beads_part(town: Town, now: float, ready_limit: int) -> _BeadsPart:
         convoys.append(ConvoyView(iss.id, iss.title, iss.status, tuple(tracked)))
     convoys.sort(key=lambda c: (c.landed, c.id))
 
-    escalations = [_escalation_of(iss) for iss in town_issues.values()
-                   if iss.issue_type == "escalation" and not iss.is_closed]
-    sev_rank = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-    escalations.sort(key=lambda e: (e.acked, sev_rank.get(e.severity, 4), e.id))
+    from gastown_tui.work.escalation import order_key as escalation_order
 
-    mq_all = sorted((BeadView.of(i, rig) for rig, issues in stores.items() if rig for i in issues.values()
-                     if i.issue_type == "merge-request" and not i.is_closed), key=lambda b: (b.priority, b.id))
+    open_escs = [iss for iss in town_issues.values() if iss.issue_type == "escalation" and not iss.is_closed]
+    escalations = sorted((_escalation_of(iss) for iss in sorted(open_escs, key=escalation_order)),
+                         key=lambda e: e.acked)  # stable: unacknowledged first, each in the one order
+
+    from gastown_tui.work.mq import issue_listing_key
+
+    mq_all = [BeadView.of(i, rig) for rig, i in sorted(
+        ((rig, i) for rig, issues in stores.items() if rig for i in issues.values()
+         if i.issue_type == "merge-request" and not i.is_closed), key=lambda ri: issue_listing_key(ri[1]))]
     mq_per_rig: dict[str, int] = {}
     for b in mq_all:
         mq_per_rig[b.rig] = mq_per_rig.get(b.rig, 0) + 1
@@ -421,7 +408,8 @@ def load_snapshot(town: Town, *, panes: Mapping[str, Any] | None = None, now: fl
     """Build the cockpit's view of `town`.
 
     `panes` is one `Tmux.panes()` listing (taken here if None); `states` maps addresses to the
-    status engine's states (agents/status.py) — without it a state is read from the pane alone.
+    status engine's states (agents/status.py); an agent it has no row for gets the same
+    classifier's `listing_state` (its listing row alone).
     What derives from the stores is cached by their fingerprints, so an unchanged town costs a
     few `stat` calls plus the agents' rows.
     """
@@ -439,11 +427,12 @@ def load_snapshot(town: Town, *, panes: Mapping[str, Any] | None = None, now: fl
     hooks = part.hooks
     agents = _expected_agents(town, rig_meta, panes, hooks)
     engine = dict(states or {})
+    from gastown_tui.agents.status import HookFacts, listing_state
 
     def view(a: Agent) -> AgentView:
         pane = panes.get(a.session)
         hook = hooks.get(a.address)
-        state = engine.get(a.address) or pane_state(pane, now, hooked=hook is not None)
+        state = engine.get(a.address) or listing_state(pane, now, hook=HookFacts(hooked=hook is not None))
         return AgentView(
             address=a.address, role=a.role, rig=a.rig, name=a.name, session=a.session, state=state,
             hook_id=hook[0] if hook else "", hook_title=hook[1] if hook else "",

@@ -16,7 +16,7 @@ from gastown_tui.town.config import load_settings
 from tests.conftest import wait_for
 from tests.work_helpers import branches, gt, gt_json, sessions, worktrees
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.tmux, pytest.mark.slow]
 
 
 def fast_settings(town, **extra) -> None:

@@ -12,6 +12,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import BIN, make_git_repo, run_cli, wait_for
 
 
@@ -46,6 +48,7 @@ def kill_sessions(town: Path) -> None:
             tm.kill_session(s)
 
 
+@pytest.mark.tmux
 def test_three_sim_polecats_work_in_parallel(tmp_path):
     project = make_git_repo(tmp_path / "project", {"README.md": "# demo\n", "src/app.py": "print('hi')\n"})
     town = tmp_path / "town"
@@ -117,6 +120,7 @@ def test_three_sim_polecats_work_in_parallel(tmp_path):
         kill_sessions(town)
 
 
+@pytest.mark.tmux
 def test_sim_crash_fault_finishes_after_a_restart(tmp_path):
     project = make_git_repo(tmp_path / "project")
     town = tmp_path / "town"
@@ -151,6 +155,7 @@ def test_sim_crash_fault_finishes_after_a_restart(tmp_path):
         kill_sessions(town)
 
 
+@pytest.mark.tmux
 def test_sim_faults_and_an_idle_polecat_woken_for_new_work(tmp_path):
     project = make_git_repo(tmp_path / "project", {"README.md": "# demo\nsecond line\n"})
     town = tmp_path / "town"

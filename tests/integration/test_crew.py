@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from gastown_tui.agents import agent_beads
 from gastown_tui.town.identity import Agent
 from tests.work_helpers import add_runtime, gt, gt_json, one_sentence, sessions
+
+pytestmark = pytest.mark.tmux  # every test here starts tmux sessions
 
 
 def test_crew_lifecycle(rig_town):

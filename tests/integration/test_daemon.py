@@ -14,6 +14,9 @@ from tests.conftest import wait_for
 from tests.work_helpers import gt, one_sentence, sessions
 
 
+pytestmark = pytest.mark.tmux  # every test here starts tmux sessions
+
+
 @pytest.fixture
 def town(town):
     s = load_settings(town.root)

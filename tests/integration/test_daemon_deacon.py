@@ -15,6 +15,9 @@ from tests.conftest import wait_for
 from tests.work_helpers import add_runtime, bead, gt, gt_json, sessions
 
 
+pytestmark = pytest.mark.tmux  # every test here starts tmux sessions
+
+
 @pytest.fixture
 def town(rig_town):
     add_runtime(rig_town, "sleeper", "sleep", ["3600"])

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
-from gastown_tui.infra.tmux import Tmux
+import pytest
+
 from gastown_tui.agents.heartbeat import write_heartbeat
+from gastown_tui.infra.tmux import Tmux
 from tests.work_helpers import gt
 
 
@@ -22,6 +24,7 @@ def test_healthy_town(rig_town):
     assert c["daemon"]["status"] == "warn"
 
 
+@pytest.mark.tmux
 def test_orphans_and_stale_heartbeats_are_fixed(rig_town):
     town = rig_town
     tm = Tmux.for_town(town)

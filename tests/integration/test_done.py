@@ -27,6 +27,7 @@ def agent_env(town, name="furiosa"):
     return Agent("polecat", "demo", name).env(town.root, "overseer@example.com")
 
 
+@pytest.mark.tmux
 def test_done_hands_the_work_in(slung):
     town, b, a = slung
     wt = town.rig("demo").polecat("furiosa")
@@ -63,6 +64,7 @@ def test_done_hands_the_work_in(slung):
     assert gt_json(town, "hook", cwd=wt, env=agent_env(town))["bead"] is None
 
 
+@pytest.mark.tmux
 def test_done_with_nothing_to_merge_or_deferred(slung):
     town, b, _ = slung
     wt = town.rig("demo").polecat("furiosa")
@@ -78,6 +80,7 @@ def test_done_with_nothing_to_merge_or_deferred(slung):
     assert mq.list_mrs(town, "demo") == []
 
 
+@pytest.mark.tmux
 def test_done_escalated_blocks_the_bead(slung):
     town, b, _ = slung
     wt = town.rig("demo").polecat("furiosa")

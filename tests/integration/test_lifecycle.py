@@ -13,6 +13,9 @@ from tests.conftest import wait_for
 from tests.work_helpers import add_runtime, bead, gt, sessions
 
 
+pytestmark = pytest.mark.tmux  # every test here starts tmux sessions
+
+
 @pytest.fixture
 def town(rig_town):
     s = load_settings(rig_town.root)

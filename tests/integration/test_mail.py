@@ -105,6 +105,7 @@ def test_stdin_body_and_sender_from_actor(rig_town):
     assert r.returncode == 0 and "no mail for mayor" in r.stdout
 
 
+@pytest.mark.tmux
 def test_new_mail_nudges_a_running_agent_and_queues_under_dnd(rig_town):
     from gastown_tui.agents import nudge
     from gastown_tui.infra.tmux import Tmux
@@ -133,6 +134,7 @@ def test_new_mail_nudges_a_running_agent_and_queues_under_dnd(rig_town):
         tm.kill_session("gt-demo-crew-ann")
 
 
+@pytest.mark.tmux
 def test_new_mail_to_a_busy_agent_is_queued_not_typed_over_its_work(rig_town):
     from gastown_tui.agents import nudge
     from gastown_tui.agents.sessions import start_agent

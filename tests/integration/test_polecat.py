@@ -11,6 +11,9 @@ from gastown_tui.town.identity import Agent
 from tests.work_helpers import bead, branches, gt, gt_json, one_sentence, rig_store, sessions
 from tests.work_helpers import sleeper_town  # noqa: F401 - a fixture
 
+pytestmark = pytest.mark.tmux  # every test here starts tmux sessions
+
+
 ROW_KEYS = {"name", "rig", "address", "session", "path", "state", "hook_bead", "branch", "runtime", "session_alive"}
 
 

@@ -22,6 +22,7 @@ def town(sleeper_town):  # noqa: F811 - the shared fixture, under the name these
     return sleeper_town
 
 
+@pytest.mark.tmux
 def test_sling_to_a_rig_spawns_a_polecat(town):
     b = bead(town, "Fix the thing")
     res = gt_json(town, "sling", b.id, "demo", "--agent", "sleeper")
@@ -56,6 +57,7 @@ def test_sling_to_a_rig_spawns_a_polecat(town):
     assert "GIT_AUTHOR_EMAIL=overseer@example.com" in env and f"GT_TOWN_ROOT={town.root}" in env
 
 
+@pytest.mark.tmux
 def test_several_beads_get_several_polecats_and_one_convoy(town):
     ids = [bead(town, f"task {i}").id for i in range(3)]
     res = gt_json(town, "sling", *ids, "demo", "--agent", "sleeper")
@@ -66,6 +68,7 @@ def test_several_beads_get_several_polecats_and_one_convoy(town):
     assert len(gt_json(town, "polecat", "list", "demo")) == 3
 
 
+@pytest.mark.tmux
 def test_refusals_change_nothing(town, tmp_path):
     add_rig(town, "other", str(make_git_repo(tmp_path / "other")))
     closed = bead(town, "closed one", status="closed")
@@ -111,6 +114,7 @@ def test_a_runtime_that_cannot_start_rolls_everything_back(town):
     assert len(events.read(town.root)) == events_before
 
 
+@pytest.mark.tmux
 def test_force_takes_a_live_hook_and_a_dead_agents_hook_is_taken_over(town):
     b = bead(town, "contested")
     gt_json(town, "sling", b.id, "demo", "--agent", "sleeper", "--no-convoy")
@@ -127,6 +131,7 @@ def test_force_takes_a_live_hook_and_a_dead_agents_hook_is_taken_over(town):
     assert rig_store(town).get(b.id).assignee == "demo/polecats/slit"
 
 
+@pytest.mark.tmux
 def test_an_idle_polecat_is_reused_on_a_fresh_branch(town):
     first = bead(town, "first")
     gt_json(town, "sling", first.id, "demo", "--agent", "sleeper", "--no-convoy")
@@ -165,6 +170,7 @@ def test_sling_to_crew_hooks_without_spawning(town):
     wait_for(lambda: True)
 
 
+@pytest.mark.tmux
 def test_a_failure_on_the_second_bead_rolls_back_the_first(town):
     from gastown_tui.town.rigs import rig_config_set
 
@@ -177,6 +183,7 @@ def test_a_failure_on_the_second_bead_rolls_back_the_first(town):
     assert agent_beads.list_agents(town, include_closed=True) == []
 
 
+@pytest.mark.tmux
 def test_reusing_a_polecat_that_went_idle_after_the_pane_listing_keeps_its_session(town):
     """A polecat spawned earlier in the same sling is missing from the sling's first pane listing;
     if it finishes and goes idle before the next bead, reuse must not try to start it again."""

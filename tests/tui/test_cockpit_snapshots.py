@@ -1,7 +1,9 @@
 """Snapshot tests of every cockpit screen and modal, each theme, at 80×24 and 160×50.
 
 The app runs over a fixed TownSnapshot (tests/tui/fixture_town.py) with live updates off, so the
-pictures depend only on the code. Blinking cursors are switched off before the picture is taken.
+pictures depend only on the code. Cursors never blink (`blink=False`, set before any field is
+drawn): switching blinking off after a frame was drawn in the blink's hidden phase left that
+frame in TextArea's line cache, so the nudge picture had its cursor drawn or not by chance.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ SIZES = {"small": (80, 24), "large": (160, 50)}
 
 
 def make_app(theme: str = "gastown-dark") -> CockpitApp:
-    return CockpitApp(fixed_source(), live=False, theme=theme)
+    return CockpitApp(fixed_source(), live=False, theme=theme, blink=False)
 
 
 async def settle(pilot) -> None:
@@ -24,9 +26,8 @@ async def settle(pilot) -> None:
     await app.workers.wait_for_complete()
     await pilot.pause()
     await app.workers.wait_for_complete()
-    for w in app.screen.query(Input):
-        w.cursor_blink = False
-    for w in app.screen.query(TextArea):
+    assert not any(w.cursor_blink for w in app.screen.query(TextArea))
+    for w in app.screen.query(Input):  # Textual's own palette input; Input redraws on the change
         w.cursor_blink = False
     await pilot.pause()
 

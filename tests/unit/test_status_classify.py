@@ -64,10 +64,41 @@ def test_busy_without_output_for_long_is_stalled():
 
 def test_idle_with_hooked_work_and_no_progress_is_stalled():
     rt = get_runtime("claude")
-    s = sample("claude_idle", hooked=True, progress=NOW - 1200)
+    s = sample("claude_idle", hooked=True, progress=NOW - 1200, age=3000, quiet=1200)
     state, why = raw_state(s, rt, NOW, stall_seconds=600)
     assert state == "stalled" and "hooked work" in why
-    assert raw_state(sample("claude_idle", hooked=True, progress=NOW - 60), rt, NOW)[0] == "idle"
+    assert raw_state(sample("claude_idle", hooked=True, progress=NOW - 60, quiet=60), rt, NOW)[0] == "idle"
+    # Fresh output is progress, whatever the witness remembered.
+    assert raw_state(sample("claude_idle", hooked=True, progress=NOW - 1200), rt, NOW, stall_seconds=600)[0] == "idle"
+
+
+def test_busy_screen_with_hooked_work_the_witness_saw_stall_is_stalled_despite_the_nudge_echo():
+    # The witness nudged 100 s ago after 600 s without progress; the nudge echoed in the pane.
+    rt = get_runtime("sim")
+    s = sample("sim_busy", hooked=True, progress=NOW - 700, nudged_at=NOW - 100, quiet=98, age=3000)
+    state, why = raw_state(s, rt, NOW, stall_seconds=600)
+    assert state == "stalled" and "no progress for 11m" in why
+    # Real output after the echo is progress again.
+    s = sample("sim_busy", hooked=True, progress=NOW - 700, nudged_at=NOW - 100, quiet=20, age=3000)
+    assert raw_state(s, rt, NOW, stall_seconds=600)[0] == "working"
+
+
+def test_stall_is_never_judged_near_the_activity_clock():
+    from gastown_tui.agents.status import ACTIVITY_CLOCK_SECONDS, MIN_STALL_SECONDS, is_stalled, stall_seconds_of
+
+    assert MIN_STALL_SECONDS >= 5 * ACTIVITY_CLOCK_SECONDS
+    # A 1 s setting is floored: output 3 s ago (a loaded machine, a coarse clock) is not a stall.
+    assert not is_stalled(NOW - 3, NOW, 1)
+    assert not is_stalled(NOW - MIN_STALL_SECONDS - ACTIVITY_CLOCK_SECONDS, NOW, 1)
+    assert is_stalled(NOW - MIN_STALL_SECONDS - ACTIVITY_CLOCK_SECONDS - 0.5, NOW, 1)
+    assert not is_stalled(None, NOW, 1)
+
+    class Settings:
+        def get(self, key):
+            return {"witness.stall_seconds": 1}[key]
+
+    assert stall_seconds_of(Settings()) == MIN_STALL_SECONDS
+    assert stall_seconds_of() == 600  # the declared default of witness.stall_seconds
 
 
 def test_unknown_screen_starting_working_stalled_by_age_and_activity():

@@ -43,36 +43,39 @@ def test_branch_names_encode_the_bead():
 
 def test_healthy_busy_agent_is_never_touched_even_long_after_its_start():
     # Output keeps arriving: progress, so no stall however long it has been working.
-    f = facts(activity=NOW - 1)
+    later = NOW + 10_000
+    f = facts(activity=later - 1)
     m = seen(last_activity=NOW - 50, last_progress=NOW - 50)
-    assert classify(f, m, CFG, NOW) == "healthy"
-    actions, mem = run(f, m, now=NOW + 10_000)
+    assert classify(f, m, CFG, later) == "healthy"
+    actions, mem = run(f, m, now=later)
     assert actions == []
-    assert mem["nux"].last_progress == NOW + 10_000
+    assert mem["nux"].last_progress == later - 1  # the evidence: its last output
 
 
 def test_new_commits_or_bead_updates_count_as_progress_without_pane_output():
-    m = seen(last_progress=NOW - 500)
-    assert classify(facts(head="b2"), m, CFG, NOW) == "healthy"
-    assert classify(facts(hook_updated="t2"), m, CFG, NOW) == "healthy"
-    assert classify(facts(), m, CFG, NOW) == "stalled"
+    m = seen(last_activity=NOW - 500, last_progress=NOW - 500)
+    quiet = NOW - 500
+    assert classify(facts(head="b2", activity=quiet), m, CFG, NOW) == "healthy"
+    assert classify(facts(hook_updated="t2", activity=quiet), m, CFG, NOW) == "healthy"
+    assert classify(facts(activity=quiet), m, CFG, NOW) == "stalled"
 
 
 def test_stalled_agent_is_nudged_then_escalated_once():
-    f = facts()
-    actions, mem = run(f, seen(last_progress=NOW - 61))
+    f = facts(activity=NOW - 70)
+    actions, mem = run(f, seen(last_activity=NOW - 70, last_progress=NOW - 70))
     assert [a.kind for a in actions] == ["nudge"]
-    # Not yet a full threshold after the nudge: nothing more.
-    actions2, mem2 = decide(WitnessFacts("demo", [f]), mem, CFG, NOW + 30)
+    # Not yet a full threshold (and a tick of the activity clock) after the nudge: nothing more.
+    actions2, mem2 = decide(WitnessFacts("demo", [f]), mem, CFG, NOW + 61)
     assert actions2 == []
-    actions3, mem3 = decide(WitnessFacts("demo", [f]), mem2, CFG, NOW + 61)
+    actions3, mem3 = decide(WitnessFacts("demo", [f]), mem2, CFG, NOW + 62)
     assert [a.kind for a in actions3] == ["escalate_stall"]
     actions4, _ = decide(WitnessFacts("demo", [f]), mem3, CFG, NOW + 500)
     assert actions4 == []
 
 
 def test_stall_resets_when_progress_resumes_after_a_nudge():
-    _, mem = run(facts(), seen(last_progress=NOW - 61))
+    acts, mem = run(facts(activity=NOW - 70), seen(last_activity=NOW - 70, last_progress=NOW - 70))
+    assert [a.kind for a in acts] == ["nudge"]
     actions, mem2 = decide(WitnessFacts("demo", [facts(activity=NOW + 20)]), mem, CFG, NOW + 70)
     assert actions == []
     assert mem2["nux"].nudged_at is None
@@ -142,10 +145,14 @@ def test_rework_after_a_merge_failure_is_work_again_not_awaiting_merge():
 
 
 def test_the_echo_of_our_own_nudge_is_not_progress():
-    _, mem = run(facts(), seen(last_progress=NOW - 61))
+    _, mem = run(facts(activity=NOW - 70), seen(last_activity=NOW - 70, last_progress=NOW - 70))
     assert mem["nux"].nudged_at == NOW
     echoed = facts(activity=NOW + 2)  # the typed nudge shows up in the pane
-    actions, mem2 = decide(WitnessFacts("demo", [echoed]), mem, CFG, NOW + 61)
+    actions, mem2 = decide(WitnessFacts("demo", [echoed]), mem, CFG, NOW + 62)
+    assert [a.kind for a in actions] == ["escalate_stall"]
+    # tmux truncates activity to whole seconds: the echo of a nudge sent at NOW + 0.4 reads NOW.
+    _, mem_frac = run(facts(activity=NOW - 70), seen(last_activity=NOW - 70, last_progress=NOW - 70), now=NOW + 0.4)
+    actions, _ = decide(WitnessFacts("demo", [facts(activity=NOW)]), mem_frac, CFG, NOW + 62.5)
     assert [a.kind for a in actions] == ["escalate_stall"]
     # Real output well after the nudge is progress.
     actions3, mem3 = decide(WitnessFacts("demo", [facts(activity=NOW + 30)]), mem, CFG, NOW + 31)
@@ -160,3 +167,15 @@ def test_a_polecat_being_spawned_is_not_restarted_under_the_sling():
     # A sling that died half-way long ago does not hold the polecat forever.
     assert classify(facts(session_exists=False, activity=None, age=600.0, spawning=True), seen(), CFG,
                     NOW) == "dead-session"
+
+
+def test_a_threshold_near_the_activity_clock_never_stalls_a_busy_agent():
+    # witness.stall_seconds = 1 against tmux's 1 s activity clock: on a loaded machine two passes
+    # may see the same activity second. The rule floors the threshold and judges the output's age.
+    cfg = WitnessConfig(stall_seconds=1, max_restarts=1)
+    m = seen(last_activity=NOW - 2, last_progress=NOW - 2)
+    for lag in (0.5, 1.5, 3.0, 4.0):  # the pane's last output, `lag` seconds before the pass
+        assert classify(facts(activity=NOW - lag), m, cfg, NOW) == "healthy"
+    assert decide(WitnessFacts("demo", [facts(activity=NOW - 2)]), {"nux": m}, cfg, NOW + 3)[0] == []
+    assert classify(facts(activity=NOW - 10), seen(last_activity=NOW - 10, last_progress=NOW - 10), cfg,
+                    NOW) == "stalled"

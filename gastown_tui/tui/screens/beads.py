@@ -42,7 +42,7 @@ class BeadsScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static("Beads", id="beads-title", classes="screen-title")
-        yield Input(placeholder="filter: text, rig:NAME, status:open, type:bug, p:1", id="beads-filter")
+        yield self.app.steady(Input(placeholder="filter: text, rig:NAME, status:open, type:bug, p:1", id="beads-filter"))
         yield DataTable(id="beads-table", cursor_type="row")
         yield Footer()
 
