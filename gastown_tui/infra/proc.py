@@ -22,26 +22,35 @@ TIMEOUT_STATUS = 124  # as coreutils `timeout` reports it
 NOT_FOUND_STATUS = 127  # as a shell reports a missing program
 
 # argv: caller pid, then the command. Exit status: the command's (128+N when killed by signal N).
+# Only builtin modules and ctypes: it starts for every command, so it must start fast.
 _GUARD = r"""
-import os, signal, subprocess, sys
+import os, sys
+try:
+    import _signal as sig
+except ImportError:
+    import signal as sig
 def die(*_):
-    os.killpg(0, signal.SIGKILL)
-signal.signal(signal.SIGTERM, die)
-signal.signal(signal.SIGHUP, die)
+    os.killpg(0, sig.SIGKILL)
+sig.signal(sig.SIGTERM, die)
+sig.signal(sig.SIGHUP, die)
 try:
     import ctypes
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-except (ImportError, OSError, AttributeError):
+    ctypes.CDLL(None, use_errno=True).prctl(1, sig.SIGTERM)  # PR_SET_PDEATHSIG
+except Exception:
     pass
 if os.getppid() != int(sys.argv[1]):  # the caller died before the prctl took effect
     die()
-try:
-    child = subprocess.Popen(sys.argv[2:])
-except (FileNotFoundError, NotADirectoryError, PermissionError) as e:
-    print(f"{sys.argv[2]}: command not found" if isinstance(e, FileNotFoundError) else str(e), flush=True)
-    sys.exit(127)
-rc = child.wait()
-sys.exit(rc if rc >= 0 else 128 - rc)
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    except FileNotFoundError:
+        os.write(1, f"{sys.argv[2]}: command not found\n".encode())
+    except OSError as e:
+        os.write(1, f"{e}\n".encode())
+    os._exit(127)
+code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+sys.exit(code if code >= 0 else 128 - code)
 """
 
 
