@@ -2,8 +2,8 @@
 
 spawn_polecat  name from the pool -> agent bead ("spawning") -> (caller claims the bead) ->
                `git worktree add -b polecat/<name>/<bead>-<base36 time>` from the default branch ->
-               `.beads/redirect` -> tmux session with the runtime and the beacon prompt. Every step registers its undo
-               on an `Undo` so the caller can roll the whole sling back.
+               `.beads/redirect` -> tmux session with the runtime and the beacon prompt. Every step
+               registers its undo on an `Undo` so the caller can roll the whole sling back.
 nuke_polecat   kill the session, remove the worktree and branch, free the name, retire the agent
                bead; refuses to discard unmerged commits or uncommitted changes without `force`.
 list_polecats  one row per polecat of a rig (or the town), with liveness from ONE tmux call.
@@ -177,8 +177,8 @@ def spawn_polecat(town: Town, rig: str, bead_id: str, *, runtime: str, undo: Und
     """Make a new polecat for `bead_id`: name, agent bead, (hook), worktree, redirect, session.
 
     `hook(agent)` runs after the agent bead exists and before the worktree is made and the session
-    starts, so a lost claim costs no checkout and the agent finds its work on the first `gt prime`. All steps push their undo onto `undo`; the caller
-    runs `undo.run()` if anything later fails.
+    starts, so a lost claim costs no checkout and the agent finds its work on the first `gt prime`.
+    All steps push their undo onto `undo`; the caller runs `undo.run()` if anything later fails.
     """
     from gastown_tui.agents import agent_beads
 
