@@ -181,8 +181,8 @@ def spawn_polecat(town: Town, rig: str, bead_id: str, *, runtime: str, undo: Und
     """Make a new polecat for `bead_id`: name, agent bead, (hook), worktree, redirect, session.
 
     `hook(agent)` runs after the agent bead exists and before the worktree is made and the session
-    starts, so a lost claim costs no checkout and the agent finds its work on the first `gt prime`. All steps push their undo onto `undo`; the caller
-    runs `undo.run()` if anything later fails.
+    starts, so a lost claim costs no checkout and the agent finds its work on the first `gt prime`.
+    All steps push their undo onto `undo`; the caller runs `undo.run()` if anything later fails.
     """
     from gastown_tui.agents import agent_beads
 

@@ -24,7 +24,7 @@ def register(p: argparse.ArgumentParser) -> None:
 
     r = command(sub, "remove", "unregister a rig and delete its directory", run_remove, aliases=["rm"])
     r.add_argument("name", metavar="NAME")
-    r.add_argument("--force", action="store_true", help="also discard unmerged branches and running sessions")
+    r.add_argument("--force", action="store_true", help="stop its running sessions first (witness, refinery, polecats, crew) and discard unmerged branches")
 
     for verb, helptext in (("park", "park a rig: supervisors leave it alone"), ("unpark", "unpark a rig")):
         pk = command(sub, verb, helptext, run_park)

@@ -2,10 +2,11 @@
 that spawns processes.
 
 `run_command` never raises for a failing or missing command: it returns the exit status and the
-combined output, so callers can decide. The command runs in its own process group, led by a small
+combined output, so callers can decide. The command runs in its own process group under a small
 guard process that asks the kernel to signal it when its caller dies (`PR_SET_PDEATHSIG`) and then
-kills the whole group: a refinery killed with -9 mid-test leaves no test command behind. A timeout
-kills the whole group too, and so does the end of the command (nothing it left running survives).
+kills that group: a refinery killed with -9 mid-test leaves no test command behind. A timeout kills
+the group too, and so does the end of the command (nothing it started survives it, or holds its
+output open).
 """
 
 from __future__ import annotations
@@ -21,27 +22,54 @@ from pathlib import Path
 TIMEOUT_STATUS = 124  # as coreutils `timeout` reports it
 NOT_FOUND_STATUS = 127  # as a shell reports a missing program
 
-# argv: caller pid, then the command. Exit status: the command's (128+N when killed by signal N).
+# argv: caller pid, then the command. The command gets a process group of its own, which the guard
+# kills when the command ends (nothing it started may hold the output pipe open), when the caller
+# dies (PR_SET_PDEATHSIG sends the guard SIGTERM) and when the caller gives up (SIGTERM at timeout).
+# Exit status: the command's (128+N when killed by signal N). Only builtins and ctypes: it starts
+# for every command, so it must start fast.
 _GUARD = r"""
-import os, signal, subprocess, sys
+import os, sys
+try:
+    import _signal as sig
+except ImportError:
+    import signal as sig
+child = 0
 def die(*_):
-    os.killpg(0, signal.SIGKILL)
-signal.signal(signal.SIGTERM, die)
-signal.signal(signal.SIGHUP, die)
+    if child:
+        try:
+            os.killpg(child, sig.SIGKILL)
+        except OSError:
+            pass
+    os.killpg(0, sig.SIGKILL)
+sig.signal(sig.SIGTERM, die)
+sig.signal(sig.SIGHUP, die)
 try:
     import ctypes
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-except (ImportError, OSError, AttributeError):
+    ctypes.CDLL(None, use_errno=True).prctl(1, sig.SIGTERM)  # PR_SET_PDEATHSIG
+except Exception:
     pass
 if os.getppid() != int(sys.argv[1]):  # the caller died before the prctl took effect
     die()
+child = os.fork()
+if child == 0:
+    try:
+        os.setpgid(0, 0)
+        os.execvp(sys.argv[2], sys.argv[2:])
+    except FileNotFoundError:
+        os.write(1, f"{sys.argv[2]}: command not found\n".encode())
+    except OSError as e:
+        os.write(1, f"{e}\n".encode())
+    os._exit(127)
 try:
-    child = subprocess.Popen(sys.argv[2:])
-except (FileNotFoundError, NotADirectoryError, PermissionError) as e:
-    print(f"{sys.argv[2]}: command not found" if isinstance(e, FileNotFoundError) else str(e), flush=True)
-    sys.exit(127)
-rc = child.wait()
-sys.exit(rc if rc >= 0 else 128 - rc)
+    os.setpgid(child, child)
+except OSError:
+    pass
+code = os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
+try:
+    os.killpg(child, sig.SIGKILL)  # whatever the command left running
+except OSError:
+    pass
+sys.exit(code if code >= 0 else 128 - code)
 """
 
 
@@ -74,11 +102,16 @@ def run_command(argv_or_shell: str | Sequence[str], cwd: Path | str | None = Non
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        try:
+            os.kill(proc.pid, signal.SIGTERM)  # the guard kills the command's group, then its own
+            proc.wait(timeout=5)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
         _kill_group(proc.pid)
         out, _ = proc.communicate()
         return TIMEOUT_STATUS, (out or "") + f"\n(timed out after {timeout:g}s)"
     finally:
-        _kill_group(proc.pid)  # whatever the command left running in its group goes with it
+        _kill_group(proc.pid)  # the guard's own group: nothing of it outlives the call
     return proc.returncode, out or ""
 
 

@@ -628,6 +628,8 @@ def patrol_once(ctx: WitnessContext, cfg: WitnessConfig, now: float | None = Non
     from gastown_tui.agents.heartbeat import write_heartbeat
 
     now = time.time() if now is None else now
+    if ctx.rig not in ctx.town.rigs():  # removed (`gt rig remove`): never recreate its directory
+        return []
     facts = observe(ctx)
     memory = load_memory(ctx.town, ctx.rig)
     actions, new_mem = decide(facts, memory, cfg, now)
@@ -684,7 +686,7 @@ def run(town: Town, rig: str, *, once: bool = False, log: Callable[[str], None] 
     run_patrols(f"witness for rig {rig}", lambda c: patrol_once(ctx, c),
                 lambda: cfg or WitnessConfig.from_settings(town),
                 rest=lambda c: _sleep_or_wake(town, rig, c.patrol_seconds),
-                log=log, once=once, should_stop=should_stop)
+                log=log, once=once, should_stop=lambda: should_stop() or rig not in town.rigs())
 
 
 MIN_PATROL_GAP_SECONDS = 1.0  # a busy store must not turn the loop into a spin

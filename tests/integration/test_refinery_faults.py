@@ -65,6 +65,10 @@ def test_a_test_command_runs_in_its_own_group_and_nothing_it_started_outlives_it
     assert rc == 0 and out.startswith("started"), out
     assert int(out.split()[1]) != os.getpgid(0)  # not in our process group
     wait_for(lambda: not pids_running(marker), timeout=15, message="the command's leftover to be killed")
+    # A leftover that keeps the output pipe open does not hold the caller until the timeout.
+    rc, out = run_command("sleep 3023 & echo started", timeout=60)
+    assert (rc, out) == (0, "started\n")
+    wait_for(lambda: not pids_running(["sleep", "3023"]), timeout=15, message="the leftover holding the pipe")
     rc, out = run_command("sleep 3021", timeout=0.5)
     assert rc == 124 and "timed out" in out
     wait_for(lambda: not pids_running(["sleep", "3021"]), timeout=15, message="the timed-out command to be killed")

@@ -17,12 +17,13 @@ pytestmark = pytest.mark.tmux
 
 
 @pytest.fixture
-def town(sleeper_town):  # noqa: F811
+def fleet_town(sleeper_town):  # noqa: F811
     yield sleeper_town
     gt(sleeper_town, "down")
 
 
-def test_rig_remove_force_stops_witness_refinery_polecats_and_crew_first(town):
+def test_rig_remove_force_stops_witness_refinery_polecats_and_crew_first(fleet_town):
+    town = fleet_town
     s = load_settings(town.root)
     for k, v in {"deacon.patrol_seconds": 1, "witness.patrol_seconds": 1, "refinery.patrol_seconds": 1}.items():
         s.set(k, v)
@@ -56,4 +57,27 @@ def test_rig_remove_force_stops_witness_refinery_polecats_and_crew_first(town):
     t = wait_for(lambda: finished_patrol_after(removed_at), timeout=30, message="a deacon patrol")
     wait_for(lambda: finished_patrol_after(t), timeout=30, message="another deacon patrol")
     assert not [x for x in sessions(town) if x.startswith("gt-demo-")]
+    assert not town.rig("demo").root.exists()
+
+
+def test_a_witness_of_a_removed_rig_stops_and_writes_nothing(sleeper_town):  # noqa: F811
+    """A witness run outside tmux (or one that outlived its session) must not bring the rig back."""
+    import threading
+
+    from gastown_tui.patrols import witness
+    from gastown_tui.town.rigs import remove_rig
+
+    town = sleeper_town
+    s = load_settings(town.root)
+    s.set("witness.patrol_seconds", 1)
+    s.save()
+    passes: list[str] = []
+    loop = threading.Thread(target=witness.run, args=(town, "demo"), kwargs={"log": passes.append}, daemon=True)
+    loop.start()
+    wait_for(lambda: (town.rig("demo").witness_dir / "state.json").exists(), timeout=30, message="a witness pass")
+    remove_rig(town, "demo", force=True)
+    loop.join(timeout=60)
+    assert not loop.is_alive()  # the loop noticed its rig is gone and ended
+    assert not town.rig("demo").root.exists()
+    assert witness.patrol_once(witness.WitnessContext(town, "demo"), witness.WitnessConfig()) == []
     assert not town.rig("demo").root.exists()

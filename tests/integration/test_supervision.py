@@ -84,3 +84,15 @@ def test_after_a_tmux_server_loss_the_daemon_brings_the_whole_fleet_back(town, m
     finally:
         gt(town, "down")
         subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
+
+
+def test_a_server_that_ended_with_its_last_session_is_not_a_loss(town, monkeypatch):
+    import uuid
+
+    from gastown_tui.patrols.lifecycle import watch_fleet
+    from tests.work_helpers import sessions
+
+    monkeypatch.setenv("GT_TMUX_SOCKET", f"gt-test-quiet-{uuid.uuid4().hex[:6]}")  # no server runs there
+    memory = {"server": 4242, "sessions": ["gt-mayor"]}  # the mayor was all there was, and it quit
+    assert watch_fleet(town, memory) == []
+    assert sessions(town) == [] and memory == {"server": None, "sessions": []}
