@@ -115,19 +115,24 @@ def _terminate(town: Town, agent: Agent, tmux) -> str:
     from gastown_tui.work.hook import hooked
 
     said = []
-    stopped = stop_agent(town, agent, tmux=tmux) if agent.role != "overseer" else False
-    said.append("session stopped" if stopped else "no session was running")
+    # The hook goes first: a witness that saw the session gone while the bead was still hooked
+    # would restart the agent and undo the warrant.
     try:
         bead = hooked(town, agent)
     except Exception:  # noqa: BLE001
         bead = None
+    freed = None
     if bead is not None:
         s = store_for_id(town.root, bead.id)
         with s.transaction(actor="deacon") as tx:
             cur = tx.get(bead.id)
             if cur.assignee == agent.address and cur.status in ("hooked", "in_progress"):
                 tx.update(bead.id, status="open", assignee=None)
-                said.append(f"{bead.id} back in the ready pool")
+                freed = bead.id
+    stopped = stop_agent(town, agent, tmux=tmux) if agent.role != "overseer" else False
+    said.append("session stopped" if stopped else "no session was running")
+    if freed:
+        said.append(f"{freed} back in the ready pool")
     return "; ".join(said)
 
 
