@@ -455,7 +455,7 @@ def _session_health(args) -> int:
 
     from gastown_tui.agents.status import StatusEngine
     from gastown_tui.infra.tmux import Tmux
-    from gastown_tui.patrols.heartbeat import read_heartbeat
+    from gastown_tui.agents.heartbeat import read_heartbeat
     from gastown_tui.town.identity import agent_from_session
 
     town = _town(args)

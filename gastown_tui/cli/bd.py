@@ -141,7 +141,7 @@ _QUICK = {
                 "--description": "description", "--id": "id", "--status": "status"},
                {"type": "task", "priority": "2", "parent": None, "deps": None, "labels": None, "assignee": None,
                 "description": None, "stdin": False, "id": None, "status": "open", "ephemeral": False,
-                "notes": None, "design": None, "acceptance": None, "external_ref": None},
+                "notes": None, "design": None, "acceptance": None, "external_ref": None, "prefix": None},
                "title", (1, 1)),
 }
 

@@ -56,7 +56,7 @@ def _when(ts) -> str:
 
 def _dog_list(args) -> int:
     from gastown_tui.patrols.dogs import all_dogs
-    from gastown_tui.textsafe import sanitize
+    from gastown_tui.infra.termtext import clean as sanitize
 
     items = all_dogs(_town(args))
     if args.json:
@@ -68,7 +68,7 @@ def _dog_list(args) -> int:
 
 def _dog_status(args) -> int:
     from gastown_tui.patrols.dogs import status
-    from gastown_tui.textsafe import sanitize
+    from gastown_tui.infra.termtext import clean as sanitize
 
     items = status(_town(args))
     if args.json:
@@ -81,7 +81,7 @@ def _dog_status(args) -> int:
 
 
 def _dog_run(args) -> int:
-    from gastown_tui.patrols.dogs import run_dog
+    from gastown_tui.patrols.dog_jobs import run_dog
 
     res = run_dog(_town(args), args.dog)
     if args.json:
@@ -92,7 +92,7 @@ def _dog_run(args) -> int:
 
 
 def _plugin_list(args) -> int:
-    from gastown_tui.textsafe import sanitize
+    from gastown_tui.infra.termtext import clean as sanitize
     from gastown_tui.work.plugins import list_plugins
 
     items = [p.to_json() for p in list_plugins(_town(args))]
@@ -108,7 +108,7 @@ def _plugin_list(args) -> int:
 
 
 def _plugin_show(args) -> int:
-    from gastown_tui.textsafe import sanitize
+    from gastown_tui.infra.termtext import clean as sanitize
     from gastown_tui.work.plugins import get_plugin, read_log
 
     town = _town(args)
@@ -126,7 +126,7 @@ def _plugin_show(args) -> int:
 
 
 def _plugin_run(args) -> int:
-    from gastown_tui.textsafe import sanitize
+    from gastown_tui.infra.termtext import clean as sanitize
     from gastown_tui.work.plugins import run_plugin
 
     res = run_plugin(_town(args), args.plugin, gate_arg=args.arg, force=True)

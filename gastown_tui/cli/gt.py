@@ -93,7 +93,7 @@ def quick_args(argv: list[str]):
         town, argv = argv[1], argv[2:]
     if argv[:2] != ["mail", "inbox"]:
         return None
-    out = {"json": False, "address": None, "unread": False, "all": False, "msg_type": None}
+    out = {"json": False, "address": None, "unread": False, "all": False, "msg_type": None, "human": False}
     rest = argv[2:]
     i = 0
     while i < len(rest):

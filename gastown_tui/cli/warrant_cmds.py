@@ -64,7 +64,7 @@ def _file(args) -> int:
 def _list(args) -> int:
     import time
 
-    from gastown_tui.textsafe import sanitize
+    from gastown_tui.infra.termtext import clean as sanitize
     from gastown_tui.work.warrant import list_warrants
 
     items = list_warrants(_town(args), include_closed=args.all)

@@ -460,7 +460,7 @@ def watch_witnesses(ctx: DeaconContext, facts: DeaconFacts, cfg: DeaconConfig, n
 
 def _deacon_event(town: Town, type: str, rig: str, payload: dict[str, Any]) -> None:
     try:
-        from gastown_tui.work import events
+        from gastown_tui.town import events
 
         events.record(town.root, type, actor="deacon", rig=rig, payload=payload)
     except Exception:  # noqa: BLE001 - the feed is best effort

@@ -171,7 +171,7 @@ def expired(town: Town, tmux=None, *, now: float | None = None, settings=None) -
     """What has outlived its TTL, by kind."""
     from gastown_tui.agents import trail
     from gastown_tui.beads.store import Store
-    from gastown_tui.patrols.heartbeat import all_heartbeats
+    from gastown_tui.agents.heartbeat import all_heartbeats
     from gastown_tui.town.config import load_settings
 
     now = time.time() if now is None else now
@@ -219,7 +219,7 @@ def prune(town: Town, tmux=None, *, dry_run: bool = False, now: float | None = N
     """Remove everything `expired()` lists (of `kinds`); wisps are re-checked under the store lock."""
     from gastown_tui.agents import trail
     from gastown_tui.beads.store import Store
-    from gastown_tui.patrols.heartbeat import remove_heartbeat
+    from gastown_tui.agents.heartbeat import remove_heartbeat
 
     now = time.time() if now is None else now
     found = expired(town, tmux, now=now)
@@ -264,7 +264,7 @@ def prune(town: Town, tmux=None, *, dry_run: bool = False, now: float | None = N
                     pass
             removed["trails"] += 1
     if any(removed.values()):
-        from gastown_tui.work import events
+        from gastown_tui.town import events
 
         events.record(town.root, "krc.pruned", actor="deacon", payload=dict(removed))
     return {"dry_run": False, "removed": removed}
@@ -273,7 +273,7 @@ def prune(town: Town, tmux=None, *, dry_run: bool = False, now: float | None = N
 def status(town: Town, tmux=None, *, now: float | None = None) -> list[dict[str, Any]]:
     """`gt krc list`: per kind, its TTL, how many items exist and how many are expired."""
     from gastown_tui.agents import trail
-    from gastown_tui.patrols.heartbeat import all_heartbeats
+    from gastown_tui.agents.heartbeat import all_heartbeats
     from gastown_tui.town.config import load_settings
 
     settings = load_settings(town.root)

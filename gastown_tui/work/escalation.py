@@ -26,7 +26,7 @@ SEVERITIES = ("critical", "high", "medium", "low")
 SEVERITY_PRIORITY = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 LADDER = ("deacon", "mayor", "overseer")
 CATEGORIES = ("decision", "help", "blocked", "failed", "emergency", "gate_timeout", "lifecycle",
-              "stuck", "crash", "merge", "conflict", "tests", "infra", "other")
+              "stuck", "crash", "merge", "conflict", "tests", "infra", "cost", "other")
 
 # The documents' routing by category (concepts reference §20): each category's ladder, first hop
 # first. "witness" means the witness of the escalation's rig. Categories not listed here route by

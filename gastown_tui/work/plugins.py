@@ -143,7 +143,7 @@ def run_plugin(town: Town, name: str, *, gate_arg: str | None = None, run=None, 
     status = "ok" if code == 0 else ("timeout" if code == 124 else "failed")
     _append_log(_log_path(town, p), f"--- {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(start))} "
                                     f"{p.name} exit {code} ({took:.1f}s)\n{out}")
-    from gastown_tui.work import events
+    from gastown_tui.town import events
 
     events.record(town.root, "plugin.run", actor="deacon", rig=p.rig,
                   payload={"name": p.name, "status": status, "exit": code, "seconds": round(took, 2)})

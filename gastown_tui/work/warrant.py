@@ -163,6 +163,6 @@ def execute_due(town: Town, *, now: float | None = None, actor: str = "deacon", 
 
 
 def _event(town: Town, type: str, actor: str, agent: Agent, payload: dict[str, Any]) -> None:
-    from gastown_tui.work import events
+    from gastown_tui.town import events
 
     events.record(town.root, type, actor=actor, rig=agent.rig, payload={"agent": agent.address, **payload})

@@ -34,7 +34,9 @@ def test_recorded_claude_2_1_332_screens(fixture, state, reason):
 
 
 def test_idle_claude_with_stale_hooked_work_is_stalled():
-    got, why = raw_state(screen("idle", hooked=True, progress=NOW - 1200), get_runtime("claude"), NOW)
+    idle = PaneSample(session="gt-x", text=(CLAUDE / "idle.txt").read_text(encoding="utf-8"), activity=NOW - 1300,
+                      created=NOW - 3000, hooked=True, progress=NOW - 1200)  # an idle Claude Code prints nothing
+    got, why = raw_state(idle, get_runtime("claude"), NOW)
     assert got == "stalled" and "no progress" in why
 
 

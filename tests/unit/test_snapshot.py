@@ -101,7 +101,7 @@ def test_real_fixture_loads_and_is_cached(tmp_path):
     assert len(issues) == 5306 - 3031  # tombstones (deleted issues) are left out
     again = read_issues(beads)
     assert again.keys() == issues.keys()
-    assert all(again[k] is issues[k] for k in issues)  # the cached records: a stat, not a parse
+    assert all(again[k].data is issues[k].data for k in issues)  # the cached records: a stat, not a parse
 
 
 def test_events_tail_reads_only_the_end(town):
