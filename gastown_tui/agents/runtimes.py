@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from pathlib import Path
 import sys
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -138,8 +139,9 @@ def _from_settings(name: str, spec: dict[str, Any], base: Runtime | None) -> Run
             raise UsageError(f"custom runtime '{name}' has no command",
                              hint=f"set one with 'gt config agent set {name} command PROGRAM'")
         args = spec.get("args")
-        if args is None and base is not None and "command" not in spec:
-            args = list(base.program[1:])
+        same_program = base is not None and bool(program) and Path(program[0]).name == Path(base.program[0]).name
+        if args is None and base is not None and ("command" not in spec or same_program):
+            args = list(base.program[1:])  # a preset's own program moved elsewhere keeps its flags
         program += [str(a) for a in (args or [])]
         fields["program"] = tuple(program)
     if "prompt_mode" in spec:

@@ -215,10 +215,8 @@ def details_json(store, iss, args: argparse.Namespace | None = None) -> dict[str
 def _dependents(store, issue_id: str) -> list:
     """Issues that depend on `issue_id`: found by a text scan for `"depends_on_id":"ID"` (parsing
     only the lines that hold it) when the store can, else from every issue."""
-    found = store.mentioning(issue_id, "depends_on_id")
-    if found is None:
-        return store.dependents(issue_id)
-    return [o for o in found if any(d.get("depends_on_id") == issue_id for d in o.dependencies)]
+    found = store.mentioning(issue_id)  # a superset: the id anywhere in the line
+    return [o for o in found if o.id != issue_id and any(d.get("depends_on_id") == issue_id for d in o.dependencies)]
 
 
 def dependent_counts(store, ids: list[str] | None = None) -> dict[str, int]:

@@ -121,6 +121,13 @@ def key_spec(key: str) -> Key | None:
     return None
 
 
+def _example(t, default) -> str:
+    """A value of type `t` to show in a hint (the default, or a sample when it has none)."""
+    if default is not None:
+        return repr(default)
+    return {dict: "'{\"NAME\": \"value\"}'", list: "a,b", int: "10", float: "1.5", bool: "true"}.get(t, "VALUE")
+
+
 def convert(key: str, raw: str, spec: Key | None = None) -> Any:
     """Turn command-line text into the key's type, or explain what is expected."""
     import json
@@ -155,7 +162,7 @@ def convert(key: str, raw: str, spec: Key | None = None) -> Any:
         names = {int: "an integer", float: "a number", bool: "true or false",
                  list: "a list (a,b or a JSON array)", dict: "a JSON object"}
         raise UsageError(f"'{key}' takes {names.get(t, t.__name__)}, not '{raw}'",
-                         hint=f"for example: gt config set {key} {spec.default!r}") from None
+                         hint=f"for example: gt config set {key} {_example(t, spec.default)}") from None
 
 
 class Settings:

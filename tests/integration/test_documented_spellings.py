@@ -172,6 +172,7 @@ def test_park_with_an_inline_gate_spec_and_resume_check_handoff(rig_town, tmp_pa
 
 # --- gt done / gt polecat done --------------------------------------------------------------------
 
+@pytest.mark.tmux
 def test_done_exit_spellings_and_polecat_done(sleeper_town):  # noqa: F811 - the fixture
     town = sleeper_town
     a = bead(town, "defer me")

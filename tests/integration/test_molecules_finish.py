@@ -41,6 +41,7 @@ def test_bd_mol_current_prints_the_reference_format(rig_town):
     assert "Progress: 3/6 steps complete" in lines
 
 
+@pytest.mark.tmux
 def test_a_molecule_closes_itself_however_its_last_step_closed(rig_town):
     town = rig_town
     store = Store(town.rig("demo").beads_dir)

@@ -265,3 +265,24 @@ def test_recorded_codex_0_171_idle_screen():
     got, why = raw_state(PaneSample(session="gt-x", text=text, activity=NOW - 2, created=NOW - 300),
                          get_runtime("codex"), NOW)
     assert got == "idle", why
+
+
+def test_a_preset_moved_to_another_path_keeps_its_flags():
+    from gastown_tui.agents.runtimes import _from_settings
+
+    moved = _from_settings("claude", {"command": "/opt/agents/bin/claude"}, get_runtime("claude"))
+    assert moved.program == ("/opt/agents/bin/claude", "--dangerously-skip-permissions")
+    other = _from_settings("claude", {"command": "my-wrapper"}, get_runtime("claude"))
+    assert other.program == ("my-wrapper",)  # another program: the preset's flags may not apply
+    both = _from_settings("claude", {"command": "/x/claude", "args": ["--verbose"]}, get_runtime("claude"))
+    assert both.program == ("/x/claude", "--verbose")
+
+
+def test_exit_signature_is_the_last_words_whatever_status_tmux_recorded():
+    from gastown_tui.agents.exits import summarize
+
+    text = "Pane is dead (status 1, Tue Dec  1 10:03:08 2026)--dangerously-skip-permissions cannot be used\n\n\n"
+    first, later = summarize(text, None), summarize(text.replace("10:03:08", "10:03:11"), 1)
+    assert first["last_line"] == "--dangerously-skip-permissions cannot be used"
+    assert first["signature"] == later["signature"] != ""
+    assert summarize("\n\n", 1)["signature"] == ""
