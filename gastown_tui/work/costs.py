@@ -354,8 +354,22 @@ def codex_home() -> str:
     return os.environ.get("CODEX_HOME") or os.path.join(os.path.expanduser("~"), ".codex")
 
 
+def codex_homes(town: Town) -> list[str]:
+    """The user's Codex home and the per-agent ones of a town with its own endpoint (`agents.runtime_setup`)."""
+    from gastown_tui.agents.runtime_setup import codex_home as agent_home
+
+    base = os.path.dirname(str(agent_home(town.root, "x")))
+    try:
+        own = sorted(os.path.join(base, d) for d in os.listdir(base))
+    except OSError:
+        own = []
+    return [codex_home(), *own]
+
+
 def read_codex(usage: Usage, town: Town, agents: _Agents, home: str | None = None) -> None:
-    for path in _jsonl_files(os.path.join(home or codex_home(), "sessions"), usage.since, "rollout-"):
+    paths = [p for h in ([home] if home else codex_homes(town))
+             for p in _jsonl_files(os.path.join(h, "sessions"), usage.since, "rollout-")]
+    for path in paths:
         usage.sources["codex"] = usage.sources.get("codex", 0) + 1
         who: tuple[str, str | None] | None = None
         model = "unknown"

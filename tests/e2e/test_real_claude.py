@@ -60,6 +60,9 @@ def test_real_claude_takes_a_bead_to_a_merge_request_and_takes_a_verified_nudge(
     usage = [json.loads(ln).get("message", {}).get("usage") for f in cfg.glob("projects/*/*.jsonl")
              for ln in f.read_text().splitlines() if '"usage"' in ln]
     assert usage and all(u["input_tokens"] > 0 for u in usage if u)
+    costs = gt_json(town, "costs", "--by-agent")
+    row = next(r for r in costs["rows"] if r["agent"] == f"demo/polecats/{name}")
+    assert row["sources"] == ["claude"] and not row["simulated"] and row["input_tokens"] > 0
     # Its real screen at rest is read as idle, and a nudge lands in its real input box.
     wait_for(lambda: gt_json(town, "agents", "status").__iter__() and any(
         a["address"] == f"demo/polecats/{name}" and a["state"] == "idle" for a in gt_json(town, "agents", "status")),

@@ -57,5 +57,7 @@ def test_real_codex_fleet_lands_a_convoy_with_a_stall_and_a_conflict(fleet, scri
     assert any(m.title.startswith("REWORK_REQUEST") and "README.md" in m.description for m in mails)
     assert not Store(town.beads_dir).list(type="escalation")
     # Codex ran with the town's own home: its config names the scripted endpoint.
+    costs = gt_json(town, "costs", "--by-agent")  # read from Codex's own session logs
+    assert any(r["sources"] == ["codex"] and r["input_tokens"] > 0 for r in costs["rows"]), costs
     homes = list((town.root / ".runtime" / "codex").iterdir())
     assert homes and all(scripted_model in (h / "config.toml").read_text() for h in homes)
