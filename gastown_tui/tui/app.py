@@ -95,6 +95,10 @@ class CockpitApp(App):
         self._captured_at = 0.0
         self._seen_activity = 0.0
         self._pane_watch = None  # PaneOutputWatch: the visible pane tells us when it prints
+        self._capturing = False  # one capture in flight at a time
+        self._capture_again = False  # output arrived during it: one more when it returns
+        self._history_timer_set = False
+        self._reconcile_set = False
         self._follow_tried_at = 0.0
         self.last_applied = 0.0
         self._pending_refresh = False
@@ -133,7 +137,7 @@ class CockpitApp(App):
         self.query_one("#tree").focus()
         self.request_refresh()
         if self.live:
-            self._pane_watch = self.source.output_watch()
+            self._pane_watch = self.source.output_watch(on_output=self._wake)
             self.set_interval(self.refresh_interval, self.request_refresh)
             self.set_interval(self.capture_interval, self.capture_selected)
             if self.source.watch() is not None:
@@ -179,11 +183,86 @@ class CockpitApp(App):
         async for _batch in it:
             self.request_refresh(fresh_panes=False)  # a file changed: the panes did not
 
-    # The visible agent is captured every `capture_interval` while its output moves; once it has
-    # been quiet for QUIET_AFTER seconds, every QUIET_INTERVAL (and at once when the 1 s pane
-    # listing shows new activity). Each capture is one tmux process: this keeps idle CPU low.
+    # Output streams: the control client's reader thread calls `_wake` when the visible pane
+    # prints; the capture starts at once (one tmux process), and output arriving while a capture
+    # runs asks for exactly one more when it returns, so a busy pane costs at most one capture in
+    # flight. The timer below only backs that up when no control client runs: captured every
+    # `capture_interval` while output moves, every QUIET_INTERVAL once quiet for QUIET_AFTER.
     QUIET_AFTER = 3.0
     QUIET_INTERVAL = 0.6
+    # While the reader has scrolled up, each capture is the whole history: at most this often.
+    HISTORY_INTERVAL = 1.0
+
+    def _wake(self) -> None:
+        """Called from the control client's reader thread when the watched pane printed."""
+        loop = getattr(self, "_loop", None)
+        if loop is None:
+            return
+        try:
+            loop.call_soon_threadsafe(self._output_arrived)
+        except RuntimeError:  # the loop closed: the app is gone
+            pass
+
+    # Streamed lines are shown at once; a capture this much later makes the view exactly tmux's.
+    RECONCILE_AFTER = 0.15
+
+    def _output_arrived(self) -> None:
+        a = self.selected_agent()
+        w = self._pane_watch
+        if a is None or a.state == "off" or w is None or w.session != a.session:
+            return
+        if self._capturing:  # its result shows this output too (and one more capture follows)
+            self._capture_again = True
+            return
+        w.take()  # first: output printed from now on wakes us again
+        data = w.take_data()
+        if data is not None and not isinstance(self.screen, PeekScreen):
+            out = self.query_one("#output", AgentOutput)
+            if out.append_stream(data):
+                self._output_changed_at = time.monotonic()
+                if not self._reconcile_set:
+                    self._reconcile_set = True
+                    self.set_timer(self.RECONCILE_AFTER, self._reconcile)
+                return
+        self._request_capture()
+
+    def _reconcile(self) -> None:
+        self._reconcile_set = False
+        self._request_capture()
+
+    def _request_capture(self) -> None:
+        a = self.selected_agent()
+        if a is None or a.state == "off":
+            return
+        if self._capturing:
+            self._capture_again = True
+            return
+        out = self._visible_output()
+        if out is not None and not out.follow:
+            wait = self.HISTORY_INTERVAL - (time.monotonic() - self._captured_at)
+            if wait > 0:  # reading history: keep up, but not once per printed line
+                if not self._history_timer_set:
+                    self._history_timer_set = True
+                    self.set_timer(wait, self._history_due)
+                return
+        self._capturing = True
+        if self._pane_watch is not None and self._pane_watch.session == a.session:
+            self._pane_watch.take()
+            self._pane_watch.take_data()  # the capture shows those bytes
+        self._captured_at = time.monotonic()
+        self._capture(a.address, a.session, self._capture_lines())
+
+    def _history_due(self) -> None:
+        self._history_timer_set = False
+        self._request_capture()
+
+    def _visible_output(self) -> AgentOutput | None:
+        if isinstance(self.screen, PeekScreen):
+            return self.screen.query_one(AgentOutput)
+        try:
+            return self.query_one("#output", AgentOutput)
+        except Exception:  # noqa: BLE001 - not composed yet
+            return None
 
     def capture_selected(self, force: bool = False) -> None:
         if self.selected is None or self.snapshot is None:
@@ -197,18 +276,16 @@ class CockpitApp(App):
                 if time.monotonic() - self._follow_tried_at > 2.0:
                     self._follow_tried_at = time.monotonic()
                     self._follow_pane(a.session)
-            elif not w.take():
-                return  # the pane printed nothing since the last capture: no tmux call at all
-            else:
-                self._captured_at = time.monotonic()
-                self._capture(a.address, a.session, self._capture_lines())
+            elif w.dirty:
+                self._request_capture()  # a wake-up was lost (or not yet delivered): catch up
                 return
+            else:
+                return  # streaming: the control client wakes us when the pane prints
         now = time.monotonic()
         quiet = now - self._output_changed_at > self.QUIET_AFTER
         if not force and quiet and now - self._captured_at < self.QUIET_INTERVAL:
             return
-        self._captured_at = now
-        self._capture(a.address, a.session, self._capture_lines())
+        self._request_capture()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="pane-watch")
     def _follow_pane(self, session: str | None) -> None:
@@ -217,26 +294,38 @@ class CockpitApp(App):
 
     def on_unmount(self) -> None:
         if self._pane_watch is not None:
+            self._pane_watch.on_output = None
             self._pane_watch.stop()
 
     def _capture_lines(self) -> int:
-        if isinstance(self.screen, PeekScreen):
-            return self.screen.query_one(AgentOutput).wanted_lines()
-        return self.query_one("#output", AgentOutput).wanted_lines()
+        out = self._visible_output()
+        return out.wanted_lines() if out is not None else 2000
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="capture")
+    @work(thread=True, exit_on_error=False, group="capture")
     def _capture(self, address: str, session: str, lines: int = 2000) -> None:
-        text = self.source.capture(session, lines=lines)
-        self.call_from_thread(self._show_output, address, session, text)
+        text = None
+        try:
+            text = self.source.capture(session, lines=lines)
+        finally:
+            self.call_from_thread(self._show_output, address, session, text)
 
     def _show_output(self, address: str, session: str, text: str | None) -> None:
-        if address != self.selected:
-            return
-        body = text if text is not None else f"({address} has no running session)"
-        if self.query_one("#output", AgentOutput).set_output(body, session):
-            self._output_changed_at = time.monotonic()
-        if isinstance(self.screen, PeekScreen) and self.screen.session == session:
-            self.screen.query_one(AgentOutput).set_output(body, session)
+        self._capturing = False
+        if address == self.selected:
+            body = text if text is not None else f"({address} has no running session)"
+            if self.query_one("#output", AgentOutput).set_output(body, session):
+                self._output_changed_at = time.monotonic()
+            if isinstance(self.screen, PeekScreen) and self.screen.session == session:
+                self.screen.query_one(AgentOutput).set_output(body, session)
+        if self._capture_again:
+            self._capture_again = False
+            self._request_capture()
+
+    @on(AgentOutput.HistoryWanted)
+    def _history_wanted(self, event: AgentOutput.HistoryWanted) -> None:
+        event.stop()
+        self._captured_at = 0.0  # the first look back is due at once
+        self._request_capture()
 
     # -- data in: applying ------------------------------------------------------------------------
 
@@ -325,7 +414,11 @@ class CockpitApp(App):
         if a is not None and a.state == "off":
             out.set_output(f"({address} is not running)", a.session)
         elif a is not None:
-            self._capture(a.address, a.session, self._capture_lines())
+            out.set_output("", a.session)  # never a part of the previous agent's screen
+            if self.live and self._pane_watch is not None:
+                self._follow_tried_at = time.monotonic()
+                self._follow_pane(a.session)  # stream this pane from now on
+            self._request_capture()
         if self.inbox_owner == "agent":
             self._render_mail()
 
@@ -544,7 +637,7 @@ class CockpitApp(App):
         screen = PeekScreen(a.address, a.session)
         self.push_screen(screen)
         out = self.query_one("#output", AgentOutput)
-        self.call_after_refresh(lambda: screen.query_one(AgentOutput).set_output(out._raw, a.session))
+        self.call_after_refresh(lambda: screen.query_one(AgentOutput).set_output(out._raw or out.plain, a.session))
 
     def action_agent_detail(self) -> None:
         if self.selected:

@@ -54,8 +54,8 @@ class Source:
     def watch(self):
         return None
 
-    def output_watch(self):
-        """A PaneOutputWatch (infra/watch.py) telling when the visible pane printed, or None."""
+    def output_watch(self, on_output=None):
+        """A PaneOutputWatch (infra/watch.py) calling `on_output` when the visible pane prints, or None."""
         return None
 
 
@@ -321,10 +321,10 @@ class TownSource(Source):
 
         return watch_town(self.town)
 
-    def output_watch(self):
+    def output_watch(self, on_output=None):
         from gastown_tui.infra.watch import PaneOutputWatch
 
-        return PaneOutputWatch(self.town.tmux_socket)
+        return PaneOutputWatch(self.town.tmux_socket, on_output=on_output)
 
 
 def _describe(got: Any, default: str) -> str:
