@@ -299,3 +299,29 @@ def _send(tm: Tmux, session: str, text: str, rt, verify_timeout: float) -> Nudge
         if isinstance(e, GtError):
             return NudgeResult("failed", f"could not type into {session}: {e}", session)
         raise
+
+
+# Keys the cockpit's input mode may send by name (everything else is typed as sanitised text).
+TYPE_KEY_NAMES = frozenset({"Enter", "BSpace", "Tab", "BTab", "Up", "Down", "Left", "Right", "Home", "End",
+                            "PPage", "NPage", "DC", "C-c", "C-d", "C-u", "C-l", "C-a", "C-e", "C-w", "C-r"})
+
+
+def type_keys(town: Town, target: str | Agent, keys: list[tuple[str, str]], *, tmux: Tmux | None = None) -> None:
+    """Type keys into an agent's pane as a user at its terminal would (the cockpit's input mode),
+    under the same per-session lock as nudges so the two never interleave. `keys` are
+    ("text", s) — sanitised, typed literally — or ("key", name) with a name in TYPE_KEY_NAMES."""
+    agent = _agent(town, target)
+    if agent.role == "overseer":
+        raise UsageError("the overseer is the human and has no session", hint="select an agent first")
+    tm = tmux or Tmux.for_town(town)
+    with file_lock(town.locks_dir / f"nudge-{agent.session}.lock"):
+        tm.leave_mode(agent.session)
+        for kind, value in keys:
+            if kind == "key":
+                if value not in TYPE_KEY_NAMES:
+                    raise UsageError(f"'{value}' is not a key the input mode sends", hint="type text or use Enter, arrows, C-c")
+                tm.send_keys(agent.session, value)
+            else:
+                text = sanitize(value).replace("\n", "")
+                if text:
+                    tm.send_keys(agent.session, text, literal=True)

@@ -99,6 +99,9 @@ class CockpitApp(App):
         self._capture_again = False  # output arrived during it: one more when it returns
         self._history_timer_set = False
         self._reconcile_set = False
+        self._typed: list[tuple[str, str]] = []  # input mode: keys waiting for the one sender
+        self._typing_busy = False
+        self._wake_context = None
         self._follow_tried_at = 0.0
         self.last_applied = 0.0
         self._pending_refresh = False
@@ -137,6 +140,9 @@ class CockpitApp(App):
         self.query_one("#tree").focus()
         self.request_refresh()
         if self.live:
+            import contextvars
+
+            self._wake_context = contextvars.copy_context()
             self._pane_watch = self.source.output_watch(on_output=self._wake)
             self.set_interval(self.refresh_interval, self.request_refresh)
             self.set_interval(self.capture_interval, self.capture_selected)
@@ -195,11 +201,12 @@ class CockpitApp(App):
 
     def _wake(self) -> None:
         """Called from the control client's reader thread when the watched pane printed."""
-        loop = getattr(self, "_loop", None)
-        if loop is None:
+        loop, ctx = getattr(self, "_loop", None), self._wake_context
+        if loop is None or ctx is None:
             return
         try:
-            loop.call_soon_threadsafe(self._output_arrived)
+            # in the app's context: the reader thread's has no active app (timers need one)
+            loop.call_soon_threadsafe(self._output_arrived, context=ctx)
         except RuntimeError:  # the loop closed: the app is gone
             pass
 
@@ -207,6 +214,8 @@ class CockpitApp(App):
     RECONCILE_AFTER = 0.15
 
     def _output_arrived(self) -> None:
+        if not self.screen_stack:  # shutting down
+            return
         a = self.selected_agent()
         w = self._pane_watch
         if a is None or a.state == "off" or w is None or w.session != a.session:
@@ -257,6 +266,8 @@ class CockpitApp(App):
         self._request_capture()
 
     def _visible_output(self) -> AgentOutput | None:
+        if not self.screen_stack:
+            return None
         if isinstance(self.screen, PeekScreen):
             return self.screen.query_one(AgentOutput)
         try:
@@ -321,6 +332,42 @@ class CockpitApp(App):
             self._capture_again = False
             self._request_capture()
 
+    @on(AgentOutput.KeysTyped)
+    def _keys_typed(self, event: AgentOutput.KeysTyped) -> None:
+        event.stop()
+        a = self.selected_agent()
+        if a is None or a.state == "off":
+            self.notify("that agent has no running session to type into", severity="warning")
+            event.control.typing = False
+            return
+        self._typed.extend(event.keys)
+        if not self._typing_busy:
+            self._send_typed(a.address)
+
+    def _send_typed(self, address: str) -> None:
+        keys, self._typed = self._typed, []
+        self._typing_busy = True
+        self._type_worker(address, keys)
+
+    @work(thread=True, exit_on_error=False, group="typing")
+    def _type_worker(self, address: str, keys: list[tuple[str, str]]) -> None:
+        try:
+            r = self.source.type_keys(address, keys)
+        except Exception as e:  # noqa: BLE001 - a failed keystroke is a toast, never a crash
+            r = ActionResult("failed", str(e))
+        self.call_from_thread(self._typed_done, address, r)
+
+    def _typed_done(self, address: str, r: ActionResult) -> None:
+        self._typing_busy = False
+        if not r.ok:
+            self._typed.clear()
+            notify_result(self, r)
+            return
+        if self._typed and address == self.selected:  # keys pressed meanwhile, in order
+            self._send_typed(address)
+        else:
+            self._typed.clear()
+
     @on(AgentOutput.HistoryWanted)
     def _history_wanted(self, event: AgentOutput.HistoryWanted) -> None:
         event.stop()
@@ -375,10 +422,22 @@ class CockpitApp(App):
     def _render_header(self, snap: TownSnapshot) -> None:
         t = Text()
         t.append(f" {snap.name} ", Style(bold=True, color=var(self, "primary")))
-        t.append(f"· {len(snap.rigs)} rigs · {len(snap.agents)} agents ")
-        for state, n in snap.counts().items():
+        from gastown_tui.work.snapshot import WORKER_ROLES
+
+        workers = sum(1 for a in snap.agents if a.role in WORKER_ROLES)
+        patrols = [a for a in snap.agents if a.role not in WORKER_ROLES]
+        t.append(f"· {len(snap.rigs)} rigs · {workers} workers ")
+        for state, n in snap.worker_counts().items():
             if n and state != "off":
                 t.append(f"{glyph(state)}{n} {state} ", state_style(self, state))
+        up = sum(1 for a in patrols if a.state not in ("off", "dead"))
+        down = sum(1 for a in patrols if a.state == "dead")
+        t.append(f"· patrols {up}/{len(patrols)} up ", Style(color=var(self, "muted")))
+        if down:
+            t.append(f"{glyph('dead')}{down} dead ", state_style(self, "dead"))
+        need = len(snap.attention())
+        if need:
+            t.append(f"· b: {need} need you ", Style(bold=True, color=var(self, "warning")))
         t.append("· ")
         t.append(f"✉ {snap.unread} unread ", Style(bold=bool(snap.unread), color=var(self, "mail-unread")))
         t.append(f"· ⚠ {snap.open_escalations} escalations ",
@@ -409,6 +468,7 @@ class CockpitApp(App):
         self._seen_activity = 0.0
         self._follow_tried_at = 0.0
         out = self.query_one("#output", AgentOutput)
+        out.typing = False
         out.border_title = f"2 Output · {address}"
         a = self.snapshot.agent(address) if self.snapshot else None
         if a is not None and a.state == "off":
@@ -703,8 +763,10 @@ class CockpitApp(App):
         if a is None:
             self.notify("no agent needs attention")
             return
+        reason = dict((x.address, r) for x, r in self.snapshot.attention()).get(a.address, "")
         self.query_one("#tree", TownTree).select_address(a.address)
         self.select_agent(a.address)
+        self.notify(f"{a.address}: {reason}", timeout=3, markup=False)
 
     def action_cycle_theme(self) -> None:
         names = sorted(self._themes)

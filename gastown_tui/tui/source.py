@@ -44,6 +44,7 @@ class Source:
     def nudge(self, address: str, message: str) -> ActionResult: raise NotImplementedError
     def send_mail(self, to: str, subject: str, body: str, sender: str = "overseer",
                   reply_to: str | None = None) -> ActionResult: raise NotImplementedError
+    def type_keys(self, address: str, keys: list[tuple[str, str]]) -> ActionResult: raise NotImplementedError
     def mark_read(self, mail_id: str) -> None: raise NotImplementedError
     def create_convoy(self, title: str, bead_ids: list[str]) -> ActionResult: raise NotImplementedError
     def ack_escalation(self, esc_id: str) -> ActionResult: raise NotImplementedError
@@ -93,6 +94,9 @@ class StaticSource(Source):
 
     def send_mail(self, to, subject, body, sender="overseer", reply_to=None):
         return self._record("mail", to, subject, body, reply_to)
+
+    def type_keys(self, address, keys):
+        return self._record("keys", address, tuple(keys))
 
     def mark_read(self, mail_id):
         self.calls.append(("read", mail_id))
@@ -202,6 +206,15 @@ class TownSource(Source):
         except GtError as e:
             return ActionResult("failed", str(e))
         return ActionResult(r.status, r.detail)
+
+    def type_keys(self, address: str, keys: list[tuple[str, str]]) -> ActionResult:
+        from gastown_tui.agents.nudge import type_keys
+
+        try:
+            type_keys(self.town, address, keys, tmux=self.tmux)
+        except GtError as e:
+            return ActionResult("failed", str(e))
+        return ActionResult("ok", f"typed into {address}")
 
     def _town_store(self):
         from gastown_tui.beads.store import open_store

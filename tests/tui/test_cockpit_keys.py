@@ -281,3 +281,23 @@ def test_when_the_selected_agent_leaves_the_selection_follows_the_cursor():
         assert app.selected not in (None, "gastown/polecats/furiosa")
 
     drive(t)
+
+
+def test_input_mode_types_into_the_selected_agent_until_escape():
+    async def t(app, pilot):
+        out = app.query_one("#output", AgentOutput)
+        out.focus()
+        await pilot.press("i")
+        assert out.typing and "typing" in out.border_title
+        await pilot.press("l", "s", "q", "enter", "ctrl+c")  # q is typed, it does not quit
+        await settle(pilot)
+        await pilot.press("escape")
+        assert not out.typing and "typing" not in out.border_title
+        await pilot.press("s")  # back to the cockpit's keys: the sling dialog
+        await settle(pilot)
+        assert isinstance(app.screen, SlingModal)
+
+    app, source = drive(t)
+    keys = [k for c in source.calls if c[0] == "keys" for k in c[2]]
+    assert {c[1] for c in source.calls if c[0] == "keys"} == {"mayor"}
+    assert keys == [("text", "l"), ("text", "s"), ("text", "q"), ("key", "Enter"), ("key", "C-c")]

@@ -208,3 +208,21 @@ def test_selecting_a_scrolled_worker_after_an_idle_row_shows_its_end_at_once(tow
         await until(pilot, lambda: "deacon row 199" in "\n".join(_visible(out)), what="the deacon's last line")
 
     run_app(town, t, capture_interval=60.0, refresh_interval=60.0)
+
+
+def test_input_mode_types_into_the_real_pane_through_the_nudge_gateway(town, tmux):
+    tmux.new_session("gt-mayor", ["cat"], cwd=town.root, width=100, height=30)
+
+    async def t(app, pilot):
+        out = app.query_one("#output")
+        await until(pilot, lambda: app.selected == "mayor" and app.snapshot.agent("mayor").state != "off",
+                    what="mayor selected")
+        out.focus()
+        await pilot.press("i", *"typed here", "enter")
+        await until(pilot, lambda: tmux.capture("gt-mayor", ansi=False).count("typed here") >= 2,
+                    what="the keys echoed by cat")
+        await until(pilot, lambda: "typed here" in out.plain, what="the typing on the cockpit's screen")
+        await pilot.press("escape")
+        assert not out.typing
+
+    run_app(town, t)

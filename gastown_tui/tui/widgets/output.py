@@ -26,6 +26,7 @@ _PLAIN_LINES = re.compile(r"(?:(?:[^\x00-\x1f\x7f]|\t|\x1b\[[0-9;:]*m)*\r?\n)+")
 
 class AgentOutput(ScrollView, can_focus=True):
     BINDINGS = [
+        Binding("i", "typing", "type into agent"),
         Binding("f", "follow", "follow"),
         Binding("end", "follow", "end", show=False),
         Binding("home", "scroll_home", "top", show=False),
@@ -36,6 +37,7 @@ class AgentOutput(ScrollView, can_focus=True):
     ]
     DEFAULT_CSS = """
     AgentOutput { background: $surface; }
+    AgentOutput.-typing { border: heavy $warning; }
     """
 
     follow: reactive[bool] = reactive(True)
@@ -44,6 +46,22 @@ class AgentOutput(ScrollView, can_focus=True):
 
     class HistoryWanted(Message):
         """The reader left follow mode: the app should capture the pane's whole history."""
+
+    class KeysTyped(Message):
+        """Input mode: keys for the selected agent's pane, ("text", s) or ("key", tmux name)."""
+
+        def __init__(self, keys: list[tuple[str, str]]) -> None:
+            super().__init__()
+            self.keys = keys
+
+    # Textual key -> tmux key name, for the input mode
+    KEY_NAMES = {"enter": "Enter", "backspace": "BSpace", "tab": "Tab", "shift+tab": "BTab", "up": "Up",
+                 "down": "Down", "left": "Left", "right": "Right", "home": "Home", "end": "End",
+                 "pageup": "PPage", "pagedown": "NPage", "delete": "DC", "ctrl+c": "C-c", "ctrl+d": "C-d",
+                 "ctrl+u": "C-u", "ctrl+l": "C-l", "ctrl+a": "C-a", "ctrl+e": "C-e", "ctrl+w": "C-w",
+                 "ctrl+r": "C-r"}
+
+    typing: reactive[bool] = reactive(False)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -129,6 +147,33 @@ class AgentOutput(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()  # cached strips carry the old theme's base style
+
+    def action_typing(self) -> None:
+        """Input mode: every key goes to the agent's pane until Esc."""
+        self.typing = True
+        self.action_follow()
+
+    def watch_typing(self, on: bool) -> None:
+        self.set_class(on, "-typing")
+        base = (self.border_title or "").split(" · typing")[0]
+        self.border_title = base + (" · typing (esc leaves)" if on else "")
+
+    def on_blur(self) -> None:
+        self.typing = False
+
+    def on_key(self, event) -> None:
+        if not self.typing:
+            return
+        event.stop()
+        event.prevent_default()
+        if event.key == "escape":
+            self.typing = False
+            return
+        name = self.KEY_NAMES.get(event.key)
+        if name is not None:
+            self.post_message(self.KeysTyped([("key", name)]))
+        elif event.is_printable and event.character:
+            self.post_message(self.KeysTyped([("text", event.character)]))
 
     def action_follow(self) -> None:
         self._at_home = False
