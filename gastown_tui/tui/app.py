@@ -518,10 +518,23 @@ class CockpitApp(App):
             w = self.query_one(bar, Input)
             if w.display:
                 w.display = False
+                if bar == "#filterbar":
+                    self.clear_filter(self._filter_target or "tree")
                 self.query_one(f"#{self._filter_target or 'tree'}").focus()
                 return
         if len(self.screen_stack) > 1:
             self.pop_screen()
+            return
+        pane = self._focused_pane()
+        if pane and getattr(self.query_one(f"#{pane}"), "filter_text", ""):
+            self.clear_filter(pane)  # Esc always backs out: here, out of the filter
+
+    def clear_filter(self, target: str) -> None:
+        w = self.query_one(f"#{target}")
+        if getattr(w, "filter_text", ""):
+            w.filter_text = ""
+            if self.snapshot is not None:
+                self.apply_filter(target)
 
     _filter_target: str | None = None
 
@@ -548,15 +561,33 @@ class CockpitApp(App):
             self.apply_filter(target)
 
     def apply_filter(self, target: str) -> None:
+        text = getattr(self.query_one(f"#{target}"), "filter_text", "")
+        title = PANE_TITLES.get(target, target)
+        self.query_one(f"#{target}").border_title = f"{title} · filter /{text} (esc clears)" if text else title
         snap = self.snapshot
         if target == "tree":
-            self.query_one("#tree", TownTree).update_snapshot(snap)
+            tree = self.query_one("#tree", TownTree)
+            tree.update_snapshot(snap)
+            self.call_after_refresh(self._follow_filtered_tree)
         elif target == "convoys":
             self.query_one("#convoys", ConvoyTree).update_convoys(snap.convoys)
         elif target == "mail":
             self._render_mail()
         elif target == "feed":
             self.query_one("#feed", FeedTable).update_events(snap.events)
+
+    def _follow_filtered_tree(self) -> None:
+        # the output pane never keeps showing an agent the filter hid
+        tree = self.query_one("#tree", TownTree)
+        if self.selected and tree.select_address(self.selected):
+            return  # still shown
+        for i in range(tree.last_line + 1):
+            node = tree.get_node_at_line(i)
+            key = node.data if node is not None else None
+            if key and self.snapshot and self.snapshot.agent(key) is not None:
+                tree.select_address(key)
+                self.select_agent(key)
+                return
 
     @on(Input.Submitted, "#filterbar")
     def _filter_done(self) -> None:
@@ -780,6 +811,11 @@ class CockpitApp(App):
         if self.snapshot is not None and self.is_mounted:
             self.call_after_refresh(self.apply_snapshot, self.snapshot, True)
 
+    def action_type_into(self) -> None:
+        out = self.query_one("#output", AgentOutput)
+        out.focus()
+        out.action_typing()
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_sections(self)))
 
@@ -800,5 +836,5 @@ def help_sections(app: App) -> list[tuple[str, list[tuple[str, str]]]]:
                                      (":convoy [TITLE IDS]", "convoys / create"), (":beads", "beads screen"),
                                      (":mq", "merge queue"), (":esc", "escalations"), (":theme NAME", "theme"),
                                      (":peek / :attach [AGENT]", "peek or attach"), (":q", "quit")]))
-    out.append(("Palette actions", [(a, t) for t, a, _h in ACTIONS]))
+    out.append(("Command palette (ctrl+p)", [(t, h) for t, _a, h in ACTIONS]))
     return out

@@ -301,3 +301,24 @@ def test_input_mode_types_into_the_selected_agent_until_escape():
     keys = [k for c in source.calls if c[0] == "keys" for k in c[2]]
     assert {c[1] for c in source.calls if c[0] == "keys"} == {"mayor"}
     assert keys == [("text", "l"), ("text", "s"), ("text", "q"), ("key", "Enter"), ("key", "C-c")]
+
+
+def test_filter_shows_an_indicator_esc_clears_it_and_the_order_comes_back():
+    async def t(app, pilot):
+        tree = app.query_one("#tree", TownTree)
+
+        def rows():
+            return [tree.get_node_at_line(i).data for i in range(tree.last_line + 1)]
+
+        before = rows()
+        await pilot.press("/", *"nux")
+        await settle(pilot)
+        assert "filter /nux" in tree.border_title
+        assert "gastown/polecats/furiosa" not in rows()
+        assert app.selected == "gastown/polecats/nux"  # the output follows the filter
+        await pilot.press("escape")
+        await settle(pilot)
+        assert tree.filter_text == "" and "filter" not in tree.border_title
+        assert rows() == before
+
+    drive(t)

@@ -115,8 +115,9 @@ class HelpScreen(Screen):
         t = Text()
         for title, keys in self.sections:
             t.append(title + "\n", Style(bold=True))
+            width = max((len(k) for k, _d in keys), default=0) + 2  # a key never runs into its text
             for k, d in keys:
-                t.append(f"  {k:<14}", Style(bold=True))
+                t.append(f"  {k:<{width}}", Style(bold=True))
                 t.append(d + "\n")
             t.append("\n")
         with VerticalScroll():
