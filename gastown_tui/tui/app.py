@@ -811,6 +811,19 @@ class CockpitApp(App):
         if self.snapshot is not None and self.is_mounted:
             self.call_after_refresh(self.apply_snapshot, self.snapshot, True)
 
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """The palette's Screenshot: into ~/Downloads when it exists, else the current directory,
+        and say where (Textual's own fails when ~/Downloads is missing)."""
+        if path is None:
+            downloads = Path.home() / "Downloads"
+            path = str(downloads if downloads.is_dir() else Path.cwd())
+        try:
+            name = self.save_screenshot(filename, path)
+        except OSError as e:
+            self.notify(f"could not save the screenshot in {path}: {e.strerror or e}", severity="error", markup=False)
+            return
+        self.notify(f"screenshot saved: {name}", timeout=5, markup=False)
+
     def action_type_into(self) -> None:
         out = self.query_one("#output", AgentOutput)
         out.focus()

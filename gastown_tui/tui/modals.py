@@ -229,6 +229,7 @@ class NudgeModal(Dialog):
         super().__init__()
         self.address = address
         self.result: ActionResult | None = None
+        self.sending = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -246,15 +247,21 @@ class NudgeModal(Dialog):
             self.query_one("#nudge-result", Static).update(result_text(self.app, ActionResult("failed", "the message is empty")))
             return
         self.query_one("#nudge-result", Static).update("sending …")
-        self._run(text)
+        self.sending = True
+        self.app.run_worker(lambda: self._run(text), thread=True, exit_on_error=False, group="nudge")
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="nudge")
     def _run(self, text: str) -> None:
-        r = guarded(lambda: self.app.source.nudge(self.address, text))
-        self.app.call_from_thread(self._done, r)
+        # an app worker, not the dialog's: closing the dialog while sending must not lose the result
+        app = self.app
+        r = guarded(lambda: app.source.nudge(self.address, text))
+        app.call_from_thread(self._done, r)
 
     def _done(self, r: ActionResult) -> None:
         self.result = r
+        self.sending = False
+        if not self.is_attached:  # closed meanwhile: the result comes as a toast
+            notify_result(self.app, r)
+            return
         self.query_one("#nudge-result", Static).update(result_text(self.app, r))
         if r.ok:
             self.query_one(TextArea).text = ""

@@ -322,3 +322,45 @@ def test_filter_shows_an_indicator_esc_clears_it_and_the_order_comes_back():
         assert rows() == before
 
     drive(t)
+
+
+def test_closing_the_nudge_dialog_while_sending_keeps_the_result():
+    import threading
+
+    from gastown_tui.tui.source import ActionResult
+
+    release = threading.Event()
+
+    async def t(app, pilot):
+        def slow_nudge(address, message):
+            release.wait(10)
+            return ActionResult("delivered", f"typed into {address} and submitted")
+
+        app.source.nudge = slow_nudge
+        await pilot.press("n")
+        await pilot.press(*"hi")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("escape")  # closed while the worker still sends
+        assert not isinstance(app.screen, NudgeModal)
+        release.set()
+        await settle(pilot)
+        await pilot.pause(0.1)
+        assert any("delivered: typed into mayor" in str(n.message) for n in app._notifications)
+
+    drive(t)
+
+
+def test_screenshot_works_without_a_downloads_directory(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+
+    async def t(app, pilot):
+        app.action_screenshot()
+        await pilot.pause()
+
+    drive(t)
+    shots = list(tmp_path.glob("*.svg"))
+    assert len(shots) == 1 and shots[0].name.startswith("Gas_Town") and "<svg" in shots[0].read_text()
