@@ -147,6 +147,8 @@ class SlingModal(Dialog):
             title.update("Sling · result")
             query.display = False
             opts.display = False
+            self.query_one(".hint", Label).update("enter / esc close")
+            self.focus()  # keys now reach the dialog (the query input is gone)
         if opts.option_count and self.step != "result":
             opts.highlighted = 0
 
@@ -174,7 +176,12 @@ class SlingModal(Dialog):
             self._choose(opts.get_option_at_index(opts.highlighted).id)
 
     def on_key(self, event) -> None:
-        if self.step == "result" or event.key not in ("down", "up"):
+        if self.step == "result":
+            if event.key == "enter" and self.result is not None:  # the hint says "enter": close
+                event.stop()
+                self.dismiss(self.result)
+            return
+        if event.key not in ("down", "up"):
             return
         opts = self.query_one("#sling-options", OptionList)
         if event.key == "down":

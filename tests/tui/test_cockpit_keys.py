@@ -201,6 +201,9 @@ def test_sling_picker_fuzzy_bead_then_target():
         await pilot.press("enter")  # its own rig comes first
         await settle(pilot)
         assert "slung" in str(app.screen.query_one("#sling-result").render())
+        await pilot.press("enter")  # the result box takes Enter, as its hint says
+        await settle(pilot)
+        assert not isinstance(app.screen, SlingModal)
 
     _app, source = drive(t)
     assert ("sling", ("gt-r3",), "beads") in source.calls
@@ -364,3 +367,30 @@ def test_screenshot_works_without_a_downloads_directory(tmp_path, monkeypatch):
     drive(t)
     shots = list(tmp_path.glob("*.svg"))
     assert len(shots) == 1 and shots[0].name.startswith("Gas_Town") and "<svg" in shots[0].read_text()
+
+
+def test_beads_screen_enter_opens_the_bead_marks_show_and_wisps_are_hidden():
+
+    from gastown_tui.tui.modals import InfoModal
+    from gastown_tui.work.snapshot import BeadView
+
+    async def t(app, pilot):
+        app.source._beads.append(BeadView("hq-wisp-abc", "patrol step", "open", 2, "task"))
+        await pilot.press("B")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, BeadsScreen)
+        assert all("-wisp-" not in b.id for b in screen.visible())
+        await pilot.press("space")
+        await settle(pilot)
+        table = screen.query_one("#beads-table")
+        assert str(table.get_cell_at((0, 0))) == "✓"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, InfoModal)
+        await pilot.press("escape")
+        await pilot.press("a")
+        await settle(pilot)
+        assert any("-wisp-" in b.id for b in screen.visible())
+
+    drive(t)
