@@ -51,6 +51,10 @@ class Source:
     def create_bead(self, rig: str, title: str, issue_type: str = "task", priority: int = 2) -> ActionResult: raise NotImplementedError
     def close_bead(self, bead_id: str) -> ActionResult: raise NotImplementedError
     def diff(self, address: str) -> str: raise NotImplementedError
+    def facts(self, address: str) -> dict[str, Any]:
+        """Time in state (`since`, epoch, from the status engine) and usage (`cost`: tokens and
+        USD from `gt costs`' source) of one agent; keys absent when unknown."""
+        return {}
     def attach_argv(self, session: str) -> list[str]: raise NotImplementedError
     def watch(self):
         return None
@@ -69,6 +73,7 @@ class StaticSource(Source):
         self.outputs = dict(outputs or {})
         self._beads = list(beads if beads is not None else snap.ready)
         self.diffs = dict(diffs or {})
+        self.agent_facts: dict[str, dict[str, Any]] = {}
         self.calls: list[tuple] = []
 
     def snapshot(self, fresh_panes: bool = True) -> TownSnapshot:
@@ -116,6 +121,9 @@ class StaticSource(Source):
     def diff(self, address):
         return self.diffs.get(address, "")
 
+    def facts(self, address):
+        return dict(self.agent_facts.get(address, {}))
+
     def attach_argv(self, session):
         return ["tmux", "attach-session", "-t", f"={session}"]
 
@@ -142,6 +150,7 @@ class TownSource(Source):
         self._engine = None
         self._engine_failed = False
         self._last: tuple[dict, dict[str, str]] | None = None
+        self._since: dict[str, float] = {}
 
     def _states(self) -> tuple[dict, dict[str, str]]:
         if self._engine is None and not self._engine_failed:
@@ -154,6 +163,7 @@ class TownSource(Source):
         if self._engine is not None:
             try:
                 rows = self._engine.poll()
+                self._since = {a: r.status.since for a, r in rows.items()}
                 return self.tmux.last_panes, {a: r.status.state for a, r in rows.items()}
             except GtError:
                 return {}, {}
@@ -312,7 +322,9 @@ class TownSource(Source):
         return ActionResult("ok", f"closed {bead_id}")
 
     def diff(self, address: str) -> str:
-        from gastown_tui.infra.git import run_git
+        """Commits ahead of the rig's default branch, dirty files, and the worktree's diff — the
+        shared `.beads` store left out (its JSONL is bookkeeping, not the agent's change)."""
+        from gastown_tui.infra import git
         from gastown_tui.town.identity import parse_address
 
         try:
@@ -320,11 +332,35 @@ class TownSource(Source):
             wd = agent.workdir(self.town.root)
             if not (wd / ".git").exists():
                 return ""
-            stat = run_git(["diff", "--stat", "HEAD"], wd, check=False)
-            body = run_git(["diff", "HEAD"], wd, check=False)
-            return (stat + "\n\n" + body).strip()
+            only = ["--", ".", ":(exclude).beads"]
+            base = "main"
+            if agent.rig:
+                try:
+                    base = git.default_branch_of(self.town.require_rig(agent.rig).bare_repo) or base
+                except Exception:  # noqa: BLE001 - an odd repo: compare with main
+                    pass
+            ahead = git.run_git(["rev-list", "--count", f"{base}..HEAD"], wd, check=False) or "?"
+            dirty = [x for x in git.run_git(["status", "--porcelain", *only], wd, check=False).splitlines() if x]
+            stat = git.run_git(["diff", "--stat", "HEAD", *only], wd, check=False)
+            body = git.run_git(["diff", "HEAD", *only], wd, check=False)
+            head = f"{ahead} commits ahead of {base} · {len(dirty)} dirty files"
+            return (head + "\n\n" + stat + "\n\n" + body).strip()
         except (GtError, UsageError, NotFound):
             return ""
+
+    def facts(self, address: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if address in self._since:
+            out["since"] = self._since[address]
+        try:
+            from gastown_tui.work.costs import agent_costs
+
+            c = agent_costs(self.town).get(address)
+        except Exception:  # noqa: BLE001 - no usage data is not an error in the cockpit
+            c = None
+        if c:
+            out["cost"] = c
+        return out
 
     def attach_argv(self, session: str) -> list[str]:
         return self.tmux.attach_argv(session)

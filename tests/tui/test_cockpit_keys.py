@@ -394,3 +394,17 @@ def test_beads_screen_enter_opens_the_bead_marks_show_and_wisps_are_hidden():
         assert any("-wisp-" in b.id for b in screen.visible())
 
     drive(t)
+
+
+def test_agent_detail_shows_time_in_state_usage_and_git_facts():
+    async def t(app, pilot):
+        app.source.agent_facts["mayor"] = {"since": app.clock() - 125,
+                                           "cost": {"input_tokens": 1000, "output_tokens": 234, "cost_usd": 0.5}}
+        app.source.diffs["mayor"] = "2 commits ahead of main · 1 dirty files\n\n x | 1 +"
+        app.action_agent_detail()
+        await settle(pilot)
+        body = str(app.screen.query_one("#detail-body").render())
+        assert "for 2m0" in body and "1,234 tokens · $0.50" in body
+        assert "2 commits ahead of main · 1 dirty files" in str(app.screen.query_one("#detail-diff").render())
+
+    drive(t)
