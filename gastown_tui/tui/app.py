@@ -21,8 +21,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static
 
 from gastown_tui.tui.commands import ACTIONS, CockpitCommands
-from gastown_tui.tui.modals import (ComposeModal, InfoModal, NudgeModal, ReadMailModal, SlingModal, TextPrompt,
-                                    notify_result)
+from gastown_tui.tui.modals import (ComposeModal, ConfirmModal, InfoModal, NudgeModal, ReadMailModal, SlingModal,
+                                    TextPrompt, notify_result)
 from gastown_tui.tui.screens.agent import AgentDetailScreen, HelpScreen, PeekScreen
 from gastown_tui.tui.screens.beads import BeadsScreen
 from gastown_tui.tui.screens.lists import EscalationsScreen, MergeQueueScreen, SnapshotScreen
@@ -58,6 +58,10 @@ class CockpitApp(App):
         Binding("B", "beads", "beads", show=False),
         Binding("M", "merge_queue", "merge queue", show=False),
         Binding("p", "peek", "peek", show=False),
+        Binding("R", "restart_agent", "restart", show=False),
+        Binding("X", "nuke_agent", "nuke", show=False),
+        Binding("u", "unsling_agent", "unsling", show=False),
+        Binding("A", "reassign_agent", "reassign", show=False),
         Binding("t", "cycle_theme", "theme", show=False),
         Binding("/", "filter", "filter"),
         Binding("colon", "command_line", "command"),
@@ -810,6 +814,62 @@ class CockpitApp(App):
     def watch_theme(self, _theme: str) -> None:
         if self.snapshot is not None and self.is_mounted:
             self.call_after_refresh(self.apply_snapshot, self.snapshot, True)
+
+    # -- agent actions: each the CLI's own function, the destructive ones confirmed -----------
+
+    def confirm_then(self, question: str, fn: Callable[[], ActionResult]) -> None:
+        def go(yes: bool | None) -> None:
+            if yes:
+                self._act(fn)
+
+        self.push_screen(ConfirmModal(question), go)
+
+    def _acting_on(self):
+        a = self.selected_agent()
+        if a is None:
+            self.notify("select an agent in the town tree first", severity="warning")
+        return a
+
+    def action_restart_agent(self) -> None:
+        a = self._acting_on()
+        if a is not None:
+            self.confirm_then(f"Restart {a.address}? Its process is killed and started again.",
+                              lambda: self.source.restart(a.address))
+
+    def action_nuke_agent(self) -> None:
+        a = self._acting_on()
+        if a is None:
+            return
+        if a.role != "polecat":
+            self.notify(f"only polecats can be nuked; {a.address} is a {a.role}", severity="warning", markup=False)
+            return
+        self.confirm_then(f"Nuke {a.address}? Session, worktree and branch go; its bead reopens.",
+                          lambda: self.source.nuke(a.address))
+
+    def action_unsling_agent(self) -> None:
+        a = self._acting_on()
+        if a is None:
+            return
+        if not a.hook_id:
+            self.notify(f"{a.address} has nothing on its hook", severity="warning", markup=False)
+            return
+        self.confirm_then(f"Take {a.hook_id} off {a.address}'s hook? The bead goes back to open.",
+                          lambda: self.source.unsling(a.address))
+
+    def action_reassign_agent(self) -> None:
+        a = self._acting_on()
+        if a is None:
+            return
+        if not a.hook_id:
+            self.notify(f"{a.address} has nothing on its hook", severity="warning", markup=False)
+            return
+
+        def go(target: str | None) -> None:
+            if target and target.strip():
+                self._act(lambda: self.source.reassign(a.address, target.strip()))
+
+        self.push_screen(TextPrompt(f"Reassign {a.hook_id} from {a.address} to", "a rig or an agent address",
+                                    a.rig or ""), go)
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
         """The palette's Screenshot: into ~/Downloads when it exists, else the current directory,

@@ -48,6 +48,15 @@ class Source:
     def mark_read(self, mail_id: str) -> None: raise NotImplementedError
     def create_convoy(self, title: str, bead_ids: list[str]) -> ActionResult: raise NotImplementedError
     def ack_escalation(self, esc_id: str) -> ActionResult: raise NotImplementedError
+    def close_escalation(self, esc_id: str) -> ActionResult: raise NotImplementedError
+    def escalation_options(self, esc_id: str) -> tuple[str, list[str]]: raise NotImplementedError
+    def answer_escalation(self, esc_id: str, option: str) -> ActionResult: raise NotImplementedError
+    def restart(self, address: str) -> ActionResult: raise NotImplementedError
+    def nuke(self, address: str) -> ActionResult: raise NotImplementedError
+    def unsling(self, address: str) -> ActionResult: raise NotImplementedError
+    def reassign(self, address: str, target: str) -> ActionResult: raise NotImplementedError
+    def mq_retry(self, rig: str, mr_id: str) -> ActionResult: raise NotImplementedError
+    def mq_reject(self, rig: str, mr_id: str) -> ActionResult: raise NotImplementedError
     def create_bead(self, rig: str, title: str, issue_type: str = "task", priority: int = 2) -> ActionResult: raise NotImplementedError
     def close_bead(self, bead_id: str) -> ActionResult: raise NotImplementedError
     def diff(self, address: str) -> str: raise NotImplementedError
@@ -111,6 +120,35 @@ class StaticSource(Source):
 
     def ack_escalation(self, esc_id):
         return self._record("ack", esc_id)
+
+    def close_escalation(self, esc_id):
+        return self._record("close_esc", esc_id)
+
+    escalation_questions: dict[str, tuple[str, list[str]]] = {}
+
+    def escalation_options(self, esc_id):
+        return self.escalation_questions.get(esc_id, ("", []))
+
+    def answer_escalation(self, esc_id, option):
+        return self._record("answer", esc_id, option)
+
+    def restart(self, address):
+        return self._record("restart", address)
+
+    def nuke(self, address):
+        return self._record("nuke", address)
+
+    def unsling(self, address):
+        return self._record("unsling", address)
+
+    def reassign(self, address, target):
+        return self._record("reassign", address, target)
+
+    def mq_retry(self, rig, mr_id):
+        return self._record("retry", rig, mr_id)
+
+    def mq_reject(self, rig, mr_id):
+        return self._record("reject", rig, mr_id)
 
     def create_bead(self, rig, title, issue_type="task", priority=2):
         return self._record("create", rig, title, issue_type, priority)
@@ -301,6 +339,90 @@ class TownSource(Source):
         except GtError as e:
             return ActionResult("failed", str(e))
         return ActionResult("ok", f"{esc_id} acknowledged")
+
+    # the same functions as `gt escalate close`, `gt polecat nuke`, `gt unsling`, `gt mq retry/reject`
+    def _do(self, fn: Callable[[], Any], done: str) -> ActionResult:
+        try:
+            fn()
+        except GtError as e:
+            return ActionResult("failed", str(e))
+        return ActionResult("ok", done)
+
+    def close_escalation(self, esc_id: str) -> ActionResult:
+        from gastown_tui.work import escalation
+
+        return self._do(lambda: escalation.close_escalation(self.town, esc_id, "closed from the cockpit",
+                                                            actor="overseer"), f"{esc_id} closed")
+
+    def escalation_options(self, esc_id: str) -> tuple[str, list[str]]:
+        from gastown_tui.work import escalation
+
+        d = escalation.to_json(escalation.get_escalation(self.town, esc_id))
+        return str(d.get("question") or ""), [str(o) for o in d.get("options") or []]
+
+    def answer_escalation(self, esc_id: str, option: str) -> ActionResult:
+        # a decision is answered by closing it with the chosen option as the reason (what
+        # `gt escalate close ID --reason` records); the asker reads it from the bead
+        from gastown_tui.work import escalation
+
+        return self._do(lambda: escalation.close_escalation(self.town, esc_id, f"decision: {option}",
+                                                            actor="overseer"), f"{esc_id} answered: {option}")
+
+    def _agent(self, address: str):
+        from gastown_tui.town.identity import parse_address
+
+        return parse_address(address, self.town.rigs())
+
+    def restart(self, address: str) -> ActionResult:
+        from gastown_tui.agents.sessions import respawn_agent
+
+        try:
+            agent = self._agent(address)
+        except GtError as e:
+            return ActionResult("failed", str(e))
+        return self._do(lambda: respawn_agent(self.town, agent, tmux=self.tmux), f"{address} restarted")
+
+    def nuke(self, address: str) -> ActionResult:
+        from gastown_tui.work.nuke import nuke_polecat
+
+        try:
+            agent = self._agent(address)
+        except GtError as e:
+            return ActionResult("failed", str(e))
+        if agent.role != "polecat":
+            return ActionResult("failed", f"only polecats can be nuked; {address} is a {agent.role}")
+        return self._do(lambda: nuke_polecat(self.town, agent.rig, agent.name), f"{address} nuked; its bead reopened")
+
+    def unsling(self, address: str) -> ActionResult:
+        from gastown_tui.work.hook import unsling
+
+        try:
+            agent = self._agent(address)
+            got = unsling(self.town, agent)
+        except GtError as e:
+            return ActionResult("failed", str(e))
+        bead = got.get("bead") or got.get("id") or ""
+        return ActionResult("ok", f"unslung {bead} from {address}".replace("  ", " "), {"bead": bead})
+
+    def reassign(self, address: str, target: str) -> ActionResult:
+        r = self.unsling(address)
+        if not r.ok:
+            return r
+        bead = r.data.get("bead")
+        if not bead:
+            return ActionResult("failed", f"{address} had nothing on its hook to reassign")
+        s = self.sling([bead], target)
+        return ActionResult(s.status, f"{bead}: {address} → {s.detail}" if s.ok else s.detail)
+
+    def mq_retry(self, rig: str, mr_id: str) -> ActionResult:
+        from gastown_tui.patrols.refinery import retry_mr
+
+        return self._do(lambda: retry_mr(self.town, rig, mr_id), f"{mr_id} back in the queue")
+
+    def mq_reject(self, rig: str, mr_id: str) -> ActionResult:
+        from gastown_tui.patrols.refinery import reject_mr
+
+        return self._do(lambda: reject_mr(self.town, rig, mr_id, "rejected from the cockpit"), f"{mr_id} rejected")
 
     def create_bead(self, rig: str, title: str, issue_type: str = "task", priority: int = 2) -> ActionResult:
         from gastown_tui.beads.store import open_store

@@ -408,3 +408,82 @@ def test_agent_detail_shows_time_in_state_usage_and_git_facts():
         assert "2 commits ahead of main · 1 dirty files" in str(app.screen.query_one("#detail-diff").render())
 
     drive(t)
+
+
+def _select(app, address):
+    app.query_one("#tree", TownTree).select_address(address)
+    app.select_agent(address)
+
+
+def test_agent_actions_confirm_and_call_the_source():
+    from gastown_tui.tui.modals import ConfirmModal, TextPrompt
+
+    async def t(app, pilot):
+        _select(app, "gastown/polecats/nux")
+        await settle(pilot)
+        for key, expect in (("R", ("restart", "gastown/polecats/nux")), ("X", ("nuke", "gastown/polecats/nux")),
+                            ("u", ("unsling", "gastown/polecats/nux"))):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmModal)
+            await pilot.press("n")  # no: nothing happens
+            await settle(pilot)
+            assert expect not in app.source.calls
+            await pilot.press(key, "y")
+            await settle(pilot)
+            assert expect in app.source.calls
+        await pilot.press("A")
+        await settle(pilot)
+        assert isinstance(app.screen, TextPrompt)
+        await pilot.press("ctrl+u", *"beads", "enter")
+        await settle(pilot)
+        assert ("reassign", "gastown/polecats/nux", "beads") in app.source.calls
+        _select(app, "mayor")
+        await settle(pilot)
+        await pilot.press("X")  # not a polecat: refused before any dialog
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmModal)
+
+    drive(t)
+
+
+def test_merge_queue_retry_and_reject_and_escalation_answer_and_close():
+    from dataclasses import replace
+
+    from gastown_tui.tui.modals import ConfirmModal
+    from gastown_tui.tui.screens.lists import MergeQueueScreen
+    from gastown_tui.work.snapshot import BeadView, EscalationView
+
+    async def t(app, pilot):
+        snap = replace(app.snapshot, merge_queue=(BeadView("gt-mr1", "Merge polecat/nux/gt-c3d", "open", 1,
+                                                           "merge-request", rig="gastown", mr_state="failed",
+                                                           worker="gastown/polecats/nux"),),
+                       escalations=(EscalationView("hq-e1", "Which approach?", "high", "open"),))
+        app.source.snap = snap
+        app.source.escalation_questions = {"hq-e1": ("Which approach?", ["rebase", "rewrite"])}
+        app.apply_snapshot(snap)
+        await pilot.press("M")
+        await settle(pilot)
+        assert isinstance(app.screen, MergeQueueScreen)
+        await pilot.press("r")
+        await settle(pilot)
+        assert ("retry", "gastown", "gt-mr1") in app.source.calls
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await settle(pilot)
+        assert ("reject", "gastown", "gt-mr1") in app.source.calls
+        await pilot.press("escape", "e")
+        await settle(pilot)
+        assert isinstance(app.screen, EscalationsScreen)
+        await pilot.press("o")
+        await settle(pilot)
+        await pilot.press("2", "enter")
+        await settle(pilot)
+        assert ("answer", "hq-e1", "rewrite") in app.source.calls
+        await pilot.press("c", "y")
+        await settle(pilot)
+        assert ("close_esc", "hq-e1") in app.source.calls
+
+    drive(t)
