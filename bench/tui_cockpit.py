@@ -114,7 +114,7 @@ def real_process(town, seconds: float, flag: Path) -> dict[str, float]:
         t0 = time.perf_counter()
         info = outer.new_session("cockpit", [str(BIN / "gt"), "tui", "--town", str(town.root)], cwd=town.root,
                                  env=env, width=160, height=50)
-        wait(lambda: "agents" in outer.capture_many(["cockpit"], ansi=False).get("cockpit", ""), 30, "the cockpit", 0.01)
+        wait(lambda: "workers" in outer.capture_many(["cockpit"], ansi=False).get("cockpit", ""), 30, "the cockpit", 0.01)
         out["real_first_paint"] = time.perf_counter() - t0
         pid = info.pid
         time.sleep(3)  # let it settle (first captures, watch start)

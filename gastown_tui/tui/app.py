@@ -49,6 +49,9 @@ class CockpitApp(App):
     COMMANDS = App.COMMANDS | {CockpitCommands}
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
+        # help and quit first: a narrow footer (80 columns) drops the last keys, never these
+        Binding("question_mark", "help", "help"),
+        Binding("q", "quit", "quit"),
         Binding("s", "sling", "sling"),
         Binding("n", "nudge", "nudge"),
         Binding("m", "compose", "mail", show=False),
@@ -65,7 +68,6 @@ class CockpitApp(App):
         Binding("t", "cycle_theme", "theme", show=False),
         Binding("/", "filter", "filter"),
         Binding("colon", "command_line", "command"),
-        Binding("question_mark", "help", "help"),
         Binding("tab", "focus_next_pane", "next pane", show=False),
         Binding("shift+tab", "focus_previous_pane", "prev pane", show=False),
         Binding("1", "focus_pane('tree')", "town", show=False),
@@ -75,7 +77,6 @@ class CockpitApp(App):
         Binding("5", "focus_pane('feed')", "feed", show=False),
         Binding("ctrl+r", "refresh_now", "refresh", show=False),
         Binding("escape", "back", "back", show=False),
-        Binding("q", "quit", "quit"),
     ]
 
     def __init__(self, source: Source, *, clock: Callable[[], float] = time.time,
