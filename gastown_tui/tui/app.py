@@ -216,7 +216,7 @@ class CockpitApp(App):
             pass
 
     # Streamed lines are shown at once; a capture this much later makes the view exactly tmux's.
-    RECONCILE_AFTER = 0.15
+    RECONCILE_AFTER = 0.5
 
     def _output_arrived(self) -> None:
         if not self.screen_stack:  # shutting down
