@@ -17,7 +17,9 @@ from gastown_tui.town.layout import Town
 
 
 def heartbeat_path(town: Town, session: str) -> Path:
-    return town.heartbeats_dir / f"{session}.json"
+    from gastown_tui.infra.safepath import confine
+
+    return confine(town.heartbeats_dir, f"{session}.json", what="session name")
 
 
 def write_heartbeat(town: Town, session: str, *, role: str, rig: str | None = None, status: str = "ok",
@@ -37,7 +39,9 @@ _MID_PASS = ("patrolling", "merging")
 def checks_dir(town: Town, session: str) -> Path:
     """Per-pass patrol check records: `.runtime/patrols/<session>/<YYYY-MM-DD>.jsonl` (UTC days),
     digested into one bead per patrol and day by `gt patrol digest`, then removed."""
-    return town.runtime_dir / "patrols" / session
+    from gastown_tui.infra.safepath import confine
+
+    return confine(town.runtime_dir / "patrols", session, what="session name")
 
 
 def _record_check(town: Town, session: str, beat: dict[str, Any]) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from gastown_tui.errors import UsageError
 from gastown_tui.infra.fsutil import append_line, atomic_write_text, file_lock
+from gastown_tui.infra.safepath import confine
 from gastown_tui.infra.tmux import Screen, Tmux
 from gastown_tui.town.identity import Agent, parse_address
 from gastown_tui.town.layout import Town
@@ -63,7 +64,7 @@ def _agent(town: Town, target: str | Agent) -> Agent:
 # -- DND and the queue --------------------------------------------------------------------------
 
 def _dnd_path(town: Town, agent: Agent) -> Path:
-    return town.runtime_dir / "dnd" / agent.session
+    return confine(town.runtime_dir / "dnd", agent.session, what="session name")
 
 
 def set_dnd(town: Town, agent: str | Agent, on: bool) -> None:
@@ -78,8 +79,12 @@ def is_dnd(town: Town, agent: str | Agent) -> bool:
     return _dnd_path(town, _agent(town, agent)).exists()
 
 
+def _lock_path(town: Town, agent: Agent) -> Path:
+    return confine(town.locks_dir, f"nudge-{agent.session}.lock", what="session name")
+
+
 def _queue_path(town: Town, agent: Agent) -> Path:
-    return town.runtime_dir / "nudge_queue" / f"{agent.session}.jsonl"
+    return confine(town.runtime_dir / "nudge_queue", f"{agent.session}.jsonl", what="session name")
 
 
 def queued(town: Town, agent: str | Agent) -> list[dict]:
@@ -114,7 +119,7 @@ def drain_queue(town: Town, agent: str | Agent, *, tmux: Tmux | None = None, for
     if not force and is_dnd(town, agent):
         return 0
     tm = tmux or Tmux.for_town(town)
-    with file_lock(town.locks_dir / f"nudge-{agent.session}.lock"):
+    with file_lock(_lock_path(town, agent)):
         return _drain_locked(town, agent, tm)
 
 
@@ -232,7 +237,7 @@ def deliver(town: Town, target: str | Agent, message: str, mode: str = "immediat
                     return NudgeResult("queued", f"{agent.address} still busy after {wait_timeout:.0f}s; {res.detail}", agent.session)
                 return res
             time.sleep(0.1 if idle_seen else 0.25)
-    with file_lock(town.locks_dir / f"nudge-{agent.session}.lock"):
+    with file_lock(_lock_path(town, agent)):
         if _queue_path(town, agent).exists() and not is_dnd(town, agent):
             _drain_locked(town, agent, tm)  # older queued nudges go first, in order (--force under DND sends only this one)
         res = _send(tm, agent.session, text, rt, _verify_timeout(town))
@@ -299,3 +304,29 @@ def _send(tm: Tmux, session: str, text: str, rt, verify_timeout: float) -> Nudge
         if isinstance(e, GtError):
             return NudgeResult("failed", f"could not type into {session}: {e}", session)
         raise
+
+
+# Keys the cockpit's input mode may send by name (everything else is typed as sanitised text).
+TYPE_KEY_NAMES = frozenset({"Enter", "BSpace", "Tab", "BTab", "Up", "Down", "Left", "Right", "Home", "End",
+                            "PPage", "NPage", "DC", "C-c", "C-d", "C-u", "C-l", "C-a", "C-e", "C-w", "C-r"})
+
+
+def type_keys(town: Town, target: str | Agent, keys: list[tuple[str, str]], *, tmux: Tmux | None = None) -> None:
+    """Type keys into an agent's pane as a user at its terminal would (the cockpit's input mode),
+    under the same per-session lock as nudges so the two never interleave. `keys` are
+    ("text", s) — sanitised, typed literally — or ("key", name) with a name in TYPE_KEY_NAMES."""
+    agent = _agent(town, target)
+    if agent.role == "overseer":
+        raise UsageError("the overseer is the human and has no session", hint="select an agent first")
+    tm = tmux or Tmux.for_town(town)
+    with file_lock(_lock_path(town, agent)):
+        tm.leave_mode(agent.session)
+        for kind, value in keys:
+            if kind == "key":
+                if value not in TYPE_KEY_NAMES:
+                    raise UsageError(f"'{value}' is not a key the input mode sends", hint="type text or use Enter, arrows, C-c")
+                tm.send_keys(agent.session, value)
+            else:
+                text = sanitize(value).replace("\n", "")
+                if text:
+                    tm.send_keys(agent.session, text, literal=True)

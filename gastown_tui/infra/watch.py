@@ -38,15 +38,24 @@ class PaneOutputWatch:
     """Knows, without polling, when one tmux pane printed something.
 
     A read-only tmux control-mode client (`tmux -C attach -f ignore-size,read-only`) on the
-    watched session streams `%output` lines; a reader thread turns them into a `dirty` flag the
-    cockpit checks on its fast timer. Idle panes therefore cost no tmux process at all, and a
-    change is known within one timer period. `ignore-size` keeps the agent's window size as it is.
+    watched session streams `%output` lines; a reader thread turns them into a `dirty` flag and,
+    when it turns dirty, calls `on_output` (from the reader thread) so the cockpit captures the pane
+    as the output arrives, not on a timer. A burst of output calls `on_output` once until the
+    flag is taken. Idle panes cost no tmux process at all. `ignore-size` keeps the agent's window
+    size as it is.
     """
 
-    def __init__(self, socket_name: str, *, tmux_bin: str | None = None) -> None:
+    def __init__(self, socket_name: str, *, tmux_bin: str | None = None,
+                 on_output: Callable[[], None] | None = None) -> None:
         import shutil
 
+        import threading
+
+        self.on_output = on_output
         self.socket_name = socket_name
+        self._data = bytearray()  # the bytes the pane printed since `take_data` (when not overflowed)
+        self._overflow = False
+        self._lock = threading.Lock()
         self.tmux_bin = tmux_bin or shutil.which("tmux") or "tmux"
         self.session: str | None = None
         self.dirty = False
@@ -76,10 +85,14 @@ class PaneOutputWatch:
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
         except OSError:
             return False
+        with self._lock:
+            self._data.clear()
+            self._overflow = False
         self._proc = proc
         self.alive = True
         self.attached = False
-        self.dirty = True  # whatever is on screen now has not been captured yet
+        self.dirty = False
+        self._mark()  # whatever is on screen now has not been captured yet
         self._thread = threading.Thread(target=self._read, args=(proc,), daemon=True, name=f"pane-watch-{session}")
         self._thread.start()
         return True
@@ -91,16 +104,53 @@ class PaneOutputWatch:
                     # tmux's first control line means it is attached; output printed between
                     # follow() and now was not streamed, so ask for one more capture.
                     self.attached = True
-                    self.dirty = True
+                    self._mark()
                 if raw.startswith(b"%output "):
-                    self.dirty = True
+                    if proc is self._proc:
+                        self._keep(raw)
+                        self._mark()
                 elif raw.startswith(b"%exit"):
                     break
         except (OSError, ValueError):
             pass
         if proc is self._proc:
             self.alive = False
+            self._mark()
+
+    MAX_DATA = 64 * 1024
+
+    def _keep(self, raw: bytes) -> None:
+        # "%output %<pane> <data>\n", data octal-escaped (\ooo) below space and for backslash
+        _tag, _pane, data = raw.rstrip(b"\n").split(b" ", 2) if raw.count(b" ") >= 2 else (b"", b"", b"")
+        with self._lock:
+            if self._overflow:
+                return
+            if len(self._data) + len(data) > self.MAX_DATA:
+                self._overflow = True
+                self._data.clear()
+                return
+            self._data += _unescape(data)
+
+    def take_data(self) -> bytes | None:
+        """The bytes printed since the last call, or None when they were too many to keep (or
+        printed before the client attached): then only a capture shows the pane truly."""
+        with self._lock:
+            if self._overflow or not self.attached:
+                self._overflow = False
+                self._data.clear()
+                return None
+            out = bytes(self._data)
+            self._data.clear()
+            return out
+
+    def _mark(self) -> None:
+        if not self.dirty:
             self.dirty = True
+            if self.on_output is not None:
+                try:
+                    self.on_output()
+                except Exception:  # noqa: BLE001 - the listener went away (app closing): keep reading
+                    pass
 
     def take(self) -> bool:
         """True (once) when the pane printed since the last call."""
@@ -123,6 +173,22 @@ class PaneOutputWatch:
                 proc.wait(timeout=2)
             except Exception:  # noqa: BLE001 - best effort: it is our own child
                 proc.kill()
+
+
+def _unescape(data: bytes) -> bytes:
+    if b"\\" not in data:
+        return data
+    out = bytearray()
+    i, n = 0, len(data)
+    while i < n:
+        c = data[i]
+        if c == 0x5C and i + 3 < n + 1 and data[i + 1:i + 4].isdigit():
+            out.append(int(data[i + 1:i + 4], 8) & 0xFF)
+            i += 4
+        else:
+            out.append(c)
+            i += 1
+    return bytes(out)
 
 
 def file_changes(path: Path, *, debounce_ms: int = 50, stop_event=None):

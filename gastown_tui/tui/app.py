@@ -21,8 +21,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static
 
 from gastown_tui.tui.commands import ACTIONS, CockpitCommands
-from gastown_tui.tui.modals import (ComposeModal, InfoModal, NudgeModal, ReadMailModal, SlingModal, TextPrompt,
-                                    notify_result)
+from gastown_tui.tui.modals import (ComposeModal, ConfirmModal, InfoModal, NudgeModal, ReadMailModal, SlingModal,
+                                    TextPrompt, notify_result)
 from gastown_tui.tui.screens.agent import AgentDetailScreen, HelpScreen, PeekScreen
 from gastown_tui.tui.screens.beads import BeadsScreen
 from gastown_tui.tui.screens.lists import EscalationsScreen, MergeQueueScreen, SnapshotScreen
@@ -49,6 +49,9 @@ class CockpitApp(App):
     COMMANDS = App.COMMANDS | {CockpitCommands}
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
+        # help and quit first: a narrow footer (80 columns) drops the last keys, never these
+        Binding("question_mark", "help", "help"),
+        Binding("q", "quit", "quit"),
         Binding("s", "sling", "sling"),
         Binding("n", "nudge", "nudge"),
         Binding("m", "compose", "mail", show=False),
@@ -58,10 +61,13 @@ class CockpitApp(App):
         Binding("B", "beads", "beads", show=False),
         Binding("M", "merge_queue", "merge queue", show=False),
         Binding("p", "peek", "peek", show=False),
+        Binding("R", "restart_agent", "restart", show=False),
+        Binding("X", "nuke_agent", "nuke", show=False),
+        Binding("u", "unsling_agent", "unsling", show=False),
+        Binding("A", "reassign_agent", "reassign", show=False),
         Binding("t", "cycle_theme", "theme", show=False),
         Binding("/", "filter", "filter"),
         Binding("colon", "command_line", "command"),
-        Binding("question_mark", "help", "help"),
         Binding("tab", "focus_next_pane", "next pane", show=False),
         Binding("shift+tab", "focus_previous_pane", "prev pane", show=False),
         Binding("1", "focus_pane('tree')", "town", show=False),
@@ -71,7 +77,6 @@ class CockpitApp(App):
         Binding("5", "focus_pane('feed')", "feed", show=False),
         Binding("ctrl+r", "refresh_now", "refresh", show=False),
         Binding("escape", "back", "back", show=False),
-        Binding("q", "quit", "quit"),
     ]
 
     def __init__(self, source: Source, *, clock: Callable[[], float] = time.time,
@@ -96,6 +101,13 @@ class CockpitApp(App):
         self._captured_at = 0.0
         self._seen_activity = 0.0
         self._pane_watch = None  # PaneOutputWatch: the visible pane tells us when it prints
+        self._capturing = False  # one capture in flight at a time
+        self._capture_again = False  # output arrived during it: one more when it returns
+        self._history_timer_set = False
+        self._reconcile_set = False
+        self._typed: list[tuple[str, str]] = []  # input mode: keys waiting for the one sender
+        self._typing_busy = False
+        self._wake_context = None
         self._follow_tried_at = 0.0
         self.last_applied = 0.0
         self._pending_refresh = False
@@ -140,7 +152,10 @@ class CockpitApp(App):
         self.query_one("#tree").focus()
         self.request_refresh()
         if self.live:
-            self._pane_watch = self.source.output_watch()
+            import contextvars
+
+            self._wake_context = contextvars.copy_context()
+            self._pane_watch = self.source.output_watch(on_output=self._wake)
             self.set_interval(self.refresh_interval, self.request_refresh)
             self.set_interval(self.capture_interval, self.capture_selected)
             if self.source.watch() is not None:
@@ -186,11 +201,91 @@ class CockpitApp(App):
         async for _batch in it:
             self.request_refresh(fresh_panes=False)  # a file changed: the panes did not
 
-    # The visible agent is captured every `capture_interval` while its output moves; once it has
-    # been quiet for QUIET_AFTER seconds, every QUIET_INTERVAL (and at once when the 1 s pane
-    # listing shows new activity). Each capture is one tmux process: this keeps idle CPU low.
+    # Output streams: the control client's reader thread calls `_wake` when the visible pane
+    # prints; the capture starts at once (one tmux process), and output arriving while a capture
+    # runs asks for exactly one more when it returns, so a busy pane costs at most one capture in
+    # flight. The timer below only backs that up when no control client runs: captured every
+    # `capture_interval` while output moves, every QUIET_INTERVAL once quiet for QUIET_AFTER.
     QUIET_AFTER = 3.0
     QUIET_INTERVAL = 0.6
+    # While the reader has scrolled up, each capture is the whole history: at most this often.
+    HISTORY_INTERVAL = 1.0
+
+    def _wake(self) -> None:
+        """Called from the control client's reader thread when the watched pane printed."""
+        loop, ctx = getattr(self, "_loop", None), self._wake_context
+        if loop is None or ctx is None:
+            return
+        try:
+            # in the app's context: the reader thread's has no active app (timers need one)
+            loop.call_soon_threadsafe(self._output_arrived, context=ctx)
+        except RuntimeError:  # the loop closed: the app is gone
+            pass
+
+    # Streamed lines are shown at once; a capture this much later makes the view exactly tmux's.
+    RECONCILE_AFTER = 0.5
+
+    def _output_arrived(self) -> None:
+        if not self.screen_stack:  # shutting down
+            return
+        a = self.selected_agent()
+        w = self._pane_watch
+        if a is None or a.state == "off" or w is None or w.session != a.session:
+            return
+        if self._capturing:  # its result shows this output too (and one more capture follows)
+            self._capture_again = True
+            return
+        w.take()  # first: output printed from now on wakes us again
+        data = w.take_data()
+        if data is not None and not isinstance(self.screen, PeekScreen):
+            out = self.query_one("#output", AgentOutput)
+            if out.append_stream(data):
+                self._output_changed_at = time.monotonic()
+                if not self._reconcile_set:
+                    self._reconcile_set = True
+                    self.set_timer(self.RECONCILE_AFTER, self._reconcile)
+                return
+        self._request_capture()
+
+    def _reconcile(self) -> None:
+        self._reconcile_set = False
+        self._request_capture()
+
+    def _request_capture(self) -> None:
+        a = self.selected_agent()
+        if a is None or a.state == "off":
+            return
+        if self._capturing:
+            self._capture_again = True
+            return
+        out = self._visible_output()
+        if out is not None and not out.follow:
+            wait = self.HISTORY_INTERVAL - (time.monotonic() - self._captured_at)
+            if wait > 0:  # reading history: keep up, but not once per printed line
+                if not self._history_timer_set:
+                    self._history_timer_set = True
+                    self.set_timer(wait, self._history_due)
+                return
+        self._capturing = True
+        if self._pane_watch is not None and self._pane_watch.session == a.session:
+            self._pane_watch.take()
+            self._pane_watch.take_data()  # the capture shows those bytes
+        self._captured_at = time.monotonic()
+        self._capture(a.address, a.session, self._capture_lines())
+
+    def _history_due(self) -> None:
+        self._history_timer_set = False
+        self._request_capture()
+
+    def _visible_output(self) -> AgentOutput | None:
+        if not self.screen_stack:
+            return None
+        if isinstance(self.screen, PeekScreen):
+            return self.screen.query_one(AgentOutput)
+        try:
+            return self.query_one("#output", AgentOutput)
+        except Exception:  # noqa: BLE001 - not composed yet
+            return None
 
     def capture_selected(self, force: bool = False) -> None:
         if self.selected is None or self.snapshot is None:
@@ -204,18 +299,16 @@ class CockpitApp(App):
                 if time.monotonic() - self._follow_tried_at > 2.0:
                     self._follow_tried_at = time.monotonic()
                     self._follow_pane(a.session)
-            elif not w.take():
-                return  # the pane printed nothing since the last capture: no tmux call at all
-            else:
-                self._captured_at = time.monotonic()
-                self._capture(a.address, a.session, self._capture_lines())
+            elif w.dirty:
+                self._request_capture()  # a wake-up was lost (or not yet delivered): catch up
                 return
+            else:
+                return  # streaming: the control client wakes us when the pane prints
         now = time.monotonic()
         quiet = now - self._output_changed_at > self.QUIET_AFTER
         if not force and quiet and now - self._captured_at < self.QUIET_INTERVAL:
             return
-        self._captured_at = now
-        self._capture(a.address, a.session, self._capture_lines())
+        self._request_capture()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="pane-watch")
     def _follow_pane(self, session: str | None) -> None:
@@ -224,26 +317,74 @@ class CockpitApp(App):
 
     def on_unmount(self) -> None:
         if self._pane_watch is not None:
+            self._pane_watch.on_output = None
             self._pane_watch.stop()
 
     def _capture_lines(self) -> int:
-        if isinstance(self.screen, PeekScreen):
-            return self.screen.query_one(AgentOutput).wanted_lines()
-        return self.query_one("#output", AgentOutput).wanted_lines()
+        out = self._visible_output()
+        return out.wanted_lines() if out is not None else 2000
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="capture")
+    @work(thread=True, exit_on_error=False, group="capture")
     def _capture(self, address: str, session: str, lines: int = 2000) -> None:
-        text = self.source.capture(session, lines=lines)
-        self.call_from_thread(self._show_output, address, session, text)
+        text = None
+        try:
+            text = self.source.capture(session, lines=lines)
+        finally:
+            self.call_from_thread(self._show_output, address, session, text)
 
     def _show_output(self, address: str, session: str, text: str | None) -> None:
-        if address != self.selected:
+        self._capturing = False
+        if address == self.selected:
+            body = text if text is not None else f"({address} has no running session)"
+            if self.query_one("#output", AgentOutput).set_output(body, session):
+                self._output_changed_at = time.monotonic()
+            if isinstance(self.screen, PeekScreen) and self.screen.session == session:
+                self.screen.query_one(AgentOutput).set_output(body, session)
+        if self._capture_again:
+            self._capture_again = False
+            self._request_capture()
+
+    @on(AgentOutput.KeysTyped)
+    def _keys_typed(self, event: AgentOutput.KeysTyped) -> None:
+        event.stop()
+        a = self.selected_agent()
+        if a is None or a.state == "off":
+            self.notify("that agent has no running session to type into", severity="warning")
+            event.control.typing = False
             return
-        body = text if text is not None else f"({address} has no running session)"
-        if self.query_one("#output", AgentOutput).set_output(body, session):
-            self._output_changed_at = time.monotonic()
-        if isinstance(self.screen, PeekScreen) and self.screen.session == session:
-            self.screen.query_one(AgentOutput).set_output(body, session)
+        self._typed.extend(event.keys)
+        if not self._typing_busy:
+            self._send_typed(a.address)
+
+    def _send_typed(self, address: str) -> None:
+        keys, self._typed = self._typed, []
+        self._typing_busy = True
+        self._type_worker(address, keys)
+
+    @work(thread=True, exit_on_error=False, group="typing")
+    def _type_worker(self, address: str, keys: list[tuple[str, str]]) -> None:
+        try:
+            r = self.source.type_keys(address, keys)
+        except Exception as e:  # noqa: BLE001 - a failed keystroke is a toast, never a crash
+            r = ActionResult("failed", str(e))
+        self.call_from_thread(self._typed_done, address, r)
+
+    def _typed_done(self, address: str, r: ActionResult) -> None:
+        self._typing_busy = False
+        if not r.ok:
+            self._typed.clear()
+            notify_result(self, r)
+            return
+        if self._typed and address == self.selected:  # keys pressed meanwhile, in order
+            self._send_typed(address)
+        else:
+            self._typed.clear()
+
+    @on(AgentOutput.HistoryWanted)
+    def _history_wanted(self, event: AgentOutput.HistoryWanted) -> None:
+        event.stop()
+        self._captured_at = 0.0  # the first look back is due at once
+        self._request_capture()
 
     # -- data in: applying ------------------------------------------------------------------------
 
@@ -293,10 +434,22 @@ class CockpitApp(App):
     def _render_header(self, snap: TownSnapshot) -> None:
         t = Text()
         t.append(f" {snap.name} ", Style(bold=True, color=var(self, "primary")))
-        t.append(f"· {len(snap.rigs)} rigs · {len(snap.agents)} agents ")
-        for state, n in snap.counts().items():
+        from gastown_tui.work.snapshot import WORKER_ROLES
+
+        workers = sum(1 for a in snap.agents if a.role in WORKER_ROLES)
+        patrols = [a for a in snap.agents if a.role not in WORKER_ROLES]
+        t.append(f"· {len(snap.rigs)} rigs · {workers} workers ")
+        for state, n in snap.worker_counts().items():
             if n and state != "off":
                 t.append(f"{glyph(state)}{n} {state} ", state_style(self, state))
+        up = sum(1 for a in patrols if a.state not in ("off", "dead"))
+        down = sum(1 for a in patrols if a.state == "dead")
+        t.append(f"· patrols {up}/{len(patrols)} up ", Style(color=var(self, "muted")))
+        if down:
+            t.append(f"{glyph('dead')}{down} dead ", state_style(self, "dead"))
+        need = len(snap.attention())
+        if need:
+            t.append(f"· b: {need} need you ", Style(bold=True, color=var(self, "warning")))
         t.append("· ")
         t.append(f"✉ {snap.unread} unread ", Style(bold=bool(snap.unread), color=var(self, "mail-unread")))
         t.append(f"· ⚠ {snap.open_escalations} escalations ",
@@ -327,12 +480,17 @@ class CockpitApp(App):
         self._seen_activity = 0.0
         self._follow_tried_at = 0.0
         out = self.query_one("#output", AgentOutput)
+        out.typing = False
         out.border_title = f"2 Output · {address}"
         a = self.snapshot.agent(address) if self.snapshot else None
         if a is not None and a.state == "off":
             out.set_output(f"({address} is not running)", a.session)
         elif a is not None:
-            self._capture(a.address, a.session, self._capture_lines())
+            out.set_output("", a.session)  # never a part of the previous agent's screen
+            if self.live and self._pane_watch is not None:
+                self._follow_tried_at = time.monotonic()
+                self._follow_pane(a.session)  # stream this pane from now on
+            self._request_capture()
         if self.inbox_owner == "agent":
             self._render_mail()
 
@@ -372,10 +530,23 @@ class CockpitApp(App):
             w = self.query_one(bar, Input)
             if w.display:
                 w.display = False
+                if bar == "#filterbar":
+                    self.clear_filter(self._filter_target or "tree")
                 self.query_one(f"#{self._filter_target or 'tree'}").focus()
                 return
         if len(self.screen_stack) > 1:
             self.pop_screen()
+            return
+        pane = self._focused_pane()
+        if pane and getattr(self.query_one(f"#{pane}"), "filter_text", ""):
+            self.clear_filter(pane)  # Esc always backs out: here, out of the filter
+
+    def clear_filter(self, target: str) -> None:
+        w = self.query_one(f"#{target}")
+        if getattr(w, "filter_text", ""):
+            w.filter_text = ""
+            if self.snapshot is not None:
+                self.apply_filter(target)
 
     _filter_target: str | None = None
 
@@ -402,15 +573,33 @@ class CockpitApp(App):
             self.apply_filter(target)
 
     def apply_filter(self, target: str) -> None:
+        text = getattr(self.query_one(f"#{target}"), "filter_text", "")
+        title = PANE_TITLES.get(target, target)
+        self.query_one(f"#{target}").border_title = f"{title} · filter /{text} (esc clears)" if text else title
         snap = self.snapshot
         if target == "tree":
-            self.query_one("#tree", TownTree).update_snapshot(snap)
+            tree = self.query_one("#tree", TownTree)
+            tree.update_snapshot(snap)
+            self.call_after_refresh(self._follow_filtered_tree)
         elif target == "convoys":
             self.query_one("#convoys", ConvoyTree).update_convoys(snap.convoys)
         elif target == "mail":
             self._render_mail()
         elif target == "feed":
             self.query_one("#feed", FeedTable).update_events(snap.events)
+
+    def _follow_filtered_tree(self) -> None:
+        # the output pane never keeps showing an agent the filter hid
+        tree = self.query_one("#tree", TownTree)
+        if self.selected and tree.select_address(self.selected):
+            return  # still shown
+        for i in range(tree.last_line + 1):
+            node = tree.get_node_at_line(i)
+            key = node.data if node is not None else None
+            if key and self.snapshot and self.snapshot.agent(key) is not None:
+                tree.select_address(key)
+                self.select_agent(key)
+                return
 
     @on(Input.Submitted, "#filterbar")
     def _filter_done(self) -> None:
@@ -551,7 +740,7 @@ class CockpitApp(App):
         screen = PeekScreen(a.address, a.session)
         self.push_screen(screen)
         out = self.query_one("#output", AgentOutput)
-        self.call_after_refresh(lambda: screen.query_one(AgentOutput).set_output(out._raw, a.session))
+        self.call_after_refresh(lambda: screen.query_one(AgentOutput).set_output(out._raw or out.plain, a.session))
 
     def action_agent_detail(self) -> None:
         if self.selected:
@@ -617,8 +806,10 @@ class CockpitApp(App):
         if a is None:
             self.notify("no agent needs attention")
             return
+        reason = dict((x.address, r) for x, r in self.snapshot.attention()).get(a.address, "")
         self.query_one("#tree", TownTree).select_address(a.address)
         self.select_agent(a.address)
+        self.notify(f"{a.address}: {reason}", timeout=3, markup=False)
 
     def action_cycle_theme(self) -> None:
         names = sorted(self._themes)
@@ -631,6 +822,80 @@ class CockpitApp(App):
     def watch_theme(self, _theme: str) -> None:
         if self.snapshot is not None and self.is_mounted:
             self.call_after_refresh(self.apply_snapshot, self.snapshot, True)
+
+    # -- agent actions: each the CLI's own function, the destructive ones confirmed -----------
+
+    def confirm_then(self, question: str, fn: Callable[[], ActionResult]) -> None:
+        def go(yes: bool | None) -> None:
+            if yes:
+                self._act(fn)
+
+        self.push_screen(ConfirmModal(question), go)
+
+    def _acting_on(self):
+        a = self.selected_agent()
+        if a is None:
+            self.notify("select an agent in the town tree first", severity="warning")
+        return a
+
+    def action_restart_agent(self) -> None:
+        a = self._acting_on()
+        if a is not None:
+            self.confirm_then(f"Restart {a.address}? Its process is killed and started again.",
+                              lambda: self.source.restart(a.address))
+
+    def action_nuke_agent(self) -> None:
+        a = self._acting_on()
+        if a is None:
+            return
+        if a.role != "polecat":
+            self.notify(f"only polecats can be nuked; {a.address} is a {a.role}", severity="warning", markup=False)
+            return
+        self.confirm_then(f"Nuke {a.address}? Session, worktree and branch go; its bead reopens.",
+                          lambda: self.source.nuke(a.address))
+
+    def action_unsling_agent(self) -> None:
+        a = self._acting_on()
+        if a is None:
+            return
+        if not a.hook_id:
+            self.notify(f"{a.address} has nothing on its hook", severity="warning", markup=False)
+            return
+        self.confirm_then(f"Take {a.hook_id} off {a.address}'s hook? The bead goes back to open.",
+                          lambda: self.source.unsling(a.address))
+
+    def action_reassign_agent(self) -> None:
+        a = self._acting_on()
+        if a is None:
+            return
+        if not a.hook_id:
+            self.notify(f"{a.address} has nothing on its hook", severity="warning", markup=False)
+            return
+
+        def go(target: str | None) -> None:
+            if target and target.strip():
+                self._act(lambda: self.source.reassign(a.address, target.strip()))
+
+        self.push_screen(TextPrompt(f"Reassign {a.hook_id} from {a.address} to", "a rig or an agent address",
+                                    a.rig or ""), go)
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """The palette's Screenshot: into ~/Downloads when it exists, else the current directory,
+        and say where (Textual's own fails when ~/Downloads is missing)."""
+        if path is None:
+            downloads = Path.home() / "Downloads"
+            path = str(downloads if downloads.is_dir() else Path.cwd())
+        try:
+            name = self.save_screenshot(filename, path)
+        except OSError as e:
+            self.notify(f"could not save the screenshot in {path}: {e.strerror or e}", severity="error", markup=False)
+            return
+        self.notify(f"screenshot saved: {name}", timeout=5, markup=False)
+
+    def action_type_into(self) -> None:
+        out = self.query_one("#output", AgentOutput)
+        out.focus()
+        out.action_typing()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(help_sections(self)))
@@ -652,5 +917,5 @@ def help_sections(app: App) -> list[tuple[str, list[tuple[str, str]]]]:
                                      (":convoy [TITLE IDS]", "convoys / create"), (":beads", "beads screen"),
                                      (":mq", "merge queue"), (":esc", "escalations"), (":theme NAME", "theme"),
                                      (":peek / :attach [AGENT]", "peek or attach"), (":q", "quit")]))
-    out.append(("Palette actions", [(a, t) for t, a, _h in ACTIONS]))
+    out.append(("Command palette (ctrl+p)", [(t, h) for t, _a, h in ACTIONS]))
     return out

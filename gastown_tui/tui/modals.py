@@ -147,6 +147,8 @@ class SlingModal(Dialog):
             title.update("Sling · result")
             query.display = False
             opts.display = False
+            self.query_one(".hint", Label).update("enter / esc close")
+            self.focus()  # keys now reach the dialog (the query input is gone)
         if opts.option_count and self.step != "result":
             opts.highlighted = 0
 
@@ -174,7 +176,12 @@ class SlingModal(Dialog):
             self._choose(opts.get_option_at_index(opts.highlighted).id)
 
     def on_key(self, event) -> None:
-        if self.step == "result" or event.key not in ("down", "up"):
+        if self.step == "result":
+            if event.key == "enter" and self.result is not None:  # the hint says "enter": close
+                event.stop()
+                self.dismiss(self.result)
+            return
+        if event.key not in ("down", "up"):
             return
         opts = self.query_one("#sling-options", OptionList)
         if event.key == "down":
@@ -229,6 +236,7 @@ class NudgeModal(Dialog):
         super().__init__()
         self.address = address
         self.result: ActionResult | None = None
+        self.sending = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -246,15 +254,21 @@ class NudgeModal(Dialog):
             self.query_one("#nudge-result", Static).update(result_text(self.app, ActionResult("failed", "the message is empty")))
             return
         self.query_one("#nudge-result", Static).update("sending …")
-        self._run(text)
+        self.sending = True
+        self.app.run_worker(lambda: self._run(text), thread=True, exit_on_error=False, group="nudge")
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="nudge")
     def _run(self, text: str) -> None:
-        r = guarded(lambda: self.app.source.nudge(self.address, text))
-        self.app.call_from_thread(self._done, r)
+        # an app worker, not the dialog's: closing the dialog while sending must not lose the result
+        app = self.app
+        r = guarded(lambda: app.source.nudge(self.address, text))
+        app.call_from_thread(self._done, r)
 
     def _done(self, r: ActionResult) -> None:
         self.result = r
+        self.sending = False
+        if not self.is_attached:  # closed meanwhile: the result comes as a toast
+            notify_result(self.app, r)
+            return
         self.query_one("#nudge-result", Static).update(result_text(self.app, r))
         if r.ok:
             self.query_one(TextArea).text = ""

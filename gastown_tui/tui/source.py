@@ -44,18 +44,32 @@ class Source:
     def nudge(self, address: str, message: str) -> ActionResult: raise NotImplementedError
     def send_mail(self, to: str, subject: str, body: str, sender: str = "overseer",
                   reply_to: str | None = None) -> ActionResult: raise NotImplementedError
+    def type_keys(self, address: str, keys: list[tuple[str, str]]) -> ActionResult: raise NotImplementedError
     def mark_read(self, mail_id: str) -> None: raise NotImplementedError
     def create_convoy(self, title: str, bead_ids: list[str]) -> ActionResult: raise NotImplementedError
     def ack_escalation(self, esc_id: str) -> ActionResult: raise NotImplementedError
+    def close_escalation(self, esc_id: str) -> ActionResult: raise NotImplementedError
+    def escalation_options(self, esc_id: str) -> tuple[str, list[str]]: raise NotImplementedError
+    def answer_escalation(self, esc_id: str, option: str) -> ActionResult: raise NotImplementedError
+    def restart(self, address: str) -> ActionResult: raise NotImplementedError
+    def nuke(self, address: str) -> ActionResult: raise NotImplementedError
+    def unsling(self, address: str) -> ActionResult: raise NotImplementedError
+    def reassign(self, address: str, target: str) -> ActionResult: raise NotImplementedError
+    def mq_retry(self, rig: str, mr_id: str) -> ActionResult: raise NotImplementedError
+    def mq_reject(self, rig: str, mr_id: str) -> ActionResult: raise NotImplementedError
     def create_bead(self, rig: str, title: str, issue_type: str = "task", priority: int = 2) -> ActionResult: raise NotImplementedError
     def close_bead(self, bead_id: str) -> ActionResult: raise NotImplementedError
     def diff(self, address: str) -> str: raise NotImplementedError
+    def facts(self, address: str) -> dict[str, Any]:
+        """Time in state (`since`, epoch, from the status engine) and usage (`cost`: tokens and
+        USD from `gt costs`' source) of one agent; keys absent when unknown."""
+        return {}
     def attach_argv(self, session: str) -> list[str]: raise NotImplementedError
     def watch(self):
         return None
 
-    def output_watch(self):
-        """A PaneOutputWatch (infra/watch.py) telling when the visible pane printed, or None."""
+    def output_watch(self, on_output=None):
+        """A PaneOutputWatch (infra/watch.py) calling `on_output` when the visible pane prints, or None."""
         return None
 
 
@@ -68,6 +82,7 @@ class StaticSource(Source):
         self.outputs = dict(outputs or {})
         self._beads = list(beads if beads is not None else snap.ready)
         self.diffs = dict(diffs or {})
+        self.agent_facts: dict[str, dict[str, Any]] = {}
         self.calls: list[tuple] = []
 
     def snapshot(self, fresh_panes: bool = True) -> TownSnapshot:
@@ -94,6 +109,9 @@ class StaticSource(Source):
     def send_mail(self, to, subject, body, sender="overseer", reply_to=None):
         return self._record("mail", to, subject, body, reply_to)
 
+    def type_keys(self, address, keys):
+        return self._record("keys", address, tuple(keys))
+
     def mark_read(self, mail_id):
         self.calls.append(("read", mail_id))
 
@@ -103,6 +121,35 @@ class StaticSource(Source):
     def ack_escalation(self, esc_id):
         return self._record("ack", esc_id)
 
+    def close_escalation(self, esc_id):
+        return self._record("close_esc", esc_id)
+
+    escalation_questions: dict[str, tuple[str, list[str]]] = {}
+
+    def escalation_options(self, esc_id):
+        return self.escalation_questions.get(esc_id, ("", []))
+
+    def answer_escalation(self, esc_id, option):
+        return self._record("answer", esc_id, option)
+
+    def restart(self, address):
+        return self._record("restart", address)
+
+    def nuke(self, address):
+        return self._record("nuke", address)
+
+    def unsling(self, address):
+        return self._record("unsling", address)
+
+    def reassign(self, address, target):
+        return self._record("reassign", address, target)
+
+    def mq_retry(self, rig, mr_id):
+        return self._record("retry", rig, mr_id)
+
+    def mq_reject(self, rig, mr_id):
+        return self._record("reject", rig, mr_id)
+
     def create_bead(self, rig, title, issue_type="task", priority=2):
         return self._record("create", rig, title, issue_type, priority)
 
@@ -111,6 +158,9 @@ class StaticSource(Source):
 
     def diff(self, address):
         return self.diffs.get(address, "")
+
+    def facts(self, address):
+        return dict(self.agent_facts.get(address, {}))
 
     def attach_argv(self, session):
         return ["tmux", "attach-session", "-t", f"={session}"]
@@ -137,6 +187,7 @@ class TownSource(Source):
         self.tmux = _ListingTmux(town.tmux_socket)
         self._engine = None
         self._last: tuple[dict, dict[str, str]] | None = None
+        self._since: dict[str, float] = {}
 
     def _states(self) -> tuple[dict, dict[str, str]]:
         if self._engine is None:
@@ -147,6 +198,7 @@ class TownSource(Source):
             rows = self._engine.poll()
         except GtError:
             return {}, {}
+        self._since = {a: r.status.since for a, r in rows.items()}  # time in state, for agent detail
         return self.tmux.last_panes, {a: r.status.state for a, r in rows.items()}
 
     def snapshot(self, fresh_panes: bool = True) -> TownSnapshot:
@@ -192,6 +244,20 @@ class TownSource(Source):
             return ActionResult("failed", str(e))
         return ActionResult(r.status, r.detail)
 
+    def type_keys(self, address: str, keys: list[tuple[str, str]]) -> ActionResult:
+        from gastown_tui.agents.nudge import type_keys
+
+        try:
+            type_keys(self.town, address, keys, tmux=self.tmux)
+        except GtError as e:
+            return ActionResult("failed", str(e))
+        return ActionResult("ok", f"typed into {address}")
+
+    def _town_store(self):
+        from gastown_tui.beads.store import open_store
+
+        return open_store(db=self.town.beads_dir)
+
     def send_mail(self, to: str, subject: str, body: str, sender: str = "overseer",
                   reply_to: str | None = None) -> ActionResult:
         """`gt mail reply` when answering a message, else `gt mail send`."""
@@ -231,6 +297,90 @@ class TownSource(Source):
             return ActionResult("failed", str(e))
         return ActionResult("ok", f"{esc_id} acknowledged")
 
+    # the same functions as `gt escalate close`, `gt polecat nuke`, `gt unsling`, `gt mq retry/reject`
+    def _do(self, fn: Callable[[], Any], done: str) -> ActionResult:
+        try:
+            fn()
+        except GtError as e:
+            return ActionResult("failed", str(e))
+        return ActionResult("ok", done)
+
+    def close_escalation(self, esc_id: str) -> ActionResult:
+        from gastown_tui.work import escalation
+
+        return self._do(lambda: escalation.close_escalation(self.town, esc_id, "closed from the cockpit",
+                                                            actor="overseer"), f"{esc_id} closed")
+
+    def escalation_options(self, esc_id: str) -> tuple[str, list[str]]:
+        from gastown_tui.work import escalation
+
+        d = escalation.to_json(escalation.get_escalation(self.town, esc_id))
+        return str(d.get("question") or ""), [str(o) for o in d.get("options") or []]
+
+    def answer_escalation(self, esc_id: str, option: str) -> ActionResult:
+        # a decision is answered by closing it with the chosen option as the reason (what
+        # `gt escalate close ID --reason` records); the asker reads it from the bead
+        from gastown_tui.work import escalation
+
+        return self._do(lambda: escalation.close_escalation(self.town, esc_id, f"decision: {option}",
+                                                            actor="overseer"), f"{esc_id} answered: {option}")
+
+    def _agent(self, address: str):
+        from gastown_tui.town.identity import parse_address
+
+        return parse_address(address, self.town.rigs())
+
+    def restart(self, address: str) -> ActionResult:
+        from gastown_tui.agents.sessions import respawn_agent
+
+        try:
+            agent = self._agent(address)
+        except GtError as e:
+            return ActionResult("failed", str(e))
+        return self._do(lambda: respawn_agent(self.town, agent, tmux=self.tmux), f"{address} restarted")
+
+    def nuke(self, address: str) -> ActionResult:
+        from gastown_tui.work.nuke import nuke_polecat
+
+        try:
+            agent = self._agent(address)
+        except GtError as e:
+            return ActionResult("failed", str(e))
+        if agent.role != "polecat":
+            return ActionResult("failed", f"only polecats can be nuked; {address} is a {agent.role}")
+        return self._do(lambda: nuke_polecat(self.town, agent.rig, agent.name), f"{address} nuked; its bead reopened")
+
+    def unsling(self, address: str) -> ActionResult:
+        from gastown_tui.work.hook import unsling
+
+        try:
+            agent = self._agent(address)
+            got = unsling(self.town, agent)
+        except GtError as e:
+            return ActionResult("failed", str(e))
+        bead = got.get("bead") or got.get("id") or ""
+        return ActionResult("ok", f"unslung {bead} from {address}".replace("  ", " "), {"bead": bead})
+
+    def reassign(self, address: str, target: str) -> ActionResult:
+        r = self.unsling(address)
+        if not r.ok:
+            return r
+        bead = r.data.get("bead")
+        if not bead:
+            return ActionResult("failed", f"{address} had nothing on its hook to reassign")
+        s = self.sling([bead], target)
+        return ActionResult(s.status, f"{bead}: {address} → {s.detail}" if s.ok else s.detail)
+
+    def mq_retry(self, rig: str, mr_id: str) -> ActionResult:
+        from gastown_tui.patrols.refinery import retry_mr
+
+        return self._do(lambda: retry_mr(self.town, rig, mr_id), f"{mr_id} back in the queue")
+
+    def mq_reject(self, rig: str, mr_id: str) -> ActionResult:
+        from gastown_tui.patrols.refinery import reject_mr
+
+        return self._do(lambda: reject_mr(self.town, rig, mr_id, "rejected from the cockpit"), f"{mr_id} rejected")
+
     def create_bead(self, rig: str, title: str, issue_type: str = "task", priority: int = 2) -> ActionResult:
         from gastown_tui.beads.store import open_store
 
@@ -253,7 +403,9 @@ class TownSource(Source):
         return ActionResult("ok", f"closed {bead_id}")
 
     def diff(self, address: str) -> str:
-        from gastown_tui.infra.git import run_git
+        """Commits ahead of the rig's default branch, dirty files, and the worktree's diff — the
+        shared `.beads` store left out (its JSONL is bookkeeping, not the agent's change)."""
+        from gastown_tui.infra import git
         from gastown_tui.town.identity import parse_address
 
         try:
@@ -261,11 +413,35 @@ class TownSource(Source):
             wd = agent.workdir(self.town.root)
             if not (wd / ".git").exists():
                 return ""
-            stat = run_git(["diff", "--stat", "HEAD"], wd, check=False)
-            body = run_git(["diff", "HEAD"], wd, check=False)
-            return (stat + "\n\n" + body).strip()
+            only = ["--", ".", ":(exclude).beads"]
+            base = "main"
+            if agent.rig:
+                try:
+                    base = git.default_branch_of(self.town.require_rig(agent.rig).bare_repo) or base
+                except Exception:  # noqa: BLE001 - an odd repo: compare with main
+                    pass
+            ahead = git.run_git(["rev-list", "--count", f"{base}..HEAD"], wd, check=False) or "?"
+            dirty = [x for x in git.run_git(["status", "--porcelain", *only], wd, check=False).splitlines() if x]
+            stat = git.run_git(["diff", "--stat", "HEAD", *only], wd, check=False)
+            body = git.run_git(["diff", "HEAD", *only], wd, check=False)
+            head = f"{ahead} commits ahead of {base} · {len(dirty)} dirty files"
+            return (head + "\n\n" + stat + "\n\n" + body).strip()
         except (GtError, UsageError, NotFound):
             return ""
+
+    def facts(self, address: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if address in self._since:
+            out["since"] = self._since[address]
+        try:
+            from gastown_tui.work.costs import agent_costs
+
+            c = agent_costs(self.town).get(address)
+        except Exception:  # noqa: BLE001 - no usage data is not an error in the cockpit
+            c = None
+        if c:
+            out["cost"] = c
+        return out
 
     def attach_argv(self, session: str) -> list[str]:
         return self.tmux.attach_argv(session)
@@ -275,10 +451,10 @@ class TownSource(Source):
 
         return watch_town(self.town)
 
-    def output_watch(self):
+    def output_watch(self, on_output=None):
         from gastown_tui.infra.watch import PaneOutputWatch
 
-        return PaneOutputWatch(self.town.tmux_socket)
+        return PaneOutputWatch(self.town.tmux_socket, on_output=on_output)
 
 
 def default_runner(argv: list[str]) -> int:

@@ -65,7 +65,9 @@ def older_than(e: dict[str, Any], cutoff: float, cutoff_iso: str, key: str = "ts
     """
     ts = e.get(key)
     if isinstance(ts, str) and len(ts) in (20, 24, 27) and ts[-1] == "Z" and ts[10] == "T" and ts[19] in ".Z":
-        return ts[:19] < cutoff_iso
+        if ts[:19] != cutoff_iso:
+            return ts[:19] < cutoff_iso
+        # the same second as the cut-off: its fraction decides (parsed, the rare case)
     t = epoch(ts)
     return None if t is None else t < cutoff
 

@@ -26,6 +26,12 @@ from gastown_tui.town.layout import Town
 
 # Agent states: the classifier's, plus "off" for an agent with no session and no work.
 STATES = (*ENGINE_STATES, OFF)
+# "b" cycles the agents needing attention, most urgent first: the classifier's ATTENTION states,
+# then an agent named by an open escalation, then a worker whose merge request failed.
+ATTENTION_REASONS = (*ATTENTION, "escalated", "merge failed")
+MR_FAILED_STATES = ("failed", "rework")
+# Patrols keep the town running; only these roles do the work the header counts as working.
+WORKER_ROLES = ("polecat", "crew")
 
 
 @dataclass(frozen=True)
@@ -40,11 +46,15 @@ class BeadView:
     rig: str = ""
     updated_at: str = ""
     description: str = ""
+    mr_state: str = ""  # merge requests: queued | merging | merged | failed | rework
+    worker: str = ""  # merge requests: the polecat whose branch it is
 
     @classmethod
     def of(cls, issue: Issue, rig: str = "") -> BeadView:
+        mr = issue.issue_type == "merge-request"
         return cls(issue.id, issue.title, issue.status, issue.priority, issue.issue_type, issue.assignee,
-                   tuple(issue.labels), rig, issue.updated_at, issue.description)
+                   tuple(issue.labels), rig, issue.updated_at, issue.description,
+                   str(issue.get("mr_state") or "") if mr else "", str(issue.get("worker") or "") if mr else "")
 
 
 @dataclass(frozen=True)
@@ -128,6 +138,7 @@ class EscalationView:
     status: str
     source: str = ""
     acked: bool = False
+    issue: str = ""  # the bead it is about
 
 
 @dataclass(frozen=True)
@@ -176,18 +187,44 @@ class TownSnapshot:
                 "states": {k: v for k, v in c.items() if v}, "unread_mail": self.unread,
                 "escalations": self.open_escalations, "convoys": sum(1 for v in self.convoys if not v.landed)}
 
+    def worker_counts(self) -> dict[str, int]:
+        """States of the workers only (polecats, crew): patrols never count as working."""
+        c = dict.fromkeys(STATES, 0)
+        for a in self.agents:
+            if a.role in WORKER_ROLES:
+                c[a.state] = c.get(a.state, 0) + 1
+        return c
+
+    def attention(self) -> list[tuple[AgentView, str]]:
+        """Every agent needing attention with its most urgent reason, most urgent first, then in
+        tree order (see ATTENTION_REASONS)."""
+        open_esc = [e for e in self.escalations if e.status != "closed"]
+        failed = {b.worker for b in self.merge_queue if b.mr_state in MR_FAILED_STATES and b.worker}
+        rank = {r: i for i, r in enumerate(ATTENTION_REASONS)}
+        out = []
+        for i, a in enumerate(self.agents):
+            reason = None
+            if a.state in ATTENTION:
+                reason = a.state
+            elif any(e.title.startswith(a.address + " ") or (a.hook_id and e.issue == a.hook_id) for e in open_esc):
+                reason = "escalated"
+            elif a.address in failed:
+                reason = "merge failed"
+            if reason is not None:
+                out.append((rank[reason], i, a, reason))
+        out.sort(key=lambda t: (t[0], t[1]))
+        return [(a, reason) for _r, _i, a, reason in out]
+
     def next_needing_attention(self, after: str | None = None) -> AgentView | None:
-        """The next agent (in tree order, after `after`) in the most urgent attention state."""
-        agents = list(self.agents)
-        for state in ATTENTION:
-            hits = [a for a in agents if a.state == state]
-            if not hits:
-                continue
-            addrs = [a.address for a in agents]
-            start = addrs.index(after) + 1 if after in addrs else 0
-            ordered = agents[start:] + agents[:start]
-            return next(a for a in ordered if a.state == state)
-        return None
+        """The agent after `after` in `attention()`'s order, wrapping round (the most urgent one
+        when `after` needs no attention), so pressing `b` again and again visits every one."""
+        hits = [a for a, _reason in self.attention()]
+        if not hits:
+            return None
+        addrs = [a.address for a in hits]
+        if after in addrs:
+            return hits[(addrs.index(after) + 1) % len(hits)]
+        return hits[0]
 
 
 # -- reading stores ------------------------------------------------------------------------------
@@ -285,7 +322,7 @@ def _escalation_of(iss: Issue) -> EscalationView:
 
     e = to_json(iss)
     return EscalationView(e["id"], e["title"], str(e["severity"]), e["status"], str(e["raised_by"] or ""),
-                          bool(e["acked_by"]))
+                          bool(e["acked_by"]), str(e.get("issue") or ""))
 
 
 def _event_summary(e: Mapping[str, Any]) -> str:

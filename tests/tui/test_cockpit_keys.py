@@ -201,6 +201,9 @@ def test_sling_picker_fuzzy_bead_then_target():
         await pilot.press("enter")  # its own rig comes first
         await settle(pilot)
         assert "slung" in str(app.screen.query_one("#sling-result").render())
+        await pilot.press("enter")  # the result box takes Enter, as its hint says
+        await settle(pilot)
+        assert not isinstance(app.screen, SlingModal)
 
     _app, source = drive(t)
     assert ("sling", ("gt-r3",), "beads") in source.calls
@@ -279,5 +282,208 @@ def test_when_the_selected_agent_leaves_the_selection_follows_the_cursor():
         await settle(pilot)
         assert app.selected == tree.selected_address
         assert app.selected not in (None, "gastown/polecats/furiosa")
+
+    drive(t)
+
+
+def test_input_mode_types_into_the_selected_agent_until_escape():
+    async def t(app, pilot):
+        out = app.query_one("#output", AgentOutput)
+        out.focus()
+        await pilot.press("i")
+        assert out.typing and "typing" in out.border_title
+        await pilot.press("l", "s", "q", "enter", "ctrl+c")  # q is typed, it does not quit
+        await settle(pilot)
+        await pilot.press("escape")
+        assert not out.typing and "typing" not in out.border_title
+        await pilot.press("s")  # back to the cockpit's keys: the sling dialog
+        await settle(pilot)
+        assert isinstance(app.screen, SlingModal)
+
+    app, source = drive(t)
+    keys = [k for c in source.calls if c[0] == "keys" for k in c[2]]
+    assert {c[1] for c in source.calls if c[0] == "keys"} == {"mayor"}
+    assert keys == [("text", "l"), ("text", "s"), ("text", "q"), ("key", "Enter"), ("key", "C-c")]
+
+
+def test_filter_shows_an_indicator_esc_clears_it_and_the_order_comes_back():
+    async def t(app, pilot):
+        tree = app.query_one("#tree", TownTree)
+
+        def rows():
+            return [tree.get_node_at_line(i).data for i in range(tree.last_line + 1)]
+
+        before = rows()
+        await pilot.press("/", *"nux")
+        await settle(pilot)
+        assert "filter /nux" in tree.border_title
+        assert "gastown/polecats/furiosa" not in rows()
+        assert app.selected == "gastown/polecats/nux"  # the output follows the filter
+        await pilot.press("escape")
+        await settle(pilot)
+        assert tree.filter_text == "" and "filter" not in tree.border_title
+        assert rows() == before
+
+    drive(t)
+
+
+def test_closing_the_nudge_dialog_while_sending_keeps_the_result():
+    import threading
+
+    from gastown_tui.tui.source import ActionResult
+
+    release = threading.Event()
+
+    async def t(app, pilot):
+        def slow_nudge(address, message):
+            release.wait(10)
+            return ActionResult("delivered", f"typed into {address} and submitted")
+
+        app.source.nudge = slow_nudge
+        await pilot.press("n")
+        await pilot.press(*"hi")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("escape")  # closed while the worker still sends
+        assert not isinstance(app.screen, NudgeModal)
+        release.set()
+        await settle(pilot)
+        await pilot.pause(0.1)
+        assert any("delivered: typed into mayor" in str(n.message) for n in app._notifications)
+
+    drive(t)
+
+
+def test_screenshot_works_without_a_downloads_directory(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+
+    async def t(app, pilot):
+        app.action_screenshot()
+        await pilot.pause()
+
+    drive(t)
+    shots = list(tmp_path.glob("*.svg"))
+    assert len(shots) == 1 and shots[0].name.startswith("Gas_Town") and "<svg" in shots[0].read_text()
+
+
+def test_beads_screen_enter_opens_the_bead_marks_show_and_wisps_are_hidden():
+
+    from gastown_tui.tui.modals import InfoModal
+    from gastown_tui.work.snapshot import BeadView
+
+    async def t(app, pilot):
+        app.source._beads.append(BeadView("hq-wisp-abc", "patrol step", "open", 2, "task"))
+        await pilot.press("B")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, BeadsScreen)
+        assert all("-wisp-" not in b.id for b in screen.visible())
+        await pilot.press("space")
+        await settle(pilot)
+        table = screen.query_one("#beads-table")
+        assert str(table.get_cell_at((0, 0))) == "✓"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, InfoModal)
+        await pilot.press("escape")
+        await pilot.press("a")
+        await settle(pilot)
+        assert any("-wisp-" in b.id for b in screen.visible())
+
+    drive(t)
+
+
+def test_agent_detail_shows_time_in_state_usage_and_git_facts():
+    async def t(app, pilot):
+        app.source.agent_facts["mayor"] = {"since": app.clock() - 125,
+                                           "cost": {"input_tokens": 1000, "output_tokens": 234, "cost_usd": 0.5}}
+        app.source.diffs["mayor"] = "2 commits ahead of main · 1 dirty files\n\n x | 1 +"
+        app.action_agent_detail()
+        await settle(pilot)
+        body = str(app.screen.query_one("#detail-body").render())
+        assert "for 2m0" in body and "1,234 tokens · $0.50" in body
+        assert "2 commits ahead of main · 1 dirty files" in str(app.screen.query_one("#detail-diff").render())
+
+    drive(t)
+
+
+def _select(app, address):
+    app.query_one("#tree", TownTree).select_address(address)
+    app.select_agent(address)
+
+
+def test_agent_actions_confirm_and_call_the_source():
+    from gastown_tui.tui.modals import ConfirmModal, TextPrompt
+
+    async def t(app, pilot):
+        _select(app, "gastown/polecats/nux")
+        await settle(pilot)
+        for key, expect in (("R", ("restart", "gastown/polecats/nux")), ("X", ("nuke", "gastown/polecats/nux")),
+                            ("u", ("unsling", "gastown/polecats/nux"))):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmModal)
+            await pilot.press("n")  # no: nothing happens
+            await settle(pilot)
+            assert expect not in app.source.calls
+            await pilot.press(key, "y")
+            await settle(pilot)
+            assert expect in app.source.calls
+        await pilot.press("A")
+        await settle(pilot)
+        assert isinstance(app.screen, TextPrompt)
+        await pilot.press("ctrl+u", *"beads", "enter")
+        await settle(pilot)
+        assert ("reassign", "gastown/polecats/nux", "beads") in app.source.calls
+        _select(app, "mayor")
+        await settle(pilot)
+        await pilot.press("X")  # not a polecat: refused before any dialog
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmModal)
+
+    drive(t)
+
+
+def test_merge_queue_retry_and_reject_and_escalation_answer_and_close():
+    from dataclasses import replace
+
+    from gastown_tui.tui.modals import ConfirmModal
+    from gastown_tui.tui.screens.lists import MergeQueueScreen
+    from gastown_tui.work.snapshot import BeadView, EscalationView
+
+    async def t(app, pilot):
+        snap = replace(app.snapshot, merge_queue=(BeadView("gt-mr1", "Merge polecat/nux/gt-c3d", "open", 1,
+                                                           "merge-request", rig="gastown", mr_state="failed",
+                                                           worker="gastown/polecats/nux"),),
+                       escalations=(EscalationView("hq-e1", "Which approach?", "high", "open"),))
+        app.source.snap = snap
+        app.source.escalation_questions = {"hq-e1": ("Which approach?", ["rebase", "rewrite"])}
+        app.apply_snapshot(snap)
+        await pilot.press("M")
+        await settle(pilot)
+        assert isinstance(app.screen, MergeQueueScreen)
+        await pilot.press("r")
+        await settle(pilot)
+        assert ("retry", "gastown", "gt-mr1") in app.source.calls
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await settle(pilot)
+        assert ("reject", "gastown", "gt-mr1") in app.source.calls
+        await pilot.press("escape", "e")
+        await settle(pilot)
+        assert isinstance(app.screen, EscalationsScreen)
+        await pilot.press("o")
+        await settle(pilot)
+        await pilot.press("2", "enter")
+        await settle(pilot)
+        assert ("answer", "hq-e1", "rewrite") in app.source.calls
+        await pilot.press("c", "y")
+        await settle(pilot)
+        assert ("close_esc", "hq-e1") in app.source.calls
 
     drive(t)

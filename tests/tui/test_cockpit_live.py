@@ -151,3 +151,77 @@ def test_pane_output_watch_reports_output_without_polling_and_keeps_the_window_s
         assert w.follow(None) and not w.alive
     finally:
         w.stop()
+
+
+def _visible(out) -> list[str]:
+    """The rows the output pane shows now (its scroll position over its lines)."""
+    rows = out.plain.split("\n")
+    y = int(out.scroll_offset.y)
+    return rows[y:y + out.scrollable_content_region.height]
+
+
+def test_output_streams_lands_at_the_end_and_scrollback_holds_the_whole_history(town, tmux):
+    # 300 lines of history, then `cat` echoes what is typed; the timers are set so long that only
+    # the control client's stream can bring new output to the screen
+    script = 'i=0; while [ $i -lt 300 ]; do echo "history line $i"; i=$((i+1)); done; exec cat'
+    tmux.new_session("gt-mayor", ["sh", "-c", script], cwd=town.root, width=100, height=30)
+    from tests.conftest import wait_for
+
+    wait_for(lambda: "history line 299" in tmux.capture("gt-mayor", ansi=False), message="the history")
+
+    async def t(app, pilot):
+        out = app.query_one("#output")
+        await until(pilot, lambda: app.selected == "mayor", what="mayor selected")
+        await until(pilot, lambda: "history line 299" in "\n".join(_visible(out)), what="the last line on screen")
+        assert out.follow
+        await until(pilot, lambda: app._pane_watch is not None and app._pane_watch.attached, what="the stream")
+        tmux.send_keys("gt-mayor", "streamed hello", "Enter")
+        await until(pilot, lambda: "streamed hello" in "\n".join(_visible(out)), what="streamed output on screen")
+        # scrolling up leaves follow mode; Home reaches the first line of tmux's history
+        out.focus()
+        await pilot.press("home")
+        assert not out.follow
+        await until(pilot, lambda: _visible(out)[:1] == ["history line 0"], what="the top of the history")
+        await pilot.press("end")
+        assert out.follow
+        await until(pilot, lambda: "streamed hello" in "\n".join(_visible(out)), what="back at the end")
+
+    run_app(town, t, capture_interval=60.0, refresh_interval=60.0)
+
+
+def test_selecting_a_scrolled_worker_after_an_idle_row_shows_its_end_at_once(town, tmux):
+    script = 'i=0; while [ $i -lt 200 ]; do echo "deacon row $i"; i=$((i+1)); done; exec cat'
+    tmux.new_session("gt-deacon", ["sh", "-c", script], cwd=town.root, width=100, height=30)
+    from tests.conftest import wait_for
+
+    wait_for(lambda: "deacon row 199" in tmux.capture("gt-deacon", ansi=False), message="the output")
+
+    async def t(app, pilot):
+        out = app.query_one("#output")
+        await until(pilot, lambda: app.snapshot.agent("deacon") is not None
+                    and app.snapshot.agent("deacon").state != "off", what="the deacon running")
+        app.select_agent("mayor")  # no session: "(mayor is not running)"
+        await pilot.pause()
+        app.select_agent("deacon")
+        assert "mayor" not in out.plain  # never a part of the previous screen
+        await until(pilot, lambda: "deacon row 199" in "\n".join(_visible(out)), what="the deacon's last line")
+
+    run_app(town, t, capture_interval=60.0, refresh_interval=60.0)
+
+
+def test_input_mode_types_into_the_real_pane_through_the_nudge_gateway(town, tmux):
+    tmux.new_session("gt-mayor", ["cat"], cwd=town.root, width=100, height=30)
+
+    async def t(app, pilot):
+        out = app.query_one("#output")
+        await until(pilot, lambda: app.selected == "mayor" and app.snapshot.agent("mayor").state != "off",
+                    what="mayor selected")
+        out.focus()
+        await pilot.press("i", *"typed here", "enter")
+        await until(pilot, lambda: tmux.capture("gt-mayor", ansi=False).count("typed here") >= 2,
+                    what="the keys echoed by cat")
+        await until(pilot, lambda: "typed here" in out.plain, what="the typing on the cockpit's screen")
+        await pilot.press("escape")
+        assert not out.typing
+
+    run_app(town, t)

@@ -94,3 +94,11 @@ def test_sanitizer_fast_path_keeps_its_meaning():
     assert sanitize("plain text") == "plain text"
     assert sanitize("a\x1b]0;pwned\x07b\x1b[31mc\tz\r\n") == "abc\tz\n"
     assert sanitize("x\x9b31my\x85") == "xy"
+
+
+def test_since_is_exact_within_the_cutoff_second(tmp_path):
+    path = tmp_path / ".events.jsonl"
+    base = 1_800_000_000.0
+    write_log(path, 3, start=base + 0.2, step=0.3)  # .2, .5, .8 of one second
+    got, _ = feed.recent(path, filt=feed.Filter(since=base + 0.6))
+    assert [e["payload"]["i"] for e in got] == [2]

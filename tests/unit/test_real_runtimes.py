@@ -286,3 +286,22 @@ def test_exit_signature_is_the_last_words_whatever_status_tmux_recorded():
     assert first["last_line"] == "--dangerously-skip-permissions cannot be used"
     assert first["signature"] == later["signature"] != ""
     assert summarize("\n\n", 1)["signature"] == ""
+
+
+def test_session_derived_paths_go_through_the_confining_function(tmp_path):
+    from gastown_tui.agents import heartbeat, nudge
+    from gastown_tui.infra.safepath import UnsafePath
+    from gastown_tui.town.layout import Town
+
+    town = Town(tmp_path)
+    for make in (lambda: heartbeat.heartbeat_path(town, "../../etc/x"), lambda: heartbeat.checks_dir(town, "../up")):
+        with pytest.raises(UnsafePath):
+            make()
+
+    class Fake:
+        session = "../../outside"
+
+    for make in (nudge._queue_path, nudge._lock_path, nudge._dnd_path):
+        with pytest.raises(UnsafePath):
+            make(town, Fake())
+    assert nudge._queue_path(town, type("A", (), {"session": "gt-demo-nux"})()).parent == town.runtime_dir / "nudge_queue"

@@ -89,7 +89,27 @@ def test_attention_order_is_waiting_then_stalled_then_dead():
 
     snap = fixed_snapshot()
     assert snap.next_needing_attention().address == "gastown/polecats/slit"
-    assert snap.next_needing_attention("gastown/polecats/slit").address == "gastown/polecats/slit"
+    assert snap.next_needing_attention("gastown/polecats/slit").address == "gastown/polecats/nux"
+    assert snap.next_needing_attention("gastown/polecats/nux").address == "beads/polecats/toast"
+    assert snap.next_needing_attention("beads/polecats/toast").address == "gastown/polecats/slit"  # round again
+
+
+def test_attention_includes_escalated_agents_and_failed_merges():
+    from dataclasses import replace
+
+    from gastown_tui.work.snapshot import BeadView, EscalationView
+    from tests.tui.fixture_town import fixed_snapshot
+
+    snap = fixed_snapshot()
+    snap = replace(snap, escalations=(EscalationView("hq-e1", "gastown/crew/max is stalled on gt-zz", "medium", "open"),),
+                   merge_queue=(BeadView("gt-mr1", "Merge polecat/furiosa/gt-a1b", "open", 1, "merge-request",
+                                         rig="gastown", mr_state="failed", worker="gastown/polecats/furiosa"),))
+    reasons = [(a.address, r) for a, r in snap.attention()]
+    assert reasons == [("gastown/polecats/slit", "waiting"), ("gastown/polecats/nux", "stalled"),
+                       ("beads/polecats/toast", "dead"), ("gastown/crew/max", "escalated"),
+                       ("gastown/polecats/furiosa", "merge failed")]
+    # patrols are not workers: the witness's "working" is not counted
+    assert snap.worker_counts()["working"] == 1
 
 
 def test_real_fixture_loads_and_is_cached(tmp_path):

@@ -24,6 +24,7 @@ class AgentDetailScreen(Screen):
         super().__init__()
         self.address = address
         self.diff_text = ""
+        self.facts: dict = {}
 
     def compose(self) -> ComposeResult:
         yield Static(self.address, classes="screen-title", id="detail-title")
@@ -39,8 +40,15 @@ class AgentDetailScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="diff")
     def load_diff(self) -> None:
+        facts = self.app.source.facts(self.address)
+        self.app.call_from_thread(self._facts, facts)
         d = self.app.source.diff(self.address)
         self.app.call_from_thread(self._diff, d)
+
+    def _facts(self, facts: dict) -> None:
+        self.facts = facts
+        if self.app.snapshot:
+            self.update_snapshot(self.app.snapshot)
 
     def _diff(self, d: str) -> None:
         t = Text("Worktree diff\n", Style(bold=True, color=var(self.app, "primary")))
@@ -57,7 +65,17 @@ class AgentDetailScreen(Screen):
             t.append("This agent is no longer in the town.\n")
         else:
             t.append(f"{glyph(a.state)} {a.state}", state_style(self.app, a.state))
-            t.append(f"   session {a.session}   runtime {a.runtime or '-'}\n\n")
+            since = self.facts.get("since")
+            if since:
+                t.append(f" for {_duration(self.app.clock() - since)}")
+            t.append(f"   session {a.session}   runtime {a.runtime or '-'}\n")
+            c = self.facts.get("cost")
+            if c:
+                tokens = sum(int(c.get(k) or 0) for k in ("input_tokens", "output_tokens", "cache_read_tokens",
+                                                          "cache_write_tokens"))
+                t.append(f"usage {tokens:,} tokens · ${float(c.get('cost_usd') or 0):.2f}"
+                         + (" (simulated)" if c.get("simulated") else "") + "\n")
+            t.append("\n")
             t.append("Hook\n", h)
             if a.hook_id:
                 t.append(f"  {a.hook_id} ", Style(color=var(self.app, "hook")))
@@ -82,6 +100,15 @@ class AgentDetailScreen(Screen):
             if not mine:
                 t.append("  (none)\n")
         self.query_one("#detail-body", Static).update(t)
+
+
+def _duration(seconds: float) -> str:
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
 
 
 class PeekScreen(Screen):
@@ -115,8 +142,9 @@ class HelpScreen(Screen):
         t = Text()
         for title, keys in self.sections:
             t.append(title + "\n", Style(bold=True))
+            width = max((len(k) for k, _d in keys), default=0) + 2  # a key never runs into its text
             for k, d in keys:
-                t.append(f"  {k:<14}", Style(bold=True))
+                t.append(f"  {k:<{width}}", Style(bold=True))
                 t.append(d + "\n")
             t.append("\n")
         with VerticalScroll():

@@ -29,7 +29,7 @@ class BeadsScreen(Screen):
         Binding("x", "close_bead", "close"),
         Binding("s", "sling", "sling"),
         Binding("c", "convoy", "convoy"),
-        Binding("a", "toggle_closed", "closed"),
+        Binding("a", "toggle_closed", "closed + internal"),
     ]
 
     def __init__(self) -> None:
@@ -48,8 +48,9 @@ class BeadsScreen(Screen):
 
     def on_mount(self) -> None:
         t = self.query_one(DataTable)
-        for c in ("", "id", "P", "status", "type", "rig", "assignee", "title"):
-            t.add_column(c, key=c or "mark")
+        t.add_column("✓", key="mark", width=1)
+        for c in ("id", "P", "status", "type", "rig", "assignee", "title"):
+            t.add_column(c, key=c)
         self.query_one("#beads-filter").display = False
         t.focus()
         self.load()
@@ -68,8 +69,8 @@ class BeadsScreen(Screen):
     def visible(self) -> list[BeadView]:
         out = []
         for b in self.all:
-            if not self.show_closed and b.status in ("closed", "tombstone"):
-                continue
+            if not self.show_closed and (b.status in ("closed", "tombstone") or "-wisp-" in b.id):
+                continue  # closed beads and the patrols' internal wisps: `a` shows them
             if self.filter and not bead_matches(b, self.filter):
                 continue
             out.append(b)
@@ -82,7 +83,7 @@ class BeadsScreen(Screen):
         rows = []
         shown = self.visible()
         for b in shown[:5000]:
-            mark = Text("●", Style(color=var(self.app, "accent"))) if b.id in self.marked else ""
+            mark = Text("✓", Style(bold=True, color=var(self.app, "accent"))) if b.id in self.marked else ""
             rows.append((b.id, (mark, Text(b.id, Style(color=var(self.app, "hook"))), f"P{b.priority}", b.status,
                                 b.issue_type, b.rig or "hq", b.assignee, b.title[:80])))
         sync_table(self.query_one(DataTable), rows)
@@ -128,6 +129,10 @@ class BeadsScreen(Screen):
         if b:
             self.marked ^= {b.id}
             self.render_rows()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()  # the table takes Enter itself: open the bead from here
+        self.action_detail()
 
     def action_detail(self) -> None:
         b = self.current()

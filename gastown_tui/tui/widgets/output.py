@@ -2,23 +2,31 @@
 
 Lines are parsed once per capture (style carried across lines) and cached as Strips; rendering a
 frame only crops cached strips. Follow mode keeps the view on the last line while the agent
-prints; scrolling up leaves follow mode, `f` or End re-enters it.
+prints and needs only the last screenful; scrolling up leaves follow mode and asks for the whole
+tmux history (`HistoryWanted`); `f`, End, or scrolling back down to the end re-enters it.
 """
 
 from __future__ import annotations
 
+import re
+
 from rich.segment import Segment
 from textual.binding import Binding
 from textual.geometry import Size
+from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from gastown_tui.tui.ansi import parse_lines
 
+# Streamed output we can show without a capture: whole lines of text and colour (SGR) only.
+_PLAIN_LINES = re.compile(r"(?:(?:[^\x00-\x1f\x7f]|\t|\x1b\[[0-9;:]*m)*\r?\n)+")
+
 
 class AgentOutput(ScrollView, can_focus=True):
     BINDINGS = [
+        Binding("i", "typing", "type into agent"),
         Binding("f", "follow", "follow"),
         Binding("end", "follow", "end", show=False),
         Binding("home", "scroll_home", "top", show=False),
@@ -29,9 +37,31 @@ class AgentOutput(ScrollView, can_focus=True):
     ]
     DEFAULT_CSS = """
     AgentOutput { background: $surface; }
+    AgentOutput.-typing { border: heavy $warning; }
     """
 
     follow: reactive[bool] = reactive(True)
+    # tmux clamps `-S -N` to the start of its history: this asks for all of it
+    HISTORY_LINES = 1_000_000
+
+    class HistoryWanted(Message):
+        """The reader left follow mode: the app should capture the pane's whole history."""
+
+    class KeysTyped(Message):
+        """Input mode: keys for the selected agent's pane, ("text", s) or ("key", tmux name)."""
+
+        def __init__(self, keys: list[tuple[str, str]]) -> None:
+            super().__init__()
+            self.keys = keys
+
+    # Textual key -> tmux key name, for the input mode
+    KEY_NAMES = {"enter": "Enter", "backspace": "BSpace", "tab": "Tab", "shift+tab": "BTab", "up": "Up",
+                 "down": "Down", "left": "Left", "right": "Right", "home": "Home", "end": "End",
+                 "pageup": "PPage", "pagedown": "NPage", "delete": "DC", "ctrl+c": "C-c", "ctrl+d": "C-d",
+                 "ctrl+u": "C-u", "ctrl+l": "C-l", "ctrl+a": "C-a", "ctrl+e": "C-e", "ctrl+w": "C-w",
+                 "ctrl+r": "C-r"}
+
+    typing: reactive[bool] = reactive(False)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -40,10 +70,11 @@ class AgentOutput(ScrollView, can_focus=True):
         self._strips: dict[int, Strip] = {}
         self._width = 0
         self.session = ""
+        self._at_home = False  # Home was pressed: stay on line 1 when the history arrives
 
     def wanted_lines(self) -> int:
         """How much to capture: the screen and a margin while following, the scrollback otherwise."""
-        return max(self.size.height, 10) + 50 if self.follow else 2000
+        return max(self.size.height, 10) + 50 if self.follow else self.HISTORY_LINES
 
     @property
     def line_count(self) -> int:
@@ -67,12 +98,39 @@ class AgentOutput(ScrollView, can_focus=True):
         self.virtual_size = Size(self._width, len(self._lines))
         if new_agent:
             self.follow = True
+            self._at_home = False
         if self.follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self._to_end()
+        elif self._at_home:
+            self.scroll_to(y=0, animate=False, immediate=True)
         else:  # keep the lines the reader is looking at in place while output grows
             self.scroll_to(y=max(0, len(self._lines) - from_bottom), animate=False, immediate=True)
         self.refresh()
         return True
+
+    def append_stream(self, data: bytes) -> bool:
+        """Show streamed pane output at once when it is only whole lines of text and colour
+        appended at the end while following; False (nothing done) when a capture must show it
+        (cursor movement, a partial line, scrolled back). A capture later replaces these lines."""
+        if not self.follow or not data or not self._lines:
+            return False
+        text = data.decode("utf-8", errors="replace")
+        if _PLAIN_LINES.fullmatch(text) is None:
+            return False
+        new = parse_lines(text.replace("\r\n", "\n")[:-1])
+        self._lines.extend(new)
+        self._raw = None  # the next capture always replaces what we guessed
+        self._width = max(self._width, max((sum(len(s.text) for s in line) for line in new), default=0))
+        self.virtual_size = Size(self._width, len(self._lines))
+        self._to_end()
+        self.refresh()
+        return True
+
+    def _to_end(self) -> None:
+        # max_scroll_y follows the new virtual size only after layout: compute the end ourselves
+        # so a freshly selected agent lands on its last line at once, not on a later capture
+        end = max(0, len(self._lines) - self.scrollable_content_region.height)
+        self.scroll_to(x=0, y=end, animate=False, immediate=True, force=True)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -90,12 +148,48 @@ class AgentOutput(ScrollView, can_focus=True):
         super().notify_style_update()
         self._strips.clear()  # cached strips carry the old theme's base style
 
+    def action_typing(self) -> None:
+        """Input mode: every key goes to the agent's pane until Esc."""
+        self.typing = True
+        self.action_follow()
+
+    def watch_typing(self, on: bool) -> None:
+        self.set_class(on, "-typing")
+        base = (self.border_title or "").split(" · typing")[0]
+        self.border_title = base + (" · typing (esc leaves)" if on else "")
+
+    def on_blur(self) -> None:
+        self.typing = False
+
+    def on_key(self, event) -> None:
+        if not self.typing:
+            return
+        event.stop()
+        event.prevent_default()
+        if event.key == "escape":
+            self.typing = False
+            return
+        name = self.KEY_NAMES.get(event.key)
+        if name is not None:
+            self.post_message(self.KeysTyped([("key", name)]))
+        elif event.is_printable and event.character:
+            self.post_message(self.KeysTyped([("text", event.character)]))
+
     def action_follow(self) -> None:
+        self._at_home = False
         self.follow = True
-        self.scroll_end(animate=False, x_axis=False)
+        self._to_end()
+        self.refresh()
 
     def _leave_follow(self) -> None:
-        self.follow = False
+        self._at_home = False
+        if self.follow:
+            self.follow = False
+            self.post_message(self.HistoryWanted())
+
+    def _maybe_follow(self) -> None:
+        if not self.follow and self.scroll_offset.y >= len(self._lines) - self.scrollable_content_region.height:
+            self.follow = True  # back at the end: follow again
 
     def action_scroll_up(self) -> None:
         self._leave_follow()
@@ -107,8 +201,23 @@ class AgentOutput(ScrollView, can_focus=True):
 
     def action_scroll_home(self) -> None:
         self._leave_follow()
+        self._at_home = True
         super().action_scroll_home()
+
+    def action_scroll_down(self) -> None:
+        self._at_home = False
+        super().action_scroll_down()
+        self.call_after_refresh(self._maybe_follow)
+
+    def action_page_down(self) -> None:
+        self._at_home = False
+        super().action_page_down()
+        self.call_after_refresh(self._maybe_follow)
 
     def _on_mouse_scroll_up(self, event) -> None:
         self._leave_follow()
         super()._on_mouse_scroll_up(event)
+
+    def _on_mouse_scroll_down(self, event) -> None:
+        super()._on_mouse_scroll_down(event)
+        self.call_after_refresh(self._maybe_follow)

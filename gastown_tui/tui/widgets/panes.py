@@ -164,10 +164,14 @@ class FeedTable(DataTable):
         self._follow = True
 
     def on_mount(self) -> None:
+        # type and who get fixed widths (shortened from the left) so "what" keeps the room
         self.add_column("time", key="time")
-        self.add_column("type", key="type")
-        self.add_column("who", key="who")
+        self.add_column("type", key="type", width=self.TYPE_WIDTH)
+        self.add_column("who", key="who", width=self.WHO_WIDTH)
         self.add_column("what", key="what")
+
+    TYPE_WIDTH = 13
+    WHO_WIDTH = 14
 
     def update_events(self, events: tuple[EventView, ...]) -> None:
         rows = []
@@ -175,12 +179,18 @@ class FeedTable(DataTable):
             if not event_matches(e, self.filter_text):
                 continue
             t = e.ts[11:19] if len(e.ts) >= 19 else e.ts
-            rows.append((f"{i}:{e.ts}:{e.type}", (Text(t, Style(color=var(self.app, "muted"))), e.type,
-                                                   e.actor, e.summary)))
+            rows.append((f"{i}:{e.ts}:{e.type}", (Text(t, Style(color=var(self.app, "muted"))),
+                                                   _left_cut(e.type, self.TYPE_WIDTH),
+                                                   _left_cut(e.actor, self.WHO_WIDTH), e.summary)))
         at_end = self.cursor_row >= self.row_count - 1
         sync_table(self, rows)
         if at_end and self.row_count:
             self.move_cursor(row=self.row_count - 1, animate=False)
+
+
+def _left_cut(s: str, width: int) -> str:
+    """`sample/refinery` in 12 columns -> `…e/refinery`: the end of a name says the most."""
+    return s if len(s) <= width else "…" + s[-(width - 1):]
 
 
 def event_matches(e: EventView, query: str) -> bool:

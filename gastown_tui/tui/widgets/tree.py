@@ -71,10 +71,15 @@ class TownTree(Tree[str]):
                 expand: bool = True) -> TreeNode[str]:
         node = self._keyed.get(key)
         if node is None:
-            node = parent.add_leaf(label, data=key) if leaf else parent.add(label, data=key, expand=expand)
+            # insert after the sibling placed just before it in this pass, so a row that comes
+            # back (a filter cleared, an agent restarted) takes its own place, not the end
+            prev = self._placed.get(id(parent))
+            where = {"after": prev} if prev is not None else ({"before": 0} if parent.children else {})
+            node = parent.add(label, data=key, expand=expand and not leaf, allow_expand=not leaf, **where)
             self._keyed[key] = node
         elif str(node.label) != str(label) or (isinstance(label, Text) and node.label.spans != label.spans):
             node.set_label(label)
+        self._placed[id(parent)] = node
         return node
 
     def _matches(self, a: AgentView) -> bool:
@@ -83,6 +88,7 @@ class TownTree(Tree[str]):
 
     def update_snapshot(self, snap: TownSnapshot) -> None:
         self._snap = snap
+        self._placed: dict[int, TreeNode[str]] = {}
         wanted: set[str] = set()
         self._agents = {a.address: a for a in snap.agents}
         root = self.root
