@@ -14,6 +14,7 @@ test: setup
 	@.venv/bin/lint-imports --config pyproject.toml
 	@bash .ci/agents
 	@.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile $(PYTEST_ARGS)
+	@bash .ci/beads_mcp
 
 lint: setup
 	@.venv/bin/ruff check gastown_tui tests bench
