@@ -924,13 +924,9 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
 
 
 def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    from gastown_tui.infra.pids import pid_alive
+
+    return pid_alive(pid)
 
 
 def pending_leftovers(beads_dir: Path) -> list[str]:

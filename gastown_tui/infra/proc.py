@@ -19,6 +19,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from gastown_tui.infra.pids import pid_alive  # noqa: F401 - its home is pids.py; callers import it from here too
+
 TIMEOUT_STATUS = 124  # as coreutils `timeout` reports it
 NOT_FOUND_STATUS = 127  # as a shell reports a missing program
 
@@ -129,29 +131,6 @@ def spawn_detached(argv: list[str], *, log_path: Path, cwd: Path, env: dict[str,
         proc = subprocess.Popen(argv, cwd=str(cwd), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                 env={**os.environ, **(env or {})}, start_new_session=True, close_fds=True)
     return proc.pid
-
-
-def pid_alive(pid: int | None) -> bool:
-    """True when `pid` runs and is not a zombie."""
-    if not pid or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie child of ours still answers kill(0): reap it
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            return f.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 def terminate(pid: int, *, timeout: float = 10.0) -> bool:

@@ -24,13 +24,9 @@ PENDING_GRACE_SECONDS = 300.0  # a queued request younger than this may still be
 
 
 def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    from gastown_tui.infra.pids import pid_alive
+
+    return pid_alive(pid)
 
 
 def _agent_exists(town: Town, agent: Agent | None) -> bool:

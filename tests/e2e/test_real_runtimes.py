@@ -1,4 +1,4 @@
-"""The real Claude Code (pinned, from npm) working beads in our fleet against the scripted model.
+"""The real Claude Code and Codex (pinned, from npm) working beads in our fleet against the scripted model.
 
 No model service and no bill: `ANTHROPIC_BASE_URL` points Claude Code at `gastown_tui.sim.model` on
 loopback, which plays the work loop through Claude Code's own Bash, Read and Write tools.
@@ -16,7 +16,7 @@ from gastown_tui.infra.tmux import Tmux
 from tests.conftest import wait_for
 from tests.e2e.test_fleet import fast_settings, main_files, rig_store
 from tests import real_agents
-from tests.real_agents import model_log, use_claude
+from tests.real_agents import model_log, use_claude, use_codex
 from tests.work_helpers import gt, gt_json, sessions
 
 pytestmark = [pytest.mark.slow, pytest.mark.tmux]
@@ -74,19 +74,21 @@ def test_real_claude_takes_a_bead_to_a_merge_request_and_takes_a_verified_nudge(
              message="the nudge to reach the model as a new instruction")
 
 
-def test_real_claude_fleet_lands_a_convoy_with_a_stall_and_a_conflict(fleet, scripted_model, tmp_path):
+@pytest.mark.parametrize("runtime", ["claude", "codex"])
+def test_real_runtime_fleet_lands_a_convoy_with_a_stall_and_a_conflict(fleet, scripted_model, tmp_path, runtime):
+    """Claude Code (Messages API) and Codex (Responses API), each in the whole fleet."""
     town = fleet
-    use_claude(town, scripted_model)
-    fast_settings(town, default_agent="claude", **{"deacon.feed_convoys": False, "witness.stall_seconds": 8})
+    (use_claude if runtime == "claude" else use_codex)(town, scripted_model)
+    fast_settings(town, default_agent=runtime, **{"deacon.feed_convoys": False, "witness.stall_seconds": 8})
     st = rig_store(town)
-    readme = st.create("Rewrite the readme", description="file: README.md\n```\n# rewritten by claude\n```\n").id
+    readme = st.create("Rewrite the readme", description=f"file: README.md\n```\n# rewritten by {runtime}\n```\n").id
     conflict = st.create("Retitle the readme", labels=["sim:conflict"]).id
     stall = st.create("Think hard first", labels=["sim:stall=once"]).id
     ids = [readme, conflict, stall]
-    conv = gt_json(town, "convoy", "create", "three with claude", *ids, "--notify", "overseer")
+    conv = gt_json(town, "convoy", "create", f"three with {runtime}", *ids, "--notify", "overseer")
     r = gt(town, "up", "--no-mayor")
     assert r.returncode == 0, r.stdout + r.stderr
-    r = gt(town, "sling", *ids, "demo", "--agent", "claude", "--no-convoy")
+    r = gt(town, "sling", *ids, "demo", "--agent", runtime, "--no-convoy")
     assert r.returncode == 0, r.stderr
 
     def landed():
@@ -94,18 +96,23 @@ def test_real_claude_fleet_lands_a_convoy_with_a_stall_and_a_conflict(fleet, scr
         return all(s.get(i).status == "closed" for i in ids) and \
             gt_json(town, "convoy", "status", conv["id"])["status"] == "closed"
 
-    wait_for(landed, timeout=240, interval=1.0, message="three beads merged by real Claude Code\n" + model_log(tmp_path))
+    wait_for(landed, timeout=240, interval=1.0, message=f"three beads merged by real {runtime}\n" + model_log(tmp_path))
     files = main_files(town)
     assert f"work/{conflict}.md" in files and f"work/{stall}.md" in files
     events = [json.loads(ln) for ln in (town.root / ".events.jsonl").read_text().splitlines() if ln.strip()]
     nudged = {e["payload"].get("bead") for e in events if e["type"] == "witness.nudge"}
-    assert stall in nudged  # the witness saw the stall and nudged Claude Code back to work
+    assert stall in nudged  # the witness saw the stall and nudged the agent back to work
     assert "mq.conflict" in [e["type"] for e in events]  # one readme edit conflicted with the other ...
     mails = Store(town.beads_dir).list(type="message", include_ephemeral=True, include_closed=True)
     assert any(m.title.startswith("REWORK_REQUEST") and "README.md" in m.description for m in mails)  # ... went back
     mrs = rig_store(town).list(type="merge-request", include_closed=True)
     assert all(m.status == "closed" for m in mrs) and any("merged" in (m.close_reason or "") for m in mrs)
     assert not Store(town.beads_dir).list(type="escalation")  # nothing needed a human
+    costs = gt_json(town, "costs", "--by-agent")  # read from the runtime's own usage records
+    assert any(r["sources"] == [runtime] and r["input_tokens"] > 0 for r in costs["rows"]), costs
+    if runtime == "codex":  # Codex ran with the town's own home, naming the scripted endpoint
+        homes = list((town.root / ".runtime" / "codex").iterdir())
+        assert homes and all(scripted_model in (h / "config.toml").read_text() for h in homes)
 
 
 def test_a_runtime_failing_at_start_is_explained_and_not_restart_looped(fleet, scripted_model):
