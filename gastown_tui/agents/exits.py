@@ -52,7 +52,9 @@ def summarize(text: str, status: int | None) -> dict[str, Any]:
 
 
 def exits_path(town_root: Path, session: str) -> Path:
-    return Path(town_root) / ".runtime" / "exits" / f"{session}.json"
+    from gastown_tui.infra.safepath import confine
+
+    return confine(Path(town_root) / ".runtime" / "exits", f"{session}.json", what="session name")
 
 
 def record_exit(town_root: Path, session: str, text: str, status: int | None, *, now: float | None = None) -> dict[str, Any]:

@@ -34,7 +34,9 @@ def is_codex(rt) -> bool:
 
 def claude_config_dir(town_root: Path, session: str) -> Path:
     """The per-agent Claude Code config directory of a town with its own model endpoint."""
-    return Path(town_root) / ".runtime" / "claude" / session
+    from gastown_tui.infra.safepath import confine
+
+    return confine(Path(town_root) / ".runtime" / "claude", session, what="session name")
 
 
 def running_as_root() -> bool:
@@ -43,7 +45,9 @@ def running_as_root() -> bool:
 
 def codex_home(town_root: Path, session: str) -> Path:
     """The per-agent Codex home (CODEX_HOME) of a town with its own model endpoint."""
-    return Path(town_root) / ".runtime" / "codex" / session
+    from gastown_tui.infra.safepath import confine
+
+    return confine(Path(town_root) / ".runtime" / "codex", session, what="session name")
 
 
 def prepare(town_root: Path, rt, session: str, workdir: Path, env: dict[str, str]) -> dict[str, str]:

@@ -217,12 +217,18 @@ class Script:
         plan: list = [lambda: _bash(
             "catchup", f'{base}; git merge-base --is-ancestor "$b" HEAD || git rebase -q -X theirs "$b" '
                        f"|| git rebase --abort", "Catching up with the default branch")] if retry else []
+        from gastown_tui.beads import ids
+        from gastown_tui.infra.safepath import UnsafePath, confine
+
         edits = parse_edits(str(bead.get("description") or ""))
-        if not edits:
+        if not edits and ids.is_valid_id(bead_id):
             edits = [(f"work/{bead_id}.md", f"# {bead_id}: {title}\n\n{bead.get('description') or ''}\n\n"
                                             f"Done by {hook.get('agent')} (scripted model).\n")]
         for rel, content in edits:
-            path = str(Path(workdir) / rel)
+            try:  # data from the bead: the same confining function as the sim's own writes
+                path = str(confine(workdir, rel, what="file path"))
+            except UnsafePath:
+                continue
             if shell_only:
                 plan.append(lambda path=path: _bash("read", f"cat {shlex.quote(path)} 2>/dev/null || true",
                                                     f"Reading {path}"))

@@ -305,3 +305,8 @@ def test_session_derived_paths_go_through_the_confining_function(tmp_path):
         with pytest.raises(UnsafePath):
             make(town, Fake())
     assert nudge._queue_path(town, type("A", (), {"session": "gt-demo-nux"})()).parent == town.runtime_dir / "nudge_queue"
+
+
+def test_the_scripted_model_never_writes_outside_the_worktree():
+    steps = run_loop(Script(), Convo(), description="file: ../../etc/passwd\n```\nx\n```\nfile: ok.txt\n```\ny\n```\n")
+    assert "Write:/w/nux/ok.txt" in steps and not any("passwd" in s for s in steps)
