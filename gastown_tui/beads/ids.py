@@ -77,6 +77,46 @@ def id_problem(issue_id: object) -> str | None:
     return None
 
 
+def reference_problem(target: object) -> str | None:
+    """Why `target` cannot be a dependency's `depends_on_id`, or None when it can: a bead id, or
+    upstream's cross-project form `external:<project>:<ref>` (the real fixture holds
+    `external:beads:bd-dx6e`) with a prefix-like project and a ref that is one safe token."""
+    if isinstance(target, str) and target.startswith("external:"):
+        project, sep, ref = target[len("external:"):].partition(":")
+        if not sep or not valid_prefix(project):
+            return "it is not 'external:<project>:<ref>' with a lowercase project name"
+        if not ref or len(target) > 2 * MAX_ID_LENGTH or not ref.isascii() or not ref.isprintable() \
+                or any(c in ref for c in " /\\:") or ".." in ref:
+            return "its external ref is empty, too long, or holds whitespace, ':', '/' or '..'"
+        return None
+    return id_problem(target)
+
+
+def record_problem(rec: object) -> str | None:
+    """Why a record arriving from outside (import, merge) is not a safe issue record, or None:
+    its id, and every dependency's `issue_id` (the record itself) and `depends_on_id`."""
+    if not isinstance(rec, dict):
+        return "it is not a JSON object"
+    iid = rec.get("id")
+    problem = id_problem(iid)
+    if problem is not None:
+        return f"the id {shown(iid)} is not a valid bead id: {problem}"
+    deps = rec.get("dependencies")
+    if deps is None:
+        return None
+    if not isinstance(deps, list):
+        return f"the dependencies of {iid} are not a list"
+    for d in deps:
+        if not isinstance(d, dict):
+            return f"a dependency of {iid} is not a JSON object"
+        if d.get("issue_id", iid) != iid:
+            return f"a dependency of {iid} names another issue ({shown(d.get('issue_id'))}) as its own"
+        problem = reference_problem(d.get("depends_on_id"))
+        if problem is not None:
+            return f"{iid} depends on {shown(d.get('depends_on_id'))}, which is not a valid target: {problem}"
+    return None
+
+
 def is_valid_id(issue_id: object) -> bool:
     return id_problem(issue_id) is None
 

@@ -69,10 +69,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     from gastown_tui.beads import ids
 
     for rec in records:
-        problem = ids.id_problem(rec.get("id"))
+        problem = ids.record_problem(rec)
         if problem is not None:
-            raise UsageError(f"cannot import: the id {ids.shown(rec.get('id'))} is not a valid bead id: {problem}",
-                             hint="fix or remove that record; nothing was imported")
+            raise UsageError(f"cannot import: {problem}", hint="fix or remove that record; nothing was imported")
     store = open_local(args)
     created = updated = unchanged = 0
     with store.transaction() as tx:
@@ -177,12 +176,21 @@ def cmd_merge(args: argparse.Namespace) -> int:
         text, merged = merge_texts(*images)
     except MergeError as e:
         raise GtError(f"cannot merge: {e.problems[0].sentence()}", hint="resolve that file by hand") from None
-    # A bad id that either side brings in never reaches the merged store (ids become paths).
+    # A bad id that either side brings in (as a record or a dependency target) never reaches the
+    # merged store (ids become paths); records the base already had unchanged are not re-judged.
+    base = images[0]
     for side, img in (("ours", images[1]), ("theirs", images[2])):
-        bad = [i for i in img.index if i not in images[0].index and ids.id_problem(i) is not None]
+        bad = [i for i in img.index if i not in base.index and ids.id_problem(i) is not None]
         if bad:
             raise GtError(f"cannot merge: {side} adds the id {ids.shown(bad[0])}, which is not a valid bead id "
                           f"({ids.id_problem(bad[0])})", hint="remove that record and merge again")
+        for i in img.index:
+            if i in base.index and img.lines[img.index[i]] == base.lines[base.index[i]]:
+                continue
+            problem = ids.record_problem(img.record(i))
+            if problem is not None:
+                raise GtError(f"cannot merge: {side} brings in a record where {problem}",
+                              hint="remove that record and merge again")
     atomic_write_text(out, text)
     if args.json:
         emit_json({"output": str(out), "merged_issues": merged})

@@ -68,6 +68,46 @@ def test_merge_driver_refuses_an_id_brought_in_by_a_side(tmp_path):
     assert ours.read_bytes() == before
 
 
+def dep(issue_id, target):
+    return {"issue_id": issue_id, "depends_on_id": target, "type": "blocks", "created_at": TS, "created_by": "x"}
+
+
+@pytest.mark.parametrize("target", ["../../etc/passwd", "gt-a\x1b[2Jb", "external:beads:../x", "external:Bad Name:x",
+                                    "external:beads:"])
+def test_import_refuses_a_bad_dependency_target_and_imports_nothing(proj, tmp_path, target):
+    src = tmp_path / "in.jsonl"
+    src.write_text(record("gt-good") + "\n" + record("gt-b", dependencies=[dep("gt-b", target)]) + "\n")
+    before = store_bytes(proj)
+    err = refused(bd("import", str(src), cwd=proj), "gt-b depends on", "not a valid target", "nothing was imported")
+    assert "\x1b" not in err
+    assert store_bytes(proj) == before
+
+
+def test_import_refuses_a_dependency_that_claims_another_issue(proj, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(record("gt-b", dependencies=[dep("../../x", "gt-good")]) + "\n")
+    refused(bd("import", str(src), cwd=proj), "another issue", "nothing was imported")
+
+
+def test_import_keeps_upstreams_external_references(proj, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(record("gt-b", dependencies=[dep("gt-b", "external:beads:bd-dx6e")]) + "\n")
+    r = bd("import", str(src), cwd=proj)
+    assert r.returncode == 0, r.stderr
+    kept = [json.loads(x) for x in store_bytes(proj).decode().splitlines() if '"gt-b"' in x]
+    assert [d["depends_on_id"] for d in kept[0]["dependencies"]] == ["external:beads:bd-dx6e"]
+
+
+def test_merge_driver_refuses_a_bad_dependency_brought_in_by_a_side(tmp_path):
+    base, ours, theirs = (tmp_path / n for n in ("base", "ours", "theirs"))
+    base.write_text(record("gt-a") + "\n")
+    ours.write_text(record("gt-a") + "\n")
+    theirs.write_text(record("gt-a", dependencies=[dep("gt-a", "../../../victim")]) + "\n")
+    before = ours.read_bytes()
+    refused(bd("merge", str(base), str(ours), str(theirs), cwd=tmp_path), "theirs", "not a valid target")
+    assert ours.read_bytes() == before
+
+
 def test_doctor_reports_a_bad_id_that_arrived_by_git_escaped(proj):
     with (proj / ".beads" / "issues.jsonl").open("a") as f:
         f.write(record("gt-a/../../x\x1b]0;pwn\x07") + "\n")
