@@ -33,7 +33,9 @@ def _active_rigs(town: Town) -> list[str]:
     return [n for n, e in sorted(town.rigs().items()) if not e.get("parked")]
 
 
-def _ensure(town: Town, agent: Agent, tm, results: list[dict[str, Any]]) -> None:
+def _ensure(town: Town, agent: Agent, tm, results: list[dict[str, Any]], *, runtime: str | None = None) -> None:
+    """Start `agent` unless it runs; mayor and crew with `runtime` when given (the one they ran
+    with before a server loss), else their configured one."""
     from gastown_tui.patrols.deacon import start_patrol
 
     pane = tm.panes().get(agent.session)
@@ -44,7 +46,7 @@ def _ensure(town: Town, agent: Agent, tm, results: list[dict[str, Any]]) -> None
         if agent.role in ("mayor", "crew"):
             from gastown_tui.agents.sessions import start_agent
 
-            start_agent(town, agent, tmux=tm)
+            start_agent(town, agent, runtime=runtime or None, tmux=tm)
         else:
             start_patrol(town, agent, tm)
         results.append({"agent": agent.address, "session": agent.session, "action": "started"})
@@ -145,6 +147,7 @@ def watch_fleet(town: Town, memory: dict[str, Any], *, tmux=None, log=lambda _m:
     pid = tm.server_pid()
     restored: list[dict[str, Any]] = []
     seen: list[str] = memory.get("sessions") or []
+    runtimes: dict[str, str] = memory.get("runtimes") or {}
     if memory.get("server") and pid != memory["server"] and "gt-deacon" in seen:
         log(f"the tmux server (pid {memory['server']}) is gone; bringing back {', '.join(seen)}")
         rigs = town.rigs()
@@ -153,12 +156,16 @@ def watch_fleet(town: Town, memory: dict[str, Any], *, tmux=None, log=lambda _m:
         rank = {"deacon": 0, "mayor": 1, "witness": 2, "refinery": 3, "crew": 4}
         for a in sorted(agents, key=lambda a: (rank.get(a.role, 9), a.session)):
             if a.rig is None or not rigs.get(a.rig, {}).get("parked"):
-                _ensure(town, a, tm, restored)
+                _ensure(town, a, tm, restored, runtime=runtimes.get(a.session))
         _event(town, "fleet.restored", {"after": "tmux server loss",
                                         "started": [r["agent"] for r in restored if r["action"] == "started"]})
         pid = tm.server_pid()
     memory["server"] = pid
     memory["sessions"] = town_sessions(town, tm) if pid else []
+    # What each ran with: the server's session options die with it, and crew and the mayor have
+    # no agent bead that records their runtime as a polecat's does.
+    panes = tm.panes() if pid else {}
+    memory["runtimes"] = {s: panes[s].runtime for s in memory["sessions"] if s in panes and panes[s].runtime}
     return restored
 
 

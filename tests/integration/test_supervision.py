@@ -60,7 +60,12 @@ def test_after_a_tmux_server_loss_the_daemon_brings_the_whole_fleet_back(town, m
         r = gt(town, "up")
         assert r.returncode == 0, r.stdout + r.stderr
         gt_json(town, "sling", bead(town, "hooked work").id, "demo", "--agent", "sleeper", "--no-convoy")
-        fleet = {"gt-deacon", "gt-mayor", "gt-demo-witness", "gt-demo-refinery", "gt-demo-furiosa"}
+        # a crew member started with another runtime than the town's default keeps it
+        add_runtime(town, "napper", "sleep", ["3601"])
+        assert gt(town, "crew", "add", "demo", "max").returncode == 0
+        r = gt(town, "crew", "at", "max", "--rig", "demo", "--agent", "napper", "--no-attach")
+        assert r.returncode == 0, r.stdout + r.stderr
+        fleet = {"gt-deacon", "gt-mayor", "gt-demo-witness", "gt-demo-refinery", "gt-demo-furiosa", "gt-demo-crew-max"}
         wait_for(lambda: fleet <= set(sessions(town)), timeout=30, message="the fleet up")
         up_at = time.time()
 
@@ -81,6 +86,10 @@ def test_after_a_tmux_server_loss_the_daemon_brings_the_whole_fleet_back(town, m
         wait_for(lambda: fleet <= set(sessions(town)), timeout=60, interval=0.2,
                  message="the daemon to bring back the deacon, mayor, witness, refinery and the polecat")
         assert daemon.status(town)["running"]
+        from gastown_tui.infra.tmux import Tmux
+
+        panes = Tmux(socket).panes()
+        assert panes["gt-demo-crew-max"].runtime == "napper" and panes["gt-mayor"].runtime == "sleeper"
     finally:
         gt(town, "down")
         subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)
@@ -95,4 +104,4 @@ def test_a_server_that_ended_with_its_last_session_is_not_a_loss(town, monkeypat
     monkeypatch.setenv("GT_TMUX_SOCKET", f"gt-test-quiet-{uuid.uuid4().hex[:6]}")  # no server runs there
     memory = {"server": 4242, "sessions": ["gt-mayor"]}  # the mayor was all there was, and it quit
     assert watch_fleet(town, memory) == []
-    assert sessions(town) == [] and memory == {"server": None, "sessions": []}
+    assert sessions(town) == [] and memory == {"server": None, "sessions": [], "runtimes": {}}
