@@ -44,11 +44,14 @@ def writer_pids(marker: str) -> list[int]:
     return out
 
 
-def rss_kb(pid: int) -> int:
+def mem_kb(pid: int, field: str) -> int:
+    """`VmRSS` (counts the interpreter's shared pages in every process) from status, or `Pss`
+    (shared pages split among the processes sharing them: what the machine pays) from smaps_rollup."""
+    name = "status" if field == "VmRSS" else "smaps_rollup"
     try:
-        with open(f"/proc/{pid}/status") as f:
+        with open(f"/proc/{pid}/{name}") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
@@ -70,10 +73,12 @@ def phase(tm, town, agents: int, seconds: float, trail: bool, max_bytes: int) ->
     time.sleep(seconds)
     wall = time.monotonic() - t0
     s1, w1 = cpu_of(server), sum(cpu_of(p) for p in writers)
-    rss = sum(rss_kb(p) for p in writers)
+    rss = sum(mem_kb(p, "VmRSS") for p in writers)
+    pss = sum(mem_kb(p, "Pss") for p in writers)
     for n in names:
         tm.kill_session(n)
-    return {"server": (s1 - s0) / wall, "writers": (w1 - w0) / wall, "n_writers": len(writers), "rss_kb": rss}
+    return {"server": (s1 - s0) / wall, "writers": (w1 - w0) / wall, "n_writers": len(writers), "rss_kb": rss,
+            "pss_kb": pss}
 
 
 def main() -> None:
@@ -102,7 +107,8 @@ def main() -> None:
     print(f"{agents} agents, a line every 200 ms each, {seconds:.0f} s per phase")
     print(f"tmux server without logs {off['server'] * 100:.2f}% of a core, with {on['server'] * 100:.2f}% "
           f"(extra {extra * 100:.2f}%)")
-    print(f"writers ({on['n_writers']}): {on['writers'] * 100:.2f}% of a core, {on['rss_kb'] / 1024:.0f} MB RSS in all")
+    print(f"writers ({on['n_writers']}): {on['writers'] * 100:.2f}% of a core, {on['rss_kb'] / 1024:.0f} MB RSS in all, "
+          f"{on['pss_kb'] / 1024:.0f} MB PSS ({on['pss_kb'] / max(1, on['n_writers']) / 1024:.1f} MB each)")
     print(f"trail cost (writers + extra tmux): {(on['writers'] + max(0.0, extra)) * 100:.2f}% of a core")
     print(f"disk: {disk / 1024:.0f} KiB in {files} files; bound 2 x {max_bytes // 1024} KiB x {agents} = "
           f"{2 * max_bytes * agents // 1024} KiB")
