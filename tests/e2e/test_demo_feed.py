@@ -1,7 +1,7 @@
 """The demo stays alive (issue 14, item 9): `gt demo`'s feeder keeps filing and slinging beads in
 a real town (real tmux, git, sim polecats and patrol loops), its fault labels bring out the
 supervisors (a conflict sent back by the refinery, a stall nudged by the witness), nothing is
-assigned twice, and `gt down` stops it."""
+assigned twice, and SIGTERM (the cockpit quitting) or `gt down` stops it."""
 
 from __future__ import annotations
 
@@ -70,7 +70,11 @@ def test_the_feeder_keeps_beads_coming_and_its_faults_meet_the_supervisors(tmp_p
         slings = [e["payload"]["bead"] for e in events(town) if e["type"] == "sling"]
         assert all(slings.count(b) == 1 for b in labels), slings
 
-        # gt down stops the feeder too
+        # SIGTERM (what gt demo sends when the cockpit quits) stops it between slings ...
+        assert feeder.stop(town) is True and not feeder.status(town)["running"]
+        assert "stopped (signal)" in feeder.log_path(town).read_text()
+        # ... and so does gt down
+        assert feeder.start(town, rig="sample", every=60, minutes=3)["started"] is True
         assert run_cli("gt", "down", "--town", str(path), timeout=60).returncode == 0
         wait_for(lambda: not feeder.status(town)["running"], timeout=30, interval=0.2, message="the feeder to stop")
         assert "stopped (town down)" in feeder.log_path(town).read_text()
