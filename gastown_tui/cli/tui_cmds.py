@@ -77,12 +77,15 @@ def _demo(args) -> int:
     path = args.path or (args.town if getattr(args, "town", None) else None)
     out = sys.stdout
 
+    said: list[str] = []
+
     def progress(step: str) -> None:  # each step as it is done: a first run takes a while
+        if not said:
+            said.append(step)
+            out.write("building the demo town\n")
         out.write(f"  {'-' if step.startswith('skipped ') else '·' if step.endswith('…') else '✓'} {step}\n")
         out.flush()
 
-    if not args.json:
-        out.write("building the demo town\n")
     result = build_demo(path, agents=args.agents, feed_every=args.feed_every, feed_minutes=args.feed_minutes,
                         progress=None if args.json else progress)
     if args.json:

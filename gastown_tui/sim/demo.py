@@ -125,9 +125,9 @@ def build_demo(path: str | Path | None = None, *, agents: int = 3, start: bool =
 
     if agents < 0 or agents > 30:
         raise UsageError(f"--agents {agents} is out of range", hint="pick a number from 0 to 30")
-    if feed_every < 0 or (feed_every and feed_every < 2) or not 0 < feed_minutes <= 24 * 60:
+    if feed_every < 0 or (feed_every and (feed_every < 2 or not 0 < feed_minutes <= 24 * 60)):
         raise UsageError(f"--feed-every {feed_every:g} / --feed-minutes {feed_minutes:g} is out of range",
-                         hint="feed every 2 s or more (0 turns the feed off), for 1 to 1440 minutes")
+                         hint="feed every 2 s or more (0 turns the feed off), for up to 1440 minutes")
     root = Path(path or DEFAULT_PATH).expanduser().absolute()
     if root.exists() and (root / "mayor" / "town.json").is_file() and not is_demo_town(root):
         raise UsageError(f"{root} is a town that was not made by 'gt demo'",

@@ -76,3 +76,10 @@ def test_gt_tui_lists_themes_and_rejects_unknown_ones(town):
     assert r.stdout.split() == ["gastown-dark", "gastown-high-contrast", "gastown-light"]
     bad = run_cli("gt", "tui", "--town", str(town.root), "--theme", "neon")
     assert bad.returncode == 2 and "no theme named 'neon'" in bad.stderr
+
+
+def test_gt_demo_refuses_a_feed_too_fast_before_building_anything(tmp_path):
+    r = run_cli("gt", "demo", "--path", str(tmp_path / "demo"), "--feed-every", "1", "--no-tui")
+    assert r.returncode == 2
+    assert "--feed-every 1" in r.stderr and "2 s or more" in r.stderr and "Traceback" not in r.stderr
+    assert r.stdout == "" and not (tmp_path / "demo").exists()
