@@ -189,7 +189,7 @@ class UserTerminal:
         self.outer.new_session("user", command, cwd=cwd, env=env, width=width, height=height)
         self.term.new_session("term", ["env", "-u", "TMUX", self.outer.tmux_bin, "-L", self.outer.socket_name,
                                        "attach-session", "-t", "=user"], cwd=cwd, width=width, height=height)
-        wait_for(self.clients, message="the user's tmux client")
+        wait_for(self.clients, timeout=30, message="the user's tmux client")
 
     def clients(self) -> list[str]:
         """The user's server's clients (the terminal's one while it is attached)."""

@@ -171,15 +171,15 @@ def test_attach_inside_the_users_tmux_returns_with_the_documented_keys(tmux, tmp
     try:
         user.start([sys.executable, str(caller)], cwd=tmp_path, width=120, height=40,
                    env={"PYTHONPATH": os.pathsep.join(sys.path)})
-        wait_for(lambda: user_clients(tmux, "gt-attachme"), message="client attached")
+        wait_for(lambda: user_clients(tmux, "gt-attachme"), timeout=30, message="client attached")
         assert (tmp_path / "how").read_text() == how
         assert tmux.window_size("gt-attachme")[0] <= 120  # follows the attached client
         user.keys(*detach)
-        wait_for(done.exists, message="caller continued after detach")
+        wait_for(done.exists, timeout=30, message="caller continued after detach")
         assert done.read_text() == "0"
-        wait_for(lambda: "CALLER CONTINUES" in user.screen(), message="caller output on the user's terminal")
+        wait_for(lambda: "CALLER CONTINUES" in user.screen(), timeout=30, message="caller output on the user's terminal")
         assert user.clients(), "the user's own tmux client was detached"
-        wait_for(lambda: tmux.window_size("gt-attachme") == (200, 50), message="size restored after detach")
+        wait_for(lambda: tmux.window_size("gt-attachme") == (200, 50), timeout=30, message="size restored after detach")
         assert "window-size" not in tmux.run("show-options", "-w", "-t", "=gt-attachme:").stdout.decode()
         assert tmux.has_session("gt-attachme")
     finally:
