@@ -178,10 +178,13 @@ class UserTerminal:
     with `keys()` go through that client's key handling, popups included, as a user's would
     (`send-keys` to the user's pane would skip both); `screen()` is what the terminal shows."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, outer=None) -> None:
+        """`outer`: a server of the test's own to play the user's (the town's, say): only our
+        session on it is killed at the end."""
         from gastown_tui.infra.tmux import Tmux
 
-        self.outer = Tmux(f"{base}-user")
+        self.own_outer = outer is None
+        self.outer = outer or Tmux(f"{base}-user")
         self.term = Tmux(f"{base}-term")
 
     def start(self, command: list[str], *, cwd: Path, env: dict[str, str] | None = None,
@@ -204,7 +207,10 @@ class UserTerminal:
 
     def close(self) -> None:
         self.term.kill_server()
-        self.outer.kill_server()
+        if self.own_outer:
+            self.outer.kill_server()
+        else:
+            self.outer.kill_session("user")
 
 
 def user_clients(tm, session: str) -> list[str]:

@@ -146,12 +146,14 @@ def test_attach_plan_forms(tmp_path):
     assert tm.server_version(str(tmp_path / "no-server")) == (0, 0)
 
 
-@pytest.mark.parametrize("how,version,detach", [("popup", None, ["C-b", "d"]),
-                                                ("nested", (3, 1), ["C-b", "C-b", "d"])])
-def test_attach_inside_the_users_tmux_returns_with_the_documented_keys(tmux, tmp_path, how, version, detach):
-    """A program inside the user's tmux attaches to an agent; the keys the plan names (typed at
-    the user's terminal, through their tmux client) detach the agent, not the user's session;
-    the program carries on, and the agent's window goes back to its configured size."""
+@pytest.mark.parametrize("how,version,detach,same", [("popup", None, ["C-b", "d"], False),
+                                                     ("nested", (3, 1), ["C-b", "C-b", "d"], False),
+                                                     ("popup", None, ["C-b", "d"], True)])
+def test_attach_inside_the_users_tmux_returns_with_the_documented_keys(tmux, tmp_path, how, version, detach, same):
+    """A program inside the user's tmux (or a session of the town's own server: `same`) attaches
+    to an agent; the keys the plan names (typed at the user's terminal, through their tmux client)
+    detach the agent, not the user's session; the program carries on, and the agent's window goes
+    back to its configured size."""
     from tests.conftest import UserTerminal, user_clients
 
     tmux.new_session("gt-attachme", ["bash", "--norc", "--noprofile"], cwd=tmp_path, width=200, height=50)
@@ -167,7 +169,7 @@ def test_attach_inside_the_users_tmux_returns_with_the_documented_keys(tmux, tmp
         "print('CALLER CONTINUES', flush=True)\n"
         "sys.stdin.read()\n"
     )
-    user = UserTerminal(tmux.socket_name)
+    user = UserTerminal(tmux.socket_name, outer=tmux if same else None)
     try:
         user.start([sys.executable, str(caller)], cwd=tmp_path, width=120, height=40,
                    env={"PYTHONPATH": os.pathsep.join(sys.path)})
