@@ -168,3 +168,53 @@ def wait_sim_ready(tm, session: str, timeout: float = 20.0) -> str:
         return text if lines and lines[-1].startswith("sim>") else None
 
     return wait_for(ready, timeout=timeout, message=f"sim prompt in {session}")
+
+
+# -- the user's own tmux, seen through a real terminal (issue 14: attach from inside tmux) ------
+
+class UserTerminal:
+    """The user's own tmux server (`outer`, a private socket) with a real client attached, which
+    runs in the pane of a stand-in terminal emulator (`term`, another private server). Keys typed
+    with `keys()` go through that client's key handling, popups included, as a user's would
+    (`send-keys` to the user's pane would skip both); `screen()` is what the terminal shows."""
+
+    def __init__(self, base: str, outer=None) -> None:
+        """`outer`: a server of the test's own to play the user's (the town's, say): only our
+        session on it is killed at the end."""
+        from gastown_tui.infra.tmux import Tmux
+
+        self.own_outer = outer is None
+        self.outer = outer or Tmux(f"{base}-user")
+        self.term = Tmux(f"{base}-term")
+
+    def start(self, command: list[str], *, cwd: Path, env: dict[str, str] | None = None,
+              width: int = 160, height: int = 48) -> None:
+        self.outer.new_session("user", command, cwd=cwd, env=env, width=width, height=height)
+        self.term.new_session("term", ["env", "-u", "TMUX", self.outer.tmux_bin, "-L", self.outer.socket_name,
+                                       "attach-session", "-t", "=user"], cwd=cwd, width=width, height=height)
+        wait_for(self.clients, timeout=30, message="the user's tmux client")
+
+    def clients(self) -> list[str]:
+        """The user's server's clients (the terminal's one while it is attached)."""
+        out = self.outer.run("list-clients", "-F", "#{client_tty}", check=False).stdout.decode()
+        return out.split()
+
+    def screen(self) -> str:
+        return self.term.capture("term", ansi=False)
+
+    def keys(self, *keys: str) -> None:
+        self.term.send_keys("term", *keys)
+
+    def close(self) -> None:
+        self.term.kill_server()
+        if self.own_outer:
+            self.outer.kill_server()
+        else:
+            self.outer.kill_session("user")
+
+
+def user_clients(tm, session: str) -> list[str]:
+    """Terminal clients (not control-mode ones, such as the cockpit's stream) on `session`."""
+    out = tm.run("list-clients", "-t", f"={session}", "-F", "#{client_control_mode} #{client_tty}",
+                 check=False).stdout.decode()
+    return [line.split(" ", 1)[1] for line in out.splitlines() if line.startswith("0 ")]

@@ -17,10 +17,16 @@ def register(p: argparse.ArgumentParser) -> None:
         p.set_defaults(func=_tui)
     else:
         p.description = ("build a demo town (a sample rig, a dozen beads, a convoy), start its fleet with the sim "
-                         "runtime, sling work and open the cockpit; re-running reuses the town")
+                         "runtime, sling work and open the cockpit; new beads (some faulty, so supervision shows) "
+                         "keep arriving while it is open; re-running reuses the town")
         p.add_argument("--path", metavar="P", default=None, help="where to build it (default ~/gt-demo)")
         p.add_argument("--agents", metavar="N", type=int, default=3, help="polecats to give work to (default 3)")
-        p.add_argument("--no-tui", action="store_true", help="leave the town running without opening the cockpit")
+        p.add_argument("--feed-every", metavar="SECONDS", type=float, default=20.0,
+                       help="file and sling a new bead this often (default 20; 0: no feed)")
+        p.add_argument("--feed-minutes", metavar="M", type=float, default=10.0,
+                       help="keep feeding this long (default 10); the feed also stops when the cockpit quits "
+                       "or with 'gt down'")
+        p.add_argument("--no-tui", action="store_true", help="leave the town running (and fed) without opening the cockpit")
         p.add_argument("--theme", metavar="NAME", help="cockpit theme")
         p.add_argument("--json", action="store_true", help="with --no-tui: print what was done as JSON")
         p.set_defaults(func=_demo)
@@ -69,27 +75,42 @@ def _demo(args) -> int:
     if args.theme:
         _check_theme(args.theme)
     path = args.path or (args.town if getattr(args, "town", None) else None)
-    result = build_demo(path, agents=args.agents)
+    out = sys.stdout
+
+    said: list[str] = []
+
+    def progress(step: str) -> None:  # each step as it is done: a first run takes a while
+        if not said:
+            said.append(step)
+            out.write("building the demo town\n")
+        out.write(f"  {'-' if step.startswith('skipped ') else '·' if step.endswith('…') else '✓'} {step}\n")
+        out.flush()
+
+    result = build_demo(path, agents=args.agents, feed_every=args.feed_every, feed_minutes=args.feed_minutes,
+                        progress=None if args.json else progress)
     if args.json:
         from gastown_tui.cli.framework import print_json
 
         print_json(result.to_json())
     else:
-        out = sys.stdout
         out.write(f"demo town: {result.town.root}\n")
-        for s in result.steps:
-            out.write(f"  ✓ {s}\n")
-        for s in result.skipped:
-            out.write(f"  - skipped {s}\n")
     if args.no_tui:
         if not args.json:
-            _keeps_running(result.town.root)
+            _keeps_running(result.town.root, fed=result.feeder is not None)
         return 0
-    code = _run_cockpit(result.town, args.theme)
+    try:
+        code = _run_cockpit(result.town, args.theme)
+    finally:
+        if result.feeder is not None:
+            from gastown_tui.sim import feeder
+
+            if feeder.stop(result.town):
+                out.write("the demo feed stopped with the cockpit\n")
     _keeps_running(result.town.root)  # leaving the cockpit does not stop the fleet: say so
     return code
 
 
-def _keeps_running(root) -> None:
-    sys.stdout.write(f"the town keeps running; open the cockpit with: gt tui --town {root}\n"
+def _keeps_running(root, fed: bool = False) -> None:
+    sys.stdout.write(f"the town keeps running{' and new beads keep arriving' if fed else ''}; "
+                     f"open the cockpit with: gt tui --town {root}\n"
                      f"stop it with: gt down --town {root}\n")

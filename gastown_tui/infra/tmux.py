@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shlex
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -371,21 +372,80 @@ class Tmux:
 
     # -- attach -----------------------------------------------------------------------------
 
-    def attach_argv(self, name: str, environ: dict[str, str] | None = None) -> list[str]:
-        """The argv that puts the user's terminal on session `name`.
+    def attach_plan(self, name: str, environ: dict[str, str] | None = None, *,
+                    outer_version: tuple[int, int] | None = None) -> AttachPlan:
+        """How to put the user's terminal on session `name` so one prefix+d brings them back.
 
-        Outside tmux: `tmux -L sock attach -t =name`. Inside one of this town's sessions (same
-        server): `switch-client`. Inside another tmux: nest, with TMUX cleared so tmux agrees.
+        - Outside tmux: `tmux -L sock attach -t =name` (the caller gives up the terminal meanwhile).
+        - Inside a tmux ≥ 3.2 (any server, this town's too): the user's own tmux opens a
+          full-size `display-popup -E` running that attach. A popup receives every key, so the
+          prefix+d reaches the inner client, which detaches; its exit closes the popup and the
+          caller (the cockpit under it) is back. `display-popup` waits until the popup closes.
+        - Older tmux, same server: `switch-client`; back with prefix+L (tmux's last-session key).
+        - Older tmux, another server: nest with TMUX cleared; both use the prefix, so the user's
+          tmux takes the first one: prefix prefix d (tmux's default `send-prefix`) detaches.
+
+        `outer_version` is the user's tmux server's version (asked of that server when None).
         """
         environ = os.environ if environ is None else environ
         base = [self.tmux_bin, "-L", self.socket_name]
+        attach = [*base, "attach-session", "-t", target(name, window=False)]
         outer = environ.get("TMUX", "")
-        if outer:
-            sock_path = outer.split(",", 1)[0]
-            if os.path.basename(sock_path) == self.socket_name:
-                return [*base, "switch-client", "-t", target(name, window=False)]
-            return ["env", "-u", "TMUX", *base, "attach-session", "-t", target(name, window=False)]
-        return [*base, "attach-session", "-t", target(name, window=False)]
+        if not outer:
+            return AttachPlan(attach, "attach", "prefix d")
+        outer_socket = outer.split(",", 1)[0]
+        same = os.path.basename(outer_socket) == self.socket_name
+        version = self.server_version(outer_socket) if outer_version is None else outer_version
+        if version >= POPUP_VERSION:
+            # The popup's command runs in the user's server's environment: clear its TMUX and
+            # give it our TMUX_TMPDIR, so `-L sock` finds the town's server as we do.
+            tmpdir = environ.get("TMUX_TMPDIR")
+            inner = ["env", "-u", "TMUX", *([f"TMUX_TMPDIR={tmpdir}"] if tmpdir else ["-u", "TMUX_TMPDIR"]), *attach]
+            argv = [self.tmux_bin, "-S", outer_socket, "display-popup", "-E", "-w", "100%", "-h", "100%"]
+            if version >= (3, 3):  # -T: a title that says how to get back (a format: no '#' from names)
+                argv += ["-T", f" {name.replace('#', '')} · prefix d: back "]
+            return AttachPlan([*argv, shlex.join(inner)], "popup", "prefix d")
+        if same:
+            return AttachPlan([*base, "switch-client", "-t", target(name, window=False)], "switch", "prefix L")
+        return AttachPlan(["env", "-u", "TMUX", *attach], "nested", "prefix prefix d")
+
+    def attach_argv(self, name: str, environ: dict[str, str] | None = None) -> list[str]:
+        """The argv of `attach_plan` (the CLI's `gt … attach` runs it in the foreground)."""
+        return self.attach_plan(name, environ).argv
+
+    def server_version(self, socket_path: str) -> tuple[int, int]:
+        """(major, minor) of the tmux server at `socket_path`; (0, 0) when it cannot say."""
+        self.calls += 1
+        try:
+            proc = subprocess.run([self.tmux_bin, "-S", socket_path, "display-message", "-p", "#{version}"],
+                                  capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return (0, 0)
+        return parse_version(proc.stdout) if proc.returncode == 0 else (0, 0)
+
+
+POPUP_VERSION = (3, 2)  # display-popup appeared in tmux 3.2
+
+
+@dataclass(frozen=True)
+class AttachPlan:
+    """An attach argv, how it behaves, and the keys that bring the user back (in words)."""
+
+    argv: list[str]
+    how: str  # "attach" | "nested": takes the terminal; "popup": drawn over the caller; "switch": returns at once
+    back: str
+
+
+def parse_version(text: str) -> tuple[int, int]:
+    """`3.3a`, `next-3.4`, `3.2-rc3` → (3, 3)…; an empty answer (a tmux too old for #{version}) → (0, 0).
+    A build without a number (`master`) is newer than any release."""
+    import re
+
+    text = text.strip()
+    m = re.search(r"(\d+)\.(\d+)", text)
+    if m:
+        return (int(m.group(1)), int(m.group(2)))
+    return (99, 0) if text else (0, 0)
 
 
 def _tail(text: str, lines: int | None) -> str:

@@ -54,6 +54,11 @@ _FENCE_AFTER = re.compile(r"^file:[ \t]*(\S+)[ \t]*\n```[^\n]*\n(.*?)^```[ \t]*$
 WAKE_WORDS = ("hook", "prime", "work")
 
 
+def edit_block(path: str, text: str) -> str:
+    """A fenced `file: <path>` block (the form `parse_edits` reads) that writes `text` to `path`."""
+    return f"\n```file: {path}\n{text}```\n"
+
+
 def parse_edits(description: str) -> list[tuple[str, str]]:
     """(path, content) for each `file: <path>` fenced block, in order of appearance."""
     found: list[tuple[int, str, str]] = []

@@ -713,9 +713,14 @@ class CockpitApp(App):
         if a is None or a.state == "off":
             self.notify("that agent has no running session to attach to", severity="warning")
             return
-        argv = self.source.attach_argv(a.session)
+        plan = self.source.attach_plan(a.session)
         from textual.app import SuspendNotSupported
 
+        if plan.how == "switch":  # this very tmux client moves to the agent; the cockpit stays
+            rc = self.runner(plan.argv)
+            self.notify(f"back to the cockpit: {plan.back}" if not rc else f"switch-client ended with status {rc}",
+                        severity="information" if not rc else "warning")
+            return
         if self._pane_watch is not None:
             # our control client would keep the session "attached" after the user detaches, and
             # tmux would then leave the window at the user's terminal size: step aside meanwhile
@@ -723,11 +728,16 @@ class CockpitApp(App):
             self._pane_watch.session = None
             self._follow_tried_at = 0.0
 
-        try:
-            with self.suspend():
-                rc = self.runner(argv)
-        except SuspendNotSupported:  # headless (tests) or a web driver: run without suspending
-            rc = self.runner(argv)
+        if plan.how == "popup":
+            # the user's tmux draws the agent over the cockpit and returns when it closes (prefix d):
+            # the terminal stays ours, nothing to suspend
+            rc = self.runner(plan.argv)
+        else:
+            try:
+                with self.suspend():
+                    rc = self.runner(plan.argv)
+            except SuspendNotSupported:  # headless (tests) or a web driver: run without suspending
+                rc = self.runner(plan.argv)
         self.refresh(layout=True)
         if rc:
             self.notify(f"attach ended with status {rc}", severity="warning")

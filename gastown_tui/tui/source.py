@@ -65,6 +65,11 @@ class Source:
         USD from `gt costs`' source) of one agent; keys absent when unknown."""
         return {}
     def attach_argv(self, session: str) -> list[str]: raise NotImplementedError
+    def attach_plan(self, session: str):
+        """The gateway's AttachPlan: the argv, whether it takes the terminal, the keys back."""
+        from gastown_tui.infra.tmux import AttachPlan
+
+        return AttachPlan(self.attach_argv(session), "attach", "prefix d")
     def watch(self):
         return None
 
@@ -445,6 +450,9 @@ class TownSource(Source):
 
     def attach_argv(self, session: str) -> list[str]:
         return self.tmux.attach_argv(session)
+
+    def attach_plan(self, session: str):
+        return self.tmux.attach_plan(session)
 
     def watch(self):
         from gastown_tui.town.watch import watch_town

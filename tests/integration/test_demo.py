@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from gastown_tui.sim.demo import DEMO_TEST_COMMAND
 from tests.conftest import run_cli, wait_for
 
 pytestmark = pytest.mark.tmux
@@ -13,7 +14,8 @@ pytestmark = pytest.mark.tmux
 
 def test_gt_demo_builds_a_running_town_and_reruns_cleanly(tmp_path, tmux):
     path = tmp_path / "demo"
-    r = run_cli("gt", "demo", "--path", str(path), "--agents", "2", "--no-tui", "--json", timeout=180)
+    # the feed (tests/e2e/test_demo_feed.py) is off: this test counts the demo's own beads and convoy
+    r = run_cli("gt", "demo", "--path", str(path), "--agents", "2", "--no-tui", "--json", "--feed-every", "0", timeout=180)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     try:
@@ -35,7 +37,8 @@ def test_gt_demo_builds_a_running_town_and_reruns_cleanly(tmp_path, tmux):
                               if i.id in demo_beads]) >= 2,
                  timeout=60, interval=0.5, message="two demo beads taken by polecats")
         assert all(store.get(b).status in ("hooked", "in_progress", "closed") for b in out["slung"])
-        assert town.rig_config("sample")["merge_queue"]["test_command"] == "python3 test_calc.py"
+        assert town.rig_config("sample")["merge_queue"]["test_command"] == DEMO_TEST_COMMAND
+        assert out["feeder"] is None
         snap = load_snapshot(town)
         assert [r.name for r in snap.rigs] == ["sample"]
         assert snap.agent("mayor").state != "off"
@@ -44,7 +47,8 @@ def test_gt_demo_builds_a_running_town_and_reruns_cleanly(tmp_path, tmux):
         wait_for(lambda: load_snapshot(town).convoys[0].closed >= 1, timeout=90, interval=0.5,
                  message="a demo bead merged and closed")
 
-        again = run_cli("gt", "demo", "--path", str(path), "--agents", "2", "--no-tui", "--json", timeout=180)
+        again = run_cli("gt", "demo", "--path", str(path), "--agents", "2", "--no-tui", "--json", "--feed-every", "0",
+                        timeout=180)
         assert again.returncode == 0, again.stderr
         second = json.loads(again.stdout)
         assert second["created"] is False and second["convoy"] == out["convoy"]
@@ -72,3 +76,10 @@ def test_gt_tui_lists_themes_and_rejects_unknown_ones(town):
     assert r.stdout.split() == ["gastown-dark", "gastown-high-contrast", "gastown-light"]
     bad = run_cli("gt", "tui", "--town", str(town.root), "--theme", "neon")
     assert bad.returncode == 2 and "no theme named 'neon'" in bad.stderr
+
+
+def test_gt_demo_refuses_a_feed_too_fast_before_building_anything(tmp_path):
+    r = run_cli("gt", "demo", "--path", str(tmp_path / "demo"), "--feed-every", "1", "--no-tui")
+    assert r.returncode == 2
+    assert "--feed-every 1" in r.stderr and "2 s or more" in r.stderr and "Traceback" not in r.stderr
+    assert r.stdout == "" and not (tmp_path / "demo").exists()

@@ -116,45 +116,76 @@ def test_copy_mode_is_left_before_paste(tmux, tmp_path):
     wait_for(lambda: tmux.capture("gt-copy", ansi=False).count("after-copy-mode") == 2, message="text reached cat")
 
 
-def test_attach_argv_forms(tmp_path):
+def test_attach_plan_forms(tmp_path):
+    import shlex
+
+    from gastown_tui.infra.tmux import parse_version
+
     tm = Tmux("gt-sockname")
-    outside = tm.attach_argv("gt-mayor", environ={})
-    assert outside[1:] == ["-L", "gt-sockname", "attach-session", "-t", "=gt-mayor"]
-    nested = tm.attach_argv("gt-mayor", environ={"TMUX": "/tmp/tmux-0/default,123,0"})
-    assert nested[:3] == ["env", "-u", "TMUX"] and nested[-2:] == ["-t", "=gt-mayor"]
-    same = tm.attach_argv("gt-mayor", environ={"TMUX": "/tmp/tmux-0/gt-sockname,123,0"})
-    assert same[-3:] == ["switch-client", "-t", "=gt-mayor"]
+    outside = tm.attach_plan("gt-mayor", environ={})
+    assert outside.how == "attach" and outside.argv[1:] == ["-L", "gt-sockname", "attach-session", "-t", "=gt-mayor"]
+    user_tmux = {"TMUX": "/tmp/tmux-0/default,123,0"}
+    popup = tm.attach_plan("gt-mayor", environ=user_tmux, outer_version=(3, 3))
+    assert popup.how == "popup" and popup.back == "prefix d"
+    assert popup.argv[1:5] == ["-S", "/tmp/tmux-0/default", "display-popup", "-E"]  # on the user's server
+    assert "-T" in popup.argv
+    # one shell string (3.2 takes no argv); our TMUX_TMPDIR, so -L finds the town's server
+    assert shlex.split(popup.argv[-1]) == ["env", "-u", "TMUX", "-u", "TMUX_TMPDIR", tm.tmux_bin, "-L", "gt-sockname",
+                                           "attach-session", "-t", "=gt-mayor"]
+    with_tmpdir = tm.attach_plan("gt-mayor", environ={**user_tmux, "TMUX_TMPDIR": "/run/x y"}, outer_version=(3, 2))
+    assert "-T" not in with_tmpdir.argv  # popup titles came with 3.3
+    assert shlex.split(with_tmpdir.argv[-1])[3] == "TMUX_TMPDIR=/run/x y"
+    same = {"TMUX": "/tmp/tmux-0/gt-sockname,123,0"}
+    assert tm.attach_plan("gt-mayor", environ=same, outer_version=(3, 4)).how == "popup"
+    switch = tm.attach_plan("gt-mayor", environ=same, outer_version=(3, 1))
+    assert switch.how == "switch" and switch.argv[-3:] == ["switch-client", "-t", "=gt-mayor"] and switch.back == "prefix L"
+    nested = tm.attach_plan("gt-mayor", environ=user_tmux, outer_version=(2, 9))
+    assert nested.how == "nested" and nested.argv[:3] == ["env", "-u", "TMUX"] and nested.back == "prefix prefix d"
+    assert [parse_version(v) for v in ("3.3a\n", "next-3.4", "3.2-rc3", "master", "")] == \
+        [(3, 3), (3, 4), (3, 2), (99, 0), (0, 0)]
+    assert tm.server_version(str(tmp_path / "no-server")) == (0, 0)
 
 
-def test_attach_inside_outer_tmux_detach_and_caller_continues(tmux, tmp_path):
-    """A program inside an outer tmux attaches to an agent; prefix+d detaches; it carries on,
-    and the agent's window goes back to its configured size."""
+@pytest.mark.parametrize("how,version,detach,same", [("popup", None, ["C-b", "d"], False),
+                                                     ("nested", (3, 1), ["C-b", "C-b", "d"], False),
+                                                     ("popup", None, ["C-b", "d"], True)])
+def test_attach_inside_the_users_tmux_returns_with_the_documented_keys(tmux, tmp_path, how, version, detach, same):
+    """A program inside the user's tmux (or a session of the town's own server: `same`) attaches
+    to an agent; the keys the plan names (typed at the user's terminal, through their tmux client)
+    detach the agent, not the user's session; the program carries on, and the agent's window goes
+    back to its configured size."""
+    from tests.conftest import UserTerminal, user_clients
+
     tmux.new_session("gt-attachme", ["bash", "--norc", "--noprofile"], cwd=tmp_path, width=200, height=50)
     done = tmp_path / "caller-continued"
     caller = tmp_path / "caller.py"
     caller.write_text(
         "import subprocess, sys\n"
         "from gastown_tui.infra.tmux import Tmux\n"
-        f"rc = subprocess.run(Tmux({tmux.socket_name!r}).attach_argv('gt-attachme')).returncode\n"
+        f"plan = Tmux({tmux.socket_name!r}).attach_plan('gt-attachme', outer_version={version!r})\n"
+        f"open({str(tmp_path / 'how')!r}, 'w').write(plan.how)\n"
+        "rc = subprocess.run(plan.argv).returncode\n"
         f"open({str(done)!r}, 'w').write(str(rc))\n"
         "print('CALLER CONTINUES', flush=True)\n"
         "sys.stdin.read()\n"
     )
-    outer = Tmux(f"{tmux.socket_name}-outer")
+    user = UserTerminal(tmux.socket_name, outer=tmux if same else None)
     try:
-        outer.new_session("outer", [sys.executable, str(caller)], cwd=tmp_path, width=120, height=40,
-                          env={"PYTHONPATH": os.pathsep.join(sys.path)})
-        wait_for(lambda: tmux.run("list-clients", "-t", "=gt-attachme").stdout.strip(), message="client attached")
-        assert tmux.window_size("gt-attachme")[0] == 120  # follows the attached client
-        outer.send_keys("outer", "C-b", "d")
-        wait_for(done.exists, message="caller continued after detach")
+        user.start([sys.executable, str(caller)], cwd=tmp_path, width=120, height=40,
+                   env={"PYTHONPATH": os.pathsep.join(sys.path)})
+        wait_for(lambda: user_clients(tmux, "gt-attachme"), timeout=30, message="client attached")
+        assert (tmp_path / "how").read_text() == how
+        assert tmux.window_size("gt-attachme")[0] <= 120  # follows the attached client
+        user.keys(*detach)
+        wait_for(done.exists, timeout=30, message="caller continued after detach")
         assert done.read_text() == "0"
-        wait_for(lambda: "CALLER CONTINUES" in outer.capture("outer", ansi=False), message="caller output")
-        wait_for(lambda: tmux.window_size("gt-attachme") == (200, 50), message="size restored after detach")
+        wait_for(lambda: "CALLER CONTINUES" in user.screen(), timeout=30, message="caller output on the user's terminal")
+        assert user.clients(), "the user's own tmux client was detached"
+        wait_for(lambda: tmux.window_size("gt-attachme") == (200, 50), timeout=30, message="size restored after detach")
         assert "window-size" not in tmux.run("show-options", "-w", "-t", "=gt-attachme:").stdout.decode()
         assert tmux.has_session("gt-attachme")
     finally:
-        outer.kill_server()
+        user.close()
 
 
 def test_no_server_means_empty_listings(tmp_path):

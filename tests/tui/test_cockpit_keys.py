@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from gastown_tui.tui.app import CockpitApp
 from gastown_tui.tui.modals import NudgeModal, SlingModal
 from gastown_tui.tui.screens.agent import HelpScreen, PeekScreen
@@ -162,6 +164,33 @@ def test_attach_hands_the_terminal_to_the_injected_runner():
 
     drive(t, runner=runner)
     assert seen == [["tmux", "attach-session", "-t", "=gt-mayor"]]
+
+
+@pytest.mark.parametrize("how,back", [("popup", "prefix d"), ("switch", "prefix L")])
+def test_attach_inside_tmux_follows_the_gateways_plan(how, back):
+    """A popup is drawn by the user's tmux over the cockpit: nothing to suspend. A switch-client
+    returns at once, and the cockpit says which keys bring the user back."""
+    import contextlib
+
+    from gastown_tui.infra.tmux import AttachPlan
+
+    seen, suspended = [], []
+
+    def runner(argv):
+        seen.append(argv)
+        return 0
+
+    async def t(app, pilot):
+        app.source.attach_plan = lambda s: AttachPlan(["tmux", how, s], how, back)
+        app.suspend = lambda: suspended.append(1) or contextlib.nullcontext()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.is_running
+        notes = [str(n.message) for n in app._notifications]
+        assert any(back in m for m in notes) == (how == "switch"), notes
+
+    drive(t, runner=runner)
+    assert seen == [["tmux", how, "gt-mayor"]] and suspended == []
 
 
 def test_b_jumps_to_the_agent_needing_attention_most():
