@@ -200,8 +200,7 @@ def details_json(store, iss, args: argparse.Namespace | None = None) -> dict[str
             target = other.try_get(tid) if other is not None else None
         if target is not None:
             deps.append(_linked(target, d.get("type")))
-    dependents = [_linked(o, d.get("type")) for o in sorted(_dependents(store, iss.id), key=lambda i: i.id)
-                  if not o.is_tombstone for d in o.dependencies if d.get("depends_on_id") == iss.id]
+    dependents = [_linked(o, d.get("type")) for o, d in store.dependent_links(iss.id)]
     out.pop("dependencies", None)
     if deps:
         out["dependencies"] = deps
@@ -212,29 +211,11 @@ def details_json(store, iss, args: argparse.Namespace | None = None) -> dict[str
     return out
 
 
-def _dependents(store, issue_id: str) -> list:
-    """Issues that depend on `issue_id`: found by a text scan for `"depends_on_id":"ID"` (parsing
-    only the lines that hold it) when the store can, else from every issue."""
-    found = store.mentioning(issue_id)  # a superset: the id anywhere in the line
-    return [o for o in found if o.id != issue_id and any(d.get("depends_on_id") == issue_id for d in o.dependencies)]
-
-
 def dependent_counts(store, ids: list[str] | None = None) -> dict[str, int]:
-    """How many live issues depend on each id (on `ids` only, when given)."""
-    counts: dict[str, int] = {}
-    if ids is not None and len(ids) <= 50:  # a few rows: a text scan each beats parsing every issue
-        for iid in ids:
-            counts[iid] = sum(1 for o in _dependents(store, iid) if not o.is_tombstone
-                              for d in o.dependencies if d.get("depends_on_id") == iid)
-        return counts
-    for other in store.all():
-        if other.is_tombstone:
-            continue
-        for d in other.data.get("dependencies") or ():
-            t = d.get("depends_on_id")
-            if t:
-                counts[t] = counts.get(t, 0) + 1
-    return counts
+    """How many links of live issues point at each id (on `ids` only, when given): the store's
+    count, from its summary of this file version when it has one."""
+    counts = store.dependent_counts()
+    return counts if ids is None else {iid: counts.get(iid, 0) for iid in ids}
 
 
 def rows_json(store, issues, counts: dict[str, int] | None = None) -> list[dict[str, Any]]:
