@@ -13,8 +13,6 @@ import contextlib
 import os
 import _thread
 import time
-from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from gastown_tui.beads import graph, ids
 from gastown_tui.beads.codec import format_ts, set_key, ts_key
 from gastown_tui.beads.jsonl import Image, Problem, _no_gc, fingerprint
@@ -29,7 +27,58 @@ from gastown_tui.errors import Conflict, GtError, NotFound, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations are strings anyway
+    from collections.abc import Callable, Iterable, Iterator
+    from pathlib import Path
     from typing import Any
+# pathlib is imported where a Path is made: with urllib.parse under it, it costs more CPU than
+# everything `bd ready` does, and the read path needs only os.path (strings).
+
+
+def _path(p: str | os.PathLike) -> Path:
+    from pathlib import Path
+
+    return Path(p)
+
+
+def _mode(p: str) -> int | None:
+    """`os.stat(p).st_mode` with pathlib's error rules: a missing path (or one through a file, a
+    symlink loop, a bad descriptor) is None; any other error (a name too long ...) is raised."""
+    try:
+        return os.stat(p).st_mode
+    except OSError as e:
+        import errno
+
+        if e.errno in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):  # pathlib's ignored errors
+            return None
+        raise
+    except ValueError:
+        return None
+
+
+def _is_dir(p: str) -> bool:
+    import stat
+
+    m = _mode(p)
+    return m is not None and stat.S_ISDIR(m)
+
+
+def _is_file(p: str) -> bool:
+    import stat
+
+    m = _mode(p)
+    return m is not None and stat.S_ISREG(m)
+
+
+def _exists(p: str) -> bool:
+    return _mode(p) is not None
+
+
+def _norm(p: str | os.PathLike) -> str:
+    """`str(Path(p))` without pathlib: no empty or '.' components, no trailing slash."""
+    if not isinstance(p, str):
+        return os.fspath(p)
+    parts = [c for c in p.split("/") if c and c != "."]
+    return ("/" if p.startswith("/") else "") + "/".join(parts) or ("/" if p.startswith("/") else ".")
 
 ISSUES = "issues.jsonl"
 WISPS = "wisps.jsonl"
@@ -48,10 +97,11 @@ class StoreCorrupt(GtError):
 
 # --- config.yaml ----------------------------------------------------------------------------------
 
-def read_config(beads_dir: Path) -> dict[str, str]:
+def read_config(beads_dir: Path | str) -> dict[str, str]:
     """The flat `key: value` pairs of `.beads/config.yaml` (all bd writes there that we need)."""
     try:
-        text = (beads_dir / CONFIG).read_text(encoding="utf-8")
+        with open(os.path.join(beads_dir, CONFIG), encoding="utf-8") as f:
+            text = f.read()
     except (FileNotFoundError, NotADirectoryError):
         return {}
     return parse_config(text)
@@ -91,23 +141,28 @@ def write_config_value(beads_dir: Path, key: str, value: str) -> None:
 
 def follow_redirect(beads_dir: Path) -> Path:
     """Follow `.beads/redirect` files (a path relative to the directory holding `.beads/`)."""
+    return _path(_follow(_norm(beads_dir)))
+
+
+def _follow(beads_dir: str) -> str:
     seen = []
     cur = beads_dir
     for _ in range(MAX_REDIRECTS):
-        red = cur / REDIRECT
-        if not red.is_file():
+        red = os.path.join(cur, REDIRECT)
+        if not _is_file(red):
             return cur
-        target = red.read_text(encoding="utf-8").strip()
+        with open(red, encoding="utf-8") as f:
+            target = f.read().strip()
         if not target:
             return cur
-        nxt = Path(target).expanduser()
-        if not nxt.is_absolute():
-            nxt = (cur.parent / nxt)
-        nxt = Path(os.path.normpath(nxt))
-        if nxt.name != ".beads" and (nxt / ".beads").is_dir():
-            nxt = nxt / ".beads"
-        seen.append(str(red))
-        if not nxt.is_dir():
+        nxt = os.path.expanduser(target)
+        if not os.path.isabs(nxt):
+            nxt = os.path.join(os.path.dirname(cur) or ".", nxt)
+        nxt = _norm(os.path.normpath(nxt))
+        if os.path.basename(nxt) != ".beads" and _is_dir(os.path.join(nxt, ".beads")):
+            nxt = os.path.join(nxt, ".beads")
+        seen.append(red)
+        if not _is_dir(nxt):
             raise NotFound(f"{red} points at {nxt}, which does not exist",
                            hint="fix the redirect file or run 'gt doctor'")
         _check_redirect(red, nxt)
@@ -115,46 +170,61 @@ def follow_redirect(beads_dir: Path) -> Path:
     raise GtError(f"too many .beads redirects starting at {beads_dir}", hint="check for a redirect loop: " + " -> ".join(seen))
 
 
-def _check_redirect(red: Path, target: Path) -> None:
+def _check_redirect(red: str, target: str) -> None:
     """A redirect arrives by git: it may only lead to a `.beads` directory, inside the town when
     the store is in one (symlinks resolved), so no write can follow it to /etc or elsewhere."""
     from gastown_tui.infra.safepath import is_inside
 
-    if target.name != ".beads" or os.path.basename(os.path.realpath(target)) != ".beads":
+    if os.path.basename(target) != ".beads" or os.path.basename(os.path.realpath(target)) != ".beads":
         raise GtError(f"{red} points at {target}, which is not a .beads directory",
                       hint="fix or delete the redirect file")
-    here = red.resolve().parent
-    for d in (here, *here.parents):
-        if (d / "mayor" / "town.json").is_file():
+    d = os.path.dirname(os.path.realpath(red))
+    while True:
+        if _is_file(os.path.join(d, "mayor", "town.json")):
             if not is_inside(d, target):
                 raise GtError(f"{red} points outside the town, at {target}",
                               hint="delete it; 'gt rig add' and 'gt sling' write the town's own redirects")
             return
+        up = os.path.dirname(d)
+        if up == d:
+            return
+        d = up
 
 
 def find_beads_dir(start: Path | None = None) -> Path | None:
-    here = Path(start or Path.cwd()).resolve()
-    for d in (here, *here.parents):
-        cand = d / ".beads"
-        if cand.is_dir() and ((cand / ISSUES).exists() or (cand / CONFIG).exists() or (cand / REDIRECT).exists()):
-            return follow_redirect(cand)
-    return None
+    found = _find_beads_dir(start)
+    return None if found is None else _path(found)
 
 
-def open_store(start: Path | None = None, db: Path | None = None) -> Store:
+def _find_beads_dir(start: Path | str | None) -> str | None:
+    d = os.path.realpath(start or os.getcwd())
+    while True:
+        cand = os.path.join(d, ".beads")
+        if _is_dir(cand) and any(_exists(os.path.join(cand, n)) for n in (ISSUES, CONFIG, REDIRECT)):
+            return _follow(cand)
+        up = os.path.dirname(d)
+        if up == d:
+            return None
+        d = up
+
+
+def open_store(start: Path | None = None, db: Path | str | None = None) -> Store:
     """The store for `db` (a .beads dir, its parent, or an issues.jsonl) or the nearest `.beads/` above `start`."""
     if db is not None:
-        p = Path(db).expanduser()
-        if p.is_file() and p.name.endswith(".jsonl"):
-            return Store(follow_redirect(p.parent), issues_file=p.name)
-        if p.name != ".beads" and (p / ".beads").is_dir():
-            p = p / ".beads"
-        if not p.is_dir() or (p.name != ".beads" and not any((p / n).exists() for n in (ISSUES, CONFIG, REDIRECT))):
+        p = _norm(os.path.expanduser(_norm(db)))
+        name = os.path.basename(p)
+        if _is_file(p) and name.endswith(".jsonl"):
+            return Store(_follow(os.path.dirname(p) or "."), issues_file=name)
+        if name != ".beads" and _is_dir(os.path.join(p, ".beads")):
+            p = os.path.join(p, ".beads")
+            name = ".beads"
+        if not _is_dir(p) or (name != ".beads" and not any(_exists(os.path.join(p, n))
+                                                                for n in (ISSUES, CONFIG, REDIRECT))):
             raise NotFound(f"no beads store at {db}", hint="create one with 'bd init' or pass the path of a .beads directory")
-        return Store(follow_redirect(p))
-    found = find_beads_dir(start)
+        return Store(_follow(p))
+    found = _find_beads_dir(start)
     if found is None:
-        where = Path(start or Path.cwd()).resolve()
+        where = os.path.realpath(start or os.getcwd())
         raise NotFound(f"no .beads directory in {where} or above",
                        hint="run 'bd init' here, cd into a project with beads, or pass --db PATH")
     return Store(found)
@@ -169,7 +239,7 @@ def init_store(dir: Path, prefix: str, *, exact: bool = False) -> Store:
     if not ids.PREFIX_RE.match(prefix):
         raise UsageError(f"'{prefix}' is not a valid issue prefix",
                          hint="use lowercase letters, digits and '_', starting with a letter (for example 'gt')")
-    beads_dir = Path(dir)
+    beads_dir = _path(dir)
     if beads_dir.name != ".beads" and not exact:
         beads_dir = beads_dir / ".beads"
     beads_dir.mkdir(parents=True, exist_ok=True)
@@ -192,25 +262,26 @@ def init_store(dir: Path, prefix: str, *, exact: bool = False) -> Store:
 
 # --- in-process cache of parsed files, keyed by file identity -----------------------------------------
 
-_CACHE: dict[Path, Image] = {}
+_CACHE: dict[str, Image] = {}  # by the file's path as a string (readers pass strings, writers Paths)
 _CACHE_LOCK = _thread.allocate_lock()
 
 
-def _cached_image(path: Path) -> Image:
-    fp = fingerprint(path)
+def _cached_image(path: Path | str) -> Image:
+    key = os.fspath(path)
+    fp = fingerprint(key)
     with _CACHE_LOCK:
-        img = _CACHE.get(path)
+        img = _CACHE.get(key)
         if img is not None and img.fp == fp and fp is not None:
             return img
     img = Image.read(path)
     with _CACHE_LOCK:
-        _CACHE[path] = img
+        _CACHE[key] = img
     return img
 
 
-def _remember(path: Path, img: Image) -> None:
+def _remember(path: Path | str, img: Image) -> None:
     with _CACHE_LOCK:
-        _CACHE[path] = img
+        _CACHE[os.fspath(path)] = img
 
 
 # --- the store -----------------------------------------------------------------------------------------
@@ -448,6 +519,10 @@ class _Ops:
     clock: Callable[[], int]
 
     # subclasses provide these
+    def _files(self) -> tuple[str, str, str]:
+        """The store directory, issues file and wisps file, as strings."""
+        return os.fspath(self.beads_dir), os.fspath(self.issues_path), os.fspath(self.wisps_path)  # type: ignore[attr-defined]
+
     def _main(self) -> Image: ...  # pragma: no cover
     def _wisps(self) -> Image: ...  # pragma: no cover
 
@@ -588,8 +663,9 @@ class _Ops:
         is checked once in full and the verdict remembered beside it for that exact version.
         """
         out = []
-        for path, image in ((self.issues_path, self._main), (self.wisps_path, self._wisps)):
-            out += sorted(_file_problems(self.beads_dir, path, image), key=lambda p: p.line)  # in file order, whatever was parsed first
+        beads_dir, issues, wisps = self._files()
+        for path, image in ((issues, self._main), (wisps, self._wisps)):
+            out += sorted(_file_problems(beads_dir, path, image), key=lambda p: p.line)  # in file order, whatever was parsed first
         return out
 
     def warnings(self) -> list[str]:
@@ -691,10 +767,11 @@ class Store(_Ops):
 
     def __init__(self, beads_dir: Path | str, *, issues_file: str = ISSUES,
                  clock: Callable[[], int] | None = None, actor: str | None = None) -> None:
-        self.beads_dir = Path(beads_dir)
-        self.issues_path = self.beads_dir / issues_file
-        self.wisps_path = self.beads_dir / WISPS
-        self.lock_path = self.beads_dir / LOCK
+        # Strings for the read path (no pathlib); the Path attributes are made when first asked for.
+        self._dir = _norm(beads_dir)
+        self._issues = os.path.join(self._dir, issues_file)
+        self._wisps_file = os.path.join(self._dir, WISPS)
+        self._paths: dict[str, Path] = {}
         self.clock = clock or time.time_ns
         self.actor = actor
         self._prefix: str | None = None
@@ -702,17 +779,47 @@ class Store(_Ops):
         self._tx_owner: int | None = None
 
     def __repr__(self) -> str:
-        return f"Store({str(self.beads_dir)!r})"
+        return f"Store({self._dir!r})"
+
+    def _as_path(self, key: str, text: str) -> Path:
+        p = self._paths.get(key)
+        if p is None:
+            p = self._paths[key] = _path(text)
+        return p
+
+    @property
+    def beads_dir(self) -> Path:
+        return self._as_path("dir", self._dir)
+
+    @property
+    def where(self) -> str:
+        """The store directory as a string (`str(beads_dir)`, without making a Path)."""
+        return self._dir
+
+    @property
+    def issues_path(self) -> Path:
+        return self._as_path("issues", self._issues)
+
+    @property
+    def wisps_path(self) -> Path:
+        return self._as_path("wisps", self._wisps_file)
+
+    @property
+    def lock_path(self) -> Path:
+        return self._as_path("lock", os.path.join(self._dir, LOCK))
+
+    def _files(self) -> tuple[str, str, str]:
+        return self._dir, self._issues, self._wisps_file
 
     @property
     def prefix(self) -> str:
         if self._prefix is None:
-            cfg = read_config(self.beads_dir)
+            cfg = read_config(self._dir)
             p = cfg.get("issue-prefix") or cfg.get("prefix")
             if not p:  # infer from the data, as bd does for old stores
                 main = self._main()
                 first = next(iter(main.index), None)
-                p = ids.split_prefix(first) if first else self.beads_dir.parent.name.lower() or "bd"
+                p = ids.split_prefix(first) if first else os.path.basename(os.path.dirname(os.path.abspath(self._dir))).lower() or "bd"
             self._prefix = ids.normalize_prefix(p)
         return self._prefix
 
@@ -732,7 +839,7 @@ class Store(_Ops):
         rows.sort(key=graph.sort_key(sort, now))
         rows = rows[: limit or None]
         fps = self._summary_fps
-        if rows and fps[0] is not None and self.issues_path not in _CACHE:
+        if rows and fps[0] is not None and self._issues not in _CACHE:
             # Read just the chosen lines, at the offsets the summary recorded for this very file.
             fd = self._open_version(fps[0])
             if fd >= 0:
@@ -760,7 +867,7 @@ class Store(_Ops):
     def _open_version(self, fp: list | tuple) -> int:
         """A descriptor of issues.jsonl when the open file is exactly version `fp`, else -1."""
         try:
-            fd = os.open(self.issues_path, os.O_RDONLY)
+            fd = os.open(self._issues, os.O_RDONLY)
         except OSError:
             return -1
         st = os.fstat(fd)
@@ -770,15 +877,15 @@ class Store(_Ops):
         return -1
 
     def _fps(self) -> list:
-        return [fingerprint(self.issues_path), fingerprint(self.wisps_path)]
+        return [fingerprint(self._issues), fingerprint(self._wisps_file)]
 
     def _known_summary(self) -> dict[str, Any] | None:
         """The summary of the current file versions when one exists (in memory or on disk); builds none."""
         fps = self._fps()
-        key = (str(self.beads_dir), repr(fps))
+        key = (self._dir, repr(fps))
         summary = _SUMMARIES.get(key)
         if summary is None:
-            summary = _read_summary(self.beads_dir / SUMMARY, fps)
+            summary = _read_summary(os.path.join(self._dir, SUMMARY), fps)
             if summary is None:
                 return None
             _SUMMARIES.clear()
@@ -807,10 +914,10 @@ class Store(_Ops):
         # out), so its dependents map is the store's.
         summary = {"v": SUMMARY_VERSION, "fps": fps, "cands": cands, "by": graph.dependents_map(issues.values())}
         at = _LineIndex.build(index, offsets) if fps[0] is not None else None
-        _write_summary(self.beads_dir / SUMMARY, summary, at)
+        _write_summary(os.path.join(self._dir, SUMMARY), summary, at)
         summary["at"] = at
         _SUMMARIES.clear()
-        _SUMMARIES[(str(self.beads_dir), repr(fps))] = summary
+        _SUMMARIES[(self._dir, repr(fps))] = summary
         self._summary_fps = fps
         return summary
 
@@ -823,7 +930,7 @@ class Store(_Ops):
     def try_get(self, issue_id: str) -> Issue | None:
         """Outside a transaction, before anything read the file, a known summary's line index
         answers with one read of the issue's own line (checked to be that issue's)."""
-        if not self._own_tx() and self.issues_path not in _CACHE:
+        if not self._own_tx() and self._issues not in _CACHE:
             got = self._indexed_get(issue_id)
             if got is not _MISS:
                 return got  # type: ignore[return-value]
@@ -864,12 +971,12 @@ class Store(_Ops):
     def _main(self) -> Image:
         if self._tx is not None and self._tx_owner == _thread.get_ident():
             return self._tx._main()
-        return _cached_image(self.issues_path)
+        return _cached_image(self._issues)
 
     def _wisps(self) -> Image:
         if self._tx is not None and self._tx_owner == _thread.get_ident():
             return self._tx._wisps()
-        return _cached_image(self.wisps_path)
+        return _cached_image(self._wisps_file)
 
     @contextlib.contextmanager
     def transaction(self, *, actor: str | None = None) -> Iterator[Transaction]:
@@ -978,7 +1085,7 @@ def _write_temp(path: Path, data: bytes) -> tuple[Path, int]:
     from gastown_tui.infra.fsutil import stage
 
     tmp, ino = stage(path, data)
-    return Path(tmp), ino
+    return _path(tmp), ino
 
 
 def _fault(point: str) -> None:
@@ -1130,7 +1237,7 @@ def _pid_alive(pid: int) -> bool:
 def pending_leftovers(beads_dir: Path) -> list[str]:
     """Queue files (`.pending/*.fifo|*.res|*.req`) of writer processes that no longer exist."""
     try:
-        entries = sorted(os.listdir(Path(beads_dir) / PENDING))
+        entries = sorted(os.listdir(os.path.join(beads_dir, PENDING)))
     except OSError:
         return []
     out = []
@@ -1606,8 +1713,8 @@ def _closed_at_rule(rec: dict[str, Any], old_status: str, now: str) -> None:
 
 # --- write safety -----------------------------------------------------------------------------------
 
-def _stamp_path(beads_dir: Path, path: Path) -> Path:
-    return beads_dir / f"{STAMP}.{path.name}"
+def _stamp_path(beads_dir: Path | str, path: Path | str) -> str:
+    return os.path.join(beads_dir, f"{STAMP}.{os.path.basename(path)}")
 
 
 def _write_stamp(beads_dir: Path, path: Path, fp: tuple | None) -> None:
@@ -1622,25 +1729,27 @@ def _stamp_matches(beads_dir: Path, path: Path, fp: tuple | None) -> bool:
     if fp is None:
         return True  # no file yet: nothing to validate
     try:
-        text = _stamp_path(beads_dir, path).read_text(encoding="utf-8")
+        with open(_stamp_path(beads_dir, path), encoding="utf-8") as f:
+            text = f.read()
     except OSError:
         return False
     return text == " ".join(str(x) for x in fp)
 
 
-def _file_problems(beads_dir: Path, path: Path, image: Callable[[], Image]) -> list[Problem]:
+def _file_problems(beads_dir: Path | str, path: Path | str, image: Callable[[], Image]) -> list[Problem]:
     """The unreadable lines of one file version (see `known_problems`); reads the file only when
     neither the store's stamp nor a remembered verdict covers this version."""
-    import marshal
-
     with _CACHE_LOCK:
-        img = _CACHE.get(path)
+        img = _CACHE.get(os.fspath(path))
     if img is None or img.modified or img.fp != fingerprint(path):
         fp = fingerprint(path)
         if fp is None:
             return []
         if _stamp_matches(beads_dir, path, fp):
             return []
+        known = _read_verdict(beads_dir, path, fp)
+        if known is not None:
+            return known
         img = image()
     if img.fp is None or img.modified:
         return list(img._problems) if img._lines is not None else []
@@ -1648,21 +1757,34 @@ def _file_problems(beads_dir: Path, path: Path, image: Callable[[], Image]) -> l
         return list(img.problems)
     if _stamp_matches(beads_dir, img.path, img.fp):
         return []
-    verdict = _stamp_path(beads_dir, img.path).with_name(_stamp_path(beads_dir, img.path).name + ".problems")
-    try:
-        data = marshal.loads(verdict.read_bytes())
-        if isinstance(data, tuple) and len(data) == 2 and data[0] == list(img.fp):
-            return [Problem(img.path, n, m) for n, m in data[1]]
-    except (OSError, ValueError, EOFError, TypeError):
-        pass
+    known = _read_verdict(beads_dir, img.path, img.fp)
+    if known is not None:
+        return known
     img.parse_all()
     problems = list(img.problems)
     if problems:
+        import marshal
+
         with contextlib.suppress(OSError, ValueError):
-            _write_small_bytes(verdict, marshal.dumps((list(img.fp), [(p.line, p.message) for p in problems])))
+            _write_small_bytes(_stamp_path(beads_dir, img.path) + ".problems",
+                               marshal.dumps((list(img.fp), [(p.line, p.message) for p in problems])))
     else:
         _write_stamp(beads_dir, img.path, img.fp)  # checked in full and clean: as good as our own write
     return problems
+
+
+def _read_verdict(beads_dir: Path | str, path: Path | str, fp: tuple) -> list[Problem] | None:
+    """The unreadable lines remembered for exactly this version of the file, or None."""
+    import marshal
+
+    try:
+        with open(_stamp_path(beads_dir, path) + ".problems", "rb") as f:
+            data = marshal.loads(f.read())
+        if isinstance(data, tuple) and len(data) == 2 and data[0] == list(fp):
+            return [Problem(path, n, m) for n, m in data[1]]  # type: ignore[arg-type]
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    return None
 
 
 def _check_writable(img: Image, beads_dir: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
+
 from gastown_tui.cli.framework import add_json
 from gastown_tui.errors import UsageError
 
@@ -32,28 +32,34 @@ def actor_of(args: argparse.Namespace) -> str:
     return getattr(args, "actor", None) or default_actor()
 
 
-def db_location(args: argparse.Namespace | None = None) -> Path | None:
+def db_location(args: argparse.Namespace | None = None) -> str | None:
     """Where the store is, when the line or the environment says: --db, else $BEADS_DIR (the
     .beads directory), else $BEADS_DB (upstream's database file: the .beads directory holding it;
     a file elsewhere, /x/y.db, has its own store /x/y.beads, never a .beads that every directory
-    below /x would find), else None (walk up from the current directory)."""
+    below /x would find), else None (walk up from the current directory). A path string: the
+    read path never needs pathlib (it costs more than `bd ready`'s own work)."""
     flag = getattr(args, "db", None) if args is not None else None
     if flag:
-        return _db_file_to_dir(Path(flag).expanduser())
+        return _db_file_to_dir(os.path.expanduser(flag))
     env_dir = os.environ.get("BEADS_DIR")
     if env_dir:
-        return Path(env_dir).expanduser()
+        return os.path.expanduser(env_dir)
     env_db = os.environ.get("BEADS_DB") or os.environ.get("BD_DB")
     if env_db:
-        return _db_file_to_dir(Path(env_db).expanduser())
+        return _db_file_to_dir(os.path.expanduser(env_db))
     return None
 
 
-def _db_file_to_dir(p: Path) -> Path:
-    if p.is_dir() or p.name.endswith(".jsonl"):
+def _db_file_to_dir(p: str) -> str:
+    from gastown_tui.beads.store import _is_dir, _norm
+
+    p = _norm(p)
+    if _is_dir(p) or p.endswith(".jsonl"):
         return p
-    if p.suffix == ".db":  # upstream's beads.db (there is none with a JSONL store; maybe no file at all)
-        return p.parent if p.parent.name == ".beads" else p.with_suffix(".beads")
+    root, ext = os.path.splitext(p)
+    if ext == ".db" and os.path.basename(root):  # upstream's beads.db (there is none with a JSONL store; maybe no file at all)
+        parent = os.path.dirname(p) or "."
+        return parent if os.path.basename(parent) == ".beads" else root + ".beads"
     return p
 
 
