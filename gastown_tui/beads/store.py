@@ -273,7 +273,10 @@ def _cached_image(path: Path | str) -> Image:
         img = _CACHE.get(key)
         if img is not None and img.fp == fp and fp is not None:
             return img
+    old = img
     img = Image.read(path)
+    if old is not None and old._lines is not None and not old.modified:
+        img.previous = old  # another process changed the file: parse only the lines that differ
     with _CACHE_LOCK:
         _CACHE[key] = img
     return img
@@ -329,6 +332,12 @@ class _ReadyIssues:
         self.closed: dict[str, int] = {}
         self.lazy: dict[str, Issue] = {}
         lines, ids, index = main.lines, main.ids, main.index
+        # Lines already parsed, and what the text of others said (here, or in an older version of
+        # the file with the same line: see Image._adopt), are not looked at again.
+        known = main.parsed
+        notes = getattr(main, "notes", None)  # a transaction's copy of an image has none
+        if notes is None:
+            notes = {}
         todo = []
         deleted: set[str] = set()
         with _no_gc():
@@ -336,17 +345,27 @@ class _ReadyIssues:
                 iid = ids[n]
                 if iid is None or index.get(iid) != n:
                     continue  # not an issue, or an earlier duplicate (the last line wins)
-                p = line.find('"status":"')
-                if p > 0 and line.find("{", 1, p) < 0:
-                    st = line[p + 10:line.find('"', p + 10)]
-                    if st == "tombstone":
-                        deleted.add(iid)  # still shadows a wisp of the same id
-                        continue
-                    # No `"dependencies"` key in any spelling (spaced, or escaped with \u).
-                    if st == "closed" and '"dependencies"' not in line and "\\u" not in line:
-                        self.closed[iid] = n
-                        continue
-                todo.append(n)
+                if n in known:
+                    todo.append(n)
+                    continue
+                note = notes.get(n)
+                if note is None:
+                    note = "p"
+                    p = line.find('"status":"')
+                    if p > 0 and line.find("{", 1, p) < 0:
+                        st = line[p + 10:line.find('"', p + 10)]
+                        if st == "tombstone":
+                            note = "t"
+                        # No `"dependencies"` key in any spelling (spaced, or escaped with \u).
+                        elif st == "closed" and '"dependencies"' not in line and "\\u" not in line:
+                            note = "c"
+                    notes[n] = note
+                if note == "t":
+                    deleted.add(iid)  # still shadows a wisp of the same id
+                elif note == "c":
+                    self.closed[iid] = n
+                else:
+                    todo.append(n)
             main._parse_lines([n for n in todo if n not in main.parsed])
             for n in todo:
                 rec = main.parsed.get(n)
@@ -433,13 +452,19 @@ class _LineIndex:
     def build(cls, index: dict[str, int], offsets: list[int]) -> _LineIndex | None:
         if any("\n" in iid for iid in index):
             return None  # an id no index line can hold: lookups read the file
+        import operator
         from array import array
+        from itertools import chain, repeat
 
-        places = array("q")
-        for n in index.values():
-            places.append(offsets[n])
-            places.append(offsets[n + 1] - offsets[n] - 1)
-        return cls("\n".join(["", *index, ""]), places)
+        rows = list(index.values())
+        if not rows:
+            return cls("\n", array("q"))
+        starts = operator.itemgetter(*rows)(offsets)
+        ends = operator.itemgetter(*map(operator.add, rows, repeat(1)))(offsets)
+        if len(rows) == 1:
+            starts, ends = (starts,), (ends,)
+        sizes = map(operator.sub, map(operator.sub, ends, starts), repeat(1))  # without the newline
+        return cls("\n".join(["", *index, ""]), array("q", chain.from_iterable(zip(starts, sizes, strict=True))))
 
     @classmethod
     def load(cls, raw: Any) -> _LineIndex | None:
@@ -484,13 +509,14 @@ def _write_summary(path: Path, summary: dict[str, Any], index: _LineIndex | None
 
 def _line_offsets(lines: list[str]) -> list[int]:
     """The byte offset of every line of a file split on newlines (one more: the end)."""
-    from itertools import accumulate
+    import operator
+    from itertools import accumulate, count
 
     if all(map(str.isascii, lines)):
         sizes = map(len, lines)
     else:
         sizes = map(len, map(str.encode, lines))
-    return [off + n for n, off in enumerate(accumulate(sizes, initial=0))]
+    return list(map(operator.add, accumulate(sizes, initial=0), count()))  # each line's newline too
 
 
 _MISS = object()
@@ -839,7 +865,7 @@ class Store(_Ops):
         rows.sort(key=graph.sort_key(sort, now))
         rows = rows[: limit or None]
         fps = self._summary_fps
-        if rows and fps[0] is not None and self._issues not in _CACHE:
+        if rows and fps[0] is not None and not self._indexed_in_memory():
             # Read just the chosen lines, at the offsets the summary recorded for this very file.
             fd = self._open_version(fps[0])
             if fd >= 0:
@@ -928,13 +954,18 @@ class Store(_Ops):
         return summary["at"]
 
     def try_get(self, issue_id: str) -> Issue | None:
-        """Outside a transaction, before anything read the file, a known summary's line index
-        answers with one read of the issue's own line (checked to be that issue's)."""
-        if not self._own_tx() and self._issues not in _CACHE:
+        """Outside a transaction, unless the file is in memory and indexed, a known summary's line
+        index answers with one read of the issue's own line (checked to be that issue's)."""
+        if not self._own_tx() and not self._indexed_in_memory():
             got = self._indexed_get(issue_id)
             if got is not _MISS:
                 return got  # type: ignore[return-value]
         return super().try_get(issue_id)
+
+    def _indexed_in_memory(self) -> bool:
+        """The file is in memory and split into indexed lines: a lookup there beats reading a line."""
+        img = _CACHE.get(self._issues)
+        return img is not None and img._lines is not None
 
     def _indexed_get(self, issue_id: str) -> Any:
         summary = self._known_summary()

@@ -16,6 +16,7 @@ from array import array
 
 import pytest
 
+from gastown_tui.beads import graph
 from gastown_tui.beads import store as S
 from gastown_tui.beads.store import Store
 from tests.conftest import run_cli
@@ -144,3 +145,35 @@ def test_a_forged_or_broken_cache_is_never_trusted(tmp_path):
         assert _bd(beads, "show", ids[0], "--json") == want
         (beads / S.SUMMARY).write_bytes(junk)
         assert _bd(beads, "ready") == want_ready
+
+
+def test_in_process_reads_follow_other_processes_line_by_line(tmp_path):
+    """A long-lived Store (the cockpit, the patrols) re-reads only what another process changed
+    (parses of unchanged lines are reused); what it answers is what a fresh reading answers."""
+    beads = _store(tmp_path)
+    ids = [json.loads(_bd(beads, "create", f"issue {n}", "--json"))["id"] for n in range(6)]
+    _bd(beads, "dep", "add", ids[1], ids[0])
+    s = Store(beads)
+
+    def same_as_fresh():
+        S._SUMMARIES.clear()
+        fresh = {i.id: i.data for i in Store(beads).all()}
+        assert {i.id: i.data for i in s.all()} == fresh
+        assert [i.id for i in s.ready(limit=None)] == [i.id for i in graph.ready({i.id: i for i in Store(beads).all()})]
+        assert s.dependent_counts() == Store(beads).dependent_counts()
+
+    s.ready(), s.all()
+    _bd(beads, "update", ids[2], "--title", "renamed elsewhere")
+    assert s.get(ids[2]).title == "renamed elsewhere"
+    same_as_fresh()
+    _bd(beads, "close", ids[0])  # unblocks ids[1]
+    assert ids[1] in [i.id for i in s.ready(limit=None)]
+    same_as_fresh()
+    _bd(beads, "create", "added elsewhere")
+    same_as_fresh()
+    # A line another process broke is reported by this process too, and skipped.
+    text = (beads / "issues.jsonl").read_text()
+    (beads / "issues.jsonl").write_text(text.replace(f'{{"id":"{ids[3]}",', f'{{"id":"{ids[3]}",,', 1))
+    assert [p.line for p in s.known_problems()] == [text[:text.index(ids[3])].count("\n") + 1]
+    assert s.try_get(ids[3]) is None and ids[3] not in {i.id for i in s.all()}
+    same_as_fresh()
