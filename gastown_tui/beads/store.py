@@ -406,6 +406,7 @@ class _ReadyIssues:
 
 
 _VIEWS: dict[Path, tuple[tuple, _View]] = {}
+_LIVE: dict[str, tuple[tuple, _ReadyIssues]] = {}
 _SUMMARIES: dict[tuple, dict[str, Any]] = {}
 
 
@@ -520,6 +521,7 @@ def _line_offsets(lines: list[str]) -> list[int]:
 
 
 _MISS = object()
+_FEW_ROWS = 100  # up to this many ready rows are read line by line; more, and the file is read once
 
 
 def _verified_line(fd: int, issue_id: str, off: int, length: int) -> dict[str, Any] | None:
@@ -637,13 +639,13 @@ class _Ops:
              priority: int | Iterable[int] | None = None, parent: str | None = None,
              include_closed: bool = False, include_ephemeral: bool = False,
              where: Callable[[Issue], bool] | None = None) -> list[Issue]:
-        view = self._view()
         statuses = {status} if isinstance(status, str) else (set(status) if status is not None else None)
         types = {type} if isinstance(type, str) else (set(type) if type is not None else None)
         labels = {label} if isinstance(label, str) else (set(label) if label is not None else None)
         prios = {priority} if isinstance(priority, int) else (set(priority) if priority is not None else None)
         out = []
-        for iss in view.issues.values():
+        unfinished = not include_closed if statuses is None else not statuses & {"closed", "tombstone"}
+        for iss in self._listed(unfinished):
             d = iss.data
             st = d.get("status") or "open"
             if statuses is not None:
@@ -668,6 +670,10 @@ class _Ops:
             out.append(iss)
         out.sort(key=lambda i: i.id)
         return out
+
+    def _listed(self, unfinished: bool) -> Iterable[Issue]:
+        """Every issue a listing filters (with `unfinished`, at least every one not closed or deleted)."""
+        return self._view().issues.values()
 
     def ready(self, limit: int | None = None, sort: str = "hybrid", *,
               include_molecule_steps: bool = False) -> list[Issue]:
@@ -865,7 +871,7 @@ class Store(_Ops):
         rows.sort(key=graph.sort_key(sort, now))
         rows = rows[: limit or None]
         fps = self._summary_fps
-        if rows and fps[0] is not None and not self._indexed_in_memory():
+        if rows and len(rows) <= _FEW_ROWS and fps[0] is not None and not self._indexed_in_memory():
             # Read just the chosen lines, at the offsets the summary recorded for this very file.
             fd = self._open_version(fps[0])
             if fd >= 0:
@@ -919,13 +925,29 @@ class Store(_Ops):
         self._summary_fps = summary["fps"]
         return summary
 
+    def _live(self) -> _ReadyIssues:
+        """The issues readiness depends on (every one not closed or deleted among them), for the
+        current file versions: built once per version, parsing no tombstone or closed line
+        without dependencies."""
+        main, wisps = self._main(), self._wisps()
+        key = (id(main), main.fp, id(wisps), wisps.fp)
+        got = _LIVE.get(self._dir)
+        if got is None or got[0] != key:
+            got = _LIVE[self._dir] = (key, _ReadyIssues(main, wisps))  # one generation per store
+        return got[1]
+
+    def _listed(self, unfinished: bool) -> Iterable[Issue]:
+        if unfinished and not self._own_tx():
+            return self._live().values()  # a listing of unfinished work parses no closed or deleted line
+        return super()._listed(unfinished)
+
     def _ready_summary(self) -> dict[str, Any]:
         summary = self._known_summary()
         if summary is not None:
             return summary
-        fps = self._fps()
         main, wisps = self._main(), self._wisps()
-        issues = _ReadyIssues(main, wisps)
+        fps = [main.fp, wisps.fp]  # the versions these very images were read from
+        issues = self._live()
         blocked = graph.blocked_ids(issues)
         inf = float("inf")
         offsets = _line_offsets(main.lines)
@@ -990,7 +1012,7 @@ class Store(_Ops):
             return super().dependent_counts()
         summary = self._known_summary()
         if summary is None:
-            return super().dependent_counts()  # from every record, which the caller has parsed anyway
+            summary = self._ready_summary()  # the live issues hold every dependent: one pass over them
         return {t: len(v) for t, v in summary["by"].items()}
 
     def dependent_links(self, issue_id: str) -> list[tuple[Issue, dict[str, Any]]]:

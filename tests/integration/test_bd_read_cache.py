@@ -100,6 +100,15 @@ def test_summary_answers_equal_the_full_reading(tmp_path, seed):
         want = records.get(iid)
         assert (got.data, got.ephemeral_file) == want if want else got is None, iid
         assert [(o.id, d) for o, d in fresh.dependent_links(iid)] == links.get(iid, []), iid
+    # Listings of unfinished work (read without parsing closed or deleted lines) equal the rules too.
+    for kw, keep in (({}, lambda d, e: not e and not d.get("ephemeral")), ({"include_ephemeral": True}, lambda d, e: True)):
+        want = sorted(iid for iid, (d, e) in records.items()
+                      if (d.get("status") or "open") not in ("closed", "tombstone") and keep(d, e))
+        assert [i.id for i in Store(beads).list(**kw)] == want, kw
+    for statuses in (["open"], ["in_progress", "hooked", "blocked"], ["closed"], ["tombstone", "open"]):
+        want = sorted(iid for iid, (d, e) in records.items() if (d.get("status") or "open") in statuses
+                      and not e and not d.get("ephemeral"))
+        assert [i.id for i in Store(beads).list(status=statuses)] == want, statuses
     # Without any summary the scan for the id gives the same links.
     S._SUMMARIES.clear()
     (beads / S.SUMMARY).unlink()
