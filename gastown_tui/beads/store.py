@@ -410,7 +410,7 @@ _LIVE: dict[str, tuple[tuple, _ReadyIssues]] = {}
 _SUMMARIES: dict[tuple, dict[str, Any]] = {}
 
 
-SUMMARY_VERSION = 4
+SUMMARY_VERSION = 5
 
 
 # `.ready.cache`: a magic word, an 8-byte length, the marshalled head (what `ready()` and the
@@ -418,7 +418,7 @@ SUMMARY_VERSION = 4
 # unpack: every id of the file's index between newlines, and the byte offset and length of its
 # line at the same position in an array of 8-byte integers (two strings load in microseconds;
 # 10,000 tuples take milliseconds).
-_MAGIC = b"gtready4"
+_MAGIC = b"gtready5"
 
 
 def _read_summary(path: Path, fps: list) -> dict[str, Any] | None:
@@ -776,6 +776,12 @@ class _Ops:
                         if isinstance(d, dict) and d.get("depends_on_id") == issue_id]
         return out
 
+    def assigned(self, assignee: str) -> list[Issue]:
+        """The unfinished issues (not closed or deleted) assigned to `assignee`, in id order: found
+        by a text scan for the name, parsing only the lines that hold it."""
+        return sorted((i for i in self.mentioning(assignee, "assignee") if i.status not in ("closed", "tombstone")),
+                      key=lambda i: i.id)
+
     def dependents(self, issue_id: str) -> list[Issue]:
         """Issues that depend on `issue_id`."""
         return [i for i in self._view().issues.values()
@@ -960,7 +966,15 @@ class Store(_Ops):
                 cands.append((i.id, i.priority, ts_key(i.created_at), ts_key(i.get("defer_until")), off, length))
         # Every live issue with a dependency is in `issues` (only closed lines without one are left
         # out), so its dependents map is the store's.
-        summary = {"v": SUMMARY_VERSION, "fps": fps, "cands": cands, "by": graph.dependents_map(issues.values())}
+        who: dict[str, list[str]] = {}
+        for i in issues.values():
+            d = i.data
+            if d.get("assignee") and isinstance(d["assignee"], str) and d.get("status") not in ("closed", "tombstone"):
+                who.setdefault(d["assignee"], []).append(i.id)
+        for v in who.values():
+            v.sort()
+        summary = {"v": SUMMARY_VERSION, "fps": fps, "cands": cands, "by": graph.dependents_map(issues.values()),
+                   "who": who}
         at = _LineIndex.build(index, offsets) if fps[0] is not None else None
         _write_summary(os.path.join(self._dir, SUMMARY), summary, at)
         summary["at"] = at
@@ -1014,6 +1028,13 @@ class Store(_Ops):
         if summary is None:
             summary = self._ready_summary()  # the live issues hold every dependent: one pass over them
         return {t: len(v) for t, v in summary["by"].items()}
+
+    def assigned(self, assignee: str) -> list[Issue]:
+        summary = None if self._own_tx() else self._known_summary()
+        if summary is None:
+            return super().assigned(assignee)
+        out = [self.try_get(iid) for iid in summary["who"].get(assignee, ())]
+        return [i for i in out if i is not None]
 
     def dependent_links(self, issue_id: str) -> list[tuple[Issue, dict[str, Any]]]:
         summary = None if self._own_tx() else self._known_summary()

@@ -150,12 +150,11 @@ def molecule_of(store: Any, issue_id: str) -> str:
 
 def find_my_molecule(store: Any, me: str) -> str | None:
     """The molecule `me` is working on: one of its in-progress steps', else its hooked bead's."""
-    found = store.mentioning(me, "assignee") if hasattr(store, "mentioning") else None  # a text scan, not a 10k parse
+    found = store.assigned(me) if hasattr(store, "assigned") else None  # the store's index or a text scan, not a 10k parse
     if found is None:
         mine = store.list(assignee=me, status=("in_progress", "hooked", "open"), include_ephemeral=True)
     else:
-        mine = sorted((i for i in found if i.assignee == me and i.status in ("in_progress", "hooked", "open")),
-                      key=lambda i: i.id)
+        mine = [i for i in found if i.assignee == me and i.status in ("in_progress", "hooked", "open")]
     for status in ("in_progress", "hooked"):
         for iss in mine:
             if iss.status != status:

@@ -109,11 +109,21 @@ def test_summary_answers_equal_the_full_reading(tmp_path, seed):
         want = sorted(iid for iid, (d, e) in records.items() if (d.get("status") or "open") in statuses
                       and not e and not d.get("ephemeral"))
         assert [i.id for i in Store(beads).list(status=statuses)] == want, statuses
+    for who in ("mayor", "demo/polecats/p1", "nobody"):
+        want = sorted(iid for iid, (d, _e) in records.items() if d.get("assignee") == who
+                      and (d.get("status") or "open") not in ("closed", "tombstone"))
+        assert [i.id for i in fresh.assigned(who)] == want, who
+        S._SUMMARIES.clear()
+        assert [i.id for i in Store(beads).assigned(who)] == want, who
     # Without any summary the scan for the id gives the same links.
     S._SUMMARIES.clear()
     (beads / S.SUMMARY).unlink()
     for iid in sorted(links)[:15]:
         assert [(o.id, d) for o, d in Store(beads).dependent_links(iid)] == links[iid], iid
+    for who in ("mayor", "demo/polecats/p1"):
+        assert [i.id for i in Store(beads).assigned(who)] == sorted(
+            iid for iid, (d, _e) in records.items()
+            if d.get("assignee") == who and (d.get("status") or "open") not in ("closed", "tombstone")), who
 
 
 def test_a_cache_from_another_file_is_not_used(tmp_path):
@@ -148,7 +158,7 @@ def test_a_forged_or_broken_cache_is_never_trusted(tmp_path):
     assert Store(beads)._known_summary() is not None  # accepted as this very version's cache
     assert _bd(beads, "show", ids[0], "--json") == want
     # Garbage of every kind: no cache, the same output, no traceback.
-    for junk in (b"", b"gtready4", b"gtready4" + (10**15).to_bytes(8, "little"), b"\x00" * 64,
+    for junk in (b"", S._MAGIC, S._MAGIC + (10**15).to_bytes(8, "little"), b"\x00" * 64,
                  (beads / "issues.jsonl").read_bytes()[:200]):
         (beads / S.SUMMARY).write_bytes(junk)
         assert _bd(beads, "show", ids[0], "--json") == want
