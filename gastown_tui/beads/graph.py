@@ -49,6 +49,27 @@ def children_map(issues: Mapping[str, Issue]) -> dict[str, list[str]]:
     return out
 
 
+def dependents_map(issues: Iterable[Issue]) -> dict[str, list[str]]:
+    """target id -> the ids of the live issues that depend on it, one entry per dependency, in
+    dependent-id order (a dependent with two links to the target is listed twice). A deleted
+    issue depends on nothing; a dependency of an issue on itself makes no dependent."""
+    out: dict[str, list[str]] = {}
+    for iss in issues:
+        d = iss.data
+        deps = d.get("dependencies")
+        if not deps or d.get("status") == "tombstone":
+            continue
+        iid = iss.id
+        for dep in deps:
+            t = dep.get("depends_on_id") if isinstance(dep, dict) else None
+            if t and isinstance(t, str) and t != iid:
+                out.setdefault(t, []).append(iid)
+    for ids in out.values():
+        if len(ids) > 1:
+            ids.sort()  # stable: a dependent's links stay in their order
+    return out
+
+
 def blockers(issues: Mapping[str, Issue], issue: Issue,
              kids: Mapping[str, list[str]] | None = None) -> list[str]:
     """The ids that directly block `issue` right now (not counting a blocked parent)."""

@@ -111,6 +111,8 @@ class Image:
         self._lookups = 0
         self._edits: dict[str, str] = {}  # fast mode: id -> new line
         self._appended: list[str] = []  # fast mode: ids added (their lines are in _edits)
+        self.previous: Image | None = None  # an older version of this file: its parses are reused
+        self.notes: dict[int, Any] = {}  # line number -> a fact a reader derived from that line's text alone
 
     # Until something needs every line, lookups search the text itself (C speed): `bd show`
     # and the write path never split or index a 10k-line file.
@@ -169,6 +171,50 @@ class Image:
                 self._index_slow()
         self._text = None  # the lines are the truth from now on
         self._fast = {}
+        prev = getattr(self, "previous", None)
+        if prev is not None:
+            self.previous = None
+            self._adopt(prev)
+
+    def _adopt(self, old: Image) -> None:
+        """Take the parsed records of the lines an older version of the file has with the same
+        text at the same place (counted from either end when lines came or went): the same text is
+        the same JSON, so after another process changed a few lines only those are parsed again.
+        Unreadable lines are parsed again (so they are reported again)."""
+        import operator
+
+        old_lines, new_lines = old._lines, self._lines
+        old_notes = getattr(old, "notes", None) or {}
+        if old_lines is None or new_lines is None or old.modified or not (old.parsed or old_notes):
+            return
+        n_old, n_new = len(old_lines), len(new_lines)
+        same = list(map(operator.eq, old_lines, new_lines))
+        parsed, notes = self.parsed, self.notes
+        if n_old == n_new:
+            for m, rec in old.parsed.items():
+                if rec is not None and same[m]:
+                    parsed.setdefault(m, rec)
+            for m, note in old_notes.items():
+                if same[m]:
+                    notes[m] = note
+            return
+        try:
+            head = same.index(False)
+        except ValueError:
+            head = len(same)
+        tail_same = list(map(operator.eq, reversed(old_lines), reversed(new_lines)))
+        try:
+            tail = tail_same.index(False)
+        except ValueError:
+            tail = len(tail_same)
+        tail = min(tail, min(n_old, n_new) - head)
+        shift = n_new - n_old
+        for m, rec in old.parsed.items():
+            if rec is not None and (m < head or m >= n_old - tail):
+                parsed.setdefault(m if m < head else m + shift, rec)
+        for m, note in old_notes.items():
+            if m < head or m >= n_old - tail:
+                notes[m if m < head else m + shift] = note
 
     @property
     def lines(self) -> list[str]:

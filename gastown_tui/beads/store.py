@@ -13,8 +13,6 @@ import contextlib
 import os
 import _thread
 import time
-from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from gastown_tui.beads import graph, ids
 from gastown_tui.beads.codec import format_ts, set_key, ts_key
 from gastown_tui.beads.jsonl import Image, Problem, _no_gc, fingerprint
@@ -29,7 +27,58 @@ from gastown_tui.errors import Conflict, GtError, NotFound, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations are strings anyway
+    from collections.abc import Callable, Iterable, Iterator
+    from pathlib import Path
     from typing import Any
+# pathlib is imported where a Path is made: with urllib.parse under it, it costs more CPU than
+# everything `bd ready` does, and the read path needs only os.path (strings).
+
+
+def _path(p: str | os.PathLike) -> Path:
+    from pathlib import Path
+
+    return Path(p)
+
+
+def _mode(p: str) -> int | None:
+    """`os.stat(p).st_mode` with pathlib's error rules: a missing path (or one through a file, a
+    symlink loop, a bad descriptor) is None; any other error (a name too long ...) is raised."""
+    try:
+        return os.stat(p).st_mode
+    except OSError as e:
+        import errno
+
+        if e.errno in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):  # pathlib's ignored errors
+            return None
+        raise
+    except ValueError:
+        return None
+
+
+def _is_dir(p: str) -> bool:
+    import stat
+
+    m = _mode(p)
+    return m is not None and stat.S_ISDIR(m)
+
+
+def _is_file(p: str) -> bool:
+    import stat
+
+    m = _mode(p)
+    return m is not None and stat.S_ISREG(m)
+
+
+def _exists(p: str) -> bool:
+    return _mode(p) is not None
+
+
+def _norm(p: str | os.PathLike) -> str:
+    """`str(Path(p))` without pathlib: no empty or '.' components, no trailing slash."""
+    if not isinstance(p, str):
+        return os.fspath(p)
+    parts = [c for c in p.split("/") if c and c != "."]
+    return ("/" if p.startswith("/") else "") + "/".join(parts) or ("/" if p.startswith("/") else ".")
 
 ISSUES = "issues.jsonl"
 WISPS = "wisps.jsonl"
@@ -48,10 +97,11 @@ class StoreCorrupt(GtError):
 
 # --- config.yaml ----------------------------------------------------------------------------------
 
-def read_config(beads_dir: Path) -> dict[str, str]:
+def read_config(beads_dir: Path | str) -> dict[str, str]:
     """The flat `key: value` pairs of `.beads/config.yaml` (all bd writes there that we need)."""
     try:
-        text = (beads_dir / CONFIG).read_text(encoding="utf-8")
+        with open(os.path.join(beads_dir, CONFIG), encoding="utf-8") as f:
+            text = f.read()
     except (FileNotFoundError, NotADirectoryError):
         return {}
     return parse_config(text)
@@ -91,23 +141,28 @@ def write_config_value(beads_dir: Path, key: str, value: str) -> None:
 
 def follow_redirect(beads_dir: Path) -> Path:
     """Follow `.beads/redirect` files (a path relative to the directory holding `.beads/`)."""
+    return _path(_follow(_norm(beads_dir)))
+
+
+def _follow(beads_dir: str) -> str:
     seen = []
     cur = beads_dir
     for _ in range(MAX_REDIRECTS):
-        red = cur / REDIRECT
-        if not red.is_file():
+        red = os.path.join(cur, REDIRECT)
+        if not _is_file(red):
             return cur
-        target = red.read_text(encoding="utf-8").strip()
+        with open(red, encoding="utf-8") as f:
+            target = f.read().strip()
         if not target:
             return cur
-        nxt = Path(target).expanduser()
-        if not nxt.is_absolute():
-            nxt = (cur.parent / nxt)
-        nxt = Path(os.path.normpath(nxt))
-        if nxt.name != ".beads" and (nxt / ".beads").is_dir():
-            nxt = nxt / ".beads"
-        seen.append(str(red))
-        if not nxt.is_dir():
+        nxt = os.path.expanduser(target)
+        if not os.path.isabs(nxt):
+            nxt = os.path.join(os.path.dirname(cur) or ".", nxt)
+        nxt = _norm(os.path.normpath(nxt))
+        if os.path.basename(nxt) != ".beads" and _is_dir(os.path.join(nxt, ".beads")):
+            nxt = os.path.join(nxt, ".beads")
+        seen.append(red)
+        if not _is_dir(nxt):
             raise NotFound(f"{red} points at {nxt}, which does not exist",
                            hint="fix the redirect file or run 'gt doctor'")
         _check_redirect(red, nxt)
@@ -115,46 +170,61 @@ def follow_redirect(beads_dir: Path) -> Path:
     raise GtError(f"too many .beads redirects starting at {beads_dir}", hint="check for a redirect loop: " + " -> ".join(seen))
 
 
-def _check_redirect(red: Path, target: Path) -> None:
+def _check_redirect(red: str, target: str) -> None:
     """A redirect arrives by git: it may only lead to a `.beads` directory, inside the town when
     the store is in one (symlinks resolved), so no write can follow it to /etc or elsewhere."""
     from gastown_tui.infra.safepath import is_inside
 
-    if target.name != ".beads" or os.path.basename(os.path.realpath(target)) != ".beads":
+    if os.path.basename(target) != ".beads" or os.path.basename(os.path.realpath(target)) != ".beads":
         raise GtError(f"{red} points at {target}, which is not a .beads directory",
                       hint="fix or delete the redirect file")
-    here = red.resolve().parent
-    for d in (here, *here.parents):
-        if (d / "mayor" / "town.json").is_file():
+    d = os.path.dirname(os.path.realpath(red))
+    while True:
+        if _is_file(os.path.join(d, "mayor", "town.json")):
             if not is_inside(d, target):
                 raise GtError(f"{red} points outside the town, at {target}",
                               hint="delete it; 'gt rig add' and 'gt sling' write the town's own redirects")
             return
+        up = os.path.dirname(d)
+        if up == d:
+            return
+        d = up
 
 
 def find_beads_dir(start: Path | None = None) -> Path | None:
-    here = Path(start or Path.cwd()).resolve()
-    for d in (here, *here.parents):
-        cand = d / ".beads"
-        if cand.is_dir() and ((cand / ISSUES).exists() or (cand / CONFIG).exists() or (cand / REDIRECT).exists()):
-            return follow_redirect(cand)
-    return None
+    found = _find_beads_dir(start)
+    return None if found is None else _path(found)
 
 
-def open_store(start: Path | None = None, db: Path | None = None) -> Store:
+def _find_beads_dir(start: Path | str | None) -> str | None:
+    d = os.path.realpath(start or os.getcwd())
+    while True:
+        cand = os.path.join(d, ".beads")
+        if _is_dir(cand) and any(_exists(os.path.join(cand, n)) for n in (ISSUES, CONFIG, REDIRECT)):
+            return _follow(cand)
+        up = os.path.dirname(d)
+        if up == d:
+            return None
+        d = up
+
+
+def open_store(start: Path | None = None, db: Path | str | None = None) -> Store:
     """The store for `db` (a .beads dir, its parent, or an issues.jsonl) or the nearest `.beads/` above `start`."""
     if db is not None:
-        p = Path(db).expanduser()
-        if p.is_file() and p.name.endswith(".jsonl"):
-            return Store(follow_redirect(p.parent), issues_file=p.name)
-        if p.name != ".beads" and (p / ".beads").is_dir():
-            p = p / ".beads"
-        if not p.is_dir() or (p.name != ".beads" and not any((p / n).exists() for n in (ISSUES, CONFIG, REDIRECT))):
+        p = _norm(os.path.expanduser(_norm(db)))
+        name = os.path.basename(p)
+        if _is_file(p) and name.endswith(".jsonl"):
+            return Store(_follow(os.path.dirname(p) or "."), issues_file=name)
+        if name != ".beads" and _is_dir(os.path.join(p, ".beads")):
+            p = os.path.join(p, ".beads")
+            name = ".beads"
+        if not _is_dir(p) or (name != ".beads" and not any(_exists(os.path.join(p, n))
+                                                                for n in (ISSUES, CONFIG, REDIRECT))):
             raise NotFound(f"no beads store at {db}", hint="create one with 'bd init' or pass the path of a .beads directory")
-        return Store(follow_redirect(p))
-    found = find_beads_dir(start)
+        return Store(_follow(p))
+    found = _find_beads_dir(start)
     if found is None:
-        where = Path(start or Path.cwd()).resolve()
+        where = os.path.realpath(start or os.getcwd())
         raise NotFound(f"no .beads directory in {where} or above",
                        hint="run 'bd init' here, cd into a project with beads, or pass --db PATH")
     return Store(found)
@@ -169,7 +239,7 @@ def init_store(dir: Path, prefix: str, *, exact: bool = False) -> Store:
     if not ids.PREFIX_RE.match(prefix):
         raise UsageError(f"'{prefix}' is not a valid issue prefix",
                          hint="use lowercase letters, digits and '_', starting with a letter (for example 'gt')")
-    beads_dir = Path(dir)
+    beads_dir = _path(dir)
     if beads_dir.name != ".beads" and not exact:
         beads_dir = beads_dir / ".beads"
     beads_dir.mkdir(parents=True, exist_ok=True)
@@ -192,25 +262,29 @@ def init_store(dir: Path, prefix: str, *, exact: bool = False) -> Store:
 
 # --- in-process cache of parsed files, keyed by file identity -----------------------------------------
 
-_CACHE: dict[Path, Image] = {}
+_CACHE: dict[str, Image] = {}  # by the file's path as a string (readers pass strings, writers Paths)
 _CACHE_LOCK = _thread.allocate_lock()
 
 
-def _cached_image(path: Path) -> Image:
-    fp = fingerprint(path)
+def _cached_image(path: Path | str) -> Image:
+    key = os.fspath(path)
+    fp = fingerprint(key)
     with _CACHE_LOCK:
-        img = _CACHE.get(path)
+        img = _CACHE.get(key)
         if img is not None and img.fp == fp and fp is not None:
             return img
+    old = img
     img = Image.read(path)
+    if old is not None and old._lines is not None and not old.modified:
+        img.previous = old  # another process changed the file: parse only the lines that differ
     with _CACHE_LOCK:
-        _CACHE[path] = img
+        _CACHE[key] = img
     return img
 
 
-def _remember(path: Path, img: Image) -> None:
+def _remember(path: Path | str, img: Image) -> None:
     with _CACHE_LOCK:
-        _CACHE[path] = img
+        _CACHE[os.fspath(path)] = img
 
 
 # --- the store -----------------------------------------------------------------------------------------
@@ -229,11 +303,17 @@ class _View:
                     self.issues[rec["id"]] = Issue(rec, ephemeral_file=True)
                     self.wisp_ids.add(rec["id"])
         self._blocked: set[str] | None = None
+        self._dependents: dict[str, list[str]] | None = None
 
     def blocked_ids(self) -> set[str]:
         if self._blocked is None:
             self._blocked = graph.blocked_ids(self.issues)
         return self._blocked
+
+    def dependents(self) -> dict[str, list[str]]:
+        if self._dependents is None:
+            self._dependents = graph.dependents_map(self.issues.values())
+        return self._dependents
 
 
 class _ReadyIssues:
@@ -252,6 +332,12 @@ class _ReadyIssues:
         self.closed: dict[str, int] = {}
         self.lazy: dict[str, Issue] = {}
         lines, ids, index = main.lines, main.ids, main.index
+        # Lines already parsed, and what the text of others said (here, or in an older version of
+        # the file with the same line: see Image._adopt), are not looked at again.
+        known = main.parsed
+        notes = getattr(main, "notes", None)  # a transaction's copy of an image has none
+        if notes is None:
+            notes = {}
         todo = []
         deleted: set[str] = set()
         with _no_gc():
@@ -259,16 +345,27 @@ class _ReadyIssues:
                 iid = ids[n]
                 if iid is None or index.get(iid) != n:
                     continue  # not an issue, or an earlier duplicate (the last line wins)
-                p = line.find('"status":"')
-                if p > 0 and line.find("{", 1, p) < 0:
-                    st = line[p + 10:line.find('"', p + 10)]
-                    if st == "tombstone":
-                        deleted.add(iid)  # still shadows a wisp of the same id
-                        continue
-                    if st == "closed" and '"dependencies":' not in line:
-                        self.closed[iid] = n
-                        continue
-                todo.append(n)
+                if n in known:
+                    todo.append(n)
+                    continue
+                note = notes.get(n)
+                if note is None:
+                    note = "p"
+                    p = line.find('"status":"')
+                    if p > 0 and line.find("{", 1, p) < 0:
+                        st = line[p + 10:line.find('"', p + 10)]
+                        if st == "tombstone":
+                            note = "t"
+                        # No `"dependencies"` key in any spelling (spaced, or escaped with \u).
+                        elif st == "closed" and '"dependencies"' not in line and "\\u" not in line:
+                            note = "c"
+                    notes[n] = note
+                if note == "t":
+                    deleted.add(iid)  # still shadows a wisp of the same id
+                elif note == "c":
+                    self.closed[iid] = n
+                else:
+                    todo.append(n)
             main._parse_lines([n for n in todo if n not in main.parsed])
             for n in todo:
                 rec = main.parsed.get(n)
@@ -309,29 +406,137 @@ class _ReadyIssues:
 
 
 _VIEWS: dict[Path, tuple[tuple, _View]] = {}
+_LIVE: dict[str, tuple[tuple, _ReadyIssues]] = {}
 _SUMMARIES: dict[tuple, dict[str, Any]] = {}
 
 
+SUMMARY_VERSION = 5
+
+
+# `.ready.cache`: a magic word, an 8-byte length, the marshalled head (what `ready()` and the
+# dependent counts need), then the marshalled line index of issues.jsonl, which only lookups by id
+# unpack: every id of the file's index between newlines, and the byte offset and length of its
+# line at the same position in an array of 8-byte integers (two strings load in microseconds;
+# 10,000 tuples take milliseconds).
+_MAGIC = b"gtready5"
+
+
 def _read_summary(path: Path, fps: list) -> dict[str, Any] | None:
+    """The head of `.ready.cache` when it was made from exactly these file versions, else None.
+    Anything odd about the file means no cache."""
     import marshal
 
     try:
-        data = marshal.loads(path.read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
+        with open(path, "rb") as f:
+            data = f.read()
+        size = int.from_bytes(data[8:16], "little")
+        if data[:8] != _MAGIC or 16 + size > len(data):
+            return None
+        head = marshal.loads(memoryview(data)[16:16 + size])
+        if not isinstance(head, dict) or head.get("v") != SUMMARY_VERSION or head.get("fps") != fps:
+            return None
+    except Exception:  # noqa: BLE001 - a cache: unreadable is the same as absent
         return None
-    if not isinstance(data, dict) or data.get("v") != 3 or data.get("fps") != fps:
-        return None
-    return data
+    head["_index"] = memoryview(data)[16 + size:]  # unpacked when an id is looked up
+    return head
 
 
-def _write_summary(path: Path, summary: dict[str, Any]) -> None:
+class _LineIndex:
+    """Where each id's line (the one that wins) is in one version of issues.jsonl."""
+
+    __slots__ = ("ids", "places")
+
+    def __init__(self, ids: str, places: Any) -> None:
+        self.ids, self.places = ids, places
+
+    @classmethod
+    def build(cls, index: dict[str, int], offsets: list[int]) -> _LineIndex | None:
+        if any("\n" in iid for iid in index):
+            return None  # an id no index line can hold: lookups read the file
+        import operator
+        from array import array
+        from itertools import chain, repeat
+
+        rows = list(index.values())
+        if not rows:
+            return cls("\n", array("q"))
+        starts = operator.itemgetter(*rows)(offsets)
+        ends = operator.itemgetter(*map(operator.add, rows, repeat(1)))(offsets)
+        if len(rows) == 1:
+            starts, ends = (starts,), (ends,)
+        sizes = map(operator.sub, map(operator.sub, ends, starts), repeat(1))  # without the newline
+        return cls("\n".join(["", *index, ""]), array("q", chain.from_iterable(zip(starts, sizes, strict=True))))
+
+    @classmethod
+    def load(cls, raw: Any) -> _LineIndex | None:
+        import marshal
+
+        try:
+            ids, places = marshal.loads(raw)
+            places = memoryview(places).cast("q")
+        except Exception:  # noqa: BLE001 - a cache: unreadable is the same as absent
+            return None
+        if not isinstance(ids, str) or not ids.startswith("\n") or len(places) != 2 * (ids.count("\n") - 1):
+            return None
+        return cls(ids, places)
+
+    def dump(self) -> bytes:
+        import marshal
+
+        return marshal.dumps((self.ids, bytes(self.places)))
+
+    def place(self, issue_id: str) -> tuple[int, int] | None:
+        """(byte offset, length) of the id's line, or None when the file has no line for it."""
+        if "\n" in issue_id:
+            return None
+        pos = self.ids.find("\n" + issue_id + "\n")
+        if pos < 0:
+            return None
+        k = self.ids.count("\n", 0, pos)
+        return self.places[2 * k], self.places[2 * k + 1]
+
+
+def _write_summary(path: Path, summary: dict[str, Any], index: _LineIndex | None) -> None:
     """A cache: written atomically but not fsynced; any failure just means no cache."""
     import marshal
 
     from gastown_tui.infra.fsutil import atomic_write_bytes
 
     with contextlib.suppress(OSError, ValueError):
-        atomic_write_bytes(path, marshal.dumps(summary), fsync=False, mkdir=False)
+        head = marshal.dumps(summary)
+        tail = index.dump() if index is not None else b""
+        atomic_write_bytes(path, _MAGIC + len(head).to_bytes(8, "little") + head + tail, fsync=False, mkdir=False)
+
+
+def _line_offsets(lines: list[str]) -> list[int]:
+    """The byte offset of every line of a file split on newlines (one more: the end)."""
+    import operator
+    from itertools import accumulate, count
+
+    if all(map(str.isascii, lines)):
+        sizes = map(len, lines)
+    else:
+        sizes = map(len, map(str.encode, lines))
+    return list(map(operator.add, accumulate(sizes, initial=0), count()))  # each line's newline too
+
+
+_MISS = object()
+_FEW_ROWS = 100  # up to this many ready rows are read line by line; more, and the file is read once
+
+
+def _verified_line(fd: int, issue_id: str, off: int, length: int) -> dict[str, Any] | None:
+    """The record at this place of the open file when it is `issue_id`'s, else None (never trusted blindly)."""
+    import json
+
+    from gastown_tui.beads.jsonl import is_record
+
+    if off < 0 or length <= 0:
+        return None
+    try:
+        obj = json.loads(os.pread(fd, length, off))
+    except (OSError, ValueError):
+        return None
+    return obj if is_record(obj) and obj["id"] == issue_id else None
 
 
 class _Ops:
@@ -342,6 +547,10 @@ class _Ops:
     clock: Callable[[], int]
 
     # subclasses provide these
+    def _files(self) -> tuple[str, str, str]:
+        """The store directory, issues file and wisps file, as strings."""
+        return os.fspath(self.beads_dir), os.fspath(self.issues_path), os.fspath(self.wisps_path)  # type: ignore[attr-defined]
+
     def _main(self) -> Image: ...  # pragma: no cover
     def _wisps(self) -> Image: ...  # pragma: no cover
 
@@ -430,13 +639,13 @@ class _Ops:
              priority: int | Iterable[int] | None = None, parent: str | None = None,
              include_closed: bool = False, include_ephemeral: bool = False,
              where: Callable[[Issue], bool] | None = None) -> list[Issue]:
-        view = self._view()
         statuses = {status} if isinstance(status, str) else (set(status) if status is not None else None)
         types = {type} if isinstance(type, str) else (set(type) if type is not None else None)
         labels = {label} if isinstance(label, str) else (set(label) if label is not None else None)
         prios = {priority} if isinstance(priority, int) else (set(priority) if priority is not None else None)
         out = []
-        for iss in view.issues.values():
+        unfinished = not include_closed if statuses is None else not statuses & {"closed", "tombstone"}
+        for iss in self._listed(unfinished):
             d = iss.data
             st = d.get("status") or "open"
             if statuses is not None:
@@ -462,6 +671,10 @@ class _Ops:
         out.sort(key=lambda i: i.id)
         return out
 
+    def _listed(self, unfinished: bool) -> Iterable[Issue]:
+        """Every issue a listing filters (with `unfinished`, at least every one not closed or deleted)."""
+        return self._view().issues.values()
+
     def ready(self, limit: int | None = None, sort: str = "hybrid", *,
               include_molecule_steps: bool = False) -> list[Issue]:
         if sort not in graph.SORTS:
@@ -482,8 +695,9 @@ class _Ops:
         is checked once in full and the verdict remembered beside it for that exact version.
         """
         out = []
-        for path, image in ((self.issues_path, self._main), (self.wisps_path, self._wisps)):
-            out += sorted(_file_problems(self.beads_dir, path, image), key=lambda p: p.line)  # in file order, whatever was parsed first
+        beads_dir, issues, wisps = self._files()
+        for path, image in ((issues, self._main), (wisps, self._wisps)):
+            out += sorted(_file_problems(beads_dir, path, image), key=lambda p: p.line)  # in file order, whatever was parsed first
         return out
 
     def warnings(self) -> list[str]:
@@ -541,6 +755,33 @@ class _Ops:
             "by_type": dict(sorted(by_type.items())),
         }
 
+    def dependent_counts(self) -> dict[str, int]:
+        """How many links of live issues point at each id (graph.dependents_map's rule)."""
+        return {t: len(v) for t, v in self._view().dependents().items()}
+
+    def dependent_links(self, issue_id: str) -> list[tuple[Issue, dict[str, Any]]]:
+        """(dependent, its dependency record) for every link of a live issue to `issue_id`, in
+        dependent-id order: the issues are found by a text scan for the id, parsing only the
+        lines that hold it, then held to graph.dependents_map's rule."""
+        found = {o.id: o for o in self.mentioning(issue_id)}  # a superset: the id anywhere in the line
+        return self._links(issue_id, graph.dependents_map(found.values()).get(issue_id, ()), found.get)
+
+    @staticmethod
+    def _links(issue_id: str, ids: Iterable[str], lookup: Callable[[str], Issue | None]) -> list[tuple[Issue, dict[str, Any]]]:
+        out = []
+        for oid in dict.fromkeys(ids):
+            o = lookup(oid)
+            if o is not None:
+                out += [(o, d) for d in o.data.get("dependencies") or ()
+                        if isinstance(d, dict) and d.get("depends_on_id") == issue_id]
+        return out
+
+    def assigned(self, assignee: str) -> list[Issue]:
+        """The unfinished issues (not closed or deleted) assigned to `assignee`, in id order: found
+        by a text scan for the name, parsing only the lines that hold it."""
+        return sorted((i for i in self.mentioning(assignee, "assignee") if i.status not in ("closed", "tombstone")),
+                      key=lambda i: i.id)
+
     def dependents(self, issue_id: str) -> list[Issue]:
         """Issues that depend on `issue_id`."""
         return [i for i in self._view().issues.values()
@@ -564,10 +805,11 @@ class Store(_Ops):
 
     def __init__(self, beads_dir: Path | str, *, issues_file: str = ISSUES,
                  clock: Callable[[], int] | None = None, actor: str | None = None) -> None:
-        self.beads_dir = Path(beads_dir)
-        self.issues_path = self.beads_dir / issues_file
-        self.wisps_path = self.beads_dir / WISPS
-        self.lock_path = self.beads_dir / LOCK
+        # Strings for the read path (no pathlib); the Path attributes are made when first asked for.
+        self._dir = _norm(beads_dir)
+        self._issues = os.path.join(self._dir, issues_file)
+        self._wisps_file = os.path.join(self._dir, WISPS)
+        self._paths: dict[str, Path] = {}
         self.clock = clock or time.time_ns
         self.actor = actor
         self._prefix: str | None = None
@@ -575,25 +817,58 @@ class Store(_Ops):
         self._tx_owner: int | None = None
 
     def __repr__(self) -> str:
-        return f"Store({str(self.beads_dir)!r})"
+        return f"Store({self._dir!r})"
+
+    def _as_path(self, key: str, text: str) -> Path:
+        p = self._paths.get(key)
+        if p is None:
+            p = self._paths[key] = _path(text)
+        return p
+
+    @property
+    def beads_dir(self) -> Path:
+        return self._as_path("dir", self._dir)
+
+    @property
+    def where(self) -> str:
+        """The store directory as a string (`str(beads_dir)`, without making a Path)."""
+        return self._dir
+
+    @property
+    def issues_path(self) -> Path:
+        return self._as_path("issues", self._issues)
+
+    @property
+    def wisps_path(self) -> Path:
+        return self._as_path("wisps", self._wisps_file)
+
+    @property
+    def lock_path(self) -> Path:
+        return self._as_path("lock", os.path.join(self._dir, LOCK))
+
+    def _files(self) -> tuple[str, str, str]:
+        return self._dir, self._issues, self._wisps_file
 
     @property
     def prefix(self) -> str:
         if self._prefix is None:
-            cfg = read_config(self.beads_dir)
+            cfg = read_config(self._dir)
             p = cfg.get("issue-prefix") or cfg.get("prefix")
             if not p:  # infer from the data, as bd does for old stores
                 main = self._main()
                 first = next(iter(main.index), None)
-                p = ids.split_prefix(first) if first else self.beads_dir.parent.name.lower() or "bd"
+                p = ids.split_prefix(first) if first else os.path.basename(os.path.dirname(os.path.abspath(self._dir))).lower() or "bd"
             self._prefix = ids.normalize_prefix(p)
         return self._prefix
+
+    def _own_tx(self) -> bool:
+        return self._tx is not None and self._tx_owner == _thread.get_ident()
 
     def ready(self, limit: int | None = None, sort: str = "hybrid", *,
               include_molecule_steps: bool = False) -> list[Issue]:
         """Ready work. Outside a transaction the answer comes from a summary cached per file version
         (in memory and in `.beads/.ready.cache`), so a `bd ready` at 10k issues parses ~nothing."""
-        if include_molecule_steps or (self._tx is not None and self._tx_owner == _thread.get_ident()):
+        if include_molecule_steps or self._own_tx():
             return super().ready(limit, sort, include_molecule_steps=include_molecule_steps)
         if sort not in graph.SORTS:
             raise UsageError(f"'{sort}' is not a valid sort", hint="valid sorts: " + ", ".join(graph.SORTS))
@@ -602,28 +877,19 @@ class Store(_Ops):
         rows.sort(key=graph.sort_key(sort, now))
         rows = rows[: limit or None]
         fps = self._summary_fps
-        if rows and fps[0] is not None and self.issues_path not in _CACHE:
+        if rows and len(rows) <= _FEW_ROWS and fps[0] is not None and not self._indexed_in_memory():
             # Read just the chosen lines, at the offsets the summary recorded for this very file.
-            import json
-
-            try:
-                fd = os.open(self.issues_path, os.O_RDONLY)
-            except OSError:
-                fd = -1
+            fd = self._open_version(fps[0])
             if fd >= 0:
                 try:
-                    st = os.fstat(fd)
-                    if (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) == tuple(fps[0]):
-                        out = []
-                        for r in rows:
-                            if r[4] < 0:
-                                break
-                            obj = json.loads(os.pread(fd, r[5], r[4]))
-                            if obj.get("id") != r[0]:
-                                break
-                            out.append(Issue(obj))
-                        else:
-                            return out
+                    out = []
+                    for r in rows:
+                        obj = _verified_line(fd, r[0], r[4], r[5])
+                        if obj is None:
+                            break
+                        out.append(Issue(obj))
+                    else:
+                        return out
                 finally:
                     os.close(fd)
         main, wisps = self._main(), self._wisps()
@@ -636,42 +902,155 @@ class Store(_Ops):
                 out.append(Issue(rec, ephemeral_file=True))
         return out
 
-    def _ready_summary(self) -> dict[str, Any]:
-        fps = [fingerprint(self.issues_path), fingerprint(self.wisps_path)]
-        key = (str(self.beads_dir), repr(fps))
+    def _open_version(self, fp: list | tuple) -> int:
+        """A descriptor of issues.jsonl when the open file is exactly version `fp`, else -1."""
+        try:
+            fd = os.open(self._issues, os.O_RDONLY)
+        except OSError:
+            return -1
+        st = os.fstat(fd)
+        if (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) == tuple(fp):
+            return fd
+        os.close(fd)
+        return -1
+
+    def _fps(self) -> list:
+        return [fingerprint(self._issues), fingerprint(self._wisps_file)]
+
+    def _known_summary(self) -> dict[str, Any] | None:
+        """The summary of the current file versions when one exists (in memory or on disk); builds none."""
+        fps = self._fps()
+        key = (self._dir, repr(fps))
         summary = _SUMMARIES.get(key)
         if summary is None:
-            summary = _read_summary(self.beads_dir / SUMMARY, fps)
-        if summary is None:
-            issues = _ReadyIssues(self._main(), self._wisps())
-            blocked = graph.blocked_ids(issues)
-            inf = float("inf")
-            main = self._main()
-            offsets = [0]
-            for line in main.lines:
-                offsets.append(offsets[-1] + (len(line) if line.isascii() else len(line.encode("utf-8"))) + 1)
-            cands = []
-            for i in issues.values():
-                if graph.is_ready_candidate(i, inf) and i.id not in blocked:
-                    n = main.index.get(i.id)
-                    off, length = (offsets[n], offsets[n + 1] - offsets[n] - 1) if n is not None else (-1, 0)
-                    cands.append((i.id, i.priority, ts_key(i.created_at), ts_key(i.get("defer_until")), off, length))
-            summary = {"v": 3, "fps": fps, "cands": cands}
-            _write_summary(self.beads_dir / SUMMARY, summary)
-        _SUMMARIES.clear()
-        _SUMMARIES[key] = summary
+            summary = _read_summary(os.path.join(self._dir, SUMMARY), fps)
+            if summary is None:
+                return None
+            _SUMMARIES.clear()
+            _SUMMARIES[key] = summary
         self._summary_fps = summary["fps"]
         return summary
+
+    def _live(self) -> _ReadyIssues:
+        """The issues readiness depends on (every one not closed or deleted among them), for the
+        current file versions: built once per version, parsing no tombstone or closed line
+        without dependencies."""
+        main, wisps = self._main(), self._wisps()
+        key = (id(main), main.fp, id(wisps), wisps.fp)
+        got = _LIVE.get(self._dir)
+        if got is None or got[0] != key:
+            got = _LIVE[self._dir] = (key, _ReadyIssues(main, wisps))  # one generation per store
+        return got[1]
+
+    def _listed(self, unfinished: bool) -> Iterable[Issue]:
+        if unfinished and not self._own_tx():
+            return self._live().values()  # a listing of unfinished work parses no closed or deleted line
+        return super()._listed(unfinished)
+
+    def _ready_summary(self) -> dict[str, Any]:
+        summary = self._known_summary()
+        if summary is not None:
+            return summary
+        main, wisps = self._main(), self._wisps()
+        fps = [main.fp, wisps.fp]  # the versions these very images were read from
+        issues = self._live()
+        blocked = graph.blocked_ids(issues)
+        inf = float("inf")
+        offsets = _line_offsets(main.lines)
+        index = main.index
+        cands = []
+        for i in issues.values():
+            if graph.is_ready_candidate(i, inf) and i.id not in blocked:
+                n = index.get(i.id)
+                off, length = (offsets[n], offsets[n + 1] - offsets[n] - 1) if n is not None else (-1, 0)
+                cands.append((i.id, i.priority, ts_key(i.created_at), ts_key(i.get("defer_until")), off, length))
+        # Every live issue with a dependency is in `issues` (only closed lines without one are left
+        # out), so its dependents map is the store's.
+        who: dict[str, list[str]] = {}
+        for i in issues.values():
+            d = i.data
+            if d.get("assignee") and isinstance(d["assignee"], str) and d.get("status") not in ("closed", "tombstone"):
+                who.setdefault(d["assignee"], []).append(i.id)
+        for v in who.values():
+            v.sort()
+        summary = {"v": SUMMARY_VERSION, "fps": fps, "cands": cands, "by": graph.dependents_map(issues.values()),
+                   "who": who}
+        at = _LineIndex.build(index, offsets) if fps[0] is not None else None
+        _write_summary(os.path.join(self._dir, SUMMARY), summary, at)
+        summary["at"] = at
+        _SUMMARIES.clear()
+        _SUMMARIES[(self._dir, repr(fps))] = summary
+        self._summary_fps = fps
+        return summary
+
+    def _summary_index(self, summary: dict[str, Any]) -> _LineIndex | None:
+        if "at" not in summary:
+            raw = summary.pop("_index", None)
+            summary["at"] = _LineIndex.load(raw) if raw is not None and len(raw) else None
+        return summary["at"]
+
+    def try_get(self, issue_id: str) -> Issue | None:
+        """Outside a transaction, unless the file is in memory and indexed, a known summary's line
+        index answers with one read of the issue's own line (checked to be that issue's)."""
+        if not self._own_tx() and not self._indexed_in_memory():
+            got = self._indexed_get(issue_id)
+            if got is not _MISS:
+                return got  # type: ignore[return-value]
+        return super().try_get(issue_id)
+
+    def _indexed_in_memory(self) -> bool:
+        """The file is in memory and split into indexed lines: a lookup there beats reading a line."""
+        img = _CACHE.get(self._issues)
+        return img is not None and img._lines is not None
+
+    def _indexed_get(self, issue_id: str) -> Any:
+        summary = self._known_summary()
+        at = self._summary_index(summary) if summary is not None and summary["fps"][0] is not None else None
+        if at is None:
+            return _MISS
+        place = at.place(issue_id)
+        if place is None:  # not in the main file at all: the wisps decide
+            rec = self._wisps().record(issue_id)
+            return Issue(rec, ephemeral_file=True) if rec is not None else None
+        fd = self._open_version(summary["fps"][0])
+        if fd < 0:
+            return _MISS
+        try:
+            obj = _verified_line(fd, issue_id, place[0], place[1])
+        finally:
+            os.close(fd)
+        return _MISS if obj is None else Issue(obj)
+
+    def dependent_counts(self) -> dict[str, int]:
+        if self._own_tx():
+            return super().dependent_counts()
+        summary = self._known_summary()
+        if summary is None:
+            summary = self._ready_summary()  # the live issues hold every dependent: one pass over them
+        return {t: len(v) for t, v in summary["by"].items()}
+
+    def assigned(self, assignee: str) -> list[Issue]:
+        summary = None if self._own_tx() else self._known_summary()
+        if summary is None:
+            return super().assigned(assignee)
+        out = [self.try_get(iid) for iid in summary["who"].get(assignee, ())]
+        return [i for i in out if i is not None]
+
+    def dependent_links(self, issue_id: str) -> list[tuple[Issue, dict[str, Any]]]:
+        summary = None if self._own_tx() else self._known_summary()
+        if summary is None:
+            return super().dependent_links(issue_id)
+        return self._links(issue_id, summary["by"].get(issue_id, ()), self.try_get)
 
     def _main(self) -> Image:
         if self._tx is not None and self._tx_owner == _thread.get_ident():
             return self._tx._main()
-        return _cached_image(self.issues_path)
+        return _cached_image(self._issues)
 
     def _wisps(self) -> Image:
         if self._tx is not None and self._tx_owner == _thread.get_ident():
             return self._tx._wisps()
-        return _cached_image(self.wisps_path)
+        return _cached_image(self._wisps_file)
 
     @contextlib.contextmanager
     def transaction(self, *, actor: str | None = None) -> Iterator[Transaction]:
@@ -780,7 +1159,7 @@ def _write_temp(path: Path, data: bytes) -> tuple[Path, int]:
     from gastown_tui.infra.fsutil import stage
 
     tmp, ino = stage(path, data)
-    return Path(tmp), ino
+    return _path(tmp), ino
 
 
 def _fault(point: str) -> None:
@@ -932,7 +1311,7 @@ def _pid_alive(pid: int) -> bool:
 def pending_leftovers(beads_dir: Path) -> list[str]:
     """Queue files (`.pending/*.fifo|*.res|*.req`) of writer processes that no longer exist."""
     try:
-        entries = sorted(os.listdir(Path(beads_dir) / PENDING))
+        entries = sorted(os.listdir(os.path.join(beads_dir, PENDING)))
     except OSError:
         return []
     out = []
@@ -1408,8 +1787,8 @@ def _closed_at_rule(rec: dict[str, Any], old_status: str, now: str) -> None:
 
 # --- write safety -----------------------------------------------------------------------------------
 
-def _stamp_path(beads_dir: Path, path: Path) -> Path:
-    return beads_dir / f"{STAMP}.{path.name}"
+def _stamp_path(beads_dir: Path | str, path: Path | str) -> str:
+    return os.path.join(beads_dir, f"{STAMP}.{os.path.basename(path)}")
 
 
 def _write_stamp(beads_dir: Path, path: Path, fp: tuple | None) -> None:
@@ -1424,25 +1803,27 @@ def _stamp_matches(beads_dir: Path, path: Path, fp: tuple | None) -> bool:
     if fp is None:
         return True  # no file yet: nothing to validate
     try:
-        text = _stamp_path(beads_dir, path).read_text(encoding="utf-8")
+        with open(_stamp_path(beads_dir, path), encoding="utf-8") as f:
+            text = f.read()
     except OSError:
         return False
     return text == " ".join(str(x) for x in fp)
 
 
-def _file_problems(beads_dir: Path, path: Path, image: Callable[[], Image]) -> list[Problem]:
+def _file_problems(beads_dir: Path | str, path: Path | str, image: Callable[[], Image]) -> list[Problem]:
     """The unreadable lines of one file version (see `known_problems`); reads the file only when
     neither the store's stamp nor a remembered verdict covers this version."""
-    import marshal
-
     with _CACHE_LOCK:
-        img = _CACHE.get(path)
+        img = _CACHE.get(os.fspath(path))
     if img is None or img.modified or img.fp != fingerprint(path):
         fp = fingerprint(path)
         if fp is None:
             return []
         if _stamp_matches(beads_dir, path, fp):
             return []
+        known = _read_verdict(beads_dir, path, fp)
+        if known is not None:
+            return known
         img = image()
     if img.fp is None or img.modified:
         return list(img._problems) if img._lines is not None else []
@@ -1450,21 +1831,34 @@ def _file_problems(beads_dir: Path, path: Path, image: Callable[[], Image]) -> l
         return list(img.problems)
     if _stamp_matches(beads_dir, img.path, img.fp):
         return []
-    verdict = _stamp_path(beads_dir, img.path).with_name(_stamp_path(beads_dir, img.path).name + ".problems")
-    try:
-        data = marshal.loads(verdict.read_bytes())
-        if isinstance(data, tuple) and len(data) == 2 and data[0] == list(img.fp):
-            return [Problem(img.path, n, m) for n, m in data[1]]
-    except (OSError, ValueError, EOFError, TypeError):
-        pass
+    known = _read_verdict(beads_dir, img.path, img.fp)
+    if known is not None:
+        return known
     img.parse_all()
     problems = list(img.problems)
     if problems:
+        import marshal
+
         with contextlib.suppress(OSError, ValueError):
-            _write_small_bytes(verdict, marshal.dumps((list(img.fp), [(p.line, p.message) for p in problems])))
+            _write_small_bytes(_stamp_path(beads_dir, img.path) + ".problems",
+                               marshal.dumps((list(img.fp), [(p.line, p.message) for p in problems])))
     else:
         _write_stamp(beads_dir, img.path, img.fp)  # checked in full and clean: as good as our own write
     return problems
+
+
+def _read_verdict(beads_dir: Path | str, path: Path | str, fp: tuple) -> list[Problem] | None:
+    """The unreadable lines remembered for exactly this version of the file, or None."""
+    import marshal
+
+    try:
+        with open(_stamp_path(beads_dir, path) + ".problems", "rb") as f:
+            data = marshal.loads(f.read())
+        if isinstance(data, tuple) and len(data) == 2 and data[0] == list(fp):
+            return [Problem(path, n, m) for n, m in data[1]]  # type: ignore[arg-type]
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    return None
 
 
 def _check_writable(img: Image, beads_dir: Path) -> None:

@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
 
 # --- argument pre-parsing for the commands agents call hundreds of times an hour -------------
 #
-# Only plain spellings of `bd ready`, `bd show` and `bd create` (every option as a separate word,
+# Only plain spellings of `bd ready`, `bd show`, `bd create` and `bd mol current|show` (every option as a separate word,
 # values that cannot be mistaken for options); anything else goes through argparse. The result
 # is exactly the Namespace argparse builds (tests/unit/test_bd_quick_args.py holds them equal),
 # handed to the same command function: output, warnings, errors and exit codes cannot differ.
@@ -143,14 +143,19 @@ _QUICK = {
                 "description": None, "stdin": False, "id": None, "status": "open", "ephemeral": False,
                 "notes": None, "design": None, "acceptance": None, "external_ref": None, "prefix": None},
                "title", (1, 1)),
+    "mol current": (dict(_COMMON), {"mol": None}, "mol", (0, 1)),
 }
+_QUICK["mol show"] = _QUICK["mol current"]  # `bd mol show` is argparse's alias of `current`
 
 
 def quick_args(argv: list[str]):
     """The parsed arguments of a plain hot-path command line, or None (then argparse decides)."""
-    if not argv or argv[0] not in _QUICK:
+    if argv[:1] == ["mol"] and len(argv) > 1 and f"mol {argv[1]}" in _QUICK:
+        name, rest = f"mol {argv[1]}", argv[2:]
+    elif not argv or argv[0] not in _QUICK:
         return None
-    name, rest = argv[0], argv[1:]
+    else:
+        name, rest = argv[0], argv[1:]
     valued, defaults, pos_dest, (lo, hi) = _QUICK[name]
     out = {"db": None, "actor": None, "json": False, "quiet": False, **defaults}
     pos: list[str] = []
@@ -175,8 +180,13 @@ def quick_args(argv: list[str]):
         if not str(out["limit"]).isdigit() or out["sort"] not in ("hybrid", "priority", "oldest"):
             return None  # argparse words those errors
         out["limit"] = int(out["limit"])
-    if pos_dest is not None:
+    if pos_dest is not None and pos:
         out[pos_dest] = pos if hi > 1 else pos[0]
+    if name.startswith("mol "):
+        from gastown_tui.cli import bd_mol_cmds
+
+        return _Args(_cmd="mol", _bd_mol_cmd=name[4:], _prog=f"bd {name}", func=bd_mol_cmds.cmd_current,
+                     town=None, prog="bd", **out)
     from gastown_tui.cli import bd_issues
 
     return _Args(_cmd=name, _prog=f"bd {name}", func=getattr(bd_issues, f"cmd_{name}"), town=None, prog="bd", **out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
+
 from gastown_tui.cli.framework import add_json
 from gastown_tui.errors import UsageError
 
@@ -32,28 +32,34 @@ def actor_of(args: argparse.Namespace) -> str:
     return getattr(args, "actor", None) or default_actor()
 
 
-def db_location(args: argparse.Namespace | None = None) -> Path | None:
+def db_location(args: argparse.Namespace | None = None) -> str | None:
     """Where the store is, when the line or the environment says: --db, else $BEADS_DIR (the
     .beads directory), else $BEADS_DB (upstream's database file: the .beads directory holding it;
     a file elsewhere, /x/y.db, has its own store /x/y.beads, never a .beads that every directory
-    below /x would find), else None (walk up from the current directory)."""
+    below /x would find), else None (walk up from the current directory). A path string: the
+    read path never needs pathlib (it costs more than `bd ready`'s own work)."""
     flag = getattr(args, "db", None) if args is not None else None
     if flag:
-        return _db_file_to_dir(Path(flag).expanduser())
+        return _db_file_to_dir(os.path.expanduser(flag))
     env_dir = os.environ.get("BEADS_DIR")
     if env_dir:
-        return Path(env_dir).expanduser()
+        return os.path.expanduser(env_dir)
     env_db = os.environ.get("BEADS_DB") or os.environ.get("BD_DB")
     if env_db:
-        return _db_file_to_dir(Path(env_db).expanduser())
+        return _db_file_to_dir(os.path.expanduser(env_db))
     return None
 
 
-def _db_file_to_dir(p: Path) -> Path:
-    if p.is_dir() or p.name.endswith(".jsonl"):
+def _db_file_to_dir(p: str) -> str:
+    from gastown_tui.beads.store import _is_dir, _norm
+
+    p = _norm(p)
+    if _is_dir(p) or p.endswith(".jsonl"):
         return p
-    if p.suffix == ".db":  # upstream's beads.db (there is none with a JSONL store; maybe no file at all)
-        return p.parent if p.parent.name == ".beads" else p.with_suffix(".beads")
+    root, ext = os.path.splitext(p)
+    if ext == ".db" and os.path.basename(root):  # upstream's beads.db (there is none with a JSONL store; maybe no file at all)
+        parent = os.path.dirname(p) or "."
+        return parent if os.path.basename(parent) == ".beads" else root + ".beads"
     return p
 
 
@@ -200,8 +206,7 @@ def details_json(store, iss, args: argparse.Namespace | None = None) -> dict[str
             target = other.try_get(tid) if other is not None else None
         if target is not None:
             deps.append(_linked(target, d.get("type")))
-    dependents = [_linked(o, d.get("type")) for o in sorted(_dependents(store, iss.id), key=lambda i: i.id)
-                  if not o.is_tombstone for d in o.dependencies if d.get("depends_on_id") == iss.id]
+    dependents = [_linked(o, d.get("type")) for o, d in store.dependent_links(iss.id)]
     out.pop("dependencies", None)
     if deps:
         out["dependencies"] = deps
@@ -212,29 +217,11 @@ def details_json(store, iss, args: argparse.Namespace | None = None) -> dict[str
     return out
 
 
-def _dependents(store, issue_id: str) -> list:
-    """Issues that depend on `issue_id`: found by a text scan for `"depends_on_id":"ID"` (parsing
-    only the lines that hold it) when the store can, else from every issue."""
-    found = store.mentioning(issue_id)  # a superset: the id anywhere in the line
-    return [o for o in found if o.id != issue_id and any(d.get("depends_on_id") == issue_id for d in o.dependencies)]
-
-
 def dependent_counts(store, ids: list[str] | None = None) -> dict[str, int]:
-    """How many live issues depend on each id (on `ids` only, when given)."""
-    counts: dict[str, int] = {}
-    if ids is not None and len(ids) <= 50:  # a few rows: a text scan each beats parsing every issue
-        for iid in ids:
-            counts[iid] = sum(1 for o in _dependents(store, iid) if not o.is_tombstone
-                              for d in o.dependencies if d.get("depends_on_id") == iid)
-        return counts
-    for other in store.all():
-        if other.is_tombstone:
-            continue
-        for d in other.data.get("dependencies") or ():
-            t = d.get("depends_on_id")
-            if t:
-                counts[t] = counts.get(t, 0) + 1
-    return counts
+    """How many links of live issues point at each id (on `ids` only, when given): the store's
+    count, from its summary of this file version when it has one."""
+    counts = store.dependent_counts()
+    return counts if ids is None else {iid: counts.get(iid, 0) for iid in ids}
 
 
 def rows_json(store, issues, counts: dict[str, int] | None = None) -> list[dict[str, Any]]:

@@ -4,7 +4,6 @@ blocked, search, stats."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from gastown_tui.cli.bd_common import (
     db_location,
@@ -25,6 +24,7 @@ from gastown_tui.errors import GtError, UsageError
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # argparse and typing cost milliseconds at import; annotations are strings anyway
     import argparse
+    from pathlib import Path  # imported where used: it costs more than `bd ready` itself
 
 
 def register(p: argparse.ArgumentParser) -> None:
@@ -68,12 +68,13 @@ def _write_metadata(beads_dir: Path) -> None:
 
 def cmd_init(args: argparse.Namespace) -> int:
     import re
+    from pathlib import Path
 
     from gastown_tui.beads.store import CONFIG, init_store, write_config_value
 
     located = db_location(args) if args.path is None else None
     if located is not None:  # --db, $BEADS_DIR or $BEADS_DB name the store directory itself
-        where = located.resolve()
+        where = Path(located).resolve()
         if where.name != ".beads" and (where / ".beads").is_dir():
             where = where / ".beads"
         root = where.parent
@@ -111,6 +112,7 @@ def _bd_command() -> str:
     """How git should call us: this very `bd`, by absolute path."""
     import shlex
     import shutil
+    from pathlib import Path
 
     exe = Path(sys.argv[0])
     if exe.name == "bd" and exe.exists():
@@ -290,7 +292,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     issues, shown, stores = [], [], {}
     for iid in args.ids:
         store = store_for(args, iid)
-        stores.setdefault(str(store.beads_dir), store)
+        stores.setdefault(store.where, store)
         iss = store.get(iid)
         issues.append(iss)
         if args.json:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
 import os
-from pathlib import Path
 
 from gastown_tui.cli.bd_common import emit_json, open_local, store_args, store_for
-from gastown_tui.cli.framework import command, subcommands
 from gastown_tui.errors import NotFound, UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # `bd mol current` runs from quick_args without argparse or pathlib (milliseconds each)
+    import argparse
+    from pathlib import Path
 
 
 def register(p: argparse.ArgumentParser) -> None:
+    from gastown_tui.cli.framework import command, subcommands
+
     name = p.prog.split()[-1]
     if name == "cook":
         _formula_args(p, vars_flag=False)
@@ -71,6 +75,8 @@ def search_paths_for(beads_dir: Path | None, town_arg: str | None = None) -> lis
     """The rig's `.beads/formulas/`, the town's `formulas/`, then the built-ins."""
     from gastown_tui.town.layout import find_town
     from gastown_tui.work.formulas import builtin_dir
+
+    from pathlib import Path
 
     paths: list[Path] = []
     if beads_dir is not None:

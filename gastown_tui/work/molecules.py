@@ -150,12 +150,11 @@ def molecule_of(store: Any, issue_id: str) -> str:
 
 def find_my_molecule(store: Any, me: str) -> str | None:
     """The molecule `me` is working on: one of its in-progress steps', else its hooked bead's."""
-    found = store.mentioning(me, "assignee") if hasattr(store, "mentioning") else None  # a text scan, not a 10k parse
+    found = store.assigned(me) if hasattr(store, "assigned") else None  # the store's index or a text scan, not a 10k parse
     if found is None:
         mine = store.list(assignee=me, status=("in_progress", "hooked", "open"), include_ephemeral=True)
     else:
-        mine = sorted((i for i in found if i.assignee == me and i.status in ("in_progress", "hooked", "open")),
-                      key=lambda i: i.id)
+        mine = [i for i in found if i.assignee == me and i.status in ("in_progress", "hooked", "open")]
     for status in ("in_progress", "hooked"):
         for iss in mine:
             if iss.status != status:
@@ -238,9 +237,11 @@ def steps(store: Any, mol_id: str, *, me: str | None = None) -> list[Step]:
     Here = the first step in progress (preferring one assigned to `me`), else the first ready step.
     """
     get_molecule(store, mol_id)
-    # The steps mention the molecule's id (their parent-child dependency): a text scan finds them
-    # without parsing the whole store; lookups of what blocks them parse one issue each.
-    found = store.mentioning(mol_id) if hasattr(store, "mentioning") else None
+    # The steps depend on the molecule (parent-child): the store's dependents of it (from its summary
+    # of this file version, else a text scan for the id) find them without parsing the whole store;
+    # lookups of what blocks them parse one issue each.
+    found = (list({o.id: o for o, _ in store.dependent_links(mol_id)}.values())
+             if hasattr(store, "dependent_links") else None)
     issues: Any = _issues_map(store) if found is None else _Lookup(store, found)
     kids = sorted((i for i in (issues.values() if found is None else found)
                    if i.parent_id == mol_id and not i.is_tombstone), key=lambda i: _step_order(i.id))

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from gastown_tui.cli import bd, bd_issues, framework
+from gastown_tui.cli import bd, bd_issues, bd_mol_cmds, framework
 
 OPTIONS = {
     "ready": [("--json",), ("--db", "/tmp/x"), ("--actor", "me"), ("-n", "3"), ("--limit", "0"), ("--sort", "priority"),
@@ -15,8 +15,12 @@ OPTIONS = {
     "create": [("--json",), ("--db", "/tmp/x"), ("--actor", "me"), ("-t", "bug"), ("--type", "epic"), ("-p", "1"),
                ("--priority", "P3"), ("--parent", "gt-abc"), ("-a", "bob"), ("-d", "some text"),
                ("--description", "x"), ("--id", "gt-zzz"), ("--status", "closed")],
+    "mol current": [("--json",), ("--db", "/tmp/x"), ("--actor", "me"), ("--actor", "demo/polecats/p")],
+    "mol show": [("--json",), ("--db", "/tmp/x"), ("--actor", "me")],
 }
-POSITIONALS = {"ready": [], "show": ["gt-abc", "gt-def.1"], "create": ["A title with spaces"]}
+POSITIONALS = {"ready": [], "show": ["gt-abc", "gt-def.1"], "create": ["A title with spaces"],
+               "mol current": ["gt-mol-abc"], "mol show": ["gt-mol-abc"]}
+OPTIONAL_POSITIONALS = {"mol current", "mol show"}
 
 
 def _argparse_ns(argv: list[str], monkeypatch) -> dict:
@@ -26,7 +30,10 @@ def _argparse_ns(argv: list[str], monkeypatch) -> dict:
         got.update(vars(args))
         return 0
 
-    monkeypatch.setattr(bd_issues, f"cmd_{argv[0]}", capture)
+    if argv[0] == "mol":
+        monkeypatch.setattr(bd_mol_cmds, "cmd_current", capture)
+    else:
+        monkeypatch.setattr(bd_issues, f"cmd_{argv[0]}", capture)
     try:
         assert framework.run("bd", bd.ABOUT, bd.GROUPS, argv) == 0
     finally:
@@ -40,11 +47,12 @@ def _forms(seed: int) -> list[list[str]]:
     for name, opts in OPTIONS.items():
         for _ in range(12):
             words = [w for o in rnd.sample(opts, rnd.randint(0, min(4, len(opts)))) for w in o]
-            pos = POSITIONALS[name][: rnd.randint(1, len(POSITIONALS[name]))] if POSITIONALS[name] else []
+            least = 0 if name in OPTIONAL_POSITIONALS else 1
+            pos = POSITIONALS[name][: rnd.randint(least, len(POSITIONALS[name]))] if POSITIONALS[name] else []
             cut = rnd.randint(0, len(words))
             while cut and words[cut - 1].startswith("-") and words[cut - 1] != "--json":
                 cut -= 1  # never split an option from its value
-            out.append([name, *words[:cut], *pos, *words[cut:]])
+            out.append([*name.split(), *words[:cut], *pos, *words[cut:]])
     return out
 
 
@@ -55,7 +63,7 @@ def test_quick_args_equal_argparse(seed, monkeypatch):
         assert quick is not None, argv
         want = _argparse_ns(argv, monkeypatch)
         q = vars(quick)
-        assert q.pop("func").__name__ == f"cmd_{argv[0]}"
+        assert q.pop("func").__name__ == ("cmd_current" if argv[0] == "mol" else f"cmd_{argv[0]}")
         want.pop("func")
         assert q == want, argv
 
@@ -64,6 +72,7 @@ def test_quick_args_equal_argparse(seed, monkeypatch):
     ["ready", "--json", "--sort", "bogus"], ["ready", "-n", "-1"], ["ready", "--limit=3"], ["ready", "--help"],
     ["show"], ["show", "--json", "--", "gt-a"], ["create"], ["create", "a", "b"], ["create", "t", "-p"],
     ["create", "t", "-l", "x"], ["create", "t", "-d", ""], ["list", "--json"], ["ready", "--pri"], [],
+    ["mol"], ["mol", "list"], ["mol", "current", "a", "b"], ["mol", "current", "--help"], ["mol", "progress", "x"],
 ])
 def test_anything_else_goes_to_argparse(argv):
     assert bd.quick_args(argv) is None
