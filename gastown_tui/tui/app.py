@@ -399,7 +399,8 @@ class CockpitApp(App):
             if self.live:
                 self.call_later(self.capture_selected, True)
         if snap == self.snapshot and not force:
-            self.snapshot = snap  # same town: keep the widgets as they are (no repaint)
+            self.snapshot = snap  # same town: keep the widgets as they are (no repaint) ...
+            self.query_one("#tree", TownTree).tick()  # ... but time in state moves on
             self._again()
             return
         self.snapshot = snap

@@ -12,7 +12,7 @@ from gastown_tui.tui.screens.beads import BeadsScreen
 from gastown_tui.tui.screens.lists import EscalationsScreen
 from gastown_tui.tui.widgets.output import AgentOutput
 from gastown_tui.tui.widgets.tree import TownTree
-from tests.tui.fixture_town import fixed_source
+from tests.tui.fixture_town import T0, fixed_source
 
 
 def drive(test, size=(160, 50), **kw):
@@ -398,16 +398,53 @@ def test_beads_screen_enter_opens_the_bead_marks_show_and_wisps_are_hidden():
 
 def test_agent_detail_shows_time_in_state_usage_and_git_facts():
     async def t(app, pilot):
-        app.source.agent_facts["mayor"] = {"since": app.clock() - 125,
-                                           "cost": {"input_tokens": 1000, "output_tokens": 234, "cost_usd": 0.5}}
-        app.source.diffs["mayor"] = "2 commits ahead of main · 1 dirty files\n\n x | 1 +"
+        _select(app, "gastown/polecats/furiosa")
+        app.source.diffs["gastown/polecats/furiosa"] = "2 commits ahead of main · 3 dirty files\n\n x | 1 +"
         app.action_agent_detail()
         await settle(pilot)
         body = str(app.screen.query_one("#detail-body").render())
-        assert "for 2m0" in body and "1,234 tokens · $0.50" in body
-        assert "2 commits ahead of main · 1 dirty files" in str(app.screen.query_one("#detail-diff").render())
+        assert "working for 2m05s" in body
+        assert "48,210 tokens · $0.42 · context 37% full" in body
+        assert "worktree 2 commits ahead · 3 dirty files" in body
+        assert "2 commits ahead of main · 3 dirty files" in str(app.screen.query_one("#detail-diff").render())
 
-    drive(t)
+    drive(t, clock=lambda: T0)
+
+
+def test_tree_rows_show_the_facts_where_the_width_allows():
+    def row(app, address):
+        return app.query_one("#tree", TownTree)._keyed[address].label.plain
+
+    async def wide(app, pilot):
+        r = row(app, "gastown/polecats/furiosa")
+        assert r.startswith("● furiosa gt-a1b Add retry to fetch") and r.endswith("2m ↑2 *3 37% $0.42")
+        assert row(app, "gastown/polecats/nux").endswith("14m ↑1 86% $1.07")  # no dirty files: no *0
+        assert row(app, "mayor").endswith("3h 52% $6.90")
+        assert "✉1" in row(app, "gastown/crew/max")  # no facts known: nothing made up
+
+    drive(wide, size=(200, 50), clock=lambda: T0)
+
+    async def narrow(app, pilot):
+        r = row(app, "gastown/polecats/furiosa")
+        room = app.query_one("#tree", TownTree).row_width(3)
+        assert len(r) <= room and "gt-a1b" in r and "2m" in r  # the title gives way first, time in state stays
+        assert "$0.42" not in r  # the least important fact went
+
+    drive(narrow, size=(80, 24), clock=lambda: T0)
+
+
+def test_time_in_state_moves_on_without_a_new_snapshot():
+    now = [T0]
+
+    async def t(app, pilot):
+        tree = app.query_one("#tree", TownTree)
+        assert tree._keyed["gastown/polecats/slit"].label.plain.endswith("40s *1 $0.08")
+        now[0] = T0 + 60
+        app.apply_snapshot(app.snapshot)  # the same town again: only the clock moved
+        await settle(pilot)
+        assert tree._keyed["gastown/polecats/slit"].label.plain.endswith("1m *1 $0.08")
+
+    drive(t, size=(200, 50), clock=lambda: now[0])
 
 
 def _select(app, address):

@@ -15,7 +15,9 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from gastown_tui.tui.style import glyph, state_style, var
+from rich.cells import cell_len
+
+from gastown_tui.tui.style import fact_bits, glyph, state_style, var
 from gastown_tui.work.snapshot import AgentView, TownSnapshot
 
 
@@ -50,22 +52,84 @@ class TownTree(Tree[str]):
     def agent(self, address: str) -> AgentView | None:
         return self._agents.get(address)
 
-    def _label(self, a: AgentView) -> Text:
-        bits: list[tuple[str, Style]] = [(glyph(a.state), state_style(self.app, a.state)), (a.label, Style())]
+    def _label(self, a: AgentView, depth: int = 1, extra: list[tuple[str, Style]] | None = None) -> Text:
+        """One agent's row: state, name, hook and mail on the left; its facts (fact_bits) on the
+        right where the tree is wide enough, the hook's title cut to make room, facts dropped
+        from the least important one when even that is not enough."""
+        left: list[tuple[str, Style]] = [(glyph(a.state), state_style(self.app, a.state)), (a.label, Style())]
         if a.state in ("waiting", "stalled", "dead"):
-            bits.append((a.state, state_style(self.app, a.state)))
+            left.append((a.state, state_style(self.app, a.state)))
         if a.hook_id:
-            bits.append((a.hook_id, Style(color=var(self.app, "hook"))))
-            if a.hook_title:
-                bits.append((a.hook_title, Style(color=var(self.app, "muted"))))
+            left.append((a.hook_id, Style(color=var(self.app, "hook"))))
+        tail: list[tuple[str, Style]] = []
         if a.unread:
-            bits.append((f"✉{a.unread}", Style(color=var(self.app, "mail-unread"), bold=True)))
+            tail.append((f"✉{a.unread}", Style(color=var(self.app, "mail-unread"), bold=True)))
+        tail.extend(extra or ())
+        facts = fact_bits(self.app, a, self.app.clock())
+        title = a.hook_title if a.hook_id else ""
+
+        def width(bits) -> int:
+            return sum(cell_len(s) + 1 for s, _st in bits)
+
+        room = self.row_width(depth)
+        if room:
+            while facts and width(left) + width(tail) + width(facts) > room:
+                facts.pop()  # least important first
         t = Text()
-        for i, (s, st) in enumerate(bits):
-            t.append(s, st)
-            if i < len(bits) - 1:
+        for i, (s, st) in enumerate(left + ([(title, Style(color=var(self.app, "muted")))] if title else []) + tail):
+            if i:
                 t.append(" ")
+            t.append(s, st)
+        if not room:
+            for s, st in facts:
+                t.append(" ")
+                t.append(s, st)
+            return t
+        fact_text = Text()
+        for s, st in facts:
+            fact_text.append(" ")
+            fact_text.append(s, st)
+        if title and t.cell_len + fact_text.cell_len > room:
+            # cut the title, keeping what follows it (mail), so the facts still fit
+            rest = Text()
+            for s, st in tail:
+                rest.append(" ")
+                rest.append(s, st)
+            head = Text()
+            for i, (s, st) in enumerate(left):
+                if i:
+                    head.append(" ")
+                head.append(s, st)
+            keep = room - head.cell_len - rest.cell_len - fact_text.cell_len - 1
+            if keep >= 4:
+                cut = Text(title, Style(color=var(self.app, "muted")))
+                cut.truncate(keep, overflow="ellipsis")
+                head.append(" ")
+                head.append_text(cut)
+            head.append_text(rest)
+            t = head
+        if facts:
+            pad = room - t.cell_len - fact_text.cell_len
+            if pad > 0:
+                t.append(" " * pad)
+            t.append_text(fact_text)
         return t
+
+    def row_width(self, depth: int) -> int:
+        """Cells a row at `depth` (1: a child of the hidden root) has for its label; 0 before layout."""
+        w = self.scrollable_content_region.width if self.is_mounted else 0
+        if w <= 0:
+            return 0
+        return max(0, w - (depth - 1) * self.guide_depth)
+
+    def on_resize(self, _event) -> None:
+        if self._snap is not None:
+            self.update_snapshot(self._snap)
+
+    def tick(self) -> None:
+        """Time in state moves on with no new snapshot: relabel (only changed rows repaint)."""
+        if self._snap is not None:
+            self.update_snapshot(self._snap)
 
     def _ensure(self, key: str, parent: TreeNode[str], label: Text | str, *, leaf: bool,
                 expand: bool = True) -> TreeNode[str]:
@@ -94,7 +158,7 @@ class TownTree(Tree[str]):
         root = self.root
         for a in snap.town_agents:
             if self._matches(a):
-                self._ensure(a.address, root, self._label(a), leaf=True)
+                self._ensure(a.address, root, self._label(a, 1), leaf=True)
                 wanted.add(a.address)
         for rig in snap.rigs:
             rkey = f"rig:{rig.name}"
@@ -107,17 +171,14 @@ class TownTree(Tree[str]):
                 if not self._matches(a):
                     continue
                 if a.role in ("witness", "refinery"):
-                    label = self._label(a)
-                    if a.role == "refinery":
-                        label.append(" ")
-                        label.append(f"mq:{rig.mq_length}", Style(color=var(self.app, "muted")))
-                    self._ensure(a.address, rnode, label, leaf=True)
+                    mq = [(f"mq:{rig.mq_length}", Style(color=var(self.app, "muted")))] if a.role == "refinery" else []
+                    self._ensure(a.address, rnode, self._label(a, 2, mq), leaf=True)
                 else:
                     gkey = f"group:{rig.name}:{a.role}"
                     group = "polecats" if a.role == "polecat" else "crew"
                     gnode = self._ensure(gkey, rnode, Text(group, Style(color=var(self.app, "muted"))), leaf=False)
                     wanted.add(gkey)
-                    self._ensure(a.address, gnode, self._label(a), leaf=True)
+                    self._ensure(a.address, gnode, self._label(a, 3), leaf=True)
                 wanted.add(a.address)
         for key in [k for k in self._keyed if k not in wanted]:
             node = self._keyed.pop(key)
