@@ -441,7 +441,11 @@ class AgentFacts:
       `witness.context_window_tokens`;
     - commits ahead and dirty files: `infra.git.worktree_facts`, per worktree only when its pane
       printed since the last look (at most every GIT_MIN s) or GIT_MAX s went by, and at most
-      PER_PASS worktrees per snapshot, so a fleet's git calls never hold a snapshot up.
+      PER_PASS worktrees per pass.
+
+    The reading happens in one background thread at a time (`background=True`), never in the
+    snapshot's path: a state change reaches the screen without waiting for git; the facts it
+    found show in the next snapshot.
     """
 
     USAGE_CHECK = 5.0
@@ -450,9 +454,11 @@ class AgentFacts:
     PER_PASS = 4
     SETTINGS_EVERY = 30.0
 
-    def __init__(self, town: Town, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, town: Town, *, clock: Callable[[], float] = time.time, background: bool = True) -> None:
         self.town = town
         self.clock = clock
+        self.background = background
+        self._reading = False
         self._usage: dict[str, dict[str, Any]] = {}
         self._usage_fp: tuple | None = None
         self._usage_at = float("-inf")
@@ -488,9 +494,6 @@ class AgentFacts:
         return self._window[1]
 
     def _refresh_usage(self, now: float) -> None:
-        if now - self._usage_at < self.USAGE_CHECK:
-            return
-        self._usage_at = now
         try:
             from gastown_tui.work import costs
 
@@ -526,20 +529,47 @@ class AgentFacts:
                 pass
         return out
 
-    def of(self, snap: TownSnapshot, since: dict[str, float]) -> dict[str, dict[str, Any]]:
-        now = self.clock()
-        self._refresh_usage(now)
-        lookable = [a for a in snap.agents if a.role in ("mayor", "polecat", "crew")]
+    def _read(self, usage_due: bool, agents: list, now: float) -> None:
+        try:
+            if usage_due:
+                self._refresh_usage(now)
+            for a in agents:
+                self._looked[a.address] = (now, a.activity, self._look(a, now))
+        finally:
+            self._reading = False
+
+    def _start_reading(self, snap: TownSnapshot, now: float) -> None:
+        """Read what is due (usage, up to PER_PASS worktrees), in the background when allowed."""
+        if self._reading:
+            return
+        usage_due = now - self._usage_at >= self.USAGE_CHECK
+        if usage_due:
+            self._usage_at = now
         due = []
-        for a in lookable:
+        for a in snap.agents:
+            if a.role not in ("mayor", "polecat", "crew"):
+                continue
             hit = self._looked.get(a.address)
             if hit is None or now - hit[0] >= self.GIT_MAX or (a.activity != hit[1] and now - hit[0] >= self.GIT_MIN):
                 due.append((hit[0] if hit else float("-inf"), a.address, a))
-        for _at, _addr, a in sorted(due, key=lambda d: (d[0], d[1]))[:self.PER_PASS]:
-            self._looked[a.address] = (now, a.activity, self._look(a, now))
+        agents = [a for _at, _addr, a in sorted(due, key=lambda d: (d[0], d[1]))[:self.PER_PASS]]
+        if not usage_due and not agents:
+            return
+        self._reading = True
+        if not self.background:
+            self._read(usage_due, agents, now)
+            return
+        import threading
+
+        threading.Thread(target=self._read, args=(usage_due, agents, now), name="agent-facts", daemon=True).start()
+
+    def of(self, snap: TownSnapshot, since: dict[str, float]) -> dict[str, dict[str, Any]]:
+        """The facts known now (never waits for git or logs: what is due is read meanwhile)."""
+        now = self.clock()
+        self._start_reading(snap, now)
         alive = {a.address for a in snap.agents}
-        for gone in [k for k in self._looked if k not in alive]:
-            del self._looked[gone]
+        for gone in [k for k in list(self._looked) if k not in alive]:
+            self._looked.pop(gone, None)
         out: dict[str, dict[str, Any]] = {}
         for a in snap.agents:
             f: dict[str, Any] = {}

@@ -20,7 +20,7 @@ def test_facts_come_from_gt_costs_and_the_worktree_and_are_looked_at_only_when_d
     usage.write_text(json.dumps({"ts": ts, "session": "gt-demo-nux", "bead": "de-1", "input_tokens": 1000,
                                  "output_tokens": 200, "simulated": True}) + "\n")
     now = [1000.0]
-    facts = AgentFacts(town, clock=lambda: now[0])
+    facts = AgentFacts(town, clock=lambda: now[0], background=False)
     snap = load_snapshot(town, panes={})
     assert snap.agent("demo/polecats/nux") is not None
     got = facts.of(snap, {"demo/polecats/nux": 990.0})["demo/polecats/nux"]
