@@ -31,16 +31,30 @@ def bar(app, done: int, total: int, width: int = 10) -> list[tuple[str, Style]]:
             ("░" * (width - filled), Style(color=var(app, "progress-todo")))]
 
 
+_AGE_UNITS = ((3600, 60, "m"), (86400, 3600, "h"), (float("inf"), 86400, "d"))
+
+
 def age(seconds: float) -> str:
-    """A compact time in state: 12s, 3m, 2h, 4d (the tree's granularity: minutes after the first)."""
+    """A compact time in state: <1m, 3m, 2h, 4d. Never seconds: a row that changed every second
+    would repaint the tree every second (idle CPU)."""
     s = max(0, int(seconds))
     if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m"
-    if s < 86400:
-        return f"{s // 3600}h"
-    return f"{s // 86400}d"
+        return "<1m"
+    for limit, unit, name in _AGE_UNITS:
+        if s < limit:
+            return f"{s // unit}{name}"
+    return ""
+
+
+def age_changes_at(since: float, now: float) -> float:
+    """When `age(now - since)` will next read differently."""
+    s = max(0.0, now - since)
+    if s < 60:
+        return since + 60
+    for limit, unit, _name in _AGE_UNITS:
+        if s < limit:
+            return since + (s // unit + 1) * unit
+    return float("inf")
 
 
 def duration(seconds: float) -> str:

@@ -30,6 +30,14 @@ STATES = (*ENGINE_STATES, OFF)
 # then an agent named by an open escalation, then a worker whose merge request failed.
 ATTENTION_REASONS = (*ATTENTION, "escalated", "merge failed")
 MR_FAILED_STATES = ("failed", "rework")
+# The tree's "sort by state": the classifier's attention states first (its order), then the rest.
+STATE_ORDER = (*ATTENTION, "working", "starting", "idle", OFF)
+
+
+def state_rank(state: str) -> int:
+    return STATE_ORDER.index(state) if state in STATE_ORDER else len(STATE_ORDER)
+
+
 # Patrols keep the town running; only these roles do the work the header counts as working.
 WORKER_ROLES = ("polecat", "crew")
 

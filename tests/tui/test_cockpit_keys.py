@@ -438,11 +438,12 @@ def test_time_in_state_moves_on_without_a_new_snapshot():
 
     async def t(app, pilot):
         tree = app.query_one("#tree", TownTree)
-        assert tree._keyed["gastown/polecats/slit"].label.plain.endswith("40s *1 $0.08")
-        now[0] = T0 + 60
+        assert tree._keyed["gastown/polecats/slit"].label.plain.endswith("<1m *1 $0.08")
+        now[0] = T0 + 20
         app.apply_snapshot(app.snapshot)  # the same town again: only the clock moved
         await settle(pilot)
         assert tree._keyed["gastown/polecats/slit"].label.plain.endswith("1m *1 $0.08")
+        assert tree._keyed["gastown/polecats/furiosa"].label.plain.endswith("2m ↑2 *3 37% $0.42")  # 2m25s
 
     drive(t, size=(200, 50), clock=lambda: now[0])
 
@@ -522,5 +523,29 @@ def test_merge_queue_retry_and_reject_and_escalation_answer_and_close():
         await pilot.press("c", "y")
         await settle(pilot)
         assert ("close_esc", "hq-e1") in app.source.calls
+
+    drive(t)
+
+
+def test_o_sorts_workers_by_state_and_back_keeping_the_selection():
+    def polecats(app):
+        tree = app.query_one("#tree", TownTree)
+        return [c.data for c in tree._keyed["group:gastown:polecat"].children]
+
+    async def t(app, pilot):
+        assert polecats(app) == ["gastown/polecats/furiosa", "gastown/polecats/nux", "gastown/polecats/slit"]
+        _select(app, "gastown/polecats/furiosa")
+        await settle(pilot)
+        app.query_one("#tree").focus()
+        await pilot.press("o")
+        await settle(pilot)
+        # waiting, then stalled, then working: the attention states first, in the classifier's order
+        assert polecats(app) == ["gastown/polecats/slit", "gastown/polecats/nux", "gastown/polecats/furiosa"]
+        assert app.query_one("#tree").border_title == "1 Town · by state"
+        assert app.query_one("#tree", TownTree).selected_address == "gastown/polecats/furiosa"
+        assert app.selected == "gastown/polecats/furiosa"
+        await pilot.press("o")
+        await settle(pilot)
+        assert polecats(app)[0] == "gastown/polecats/furiosa" and app.query_one("#tree").border_title == "1 Town"
 
     drive(t)

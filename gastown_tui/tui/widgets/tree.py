@@ -17,8 +17,8 @@ from textual.widgets.tree import TreeNode
 
 from rich.cells import cell_len
 
-from gastown_tui.tui.style import fact_bits, glyph, state_style, var
-from gastown_tui.work.snapshot import AgentView, TownSnapshot
+from gastown_tui.tui.style import age_changes_at, fact_bits, glyph, state_style, var
+from gastown_tui.work.snapshot import AgentView, TownSnapshot, state_rank
 
 
 class TownTree(Tree[str]):
@@ -27,11 +27,15 @@ class TownTree(Tree[str]):
         Binding("space", "toggle_node", "expand", show=False),
         Binding("d", "app.agent_detail", "detail"),
         Binding("p", "app.peek", "peek"),
+        Binding("o", "sort_by_state", "sort workers by state / by name", show=False),
     ]
 
     @dataclass
     class AgentSelected(Message):
         address: str | None
+
+    class SortChanged(Message):
+        """The tree's order changed (the app retitles the pane)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__("town", *args, **kwargs)
@@ -40,6 +44,8 @@ class TownTree(Tree[str]):
         self._keyed: dict[str, TreeNode[str]] = {}
         self._agents: dict[str, AgentView] = {}
         self.filter_text = ""
+        self.sort_by = "name"  # or "state"
+        self._next_tick = float("inf")
         self._snap: TownSnapshot | None = None
 
     @property
@@ -127,8 +133,9 @@ class TownTree(Tree[str]):
             self.update_snapshot(self._snap)
 
     def tick(self) -> None:
-        """Time in state moves on with no new snapshot: relabel (only changed rows repaint)."""
-        if self._snap is not None:
+        """Time in state moves on with no new snapshot: relabel when a row's age will read
+        differently (once a minute at most per row; only changed rows repaint)."""
+        if self._snap is not None and self.app.clock() >= self._next_tick:
             self.update_snapshot(self._snap)
 
     def _ensure(self, key: str, parent: TreeNode[str], label: Text | str, *, leaf: bool,
@@ -152,6 +159,8 @@ class TownTree(Tree[str]):
 
     def update_snapshot(self, snap: TownSnapshot) -> None:
         self._snap = snap
+        now = self.app.clock()
+        self._next_tick = min((age_changes_at(a.since, now) for a in snap.agents if a.since), default=float("inf"))
         self._placed: dict[int, TreeNode[str]] = {}
         wanted: set[str] = set()
         self._agents = {a.address: a for a in snap.agents}
@@ -167,7 +176,7 @@ class TownTree(Tree[str]):
                 head.append(" parked", Style(color=var(self.app, "muted")))
             rnode = self._ensure(rkey, root, head, leaf=False)
             wanted.add(rkey)
-            for a in rig.agents:
+            for a in self._ordered(rig.agents):
                 if not self._matches(a):
                     continue
                 if a.role in ("witness", "refinery"):
@@ -186,6 +195,46 @@ class TownTree(Tree[str]):
                 node.remove()
             except Exception:  # noqa: BLE001 - already removed with its parent
                 pass
+        self._reorder(snap)
+
+    def _ordered(self, agents) -> list[AgentView]:
+        """A rig's agents in tree order: by role (as the snapshot gives them), then by name, or,
+        sorted by state, the ones needing attention first (STATE_ORDER), then by name."""
+        if self.sort_by != "state":
+            return list(agents)
+        first: dict[str, int] = {}
+        for i, a in enumerate(agents):
+            first.setdefault(a.role, i)
+        return sorted(agents, key=lambda a: (first[a.role], state_rank(a.state)))
+
+    def _reorder(self, snap: TownSnapshot) -> None:
+        """Put each group's rows in the wanted order (sorting by state moves rows as states
+        change); nodes cannot move, so a group out of order has its rows made again, in order."""
+        for rig in snap.rigs:
+            for role in ("crew", "polecat"):
+                group = self._keyed.get(f"group:{rig.name}:{role}")
+                if group is None:
+                    continue
+                want = [a.address for a in self._ordered(rig.agents) if a.role == role and a.address in self._keyed]
+                have = [c.data for c in group.children]
+                if have == want:
+                    continue
+                cursor = self.selected_address
+                labels = {k: self._keyed[k].label for k in want}
+                for k in want:
+                    self._keyed.pop(k).remove()
+                for k in want:
+                    self._keyed[k] = group.add_leaf(labels[k], data=k)
+                if cursor in labels:
+                    _ = self.last_line  # the tree's lines again, so the row's new line is known
+                    self.select_address(cursor)
+
+    def action_sort_by_state(self) -> None:
+        """`o`: workers sorted by state (attention first) or by name, and the title says which."""
+        self.sort_by = "name" if self.sort_by == "state" else "state"
+        if self._snap is not None:
+            self.update_snapshot(self._snap)
+        self.post_message(self.SortChanged())
 
     def select_address(self, address: str) -> bool:
         node = self._keyed.get(address)
