@@ -1,4 +1,5 @@
-"""Agent detail (hook, molecule progress, mail, recent events, worktree diff), peek and help."""
+"""Agent detail (state and time in it, usage and context, worktree facts, hook, molecule progress,
+mail, recent events, worktree diff), peek and help."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
 """The town tree: mayor, deacon, each rig with witness, refinery (queue), crew and polecats.
 
 Nodes are keyed (agent address, `rig:<name>`, `group:<rig>:<role>`) and updated in place, so
-the cursor and every expansion survive each refresh.
+the cursor and every expansion survive each refresh. Each agent's row carries its facts (time
+in state, commits ahead / dirty files, context %, cost) where the tree is wide enough; `o` sorts
+the workers of each group by state, the ones needing attention first.
 """
 
 from __future__ import annotations
