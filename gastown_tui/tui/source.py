@@ -459,6 +459,8 @@ class AgentFacts:
         self.clock = clock
         self.background = background
         self._reading = False
+        self._reader = None
+        self._job = None
         self._usage: dict[str, dict[str, Any]] = {}
         self._usage_fp: tuple | None = None
         self._usage_at = float("-inf")
@@ -559,9 +561,23 @@ class AgentFacts:
         if not self.background:
             self._read(usage_due, agents, now)
             return
+        # one long-lived reader thread, woken per pass (a thread per pass costs its own malloc arena)
         import threading
 
-        threading.Thread(target=self._read, args=(usage_due, agents, now), name="agent-facts", daemon=True).start()
+        self._job = (usage_due, agents, now)
+        if self._reader is None:
+            self._wake = threading.Event()
+            self._reader = threading.Thread(target=self._reader_loop, name="agent-facts", daemon=True)
+            self._reader.start()
+        self._wake.set()
+
+    def _reader_loop(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            job, self._job = self._job, None
+            if job is not None:
+                self._read(*job)
 
     def of(self, snap: TownSnapshot, since: dict[str, float]) -> dict[str, dict[str, Any]]:
         """The facts known now (never waits for git or logs: what is due is read meanwhile)."""
