@@ -286,6 +286,17 @@ def commits_ahead(repo: Path, branch: str, base: str) -> int:
     return int(out) if out.strip().isdigit() else 0
 
 
+# A worktree's own change leaves out the shared `.beads` store (its JSONL is bookkeeping).
+WORK_PATHSPEC = ("--", ".", ":(exclude).beads")
+
+
+def worktree_facts(path: Path, base: str) -> tuple[int, int]:
+    """(commits ahead of `base`, dirty files) of a worktree, the `.beads` store left out."""
+    ahead = commits_ahead(path, "HEAD", base)
+    dirty = sum(1 for ln in run_git(["status", "--porcelain", *WORK_PATHSPEC], path, check=False).splitlines() if ln)
+    return ahead, dirty
+
+
 def head_sha(path: Path) -> str:
     return run_git(["rev-parse", "HEAD"], path)
 

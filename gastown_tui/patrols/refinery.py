@@ -581,9 +581,27 @@ def patrol_once(ctx: RefineryContext, cfg: RefineryConfig | None = None, *, drai
         write_heartbeat(ctx.town, Agent("refinery", ctx.rig).session, role="refinery", rig=ctx.rig, status="merging")
         if not drain or out.kind == "error":
             break
+    ack_protocol_mail(ctx)
     write_heartbeat(ctx.town, Agent("refinery", ctx.rig).session, role="refinery", rig=ctx.rig,
                     queue=len(queue_order(list_mrs(ctx.town, ctx.rig))))
     return outcomes
+
+
+def ack_protocol_mail(ctx: RefineryContext) -> list[str]:
+    """MERGE_READY is a wake-up call: the queue reads the MR's `merge_ready` flag in the rig's
+    store, never the mail. Once a pass has looked at the queue the mail is consumed, so it is
+    marked read; otherwise the refinery's unread count only grows and hides mail a person or an
+    agent sent it (which stays unread)."""
+    try:
+        from gastown_tui.work import mail
+
+        ids = [m["id"] for m in mail.inbox(ctx.town, f"{ctx.rig}/refinery", unread_only=True, msg_type="MERGE_READY")]
+        if ids:
+            mail.ack(ctx.town, ids)
+        return ids
+    except Exception as e:  # noqa: BLE001 - mail trouble must not stop the merge queue
+        ctx.log(f"could not read the refinery inbox: {e}")
+        return []
 
 
 def run(town: Town, rig: str, *, once: bool = False, log: Callable[[str], None] = lambda _m: None,

@@ -399,7 +399,8 @@ class CockpitApp(App):
             if self.live:
                 self.call_later(self.capture_selected, True)
         if snap == self.snapshot and not force:
-            self.snapshot = snap  # same town: keep the widgets as they are (no repaint)
+            self.snapshot = snap  # same town: keep the widgets as they are (no repaint) ...
+            self.query_one("#tree", TownTree).tick()  # ... but time in state moves on
             self._again()
             return
         self.snapshot = snap
@@ -574,7 +575,7 @@ class CockpitApp(App):
 
     def apply_filter(self, target: str) -> None:
         text = getattr(self.query_one(f"#{target}"), "filter_text", "")
-        title = PANE_TITLES.get(target, target)
+        title = self._pane_title(target)
         self.query_one(f"#{target}").border_title = f"{title} · filter /{text} (esc clears)" if text else title
         snap = self.snapshot
         if target == "tree":
@@ -587,6 +588,16 @@ class CockpitApp(App):
             self._render_mail()
         elif target == "feed":
             self.query_one("#feed", FeedTable).update_events(snap.events)
+
+    def _pane_title(self, pane: str) -> str:
+        title = PANE_TITLES.get(pane, pane)
+        if pane == "tree" and self.query_one("#tree", TownTree).sort_by == "state":
+            title += " · by state"
+        return title
+
+    @on(TownTree.SortChanged)
+    def _tree_sorted(self) -> None:
+        self.apply_filter("tree")  # retitles the pane, keeps the filter and the selection
 
     def _follow_filtered_tree(self) -> None:
         # the output pane never keeps showing an agent the filter hid

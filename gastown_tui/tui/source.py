@@ -60,10 +60,6 @@ class Source:
     def create_bead(self, rig: str, title: str, issue_type: str = "task", priority: int = 2) -> ActionResult: raise NotImplementedError
     def close_bead(self, bead_id: str) -> ActionResult: raise NotImplementedError
     def diff(self, address: str) -> str: raise NotImplementedError
-    def facts(self, address: str) -> dict[str, Any]:
-        """Time in state (`since`, epoch, from the status engine) and usage (`cost`: tokens and
-        USD from `gt costs`' source) of one agent; keys absent when unknown."""
-        return {}
     def attach_argv(self, session: str) -> list[str]: raise NotImplementedError
     def attach_plan(self, session: str):
         """The gateway's AttachPlan: the argv, whether it takes the terminal, the keys back."""
@@ -87,7 +83,6 @@ class StaticSource(Source):
         self.outputs = dict(outputs or {})
         self._beads = list(beads if beads is not None else snap.ready)
         self.diffs = dict(diffs or {})
-        self.agent_facts: dict[str, dict[str, Any]] = {}
         self.calls: list[tuple] = []
 
     def snapshot(self, fresh_panes: bool = True) -> TownSnapshot:
@@ -164,9 +159,6 @@ class StaticSource(Source):
     def diff(self, address):
         return self.diffs.get(address, "")
 
-    def facts(self, address):
-        return dict(self.agent_facts.get(address, {}))
-
     def attach_argv(self, session):
         return ["tmux", "attach-session", "-t", f"={session}"]
 
@@ -193,6 +185,7 @@ class TownSource(Source):
         self._engine = None
         self._last: tuple[dict, dict[str, str]] | None = None
         self._since: dict[str, float] = {}
+        self._facts = AgentFacts(town, clock=clock)
 
     def _states(self) -> tuple[dict, dict[str, str]]:
         if self._engine is None:
@@ -211,7 +204,8 @@ class TownSource(Source):
         if fresh_panes or self._last is None:
             self._last = self._states()
         panes, states = self._last
-        return load_snapshot(self.town, panes=panes, states=states, clock=self.clock)
+        snap = load_snapshot(self.town, panes=panes, states=states, clock=self.clock)
+        return snap.with_facts(self._facts.of(snap, self._since))
 
     def capture(self, session: str, lines: int = 2000) -> str | None:
         try:
@@ -418,35 +412,14 @@ class TownSource(Source):
             wd = agent.workdir(self.town.root)
             if not (wd / ".git").exists():
                 return ""
-            only = ["--", ".", ":(exclude).beads"]
-            base = "main"
-            if agent.rig:
-                try:
-                    base = git.default_branch_of(self.town.require_rig(agent.rig).bare_repo) or base
-                except Exception:  # noqa: BLE001 - an odd repo: compare with main
-                    pass
-            ahead = git.run_git(["rev-list", "--count", f"{base}..HEAD"], wd, check=False) or "?"
-            dirty = [x for x in git.run_git(["status", "--porcelain", *only], wd, check=False).splitlines() if x]
-            stat = git.run_git(["diff", "--stat", "HEAD", *only], wd, check=False)
-            body = git.run_git(["diff", "HEAD", *only], wd, check=False)
-            head = f"{ahead} commits ahead of {base} · {len(dirty)} dirty files"
+            base = self._facts.base_branch(agent.rig)
+            ahead, dirty = git.worktree_facts(wd, base)
+            stat = git.run_git(["diff", "--stat", "HEAD", *git.WORK_PATHSPEC], wd, check=False)
+            body = git.run_git(["diff", "HEAD", *git.WORK_PATHSPEC], wd, check=False)
+            head = f"{ahead} commits ahead of {base} · {dirty} dirty files"
             return (head + "\n\n" + stat + "\n\n" + body).strip()
         except (GtError, UsageError, NotFound):
             return ""
-
-    def facts(self, address: str) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if address in self._since:
-            out["since"] = self._since[address]
-        try:
-            from gastown_tui.work.costs import agent_costs
-
-            c = agent_costs(self.town).get(address)
-        except Exception:  # noqa: BLE001 - no usage data is not an error in the cockpit
-            c = None
-        if c:
-            out["cost"] = c
-        return out
 
     def attach_argv(self, session: str) -> list[str]:
         return self.tmux.attach_argv(session)
@@ -463,6 +436,181 @@ class TownSource(Source):
         from gastown_tui.infra.watch import PaneOutputWatch
 
         return PaneOutputWatch(self.town.tmux_socket, on_output=on_output)
+
+
+class AgentFacts:
+    """Each agent's facts for the tree and the detail, kept cheap (the snapshot worker asks for
+    them every second; the key path never does):
+
+    - time in state: the status engine's `since`, already in hand;
+    - tokens and cost: `gt costs`' own `agent_costs`, recomputed only when the usage files'
+      fingerprint changed, looked at every USAGE_CHECK seconds;
+    - context %: `work.handoff.context_used` (the witness's own reading of the last reply) over
+      `witness.context_window_tokens`;
+    - commits ahead and dirty files: `infra.git.worktree_facts`, per worktree only when its pane
+      printed since the last look (at most every GIT_MIN s) or GIT_MAX s went by, and at most
+      PER_PASS worktrees per pass.
+
+    The reading happens in one background thread at a time (`background=True`), never in the
+    snapshot's path: a state change reaches the screen without waiting for git; the facts it
+    found show in the next snapshot.
+    """
+
+    USAGE_CHECK = 5.0
+    GIT_MIN = 15.0
+    GIT_MAX = 120.0
+    PER_PASS = 4
+    SETTINGS_EVERY = 30.0
+
+    def __init__(self, town: Town, *, clock: Callable[[], float] = time.time, background: bool = True) -> None:
+        self.town = town
+        self.clock = clock
+        self.background = background
+        self._reading = False
+        self._reader = None
+        self._job = None
+        self._usage: dict[str, dict[str, Any]] = {}
+        self._usage_fp: tuple | None = None
+        self._usage_at = float("-inf")
+        self._looked: dict[str, tuple[float, float, dict[str, Any]]] = {}  # address -> (at, activity, facts)
+        self._bases: dict[str, tuple[float, str]] = {}
+        self._window: tuple[float, float] = (float("-inf"), 200_000.0)
+
+    def base_branch(self, rig: str | None) -> str:
+        from gastown_tui.infra import git
+
+        now = self.clock()
+        hit = self._bases.get(rig or "")
+        if hit is not None and now - hit[0] < self.GIT_MAX:
+            return hit[1]
+        base = "main"
+        if rig:
+            try:
+                base = git.default_branch_of(self.town.require_rig(rig).bare_repo) or base
+            except Exception:  # noqa: BLE001 - an odd repo: compare with main
+                pass
+        self._bases[rig or ""] = (now, base)
+        return base
+
+    def _context_window(self, now: float) -> float:
+        if now - self._window[0] >= self.SETTINGS_EVERY:
+            try:
+                from gastown_tui.town.config import load_settings
+
+                w = float(load_settings(self.town.root).get("witness.context_window_tokens") or 200_000)
+            except Exception:  # noqa: BLE001 - unreadable settings: the default window
+                w = 200_000.0
+            self._window = (now, w if w > 0 else 200_000.0)
+        return self._window[1]
+
+    def _refresh_usage(self, now: float) -> None:
+        try:
+            from gastown_tui.work import costs
+
+            fp = costs.usage_fingerprint(self.town)
+            if fp != self._usage_fp:
+                self._usage = costs.agent_costs(self.town)
+                self._usage_fp = fp
+        except Exception:  # noqa: BLE001 - no usage data is not an error in the cockpit
+            pass
+
+    def _look(self, a, now: float) -> dict[str, Any]:
+        """Context and git facts of one agent (blocking: git, a transcript's tail)."""
+        from gastown_tui.town.identity import Agent
+
+        out: dict[str, Any] = {}
+        agent = Agent(a.role, a.rig, a.name)
+        try:
+            from gastown_tui.work.handoff import context_used
+
+            used = context_used(self.town, agent)
+            if used is not None:
+                out["context_pct"] = min(999, round(used * 100 / self._context_window(now)))
+        except Exception:  # noqa: BLE001 - no transcript: unknown
+            pass
+        if a.role in ("polecat", "crew"):
+            try:
+                from gastown_tui.infra import git
+
+                wd = agent.workdir(self.town.root)
+                if (wd / ".git").exists():
+                    out["ahead"], out["dirty"] = git.worktree_facts(wd, self.base_branch(a.rig))
+            except Exception:  # noqa: BLE001 - a worktree half gone (being nuked): unknown
+                pass
+        return out
+
+    def _read(self, usage_due: bool, agents: list, now: float) -> None:
+        try:
+            if usage_due:
+                self._refresh_usage(now)
+            for a in agents:
+                self._looked[a.address] = (now, a.activity, self._look(a, now))
+        finally:
+            self._reading = False
+
+    def _start_reading(self, snap: TownSnapshot, now: float) -> None:
+        """Read what is due (usage, up to PER_PASS worktrees), in the background when allowed."""
+        if self._reading:
+            return
+        usage_due = now - self._usage_at >= self.USAGE_CHECK
+        if usage_due:
+            self._usage_at = now
+        due = []
+        for a in snap.agents:
+            if a.role not in ("mayor", "polecat", "crew"):
+                continue
+            hit = self._looked.get(a.address)
+            if hit is None or now - hit[0] >= self.GIT_MAX or (a.activity != hit[1] and now - hit[0] >= self.GIT_MIN):
+                due.append((hit[0] if hit else float("-inf"), a.address, a))
+        agents = [a for _at, _addr, a in sorted(due, key=lambda d: (d[0], d[1]))[:self.PER_PASS]]
+        if not usage_due and not agents:
+            return
+        self._reading = True
+        if not self.background:
+            self._read(usage_due, agents, now)
+            return
+        # one long-lived reader thread, woken per pass (a thread per pass costs its own malloc arena)
+        import threading
+
+        self._job = (usage_due, agents, now)
+        if self._reader is None:
+            self._wake = threading.Event()
+            self._reader = threading.Thread(target=self._reader_loop, name="agent-facts", daemon=True)
+            self._reader.start()
+        self._wake.set()
+
+    def _reader_loop(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            job, self._job = self._job, None
+            if job is not None:
+                self._read(*job)
+
+    def of(self, snap: TownSnapshot, since: dict[str, float]) -> dict[str, dict[str, Any]]:
+        """The facts known now (never waits for git or logs: what is due is read meanwhile)."""
+        now = self.clock()
+        self._start_reading(snap, now)
+        alive = {a.address for a in snap.agents}
+        for gone in [k for k in list(self._looked) if k not in alive]:
+            self._looked.pop(gone, None)
+        out: dict[str, dict[str, Any]] = {}
+        for a in snap.agents:
+            f: dict[str, Any] = {}
+            if a.address in since:
+                f["since"] = since[a.address]
+            u = self._usage.get(a.address)
+            if u:
+                f["tokens"] = sum(int(u.get(k) or 0) for k in ("input_tokens", "output_tokens", "cache_read_tokens",
+                                                               "cache_write_tokens"))
+                f["cost_usd"] = round(float(u.get("cost_usd") or 0.0), 4)
+                f["simulated"] = bool(u.get("simulated"))
+            hit = self._looked.get(a.address)
+            if hit:
+                f.update(hit[2])
+            if f:
+                out[a.address] = f
+        return out
 
 
 def default_runner(argv: list[str]) -> int:

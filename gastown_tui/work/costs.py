@@ -423,6 +423,31 @@ def collect(town: Town, *, since: float | None = None, claude_dir: str | None = 
     return usage
 
 
+def usage_fingerprint(town: Town) -> tuple:
+    """(path, size, mtime) of every file `collect` would read: equal fingerprints, equal usage.
+    The cockpit asks this (a few `stat` calls) before it pays for a new `collect`."""
+    paths = [os.path.join(town.root, ".runtime", "sim", "usage.jsonl")]
+    prefix = claude_project_name(os.path.realpath(town.root))
+    for cfg in claude_config_dirs(town):
+        projects = os.path.join(cfg, "projects")
+        try:
+            dirs = [d for d in os.listdir(projects) if d == prefix or d.startswith(prefix + "-")]
+        except OSError:
+            continue
+        for d in sorted(dirs):
+            paths.extend(_jsonl_files(os.path.join(projects, d), None))
+    for h in codex_homes(town):
+        paths.extend(_jsonl_files(os.path.join(h, "sessions"), None, "rollout-"))
+    out = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+        except OSError:
+            continue
+        out.append((p, st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
 # --- prices and reports ----------------------------------------------------------------------------
 
 def price_table(settings=None) -> list[tuple[str, tuple[float, float, float, float]]]:

@@ -30,6 +30,14 @@ STATES = (*ENGINE_STATES, OFF)
 # then an agent named by an open escalation, then a worker whose merge request failed.
 ATTENTION_REASONS = (*ATTENTION, "escalated", "merge failed")
 MR_FAILED_STATES = ("failed", "rework")
+# The tree's "sort by state": the classifier's attention states first (its order), then the rest.
+STATE_ORDER = (*ATTENTION, "working", "starting", "idle", OFF)
+
+
+def state_rank(state: str) -> int:
+    return STATE_ORDER.index(state) if state in STATE_ORDER else len(STATE_ORDER)
+
+
 # Patrols keep the town running; only these roles do the work the header counts as working.
 WORKER_ROLES = ("polecat", "crew")
 
@@ -72,6 +80,16 @@ class AgentView:
     mol_total: int = 0
     activity: float = field(default=0.0, compare=False)  # changes every second while printing
     runtime: str = ""
+    # Facts (None: unknown). `since`: epoch the status engine saw it enter its state; usage from
+    # `gt costs`' source (work/costs.py); context from its runtime's own record (work/handoff.py);
+    # commits ahead of the rig's default branch and dirty files of its worktree (infra/git).
+    since: float | None = None
+    tokens: int | None = None
+    cost_usd: float | None = None
+    simulated: bool = False
+    context_pct: int | None = None
+    ahead: int | None = None
+    dirty: int | None = None
 
     @property
     def label(self) -> str:
@@ -214,6 +232,17 @@ class TownSnapshot:
                 out.append((rank[reason], i, a, reason))
         out.sort(key=lambda t: (t[0], t[1]))
         return [(a, reason) for _r, _i, a, reason in out]
+
+    def with_facts(self, facts: Mapping[str, Mapping[str, Any]]) -> TownSnapshot:
+        """This snapshot with each agent's facts (AgentView's fact fields, by address) filled in."""
+        from dataclasses import replace
+
+        def put(a: AgentView) -> AgentView:
+            f = facts.get(a.address)
+            return replace(a, **f) if f else a
+
+        return replace(self, town_agents=tuple(put(a) for a in self.town_agents),
+                       rigs=tuple(replace(r, agents=tuple(put(a) for a in r.agents)) for r in self.rigs))
 
     def next_needing_attention(self, after: str | None = None) -> AgentView | None:
         """The agent after `after` in `attention()`'s order, wrapping round (the most urgent one

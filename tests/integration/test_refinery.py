@@ -198,3 +198,27 @@ def test_merge_ready_gates_merging(rig_town):
     outs = refinery.patrol_once(RefineryContext(town, "demo"), RefineryConfig())
     assert [(o.mr, o.kind) for o in outs] == [(mr.id, "merged")]
     assert main_file(town, "u.txt") == "u\n"
+
+
+def test_the_refinery_reads_its_merge_ready_mail_and_leaves_other_mail_unread(rig_town):
+    """Its unread count used to only grow: MERGE_READY was never marked read (issue 14)."""
+    from gastown_tui.patrols.witness import Action, WitnessContext, _merge_ready
+    from gastown_tui.town.identity import Agent
+    from gastown_tui.work import mail
+    from gastown_tui.work.snapshot import load_snapshot
+
+    town = rig_town
+    bead, mr, branch, wt = make_mr(town, "ready work", "nux", {"r.txt": "r\n"})
+    Store(town.rig("demo").beads_dir).update(mr.id, merge_ready=False)
+    _merge_ready(WitnessContext(town, "demo"), Action("merge_ready", "nux", "done", bead=bead.id, mr=mr.id,
+                                                      branch=branch), Agent("polecat", "demo", "nux"))
+    human = mail.send_mail(town, "demo/refinery", "please hold merges tonight", "thanks", sender="overseer",
+                           nudge=False)[0]["id"]
+    unread = [m["subject"] for m in mail.inbox(town, "demo/refinery", unread_only=True)]
+    assert sorted(unread) == ["MERGE_READY nux", "please hold merges tonight"]
+
+    outs = refinery.patrol_once(RefineryContext(town, "demo"), RefineryConfig())
+    assert [o.kind for o in outs] == ["merged"]
+    assert [m["id"] for m in mail.inbox(town, "demo/refinery", unread_only=True)] == [human]
+    snap = load_snapshot(town, panes={})
+    assert snap.agent("demo/refinery").unread == 1

@@ -25,9 +25,12 @@ def fixed_snapshot() -> TownSnapshot:
             _a(f"{g}/refinery", "refinery", g, state="idle"),
             _a(f"{g}/crew/max", "crew", g, "max", "idle", unread=1),
             replace(_a(f"{g}/polecats/furiosa", "polecat", g, "furiosa", "working", "gt-a1b", "Add retry to fetch"),
-                    mol_done=2, mol_total=5),
-            _a(f"{g}/polecats/nux", "polecat", g, "nux", "stalled", "gt-c3d", "Fix flaky test"),
-            _a(f"{g}/polecats/slit", "polecat", g, "slit", "waiting", "gt-e5f", "Bump deps"),
+                    mol_done=2, mol_total=5, since=T0 - 125, tokens=48_210, cost_usd=0.42, context_pct=37,
+                    ahead=2, dirty=3),
+            replace(_a(f"{g}/polecats/nux", "polecat", g, "nux", "stalled", "gt-c3d", "Fix flaky test"),
+                    since=T0 - 14 * 60, tokens=120_400, cost_usd=1.07, context_pct=86, ahead=1, dirty=0),
+            replace(_a(f"{g}/polecats/slit", "polecat", g, "slit", "waiting", "gt-e5f", "Bump deps"),
+                    since=T0 - 40, tokens=9_800, cost_usd=0.08, simulated=True, ahead=0, dirty=1),
         )),
         RigView("beads", "bd", False, 0, (
             _a("beads/witness", "witness", "beads", state="idle"),
@@ -35,7 +38,9 @@ def fixed_snapshot() -> TownSnapshot:
             _a("beads/polecats/toast", "polecat", "beads", "toast", "dead", "bd-x9", "Port the merge driver"),
         )),
     )
-    town_agents = (_a("mayor", "mayor", state="working", unread=2), _a("deacon", "deacon", state="idle"))
+    town_agents = (replace(_a("mayor", "mayor", state="working", unread=2), since=T0 - 3 * 3600, tokens=2_300_000,
+                           cost_usd=6.9, context_pct=52),
+                   replace(_a("deacon", "deacon", state="idle"), since=T0 - 50 * 60))
     tracked = (BeadView("gt-a1b", "Add retry to fetch", "hooked", 1, "task", f"{g}/polecats/furiosa", rig=g),
                BeadView("gt-c3d", "Fix flaky test", "closed", 2, "bug", rig=g),
                BeadView("gt-e5f", "Bump deps", "hooked", 2, "chore", f"{g}/polecats/slit", rig=g))

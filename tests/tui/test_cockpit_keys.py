@@ -14,7 +14,7 @@ from gastown_tui.tui.screens.beads import BeadsScreen
 from gastown_tui.tui.screens.lists import EscalationsScreen
 from gastown_tui.tui.widgets.output import AgentOutput
 from gastown_tui.tui.widgets.tree import TownTree
-from tests.tui.fixture_town import fixed_source
+from tests.tui.fixture_town import T0, fixed_source
 
 
 def drive(test, size=(160, 50), **kw):
@@ -427,16 +427,54 @@ def test_beads_screen_enter_opens_the_bead_marks_show_and_wisps_are_hidden():
 
 def test_agent_detail_shows_time_in_state_usage_and_git_facts():
     async def t(app, pilot):
-        app.source.agent_facts["mayor"] = {"since": app.clock() - 125,
-                                           "cost": {"input_tokens": 1000, "output_tokens": 234, "cost_usd": 0.5}}
-        app.source.diffs["mayor"] = "2 commits ahead of main · 1 dirty files\n\n x | 1 +"
+        _select(app, "gastown/polecats/furiosa")
+        app.source.diffs["gastown/polecats/furiosa"] = "2 commits ahead of main · 3 dirty files\n\n x | 1 +"
         app.action_agent_detail()
         await settle(pilot)
         body = str(app.screen.query_one("#detail-body").render())
-        assert "for 2m0" in body and "1,234 tokens · $0.50" in body
-        assert "2 commits ahead of main · 1 dirty files" in str(app.screen.query_one("#detail-diff").render())
+        assert "working for 2m05s" in body
+        assert "48,210 tokens · $0.42 · context 37% full" in body
+        assert "worktree 2 commits ahead · 3 dirty files" in body
+        assert "2 commits ahead of main · 3 dirty files" in str(app.screen.query_one("#detail-diff").render())
 
-    drive(t)
+    drive(t, clock=lambda: T0)
+
+
+def test_tree_rows_show_the_facts_where_the_width_allows():
+    def row(app, address):
+        return app.query_one("#tree", TownTree)._keyed[address].label.plain
+
+    async def wide(app, pilot):
+        r = row(app, "gastown/polecats/furiosa")
+        assert r.startswith("● furiosa gt-a1b Add retry to fetch") and r.endswith("2m ↑2 *3 37% $0.42")
+        assert row(app, "gastown/polecats/nux").endswith("14m ↑1 86% $1.07")  # no dirty files: no *0
+        assert row(app, "mayor").endswith("3h 52% $6.90")
+        assert "✉1" in row(app, "gastown/crew/max")  # no facts known: nothing made up
+
+    drive(wide, size=(200, 50), clock=lambda: T0)
+
+    async def narrow(app, pilot):
+        r = row(app, "gastown/polecats/furiosa")
+        room = app.query_one("#tree", TownTree).row_width(3)
+        assert len(r) <= room and "gt-a1b" in r and "2m" in r  # the title gives way first, time in state stays
+        assert "$0.42" not in r  # the least important fact went
+
+    drive(narrow, size=(80, 24), clock=lambda: T0)
+
+
+def test_time_in_state_moves_on_without_a_new_snapshot():
+    now = [T0]
+
+    async def t(app, pilot):
+        tree = app.query_one("#tree", TownTree)
+        assert tree._keyed["gastown/polecats/slit"].label.plain.endswith("<1m *1 $0.08")
+        now[0] = T0 + 20
+        app.apply_snapshot(app.snapshot)  # the same town again: only the clock moved
+        await settle(pilot)
+        assert tree._keyed["gastown/polecats/slit"].label.plain.endswith("1m *1 $0.08")
+        assert tree._keyed["gastown/polecats/furiosa"].label.plain.endswith("2m ↑2 *3 37% $0.42")  # 2m25s
+
+    drive(t, size=(200, 50), clock=lambda: now[0])
 
 
 def _select(app, address):
@@ -514,5 +552,29 @@ def test_merge_queue_retry_and_reject_and_escalation_answer_and_close():
         await pilot.press("c", "y")
         await settle(pilot)
         assert ("close_esc", "hq-e1") in app.source.calls
+
+    drive(t)
+
+
+def test_o_sorts_workers_by_state_and_back_keeping_the_selection():
+    def polecats(app):
+        tree = app.query_one("#tree", TownTree)
+        return [c.data for c in tree._keyed["group:gastown:polecat"].children]
+
+    async def t(app, pilot):
+        assert polecats(app) == ["gastown/polecats/furiosa", "gastown/polecats/nux", "gastown/polecats/slit"]
+        _select(app, "gastown/polecats/furiosa")
+        await settle(pilot)
+        app.query_one("#tree").focus()
+        await pilot.press("o")
+        await settle(pilot)
+        # waiting, then stalled, then working: the attention states first, in the classifier's order
+        assert polecats(app) == ["gastown/polecats/slit", "gastown/polecats/nux", "gastown/polecats/furiosa"]
+        assert app.query_one("#tree").border_title == "1 Town · by state"
+        assert app.query_one("#tree", TownTree).selected_address == "gastown/polecats/furiosa"
+        assert app.selected == "gastown/polecats/furiosa"
+        await pilot.press("o")
+        await settle(pilot)
+        assert polecats(app)[0] == "gastown/polecats/furiosa" and app.query_one("#tree").border_title == "1 Town"
 
     drive(t)

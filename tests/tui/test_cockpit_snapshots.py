@@ -1,4 +1,4 @@
-"""Snapshot tests of every cockpit screen and modal, each theme, at 80×24 and 160×50.
+"""Snapshot tests of every cockpit screen and modal, each theme, at 80×24 and 200×50 (the sizes issue 14 asks for).
 
 The app runs over a fixed TownSnapshot (tests/tui/fixture_town.py) with live updates off, so the
 pictures depend only on the code. Cursors never blink (`blink=False`, set before any field is
@@ -12,13 +12,13 @@ import pytest
 from textual.widgets import Input, TextArea
 
 from gastown_tui.tui.app import CockpitApp
-from tests.tui.fixture_town import fixed_source
+from tests.tui.fixture_town import T0, fixed_source
 
-SIZES = {"small": (80, 24), "large": (160, 50)}
+SIZES = {"small": (80, 24), "large": (200, 50)}
 
 
 def make_app(theme: str = "gastown-dark") -> CockpitApp:
-    return CockpitApp(fixed_source(), live=False, theme=theme, blink=False)
+    return CockpitApp(fixed_source(), live=False, theme=theme, blink=False, clock=lambda: T0)
 
 
 async def settle(pilot) -> None:

@@ -1,4 +1,5 @@
-"""Agent detail (hook, molecule progress, mail, recent events, worktree diff), peek and help."""
+"""Agent detail (state and time in it, usage and context, worktree facts, hook, molecule progress,
+mail, recent events, worktree diff), peek and help."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from gastown_tui.tui.style import bar, glyph, state_style, var
+from gastown_tui.tui.style import bar, duration, glyph, state_style, var
 from gastown_tui.tui.widgets.output import AgentOutput
 from gastown_tui.work.snapshot import TownSnapshot
 
@@ -24,7 +25,6 @@ class AgentDetailScreen(Screen):
         super().__init__()
         self.address = address
         self.diff_text = ""
-        self.facts: dict = {}
 
     def compose(self) -> ComposeResult:
         yield Static(self.address, classes="screen-title", id="detail-title")
@@ -40,15 +40,8 @@ class AgentDetailScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="diff")
     def load_diff(self) -> None:
-        facts = self.app.source.facts(self.address)
-        self.app.call_from_thread(self._facts, facts)
         d = self.app.source.diff(self.address)
         self.app.call_from_thread(self._diff, d)
-
-    def _facts(self, facts: dict) -> None:
-        self.facts = facts
-        if self.app.snapshot:
-            self.update_snapshot(self.app.snapshot)
 
     def _diff(self, d: str) -> None:
         t = Text("Worktree diff\n", Style(bold=True, color=var(self.app, "primary")))
@@ -65,16 +58,20 @@ class AgentDetailScreen(Screen):
             t.append("This agent is no longer in the town.\n")
         else:
             t.append(f"{glyph(a.state)} {a.state}", state_style(self.app, a.state))
-            since = self.facts.get("since")
-            if since:
-                t.append(f" for {_duration(self.app.clock() - since)}")
+            if a.since:
+                t.append(f" for {duration(self.app.clock() - a.since)}")
             t.append(f"   session {a.session}   runtime {a.runtime or '-'}\n")
-            c = self.facts.get("cost")
-            if c:
-                tokens = sum(int(c.get(k) or 0) for k in ("input_tokens", "output_tokens", "cache_read_tokens",
-                                                          "cache_write_tokens"))
-                t.append(f"usage {tokens:,} tokens · ${float(c.get('cost_usd') or 0):.2f}"
-                         + (" (simulated)" if c.get("simulated") else "") + "\n")
+            usage = []
+            if a.tokens is not None:
+                usage.append(f"{a.tokens:,} tokens")
+            if a.cost_usd is not None:
+                usage.append(f"${a.cost_usd:.2f}" + (" (simulated)" if a.simulated else ""))
+            if a.context_pct is not None:
+                usage.append(f"context {a.context_pct}% full")
+            t.append("usage " + (" · ".join(usage) or "(no usage records yet)") + "\n")
+            if a.ahead is not None or a.dirty is not None:
+                d = a.dirty or 0
+                t.append(f"worktree {a.ahead or 0} commits ahead · {d} dirty file{'' if d == 1 else 's'}\n")
             t.append("\n")
             t.append("Hook\n", h)
             if a.hook_id:
@@ -100,15 +97,6 @@ class AgentDetailScreen(Screen):
             if not mine:
                 t.append("  (none)\n")
         self.query_one("#detail-body", Static).update(t)
-
-
-def _duration(seconds: float) -> str:
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{s % 3600 // 60:02d}m"
 
 
 class PeekScreen(Screen):
