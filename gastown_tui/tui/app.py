@@ -879,12 +879,21 @@ class CockpitApp(App):
         self.push_screen(TextPrompt(f"Reassign {a.hook_id} from {a.address} to", "a rig or an agent address",
                                     a.rig or ""), go)
 
+    @staticmethod
+    def screenshot_dir() -> str:
+        """~/Downloads when it exists, else the current directory (Textual's own choice fails
+        when ~/Downloads is missing)."""
+        downloads = Path.home() / "Downloads"
+        return str(downloads if downloads.is_dir() else Path.cwd())
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """The palette's Screenshot: saved by Textual (which says where), into `screenshot_dir`."""
+        return super().deliver_screenshot(filename, path or self.screenshot_dir(), time_format)
+
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
-        """The palette's Screenshot: into ~/Downloads when it exists, else the current directory,
-        and say where (Textual's own fails when ~/Downloads is missing)."""
-        if path is None:
-            downloads = Path.home() / "Downloads"
-            path = str(downloads if downloads.is_dir() else Path.cwd())
+        """The `screenshot` action: saved at once, and say where."""
+        path = path or self.screenshot_dir()
         try:
             name = self.save_screenshot(filename, path)
         except OSError as e:

@@ -369,6 +369,28 @@ def test_screenshot_works_without_a_downloads_directory(tmp_path, monkeypatch):
     assert len(shots) == 1 and shots[0].name.startswith("Gas_Town") and "<svg" in shots[0].read_text()
 
 
+def test_the_palettes_screenshot_works_without_a_downloads_directory(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+
+    async def t(app, pilot):
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Screenshot")
+        await settle(pilot)
+        await pilot.press("enter")  # the system command: a timer, then Textual's delivery thread
+        for _ in range(500):
+            if list(tmp_path.glob("*.svg")):
+                break
+            await pilot.pause(0.02)
+
+    drive(t)
+    shots = list(tmp_path.glob("*.svg"))
+    assert len(shots) == 1 and "<svg" in shots[0].read_text()
+    assert not (home / "Downloads").exists()
+
+
 def test_beads_screen_enter_opens_the_bead_marks_show_and_wisps_are_hidden():
 
     from gastown_tui.tui.modals import InfoModal
