@@ -8,6 +8,7 @@ second; only the selected agent's pane is captured at a high rate.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -101,6 +102,9 @@ class CockpitApp(App):
         self._captured_at = 0.0
         self._seen_activity = 0.0
         self._pane_watch = None  # PaneOutputWatch: the visible pane tells us when it prints
+        self._last_raw: tuple = (None, None)  # (last snapshot as read, as sanitized)
+        self._watch_wanted: str | None = None  # the session the watch should follow
+        self._watch_lock = threading.Lock()
         self._capturing = False  # one capture in flight at a time
         self._capture_again = False  # output arrived during it: one more when it returns
         self._history_timer_set = False
@@ -176,12 +180,18 @@ class CockpitApp(App):
 
     @work(thread=True, exit_on_error=False, group="snapshot")
     def _load(self, fresh_panes: bool = True) -> None:
+        from gastown_tui.tui.safe import safe_view_since
+
         try:
-            snap = self.source.snapshot(fresh_panes)
+            raw = self.source.snapshot(fresh_panes)
+            # sanitized here, off the UI thread (a line of output waits for no snapshot's
+            # strings), and only the parts that changed since the last one
+            snap = safe_view_since(raw, *self._last_raw)
+            self._last_raw = (raw, snap)
         except Exception as e:  # noqa: BLE001 - one place reports worker failures: the header
             self.call_from_thread(self._load_failed, e)
             return
-        self.call_from_thread(self.apply_snapshot, snap)
+        self.call_from_thread(self.apply_snapshot, snap, sanitized=True)
 
     def _load_failed(self, e: Exception) -> None:
         self._loading = False
@@ -388,10 +398,11 @@ class CockpitApp(App):
 
     # -- data in: applying ------------------------------------------------------------------------
 
-    def apply_snapshot(self, snap: TownSnapshot, force: bool = False) -> None:
+    def apply_snapshot(self, snap: TownSnapshot, force: bool = False, sanitized: bool = False) -> None:
         from gastown_tui.tui.safe import safe_view
 
-        snap = safe_view(snap)  # data enters the UI here: no control sequences past this point
+        if not sanitized:  # data enters the UI here: no control sequences past this point
+            snap = safe_view(snap)
         self._loading = False
         sel = snap.agent(self.selected) if self.selected else None
         if sel is not None and sel.activity > self._seen_activity:
@@ -821,7 +832,7 @@ class CockpitApp(App):
 
     def watch_theme(self, _theme: str) -> None:
         if self.snapshot is not None and self.is_mounted:
-            self.call_after_refresh(self.apply_snapshot, self.snapshot, True)
+            self.call_after_refresh(self.apply_snapshot, self.snapshot, True, True)
 
     # -- agent actions: each the CLI's own function, the destructive ones confirmed -----------
 
