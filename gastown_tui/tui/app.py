@@ -212,10 +212,11 @@ class CockpitApp(App):
             self.request_refresh(fresh_panes=False)  # a file changed: the panes did not
 
     # Output streams: the control client's reader thread calls `_wake` when the visible pane
-    # prints; the capture starts at once (one tmux process), and output arriving while a capture
-    # runs asks for exactly one more when it returns, so a busy pane costs at most one capture in
-    # flight. The timer below only backs that up when no control client runs: captured every
-    # `capture_interval` while output moves, every QUIET_INTERVAL once quiet for QUIET_AFTER.
+    # prints; whole lines of text are shown at once, anything else (cursor moves, a partial line)
+    # asks for a capture through the same client, which comes back in stream order: the capture
+    # plus the bytes after it is the pane now. At most one capture is in flight. Without a control
+    # client the timer below captures with a tmux process instead: every `capture_interval` while
+    # output moves, every QUIET_INTERVAL once quiet for QUIET_AFTER.
     QUIET_AFTER = 3.0
     QUIET_INTERVAL = 0.6
     # While the reader has scrolled up, each capture is the whole history: at most this often.
@@ -232,30 +233,45 @@ class CockpitApp(App):
         except RuntimeError:  # the loop closed: the app is gone
             pass
 
-    # Streamed lines are shown at once; a capture this much later makes the view exactly tmux's.
+    # Streamed lines are shown at once; a capture this much later makes the view exactly tmux's
+    # (colours carried over from earlier output, tabs, the history limit).
     RECONCILE_AFTER = 0.5
+
+    def _streaming(self, a) -> bool:
+        w = self._pane_watch
+        return w is not None and a is not None and w.session == a.session and w.alive
 
     def _output_arrived(self) -> None:
         if not self.screen_stack:  # shutting down
             return
         a = self.selected_agent()
         w = self._pane_watch
-        if a is None or a.state == "off" or w is None or w.session != a.session:
-            return
-        if self._capturing:  # its result shows this output too (and one more capture follows)
-            self._capture_again = True
+        if a is None or a.state == "off" or not self._streaming(a):
             return
         w.take()  # first: output printed from now on wakes us again
-        data = w.take_data()
-        if data is not None and not isinstance(self.screen, PeekScreen):
-            out = self.query_one("#output", AgentOutput)
-            if out.append_stream(data):
-                self._output_changed_at = time.monotonic()
-                if not self._reconcile_set:
-                    self._reconcile_set = True
-                    self.set_timer(self.RECONCILE_AFTER, self._reconcile)
-                return
+        u = w.take_update()
+        outs = self._outputs_of(a.session)
+        if u.captured:
+            body = u.capture if u.capture is not None else f"({a.address} has no running session)"
+            for out in outs:
+                if out.set_output(body, a.session):
+                    self._output_changed_at = time.monotonic()
+        if u.data == b"":
+            return
+        if u.data is not None and outs and all(out.append_stream(u.data) for out in outs):
+            self._output_changed_at = time.monotonic()
+            if not self._reconcile_set:
+                self._reconcile_set = True
+                self.set_timer(self.RECONCILE_AFTER, self._reconcile)
+            return
         self._request_capture()
+
+    def _outputs_of(self, session: str) -> list[AgentOutput]:
+        """The output widgets showing `session`: the main pane, and the peek screen's."""
+        outs = [self.query_one("#output", AgentOutput)]
+        if isinstance(self.screen, PeekScreen) and self.screen.session == session:
+            outs.append(self.screen.query_one(AgentOutput))
+        return outs
 
     def _reconcile(self) -> None:
         self._reconcile_set = False
@@ -265,8 +281,11 @@ class CockpitApp(App):
         a = self.selected_agent()
         if a is None or a.state == "off":
             return
-        if self._capturing:
-            self._capture_again = True
+        streaming = self._streaming(a)
+        if self._capturing or (streaming and self._pane_watch.capture_pending):
+            # its result shows this output too; what comes after it is applied on top (stream)
+            # or asks for one more capture when it returns (`_show_output`)
+            self._capture_again = not streaming
             return
         out = self._visible_output()
         if out is not None and not out.follow:
@@ -276,11 +295,10 @@ class CockpitApp(App):
                     self._history_timer_set = True
                     self.set_timer(wait, self._history_due)
                 return
-        self._capturing = True
-        if self._pane_watch is not None and self._pane_watch.session == a.session:
-            self._pane_watch.take()
-            self._pane_watch.take_data()  # the capture shows those bytes
         self._captured_at = time.monotonic()
+        if streaming and self._pane_watch.request_capture(self._capture_lines()):
+            return
+        self._capturing = True
         self._capture(a.address, a.session, self._capture_lines())
 
     def _history_due(self) -> None:
@@ -308,9 +326,9 @@ class CockpitApp(App):
             if w.session != a.session or not w.alive:
                 if time.monotonic() - self._follow_tried_at > 2.0:
                     self._follow_tried_at = time.monotonic()
-                    self._follow_pane(a.session)
+                    self._follow_pane(a.session, self._capture_lines())
             elif w.dirty:
-                self._request_capture()  # a wake-up was lost (or not yet delivered): catch up
+                self._output_arrived()  # a wake-up was lost (or not yet delivered): catch up
                 return
             else:
                 return  # streaming: the control client wakes us when the pane prints
@@ -320,10 +338,25 @@ class CockpitApp(App):
             return
         self._request_capture()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="pane-watch")
-    def _follow_pane(self, session: str | None) -> None:
-        if self._pane_watch is not None and not self._pane_watch.follow(session):
-            self._pane_watch = None  # no control client: fall back to timed captures
+    def _follow_pane(self, session: str | None, lines: int | None = None) -> None:
+        self._watch_wanted = session
+        self._follow_worker(lines)
+
+    @work(thread=True, exit_on_error=False, group="pane-watch")
+    def _follow_worker(self, lines: int | None) -> None:
+        with self._watch_lock:  # one switch at a time, and the last selection wins
+            self._switch_watch(lines)
+
+    def _switch_watch(self, lines: int | None) -> None:
+        w, session = self._pane_watch, self._watch_wanted
+        if w is None:
+            return
+        if w.follow(session):
+            if session is not None and lines is not None and not w.capture_pending:
+                w.request_capture(lines)  # the first view comes through the stream too
+            return
+        self._pane_watch = None  # no control client: fall back to timed captures
+        self.call_from_thread(self._request_capture)
 
     def on_unmount(self) -> None:
         if self._pane_watch is not None:
@@ -500,8 +533,9 @@ class CockpitApp(App):
             out.set_output("", a.session)  # never a part of the previous agent's screen
             if self.live and self._pane_watch is not None:
                 self._follow_tried_at = time.monotonic()
-                self._follow_pane(a.session)  # stream this pane from now on
-            self._request_capture()
+                self._follow_pane(a.session, out.wanted_lines())  # stream this pane (and its first view)
+            else:
+                self._request_capture()
         if self.inbox_owner == "agent":
             self._render_mail()
 

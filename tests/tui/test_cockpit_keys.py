@@ -46,6 +46,38 @@ def test_first_agent_is_selected_and_its_output_shown():
     drive(t)
 
 
+def test_streamed_lines_land_at_the_end_and_scroll_like_captured_ones():
+    async def t(app, pilot):
+        out = app.query_one("#output", AgentOutput)
+        out.set_output("\n".join(f"line {i}" for i in range(60)), out.session)
+        # what tmux holds once the 40 lines below are printed (the history scrolling up asks for)
+        app.source.outputs[out.session] = "\n".join(
+            [f"line {i}" for i in range(60)] + [f"\x1b[32mline {i}\x1b[39m" for i in range(60, 100)])
+        await pilot.pause()
+        for i in range(60, 100):  # one more line at a time: the scrollbar grows, no layout
+            assert out.append_stream(f"\x1b[32mline {i}\x1b[0m\r\n".encode())
+            await pilot.pause()
+        height = out.scrollable_content_region.height
+        assert out.virtual_size.height == out.line_count == 100
+        assert out.scroll_offset.y == out.max_scroll_y == 100 - height
+        assert out.plain.split("\n")[-1] == "line 99" and out.follow
+        # a capture that shows what the stream already did changes nothing
+        before = out.plain
+        capture = [f"line {i}" for i in range(50, 60)] + [f"\x1b[32mline {i}\x1b[39m" for i in range(60, 100)]
+        assert not out.set_output("\n".join(capture), out.session)  # (tmux ends a colour with 39)
+        assert out.plain == before
+        out.focus()
+        await pilot.press("home")
+        assert out.scroll_offset.y == 0 and not out.follow
+        await pilot.press("end")
+        await pilot.pause()
+        assert out.follow and out.scroll_offset.y == 100 - height
+        # not plain lines (a cursor move): only a capture can show that
+        assert not out.append_stream(b"\x1b[2Aover\r\n")
+
+    drive(t)
+
+
 def test_tree_cursor_and_expansion_survive_refresh():
     async def t(app, pilot):
         tree = app.query_one("#tree", TownTree)
