@@ -116,6 +116,13 @@ class CockpitApp(App):
         self.last_applied = 0.0
         self._pending_refresh = False
         self._loading = False
+        self._prefetch = None
+        if live:  # the first snapshot loads while Textual starts (its tmux and file reads overlap it)
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = ThreadPoolExecutor(1, thread_name_prefix="first-snapshot")
+            self._prefetch = pool.submit(source.snapshot, True)
+            pool.shutdown(wait=False)
 
     # -- layout -----------------------------------------------------------------------------------
 
@@ -183,7 +190,8 @@ class CockpitApp(App):
         from gastown_tui.tui.safe import safe_view_since
 
         try:
-            raw = self.source.snapshot(fresh_panes)
+            first, self._prefetch = self._prefetch, None
+            raw = first.result() if first is not None else self.source.snapshot(fresh_panes)
             # sanitized here, off the UI thread (a line of output waits for no snapshot's
             # strings), and only the parts that changed since the last one
             snap = safe_view_since(raw, *self._last_raw)
