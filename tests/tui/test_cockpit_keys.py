@@ -78,6 +78,27 @@ def test_streamed_lines_land_at_the_end_and_scroll_like_captured_ones():
     drive(t)
 
 
+def test_scrolled_up_the_view_holds_still_while_the_agent_prints():
+    async def t(app, pilot):
+        out = app.query_one("#output", AgentOutput)
+        lines = [f"row {i}" for i in range(200)]
+        app.source.outputs[out.session] = "\n".join(lines)
+        out.set_output("\n".join(lines), out.session)
+        out.focus()
+        await pilot.press("pageup", "pageup")
+        await settle(pilot)
+        assert not out.follow
+        top = out.plain.split("\n")[out.scroll_offset.y]
+        # the agent prints 5 more lines: the next capture is longer, the reader's lines stay put
+        out.set_output("\n".join(lines + [f"row {i}" for i in range(200, 205)]), out.session)
+        assert out.plain.split("\n")[out.scroll_offset.y] == top
+        # a full history: tmux drops the oldest lines as new ones come; still the same lines
+        out.set_output("\n".join(f"row {i}" for i in range(20, 225)), out.session)
+        assert out.plain.split("\n")[out.scroll_offset.y] == top and not out.follow
+
+    drive(t)
+
+
 def test_tree_cursor_and_expansion_survive_refresh():
     async def t(app, pilot):
         tree = app.query_one("#tree", TownTree)

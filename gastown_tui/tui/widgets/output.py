@@ -96,7 +96,7 @@ class AgentOutput(ScrollView, can_focus=True):
             # a capture that confirms what the stream already put on screen: no repaint
             self._raw = text
             return False
-        from_bottom = len(self._lines) - self.scroll_offset.y
+        top = self._top_line_at(lines)
         self.session = session
         self._raw = text
         self._lines = lines
@@ -110,10 +110,22 @@ class AgentOutput(ScrollView, can_focus=True):
             self._to_end()
         elif self._at_home:
             self.scroll_to(y=0, animate=False, immediate=True)
-        else:  # keep the lines the reader is looking at in place while output grows
-            self.scroll_to(y=max(0, len(self._lines) - from_bottom), animate=False, immediate=True)
+        else:  # the lines the reader is looking at stay in place while output grows
+            self.scroll_to(y=top, animate=False, immediate=True)
         self.refresh()
         return True
+
+    def _top_line_at(self, lines: list[list[Segment]]) -> int:
+        """Where the line now at the top of the view is in `lines` (the next capture): the same
+        index, or higher up when tmux dropped the oldest lines of a full history."""
+        y = int(self.scroll_offset.y)
+        if y >= len(self._lines):
+            return y
+        anchor = self._lines[y]
+        for i in range(min(y, len(lines) - 1), max(-1, y - 10_000), -1):
+            if lines[i] == anchor:
+                return i
+        return y
 
     def _shows_tail(self, lines: list[list[Segment]]) -> bool:
         """The lines shown end with exactly `lines`, and not so many more that they should go."""
