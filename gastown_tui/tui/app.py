@@ -102,6 +102,7 @@ class CockpitApp(App):
         self._captured_at = 0.0
         self._seen_activity = 0.0
         self._pane_watch = None  # PaneOutputWatch: the visible pane tells us when it prints
+        self._agent_index: tuple = (None, {})  # (snapshot, address -> agent)
         self._last_raw: tuple = (None, None)  # (last snapshot as read, as sanitized)
         self._watch_wanted: str | None = None  # the session the watch should follow
         self._watch_lock = threading.Lock()
@@ -326,7 +327,7 @@ class CockpitApp(App):
     def capture_selected(self, force: bool = False) -> None:
         if self.selected is None or self.snapshot is None:
             return
-        a = self.snapshot.agent(self.selected)
+        a = self.selected_agent()
         if a is None or a.state == "off":
             return
         w = self._pane_watch
@@ -553,9 +554,12 @@ class CockpitApp(App):
             self.select_agent(event.address)
 
     def selected_agent(self):
-        if self.snapshot is None or self.selected is None:
+        snap = self.snapshot
+        if snap is None or self.selected is None:
             return None
-        return self.snapshot.agent(self.selected)
+        if self._agent_index[0] is not snap:  # looked up on every streamed line and timer tick
+            self._agent_index = (snap, {a.address: a for a in reversed(snap.agents)})  # first wins, as agent()
+        return self._agent_index[1].get(self.selected)
 
     # -- panes and navigation ---------------------------------------------------------------------
 
