@@ -1,14 +1,17 @@
-"""Cockpit performance with the real fixture (5,306 beads) and 30 agents (issue 8 budgets).
+"""Cockpit performance with the real fixture (5,306 beads) and 30 agents (issue 14 budgets).
 
 Prints, with the budget beside each figure:
-  first paint (headless app and a real `gt tui` process in a tmux pane)  ≤ 1.0 s
+  first paint (headless app and a real `gt tui` process in a tmux pane)  ≤ 0.7 s
   bead change -> screen, p95 (a bead written through the store)          ≤ 250 ms
-  keypress -> repaint, p95 (tmux send-keys until the pane's text changes) ≤ 50 ms
-  idle CPU of the cockpit process (+ its tmux clients)                   ≤ 2 % of a core
+  keypress -> repaint, p95 (a key into the outer pane -> first bytes back) ≤ 30 ms
+  idle CPU of the cockpit process (+ its children, live and reaped)      ≤ 1.5-2 % of a core
   CPU with all 30 agents printing                                        ≤ 15 % of a core
   RSS of the cockpit process                                             ≤ 200 MB
-  selected agent's output -> cockpit screen, p95 (through tmux)           target 30 ms
-  selected agent's output -> output widget, p95 (in-process)               ≤ 30 ms
+  selected agent's output -> outer tmux pane, p95                        ≤ 30 ms
+  selected agent's output -> output widget, p95 (in-process, headless)   (for comparison)
+
+"Through tmux" figures are what a control-mode client on the outer session receives: the
+cockpit's work, its terminal writes and the outer tmux server; not the user's terminal drawing.
 
 Usage: python bench/tui_cockpit.py [SECONDS_PER_CPU_SAMPLE]   (default 10)
 """
@@ -263,6 +266,7 @@ def real_process(town, seconds: float, flag: Path) -> dict[str, float]:
 
 def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 10.0
+    load_before = os.getloadavg()[0]
     with fleet_town() as (town, tm):
         beads_dir = town.rig("demo").beads_dir
         shutil.copy(FIXTURE, beads_dir / "issues.jsonl")
@@ -270,13 +274,14 @@ def main() -> None:
         start_agents(town, tm, flag)
         h = asyncio.run(headless(town))
         r = real_process(town, seconds, flag)
-    print(f"cockpit bench: {AGENTS} agents, real fixture ({FIXTURE.name}), {h['agents_shown']:.0f} agents shown")
-    print(f"  first paint (headless)        {h['first_paint'] * 1000:7.0f} ms   budget 1000 ms")
-    print(f"  first paint (gt tui in tmux)  {r['real_first_paint'] * 1000:7.0f} ms   budget 1000 ms")
+    print(f"cockpit bench: {AGENTS} agents, real fixture ({FIXTURE.name}), {h['agents_shown']:.0f} agents shown; "
+          f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after, {os.cpu_count()} cores")
+    print(f"  first paint (headless)        {h['first_paint'] * 1000:7.0f} ms   budget 700 ms")
+    print(f"  first paint (gt tui in tmux)  {r['real_first_paint'] * 1000:7.0f} ms   budget 700 ms")
     print(f"  bead change -> screen  p95    {h['bead_p95'] * 1000:7.0f} ms   (median {h['bead_median'] * 1000:.0f})   budget 250 ms")
     print(f"  keypress -> repaint    p95    {r['key_p95'] * 1000:7.1f} ms   (median {r['key_median'] * 1000:.1f}; "
           "key into the outer pane to the first bytes back)   budget 30 ms")
-    print(f"  idle CPU                      {r['idle_cpu_pct']:7.2f} %    budget 2 % of a core")
+    print(f"  idle CPU                      {r['idle_cpu_pct']:7.2f} %    budget 1.5-2 % of a core")
     print(f"  30 agents printing CPU        {r['busy_cpu_pct']:7.2f} %    budget 15 % of a core")
     print(f"  agent output -> outer pane p95 {r['output_p95'] * 1000:6.1f} ms   (median {r['output_median'] * 1000:.1f}, "
           f"max {r['output_max'] * 1000:.0f}, {r['output_n']:.0f} lines; control client on the outer session)   budget 30 ms")
