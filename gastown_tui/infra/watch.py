@@ -8,6 +8,7 @@ watch event (a write would wake every other watcher, including itself).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Hashable
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -34,33 +35,51 @@ async def watch_paths(roots: Callable[[], list[Path]], relevant: Callable[[Path]
             return
 
 
+@dataclass(frozen=True)
+class PaneUpdate:
+    """What a watched pane did since the last `take_update`, in stream order.
+
+    `captured`: a capture asked for with `request_capture` came back; `capture` is its text
+    (ANSI), or None when tmux refused it (the pane is gone). `data`: the bytes the pane printed
+    after that capture (or after the previous update); None when they cannot be applied on top
+    of what the caller shows (too many to keep, or printed before the first capture)."""
+
+    captured: bool = False
+    capture: str | None = None
+    data: bytes | None = b""
+
+
 class PaneOutputWatch:
-    """Knows, without polling, when one tmux pane printed something.
+    """Streams one tmux pane's output, without polling.
 
     A read-only tmux control-mode client (`tmux -C attach -f ignore-size,read-only`) on the
-    watched session streams `%output` lines; a reader thread turns them into a `dirty` flag and,
-    when it turns dirty, calls `on_output` (from the reader thread) so the cockpit captures the pane
-    as the output arrives, not on a timer. A burst of output calls `on_output` once until the
-    flag is taken. Idle panes cost no tmux process at all. `ignore-size` keeps the agent's window
-    size as it is.
+    watched session streams `%output` lines; a reader thread keeps the bytes and, when the pane
+    turns dirty, calls `on_output` (from the reader thread) once until the flag is taken.
+
+    Captures travel through the same client (`request_capture`): tmux answers a command in the
+    client's stream after every `%output` it already sent, and the grid it captures holds exactly
+    those bytes. So a capture plus the bytes that follow it is the pane now, with no gap and no
+    overlap, and no tmux process is started per capture. Idle panes cost nothing. `ignore-size`
+    keeps the agent's window size as it is.
     """
 
     def __init__(self, socket_name: str, *, tmux_bin: str | None = None,
                  on_output: Callable[[], None] | None = None) -> None:
         import shutil
-
         import threading
 
         self.on_output = on_output
         self.socket_name = socket_name
-        self._data = bytearray()  # the bytes the pane printed since `take_data` (when not overflowed)
-        self._overflow = False
         self._lock = threading.Lock()
+        self._data = bytearray()  # bytes printed after the last capture (or update) taken
+        self._unusable = True  # _data does not follow a capture (none yet, or it overflowed)
+        self._reply: tuple[bool, str | None] = (False, None)  # the latest capture not yet taken
+        self._pending: list[int | None] = []  # `lines` of each capture asked for, in order
         self.tmux_bin = tmux_bin or shutil.which("tmux") or "tmux"
         self.session: str | None = None
         self.dirty = False
         self.alive = False
-        self.attached = False  # the control client is attached: from now on no output is missed
+        self.attached = False  # the control client answered: it is attached
         self._proc = None
         self._thread = None
 
@@ -87,28 +106,76 @@ class PaneOutputWatch:
             return False
         with self._lock:
             self._data.clear()
-            self._overflow = False
-        self._proc = proc
+            self._unusable = True
+            self._reply = (False, None)
+            self._pending = []
+            self._proc = proc
         self.alive = True
         self.attached = False
         self.dirty = False
-        self._mark()  # whatever is on screen now has not been captured yet
+        self._mark()  # whatever is on screen now has not been shown yet
         self._thread = threading.Thread(target=self._read, args=(proc,), daemon=True, name=f"pane-watch-{session}")
         self._thread.start()
         return True
 
+    @property
+    def capture_pending(self) -> bool:
+        return bool(self._pending)
+
+    def request_capture(self, lines: int | None = None) -> bool:
+        """Ask for a capture of the pane (the last `lines` lines, or the visible screen) through
+        the control client; it comes back in a `take_update`. False when it cannot be asked."""
+        session = self.session
+        if session is None or not _plain_name(session):
+            return False
+        cmd = f"capture-pane -p -e -J -t '={session}:'"
+        if lines is not None:
+            cmd += f" -S {-max(int(lines), 0)}"
+        with self._lock:
+            proc = self._proc
+            if proc is None or not self.alive:
+                return False
+            self._pending.append(lines)
+            try:
+                proc.stdin.write(cmd.encode() + b"\n")
+                proc.stdin.flush()
+            except (OSError, ValueError):
+                self._pending.pop()
+                return False
+        return True
+
+    def take_update(self) -> PaneUpdate:
+        """The capture that came back (if any) and the bytes printed after it, then forget them."""
+        with self._lock:
+            (captured, text), self._reply = self._reply, (False, None)
+            data = None if self._unusable else bytes(self._data)
+            self._data.clear()
+            return PaneUpdate(captured, text, data)
+
     def _read(self, proc) -> None:
+        block: list[bytes] | None = None  # lines of the command reply being read
+        key: list[bytes] = []
         try:
             for raw in proc.stdout:
-                if not self.attached and proc is self._proc:
-                    # tmux's first control line means it is attached; output printed between
-                    # follow() and now was not streamed, so ask for one more capture.
+                if proc is not self._proc:
+                    break
+                if block is not None:
+                    # a reply ends at `%end`/`%error` with its own time and number; a pane line
+                    # that merely starts with "%end" is text of the capture
+                    head = raw.split(b" ", 3)
+                    if head[0] in (b"%end", b"%error") and head[1:3] == key[:2]:
+                        self._replied(proc, block, head[0] == b"%error", key[2:3] == [b"1"])
+                        block = None
+                    else:
+                        block.append(raw)
+                    continue
+                if not self.attached:
                     self.attached = True
+                if raw.startswith(b"%begin "):
+                    block, key = [], raw.rstrip(b"\n").split(b" ")[1:4]
+                elif raw.startswith(b"%output "):
+                    self._keep(proc, raw)
                     self._mark()
-                if raw.startswith(b"%output "):
-                    if proc is self._proc:
-                        self._keep(raw)
-                        self._mark()
                 elif raw.startswith(b"%exit"):
                     break
         except (OSError, ValueError):
@@ -117,31 +184,34 @@ class PaneOutputWatch:
             self.alive = False
             self._mark()
 
+    def _replied(self, proc, block: list[bytes], error: bool, ours: bool) -> None:
+        if not ours:  # the attach's own reply
+            return
+        from gastown_tui.infra.tmux import _tail
+
+        with self._lock:
+            if proc is not self._proc or not self._pending:
+                return
+            lines = self._pending.pop(0)
+            text = None if error else _tail(b"".join(block).decode("utf-8", errors="replace"), lines)
+            self._reply = (True, text)
+            self._data.clear()  # the capture shows everything printed before it
+            self._unusable = False
+        self._mark()
+
     MAX_DATA = 64 * 1024
 
-    def _keep(self, raw: bytes) -> None:
+    def _keep(self, proc, raw: bytes) -> None:
         # "%output %<pane> <data>\n", data octal-escaped (\ooo) below space and for backslash
         _tag, _pane, data = raw.rstrip(b"\n").split(b" ", 2) if raw.count(b" ") >= 2 else (b"", b"", b"")
         with self._lock:
-            if self._overflow:
+            if proc is not self._proc or self._unusable:
                 return
             if len(self._data) + len(data) > self.MAX_DATA:
-                self._overflow = True
+                self._unusable = True  # only a capture shows the pane truly now
                 self._data.clear()
                 return
             self._data += _unescape(data)
-
-    def take_data(self) -> bytes | None:
-        """The bytes printed since the last call, or None when they were too many to keep (or
-        printed before the client attached): then only a capture shows the pane truly."""
-        with self._lock:
-            if self._overflow or not self.attached:
-                self._overflow = False
-                self._data.clear()
-                return None
-            out = bytes(self._data)
-            self._data.clear()
-            return out
 
     def _mark(self) -> None:
         if not self.dirty:
@@ -153,14 +223,16 @@ class PaneOutputWatch:
                     pass
 
     def take(self) -> bool:
-        """True (once) when the pane printed since the last call."""
+        """True (once) when the pane printed (or a capture came back) since the last call."""
         if self.dirty:
             self.dirty = False
             return True
         return False
 
     def stop(self) -> None:
-        proc, self._proc = self._proc, None
+        with self._lock:
+            proc, self._proc = self._proc, None
+            self._pending = []
         self.alive = False
         self.attached = False
         if proc is not None:
@@ -173,6 +245,11 @@ class PaneOutputWatch:
                 proc.wait(timeout=2)
             except Exception:  # noqa: BLE001 - best effort: it is our own child
                 proc.kill()
+
+
+def _plain_name(name: str) -> bool:
+    """A session name we can put in a control-mode command line without quoting problems."""
+    return bool(name) and all(c.isalnum() or c in "-_." for c in name)
 
 
 def _unescape(data: bytes) -> bytes:

@@ -8,6 +8,7 @@ second; only the selected agent's pane is captured at a high rate.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -101,6 +102,10 @@ class CockpitApp(App):
         self._captured_at = 0.0
         self._seen_activity = 0.0
         self._pane_watch = None  # PaneOutputWatch: the visible pane tells us when it prints
+        self._agent_index: tuple = (None, {})  # (snapshot, address -> agent)
+        self._last_raw: tuple = (None, None)  # (last snapshot as read, as sanitized)
+        self._watch_wanted: str | None = None  # the session the watch should follow
+        self._watch_lock = threading.Lock()
         self._capturing = False  # one capture in flight at a time
         self._capture_again = False  # output arrived during it: one more when it returns
         self._history_timer_set = False
@@ -112,6 +117,13 @@ class CockpitApp(App):
         self.last_applied = 0.0
         self._pending_refresh = False
         self._loading = False
+        self._prefetch = None
+        if live:  # the first snapshot loads while Textual starts (its tmux and file reads overlap it)
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = ThreadPoolExecutor(1, thread_name_prefix="first-snapshot")
+            self._prefetch = pool.submit(source.snapshot, True)
+            pool.shutdown(wait=False)
 
     # -- layout -----------------------------------------------------------------------------------
 
@@ -176,12 +188,19 @@ class CockpitApp(App):
 
     @work(thread=True, exit_on_error=False, group="snapshot")
     def _load(self, fresh_panes: bool = True) -> None:
+        from gastown_tui.tui.safe import safe_view_since
+
         try:
-            snap = self.source.snapshot(fresh_panes)
+            first, self._prefetch = self._prefetch, None
+            raw = first.result() if first is not None else self.source.snapshot(fresh_panes)
+            # sanitized here, off the UI thread (a line of output waits for no snapshot's
+            # strings), and only the parts that changed since the last one
+            snap = safe_view_since(raw, *self._last_raw)
+            self._last_raw = (raw, snap)
         except Exception as e:  # noqa: BLE001 - one place reports worker failures: the header
             self.call_from_thread(self._load_failed, e)
             return
-        self.call_from_thread(self.apply_snapshot, snap)
+        self.call_from_thread(self.apply_snapshot, snap, sanitized=True)
 
     def _load_failed(self, e: Exception) -> None:
         self._loading = False
@@ -202,10 +221,11 @@ class CockpitApp(App):
             self.request_refresh(fresh_panes=False)  # a file changed: the panes did not
 
     # Output streams: the control client's reader thread calls `_wake` when the visible pane
-    # prints; the capture starts at once (one tmux process), and output arriving while a capture
-    # runs asks for exactly one more when it returns, so a busy pane costs at most one capture in
-    # flight. The timer below only backs that up when no control client runs: captured every
-    # `capture_interval` while output moves, every QUIET_INTERVAL once quiet for QUIET_AFTER.
+    # prints; whole lines of text are shown at once, anything else (cursor moves, a partial line)
+    # asks for a capture through the same client, which comes back in stream order: the capture
+    # plus the bytes after it is the pane now. At most one capture is in flight. Without a control
+    # client the timer below captures with a tmux process instead: every `capture_interval` while
+    # output moves, every QUIET_INTERVAL once quiet for QUIET_AFTER.
     QUIET_AFTER = 3.0
     QUIET_INTERVAL = 0.6
     # While the reader has scrolled up, each capture is the whole history: at most this often.
@@ -222,30 +242,45 @@ class CockpitApp(App):
         except RuntimeError:  # the loop closed: the app is gone
             pass
 
-    # Streamed lines are shown at once; a capture this much later makes the view exactly tmux's.
+    # Streamed lines are shown at once; a capture this much later makes the view exactly tmux's
+    # (colours carried over from earlier output, tabs, the history limit).
     RECONCILE_AFTER = 0.5
+
+    def _streaming(self, a) -> bool:
+        w = self._pane_watch
+        return w is not None and a is not None and w.session == a.session and w.alive
 
     def _output_arrived(self) -> None:
         if not self.screen_stack:  # shutting down
             return
         a = self.selected_agent()
         w = self._pane_watch
-        if a is None or a.state == "off" or w is None or w.session != a.session:
-            return
-        if self._capturing:  # its result shows this output too (and one more capture follows)
-            self._capture_again = True
+        if a is None or a.state == "off" or not self._streaming(a):
             return
         w.take()  # first: output printed from now on wakes us again
-        data = w.take_data()
-        if data is not None and not isinstance(self.screen, PeekScreen):
-            out = self.query_one("#output", AgentOutput)
-            if out.append_stream(data):
-                self._output_changed_at = time.monotonic()
-                if not self._reconcile_set:
-                    self._reconcile_set = True
-                    self.set_timer(self.RECONCILE_AFTER, self._reconcile)
-                return
+        u = w.take_update()
+        outs = self._outputs_of(a.session)
+        if u.captured:
+            body = u.capture if u.capture is not None else f"({a.address} has no running session)"
+            for out in outs:
+                if out.set_output(body, a.session):
+                    self._output_changed_at = time.monotonic()
+        if u.data == b"":
+            return
+        if u.data is not None and outs and all(out.append_stream(u.data) for out in outs):
+            self._output_changed_at = time.monotonic()
+            if not self._reconcile_set:
+                self._reconcile_set = True
+                self.set_timer(self.RECONCILE_AFTER, self._reconcile)
+            return
         self._request_capture()
+
+    def _outputs_of(self, session: str) -> list[AgentOutput]:
+        """The output widgets showing `session`: the main pane, and the peek screen's."""
+        outs = [self.query_one("#output", AgentOutput)]
+        if isinstance(self.screen, PeekScreen) and self.screen.session == session:
+            outs.append(self.screen.query_one(AgentOutput))
+        return outs
 
     def _reconcile(self) -> None:
         self._reconcile_set = False
@@ -255,8 +290,11 @@ class CockpitApp(App):
         a = self.selected_agent()
         if a is None or a.state == "off":
             return
-        if self._capturing:
-            self._capture_again = True
+        streaming = self._streaming(a)
+        if self._capturing or (streaming and self._pane_watch.capture_pending):
+            # its result shows this output too; what comes after it is applied on top (stream)
+            # or asks for one more capture when it returns (`_show_output`)
+            self._capture_again = not streaming
             return
         out = self._visible_output()
         if out is not None and not out.follow:
@@ -266,11 +304,10 @@ class CockpitApp(App):
                     self._history_timer_set = True
                     self.set_timer(wait, self._history_due)
                 return
-        self._capturing = True
-        if self._pane_watch is not None and self._pane_watch.session == a.session:
-            self._pane_watch.take()
-            self._pane_watch.take_data()  # the capture shows those bytes
         self._captured_at = time.monotonic()
+        if streaming and self._pane_watch.request_capture(self._capture_lines()):
+            return
+        self._capturing = True
         self._capture(a.address, a.session, self._capture_lines())
 
     def _history_due(self) -> None:
@@ -290,7 +327,7 @@ class CockpitApp(App):
     def capture_selected(self, force: bool = False) -> None:
         if self.selected is None or self.snapshot is None:
             return
-        a = self.snapshot.agent(self.selected)
+        a = self.selected_agent()
         if a is None or a.state == "off":
             return
         w = self._pane_watch
@@ -298,9 +335,9 @@ class CockpitApp(App):
             if w.session != a.session or not w.alive:
                 if time.monotonic() - self._follow_tried_at > 2.0:
                     self._follow_tried_at = time.monotonic()
-                    self._follow_pane(a.session)
+                    self._follow_pane(a.session, self._capture_lines())
             elif w.dirty:
-                self._request_capture()  # a wake-up was lost (or not yet delivered): catch up
+                self._output_arrived()  # a wake-up was lost (or not yet delivered): catch up
                 return
             else:
                 return  # streaming: the control client wakes us when the pane prints
@@ -310,10 +347,25 @@ class CockpitApp(App):
             return
         self._request_capture()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="pane-watch")
-    def _follow_pane(self, session: str | None) -> None:
-        if self._pane_watch is not None and not self._pane_watch.follow(session):
-            self._pane_watch = None  # no control client: fall back to timed captures
+    def _follow_pane(self, session: str | None, lines: int | None = None) -> None:
+        self._watch_wanted = session
+        self._follow_worker(lines)
+
+    @work(thread=True, exit_on_error=False, group="pane-watch")
+    def _follow_worker(self, lines: int | None) -> None:
+        with self._watch_lock:  # one switch at a time, and the last selection wins
+            self._switch_watch(lines)
+
+    def _switch_watch(self, lines: int | None) -> None:
+        w, session = self._pane_watch, self._watch_wanted
+        if w is None:
+            return
+        if w.follow(session):
+            if session is not None and lines is not None and not w.capture_pending:
+                w.request_capture(lines)  # the first view comes through the stream too
+            return
+        self._pane_watch = None  # no control client: fall back to timed captures
+        self.call_from_thread(self._request_capture)
 
     def on_unmount(self) -> None:
         if self._pane_watch is not None:
@@ -388,10 +440,11 @@ class CockpitApp(App):
 
     # -- data in: applying ------------------------------------------------------------------------
 
-    def apply_snapshot(self, snap: TownSnapshot, force: bool = False) -> None:
+    def apply_snapshot(self, snap: TownSnapshot, force: bool = False, sanitized: bool = False) -> None:
         from gastown_tui.tui.safe import safe_view
 
-        snap = safe_view(snap)  # data enters the UI here: no control sequences past this point
+        if not sanitized:  # data enters the UI here: no control sequences past this point
+            snap = safe_view(snap)
         self._loading = False
         sel = snap.agent(self.selected) if self.selected else None
         if sel is not None and sel.activity > self._seen_activity:
@@ -490,8 +543,9 @@ class CockpitApp(App):
             out.set_output("", a.session)  # never a part of the previous agent's screen
             if self.live and self._pane_watch is not None:
                 self._follow_tried_at = time.monotonic()
-                self._follow_pane(a.session)  # stream this pane from now on
-            self._request_capture()
+                self._follow_pane(a.session, out.wanted_lines())  # stream this pane (and its first view)
+            else:
+                self._request_capture()
         if self.inbox_owner == "agent":
             self._render_mail()
 
@@ -501,9 +555,12 @@ class CockpitApp(App):
             self.select_agent(event.address)
 
     def selected_agent(self):
-        if self.snapshot is None or self.selected is None:
+        snap = self.snapshot
+        if snap is None or self.selected is None:
             return None
-        return self.snapshot.agent(self.selected)
+        if self._agent_index[0] is not snap:  # looked up on every streamed line and timer tick
+            self._agent_index = (snap, {a.address: a for a in reversed(snap.agents)})  # first wins, as agent()
+        return self._agent_index[1].get(self.selected)
 
     # -- panes and navigation ---------------------------------------------------------------------
 
@@ -842,7 +899,7 @@ class CockpitApp(App):
 
     def watch_theme(self, _theme: str) -> None:
         if self.snapshot is not None and self.is_mounted:
-            self.call_after_refresh(self.apply_snapshot, self.snapshot, True)
+            self.call_after_refresh(self.apply_snapshot, self.snapshot, True, True)
 
     # -- agent actions: each the CLI's own function, the destructive ones confirmed -----------
 
@@ -900,12 +957,21 @@ class CockpitApp(App):
         self.push_screen(TextPrompt(f"Reassign {a.hook_id} from {a.address} to", "a rig or an agent address",
                                     a.rig or ""), go)
 
+    @staticmethod
+    def screenshot_dir() -> str:
+        """~/Downloads when it exists, else the current directory (Textual's own choice fails
+        when ~/Downloads is missing)."""
+        downloads = Path.home() / "Downloads"
+        return str(downloads if downloads.is_dir() else Path.cwd())
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """The palette's Screenshot: saved by Textual (which says where), into `screenshot_dir`."""
+        return super().deliver_screenshot(filename, path or self.screenshot_dir(), time_format)
+
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
-        """The palette's Screenshot: into ~/Downloads when it exists, else the current directory,
-        and say where (Textual's own fails when ~/Downloads is missing)."""
-        if path is None:
-            downloads = Path.home() / "Downloads"
-            path = str(downloads if downloads.is_dir() else Path.cwd())
+        """The `screenshot` action: saved at once, and say where."""
+        path = path or self.screenshot_dir()
         try:
             name = self.save_screenshot(filename, path)
         except OSError as e:

@@ -41,6 +41,24 @@ def safe_view(obj: Any) -> Any:
     return obj
 
 
+def safe_view_since(obj: Any, last_raw: Any = None, last_safe: Any = None) -> Any:
+    """`safe_view(obj)` for a dataclass whose previous version `last_raw` was sanitized into
+    `last_safe`: fields equal to the previous ones take their sanitized values from there. The
+    cockpit rebuilds its snapshot every second and most of it has not changed."""
+    if (last_raw is None or last_safe is None or type(last_raw) is not type(obj)
+            or not dataclasses.is_dataclass(obj)):
+        return safe_view(obj)
+    changes = {}
+    for f in dataclasses.fields(obj):
+        if not f.init:
+            continue
+        v = getattr(obj, f.name)
+        nv = getattr(last_safe, f.name) if v == getattr(last_raw, f.name) else safe_view(v)
+        if nv is not v:
+            changes[f.name] = nv
+    return dataclasses.replace(obj, **changes) if changes else obj
+
+
 def plain(text: Any, style: Any = "") -> Text:
     """One line of data as literal text (no markup), controls stripped."""
     return Text(clean_line("" if text is None else str(text)), style=style)

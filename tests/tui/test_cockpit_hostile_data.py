@@ -62,3 +62,18 @@ def test_the_snapshot_is_sanitized_where_it_enters_the_ui():
     assert clean.convoys[0].title == "convoy [red]x[/] boom [bold]"
     assert clean.inbox[0].subject == "mail [red]x[/] boom [bold]"
     assert safe_view(clean) is clean  # nothing left to change: the same object
+
+
+def test_a_snapshot_sanitized_since_the_last_one_reuses_only_what_did_not_change():
+    from gastown_tui.tui.safe import safe_view, safe_view_since
+
+    first = evil_source().snapshot()
+    first_clean = safe_view(first)
+    # next second: the same town, but a new hostile mail subject arrived
+    inbox = (dataclasses.replace(first.inbox[0], subject="new " + EVIL), *first.inbox[1:])
+    second = dataclasses.replace(first, inbox=inbox)
+    clean = safe_view_since(second, first, first_clean)
+    assert clean == safe_view(second)
+    assert clean.inbox[0].subject == "new [red]x[/] boom [bold]"
+    assert clean.convoys is first_clean.convoys  # unchanged: taken from the last sanitized one
+    assert safe_view_since(first, None, None) == first_clean

@@ -48,6 +48,59 @@ def test_first_agent_is_selected_and_its_output_shown():
     drive(t)
 
 
+def test_streamed_lines_land_at_the_end_and_scroll_like_captured_ones():
+    async def t(app, pilot):
+        out = app.query_one("#output", AgentOutput)
+        out.set_output("\n".join(f"line {i}" for i in range(60)), out.session)
+        # what tmux holds once the 40 lines below are printed (the history scrolling up asks for)
+        app.source.outputs[out.session] = "\n".join(
+            [f"line {i}" for i in range(60)] + [f"\x1b[32mline {i}\x1b[39m" for i in range(60, 100)])
+        await pilot.pause()
+        for i in range(60, 100):  # one more line at a time: the scrollbar grows, no layout
+            assert out.append_stream(f"\x1b[32mline {i}\x1b[0m\r\n".encode())
+            await pilot.pause()
+        height = out.scrollable_content_region.height
+        assert out.virtual_size.height == out.line_count == 100
+        assert out.scroll_offset.y == out.max_scroll_y == 100 - height
+        assert out.plain.split("\n")[-1] == "line 99" and out.follow
+        # a capture that shows what the stream already did changes nothing
+        before = out.plain
+        capture = [f"line {i}" for i in range(50, 60)] + [f"\x1b[32mline {i}\x1b[39m" for i in range(60, 100)]
+        assert not out.set_output("\n".join(capture), out.session)  # (tmux ends a colour with 39)
+        assert out.plain == before
+        out.focus()
+        await pilot.press("home")
+        assert out.scroll_offset.y == 0 and not out.follow
+        await pilot.press("end")
+        await pilot.pause()
+        assert out.follow and out.scroll_offset.y == 100 - height
+        # not plain lines (a cursor move): only a capture can show that
+        assert not out.append_stream(b"\x1b[2Aover\r\n")
+
+    drive(t)
+
+
+def test_scrolled_up_the_view_holds_still_while_the_agent_prints():
+    async def t(app, pilot):
+        out = app.query_one("#output", AgentOutput)
+        lines = [f"row {i}" for i in range(200)]
+        app.source.outputs[out.session] = "\n".join(lines)
+        out.set_output("\n".join(lines), out.session)
+        out.focus()
+        await pilot.press("pageup", "pageup")
+        await settle(pilot)
+        assert not out.follow
+        top = out.plain.split("\n")[out.scroll_offset.y]
+        # the agent prints 5 more lines: the next capture is longer, the reader's lines stay put
+        out.set_output("\n".join(lines + [f"row {i}" for i in range(200, 205)]), out.session)
+        assert out.plain.split("\n")[out.scroll_offset.y] == top
+        # a full history: tmux drops the oldest lines as new ones come; still the same lines
+        out.set_output("\n".join(f"row {i}" for i in range(20, 225)), out.session)
+        assert out.plain.split("\n")[out.scroll_offset.y] == top and not out.follow
+
+    drive(t)
+
+
 def test_tree_cursor_and_expansion_survive_refresh():
     async def t(app, pilot):
         tree = app.query_one("#tree", TownTree)
@@ -396,6 +449,28 @@ def test_screenshot_works_without_a_downloads_directory(tmp_path, monkeypatch):
     drive(t)
     shots = list(tmp_path.glob("*.svg"))
     assert len(shots) == 1 and shots[0].name.startswith("Gas_Town") and "<svg" in shots[0].read_text()
+
+
+def test_the_palettes_screenshot_works_without_a_downloads_directory(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+
+    async def t(app, pilot):
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Screenshot")
+        await settle(pilot)
+        await pilot.press("enter")  # the system command: a timer, then Textual's delivery thread
+        for _ in range(500):
+            if list(tmp_path.glob("*.svg")):
+                break
+            await pilot.pause(0.02)
+
+    drive(t)
+    shots = list(tmp_path.glob("*.svg"))
+    assert len(shots) == 1 and "<svg" in shots[0].read_text()
+    assert not (home / "Downloads").exists()
 
 
 def test_beads_screen_enter_opens_the_bead_marks_show_and_wisps_are_hidden():

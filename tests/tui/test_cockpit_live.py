@@ -153,6 +153,45 @@ def test_pane_output_watch_reports_output_without_polling_and_keeps_the_window_s
         w.stop()
 
 
+def test_a_capture_through_the_control_client_plus_the_bytes_after_it_is_the_pane(tmux, tmp_path):
+    # a pane printing as fast as it can; captures asked for while it prints come back in stream
+    # order, so the capture's last line and the streamed bytes after it never overlap or leave a gap
+    from gastown_tui.infra.watch import PaneOutputWatch
+    from tests.conftest import wait_for
+
+    script = 'i=0; while [ $i -lt 30000 ]; do echo "n$i"; i=$((i+1)); done; exec cat'
+    w = PaneOutputWatch(tmux.socket_name)
+    tmux.new_session("gt-fast", ["sh", "-c", f"sleep 0.3; {script}"], cwd=tmp_path, width=60, height=20)
+    try:
+        assert w.follow("gt-fast")
+        last = None  # the last line of the latest capture, until the bytes after it are checked
+        after = ""
+        checked, done = 0, False
+        while not done:
+            if not w.capture_pending:
+                assert w.request_capture(30)
+            wait_for(w.take, timeout=10, message="output or a capture")
+            u = w.take_update()
+            if u.captured:
+                assert u.capture is not None
+                done = "n29999" in u.capture
+                rows = u.capture.split("\n")
+                last, after = (rows[-1] if rows[-1].startswith("n") else None), ""
+            if u.data:
+                after += u.data.decode().replace("\r", "")
+            if last is not None and after.count("\n") >= 2:
+                head, nxt = after.split("\n")[:2]
+                mid_line = head == "" or head.isdigit()  # the capture ended before the line's end
+                k = int((last + head if mid_line else last)[1:])
+                # the bytes continue the capture exactly: nothing lost, nothing shown twice
+                assert (nxt if mid_line else head) == f"n{k + 1}", (last, after[:40])
+                checked += 1
+                last = None
+        assert checked >= 3
+    finally:
+        w.stop()
+
+
 def _visible(out) -> list[str]:
     """The rows the output pane shows now (its scroll position over its lines)."""
     rows = out.plain.split("\n")

@@ -67,7 +67,9 @@ class AgentOutput(ScrollView, can_focus=True):
         super().__init__(*args, **kwargs)
         self._raw = ""
         self._lines: list[list[Segment]] = []
-        self._strips: dict[int, Strip] = {}
+        self._strips: dict[int, Strip] = {}  # line index -> its strip, cropped to the view
+        self._strips_at = (0, 0)  # (scroll x, width) the cached strips are cropped to
+        self._base_style = None
         self._width = 0
         self.session = ""
         self._at_home = False  # Home was pressed: stay on line 1 when the history arrives
@@ -89,10 +91,15 @@ class AgentOutput(ScrollView, can_focus=True):
         if text == self._raw and session == self.session:
             return False
         new_agent = session != self.session
-        from_bottom = len(self._lines) - self.scroll_offset.y
+        lines = parse_lines(text) if text else []
+        if not new_agent and self.follow and lines and self._shows_tail(lines):
+            # a capture that confirms what the stream already put on screen: no repaint
+            self._raw = text
+            return False
+        top = self._top_line_at(lines)
         self.session = session
         self._raw = text
-        self._lines = parse_lines(text) if text else []
+        self._lines = lines
         self._strips.clear()
         self._width = max((sum(len(s.text) for s in line) for line in self._lines), default=0)
         self.virtual_size = Size(self._width, len(self._lines))
@@ -103,10 +110,27 @@ class AgentOutput(ScrollView, can_focus=True):
             self._to_end()
         elif self._at_home:
             self.scroll_to(y=0, animate=False, immediate=True)
-        else:  # keep the lines the reader is looking at in place while output grows
-            self.scroll_to(y=max(0, len(self._lines) - from_bottom), animate=False, immediate=True)
+        else:  # the lines the reader is looking at stay in place while output grows
+            self.scroll_to(y=top, animate=False, immediate=True)
         self.refresh()
         return True
+
+    def _top_line_at(self, lines: list[list[Segment]]) -> int:
+        """Where the line now at the top of the view is in `lines` (the next capture): the same
+        index, or higher up when tmux dropped the oldest lines of a full history."""
+        y = int(self.scroll_offset.y)
+        if y >= len(self._lines):
+            return y
+        anchor = self._lines[y]
+        for i in range(min(y, len(lines) - 1), max(-1, y - 10_000), -1):
+            if lines[i] == anchor:
+                return i
+        return y
+
+    def _shows_tail(self, lines: list[list[Segment]]) -> bool:
+        """The lines shown end with exactly `lines`, and not so many more that they should go."""
+        n = len(lines)
+        return len(self._lines) <= 2 * n + 100 and self._lines[-n:] == lines
 
     def append_stream(self, data: bytes) -> bool:
         """Show streamed pane output at once when it is only whole lines of text and colour
@@ -120,8 +144,17 @@ class AgentOutput(ScrollView, can_focus=True):
         new = parse_lines(text.replace("\r\n", "\n")[:-1])
         self._lines.extend(new)
         self._raw = None  # the next capture always replaces what we guessed
-        self._width = max(self._width, max((sum(len(s.text) for s in line) for line in new), default=0))
-        self.virtual_size = Size(self._width, len(self._lines))
+        width = max(self._width, max((sum(len(s.text) for s in line) for line in new), default=0))
+        size = Size(width, len(self._lines))
+        if width == self._width and self.show_vertical_scrollbar:
+            # Only longer: no layout of the whole screen for one more line (a `virtual_size`
+            # assignment is a layout); the scrollbar learns the new length as in a scroll-only
+            # reflow. One frame then repaints this widget.
+            self.set_reactive(AgentOutput.virtual_size, size)
+            self._scroll_update(size)
+        else:  # wider, or the scrollbar appears: a real layout
+            self._width = width
+            self.virtual_size = size
         self._to_end()
         self.refresh()
         return True
@@ -136,16 +169,23 @@ class AgentOutput(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         index = y + scroll_y
         width = self.scrollable_content_region.width
+        style = self._base_style
+        if style is None:  # computed once per style change, not once per line per frame
+            style = self._base_style = self.rich_style
         if index >= len(self._lines):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, style)
+        if (scroll_x, width) != self._strips_at:
+            self._strips.clear()
+            self._strips_at = (scroll_x, width)
         strip = self._strips.get(index)
         if strip is None:
-            strip = Strip(list(Segment.apply_style(self._lines[index], style=self.rich_style)))
-            self._strips[index] = strip
-        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+            strip = Strip(list(Segment.apply_style(self._lines[index], style=style)))
+            strip = self._strips[index] = strip.crop_extend(scroll_x, scroll_x + width, style)
+        return strip
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._base_style = None
         self._strips.clear()  # cached strips carry the old theme's base style
 
     def action_typing(self) -> None:
