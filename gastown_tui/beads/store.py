@@ -271,7 +271,9 @@ def _cached_image(path: Path | str) -> Image:
     fp = fingerprint(key)
     with _CACHE_LOCK:
         img = _CACHE.get(key)
-        if img is not None and img.fp == fp and fp is not None:
+        # A missing file (fp None, usually wisps.jsonl) is cached too: re-reading it would make a
+        # new Image each call, and every query view keyed on the images would be rebuilt.
+        if img is not None and img.fp == fp and (fp is not None or not img.modified):
             return img
     old = img
     img = Image.read(path)

@@ -181,3 +181,18 @@ def test_routes_resolve_ids_anywhere_in_town(tmp_path):
     assert set(town_stores(town)) == {"hq-", "gt-"}
     with pytest.raises(NotFound, match="known prefixes: gt-, hq-"):
         store_for_id(town, "zz-abc")
+
+
+def test_a_store_without_a_wisps_file_is_not_re_read_on_every_query(tmp_path):
+    """The cockpit's status probe asks once a second: an unchanged store with no wisps.jsonl must
+    answer from the same parsed view, not build a new one (it did: the missing file was re-read)."""
+    from gastown_tui.beads.store import Store, init_store
+
+    d = tmp_path / ".beads"
+    init_store(d, "gt").create("one")
+    assert not (d / "wisps.jsonl").exists()
+    first = Store(d)._view()
+    assert Store(d)._view() is first
+    Store(d).create("two")  # a change is seen at once
+    assert sorted(i.title for i in Store(d).all()) == ["one", "two"]
+    assert Store(d)._view() is not first
