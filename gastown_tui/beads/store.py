@@ -783,6 +783,29 @@ def _write_temp(path: Path, data: bytes) -> tuple[Path, int]:
     return Path(tmp), ino
 
 
+def _stage_image(path: Path, img: Image) -> tuple[Path, int]:
+    """`img`'s new content in a fsynced temp file beside `path`. When the file on disk is still the
+    version the image was read from (we hold the lock), the unchanged bytes are copied from it in
+    the kernel and only the changed lines are encoded: a change costs its own lines, not the file's."""
+    pieces = img.spliced() if img.fp is not None else None
+    if pieces is not None:
+        from gastown_tui.infra.fsutil import stage
+
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            fd = -1
+        if fd >= 0:
+            try:
+                st = os.fstat(fd)
+                if (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) == img.fp:
+                    tmp, ino = stage(path, pieces, source=fd)
+                    return Path(tmp), ino
+            finally:
+                os.close(fd)
+    return _write_temp(path, img.text().encode("utf-8"))
+
+
 def _fault(point: str) -> None:
     """Tests kill a combiner at a chosen point (GT_BEADS_FAULT=<point>) to check recovery."""
     if os.environ.get("GT_BEADS_FAULT") == point:
@@ -990,9 +1013,12 @@ def _combine_locked(store: Store, pending: Path, name: str, payload: str | None,
     store._tx, store._tx_owner = tx, _thread.get_ident()
     try:
         if len(batch) >= 2:
-            # Many changes: one split-and-index pass beats a text scan per lookup.
+            # Many changes to a file whose stamp does not say it is sorted: one split-and-index pass
+            # beats a text scan per lookup (a sorted one is searched by bisection, and spliced).
             with contextlib.suppress(GtError):
-                tx._main()._materialize()
+                main = tx._main()
+                if not main._sorted:
+                    main._materialize()
         for other, r in batch:
             if r.get("op") not in _OPS:
                 results[other] = {"err": "GtError", "msg": f"unknown store operation {r.get('op')!r}"}
@@ -1067,8 +1093,19 @@ class Transaction(_Ops):
     def _load(self, path: Path) -> Image:
         img = self._images.get(path)
         if img is None:
-            img = _cached_image(path).clone()
+            fp = fingerprint(path)
+            img = None
+            if fp is not None and _stamped(self.beads_dir, path, fp):
+                # Written by us with its layout recorded: map it rather than read it (see Image.mapped).
+                img = Image.mapped(path, fp)
+            if img is None:
+                img = _cached_image(path)
+                if img._edits:  # its text is an older file plus changes: a splice needs the file's own text
+                    img = Image.read(path)
+                img = img.clone()
             _check_writable(img, self.beads_dir)
+            if img._lines is None and not _stamped_layout(self.beads_dir, img):
+                img._materialize()  # where a new line goes is decided from the full index, once
             self._images[path] = img
         return img
 
@@ -1084,7 +1121,7 @@ class Transaction(_Ops):
         staged: list[tuple[str, str, int]] = []
         try:
             for path, img in todo:
-                tmp, ino = _write_temp(path, img.text().encode("utf-8"))
+                tmp, ino = _stage_image(path, img)
                 staged.append((path.name, tmp.name, ino))
             if before_replace is not None and staged:
                 before_replace(staged)
@@ -1097,7 +1134,7 @@ class Transaction(_Ops):
             os.replace(self.beads_dir / tmp_name, path)
             img.fp = fingerprint(path)
             img.modified = False
-            _write_stamp(self.beads_dir, path, img.fp)
+            _write_stamp(self.beads_dir, path, img.fp, img)
             _remember(path, img)
 
     def now(self) -> str:
@@ -1412,22 +1449,57 @@ def _stamp_path(beads_dir: Path, path: Path) -> Path:
     return beads_dir / f"{STAMP}.{path.name}"
 
 
-def _write_stamp(beads_dir: Path, path: Path, fp: tuple | None) -> None:
-    """Remember that the file with this identity was written by us (so it need not be re-parsed)."""
+def _write_stamp(beads_dir: Path, path: Path, fp: tuple | None, img: Image | None = None) -> None:
+    """Remember that the file with this identity was written (or checked in full) by us, so it
+    need not be re-parsed; with `img`, also its layout (`Image.layout`), so the next writer knows
+    where lines are and where a new one goes without scanning the file."""
     if fp is None:
         return
+    text = " ".join(str(x) for x in fp)
+    if img is not None:
+        standard, nlines, ordered = img.layout()
+        text += f" layout {int(standard)} {nlines} {int(ordered)}"
     with contextlib.suppress(OSError):
-        _write_small(_stamp_path(beads_dir, path), " ".join(str(x) for x in fp))
+        _write_small(_stamp_path(beads_dir, path), text)
+
+
+def _read_stamp(beads_dir: Path, path: Path, fp: tuple | None) -> list[str] | None:
+    """The stamp's words after the file identity when it names this very version, else None."""
+    if fp is None:
+        return []  # no file yet: nothing to validate
+    try:
+        words = _stamp_path(beads_dir, path).read_text(encoding="utf-8").split(" ")
+    except OSError:
+        return None
+    return words[4:] if words[:4] == [str(x) for x in fp] else None
 
 
 def _stamp_matches(beads_dir: Path, path: Path, fp: tuple | None) -> bool:
-    if fp is None:
-        return True  # no file yet: nothing to validate
-    try:
-        text = _stamp_path(beads_dir, path).read_text(encoding="utf-8")
-    except OSError:
+    return _read_stamp(beads_dir, path, fp) is not None
+
+
+def _stamped(beads_dir: Path, path: Path, fp: tuple) -> bool:
+    """The stamp names this version of the file and records its layout."""
+    words = _read_stamp(beads_dir, path, fp)
+    return bool(words) and words[0] == "layout"  # type: ignore[index]
+
+
+def _stamped_layout(beads_dir: Path, img: Image) -> bool:
+    """Give a freshly read image the layout its stamp records (True), so lookups bisect and a write
+    splices; False when the stamp records none (an older stamp, or a file checked by parsing)."""
+    if img.fp is None:
+        if img._text:
+            return False
+        img._standard, img._nlines, img._sorted = True, 0, True  # no file yet: empty and sorted
+        return True
+    words = _read_stamp(beads_dir, img.path, img.fp)
+    if not words or len(words) != 4 or words[0] != "layout" or not all(w.isdigit() for w in words[1:]):
         return False
-    return text == " ".join(str(x) for x in fp)
+    if words[1] != "1":
+        img._standard = False
+        return True
+    img._standard, img._nlines, img._sorted = True, int(words[2]), words[3] == "1"
+    return True
 
 
 def _file_problems(beads_dir: Path, path: Path, image: Callable[[], Image]) -> list[Problem]:
@@ -1477,7 +1549,7 @@ def _check_writable(img: Image, beads_dir: Path) -> None:
         more = f" (and {len(img.problems) - 1} more)" if len(img.problems) > 1 else ""
         raise StoreCorrupt(f"refusing to write: {p.sentence()}{more}",
                            hint="fix or remove that line (see 'bd doctor'), or restore the file from git")
-    _write_stamp(beads_dir, img.path, img.fp)
+    _write_stamp(beads_dir, img.path, img.fp, img)
 
 
 def default_actor() -> str:
