@@ -11,9 +11,8 @@ from __future__ import annotations
 import bisect
 import contextlib
 import gc
-import json
 import os
-from gastown_tui.beads.codec import encode_issue
+from gastown_tui.beads.codec import encode_issue, loads
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations are strings anyway
@@ -93,6 +92,16 @@ def _standard_line(line: str) -> bool:
         return False
     end = line.find('"', 7)
     return end > 7 and "\\" not in line[7:end]
+
+
+def _decode_lines(lines: list[str]) -> list[Any]:
+    """Each line's JSON value, in one C-level parse when there are several (ValueError if one is bad)."""
+    if len(lines) == 1:
+        return [loads(lines[0])]
+    objs = loads("[" + ",".join(lines) + "]")
+    if len(objs) != len(lines):  # a line holding `a,b` would pass as two values
+        raise ValueError("line count mismatch")
+    return objs
 
 
 class _Duplicate(Exception):
@@ -344,7 +353,7 @@ class Image:
         obj: Any = None
         if line.strip() and not _rx("conflict").match(line):
             try:
-                obj = json.loads(line)
+                obj = loads(line)
             except ValueError as e:
                 msg = str(e).split(":")[0]
                 self.problems.append(Problem(self.path, i + 1, f"is not valid JSON ({msg})"))
@@ -371,7 +380,7 @@ class Image:
         rec = None
         if line is not None:
             try:
-                obj = json.loads(line)
+                obj = loads(line)
             except ValueError:
                 self._materialize()  # report it properly, with its line number
                 return self.record(issue_id)
@@ -397,7 +406,7 @@ class Image:
         if issue_id in self._fast:
             return self._fast[issue_id]
         self._lookups += 1
-        if self._lookups > 4 and self._lines is None and not self._edits:
+        if self._lookups > 4 and self._lines is None and not self._edits and not self._sorted:
             self._materialize()  # many lookups: one split-and-index pass beats a text scan each
         if self._fast_ok():
             try:
@@ -414,7 +423,7 @@ class Image:
                 line = self._line_fast(issue_id)
                 if line is None or self._fast_record(issue_id) is None:
                     return None
-                return json.loads(line)
+                return loads(line)
             except _Duplicate:
                 self._materialize()
         i = self.index.get(issue_id)
@@ -422,7 +431,7 @@ class Image:
             return None
         if self._parse(i) is None:
             return None
-        return json.loads(self.lines[i])
+        return loads(self.lines[i])
 
     def parse_all(self) -> None:
         if self.fully_parsed:
@@ -435,7 +444,7 @@ class Image:
     def _parse_lines(self, todo: list[int]) -> None:
         if todo:
             try:  # one C-level parse for the common case of a clean file
-                objs = json.loads("[" + ",".join(self.lines[i] for i in todo) + "]")
+                objs = loads("[" + ",".join(self.lines[i] for i in todo) + "]")
                 if len(objs) != len(todo):
                     raise ValueError("line count mismatch")
                 for i, obj in zip(todo, objs, strict=True):
@@ -509,16 +518,20 @@ class Image:
                     starts.add(t.rfind("\n", 0, pos) + 1)
             if not starts:
                 return []  # no line can hold it, whatever form the lines are in
-            if len(starts) <= _FEW and self._fast_ok():  # few candidates: answer from the text
+            # Few candidates, or a file whose stamp says no id is on two lines: answer from the text.
+            if (len(starts) <= _FEW or self._sorted) and self._fast_ok():
                 out = []
                 try:
+                    found = []
                     for start in sorted(starts):
                         end = t.find("\n", start)
-                        line = t[start:] if end < 0 else t[start:end]
-                        obj = json.loads(line)
+                        found.append(t[start:] if end < 0 else t[start:end])
+                    with _no_gc():
+                        objs = _decode_lines(found)
+                    for line, obj in zip(found, objs, strict=True):
                         if not is_record(obj):
                             continue
-                        if self._fast_line(obj["id"]) != line:
+                        if not self._sorted and self._fast_line(obj["id"]) != line:
                             raise _Duplicate
                         out.append(obj)
                     return out
@@ -613,14 +626,14 @@ class Image:
                 if not exists:
                     self._appended.append(issue_id)
                 self._edits[issue_id] = line
-                self._fast[issue_id] = json.loads(line)
+                self._fast[issue_id] = loads(line)
                 self.modified = True
                 return
         self._materialize()
         i = self.index.get(issue_id)
         if i is not None:
             self.lines[i] = line
-            self.parsed[i] = json.loads(line)
+            self.parsed[i] = loads(line)
         else:
             pos = len(self.lines)
             if self.is_sorted():
@@ -629,11 +642,11 @@ class Image:
             self.ids.insert(pos, issue_id)
             if pos == len(self.lines) - 1:
                 self.index[issue_id] = pos
-                self.parsed[pos] = json.loads(line)
+                self.parsed[pos] = loads(line)
             else:
                 # Shift line numbers after the insertion point.
                 self.parsed = {(k + 1 if k >= pos else k): v for k, v in self.parsed.items()}
-                self.parsed[pos] = json.loads(line)
+                self.parsed[pos] = loads(line)
                 self.index = dict(zip(self.ids, range(len(self.ids)), strict=True))  # type: ignore[arg-type]
         self.modified = True
 

@@ -385,9 +385,12 @@ class _Ops:
         that can hold it. Without `field` a superset callers filter; with `field`, exactly the issues
         whose `field` equals `text`."""
         main, wisps = self._main(), self._wisps()
+        for img in (main, wisps):
+            if img._lines is None and img._sorted is None and not img._edits:
+                _stamped_layout(self.beads_dir, img)  # sorted, no id twice: no index to build
         recs = main.mentioning(text, field)
         wrecs = wisps.mentioning(text, field)
-        if len(wrecs) > 4:
+        if len(wrecs) > 4 and not main._sorted:
             main._materialize()  # many wisps to check against the main file: one index pass
         out = [Issue(rec) for rec in recs if field is None or rec.get(field) == text]
         out += [Issue(rec, ephemeral_file=True) for rec in wrecs
@@ -775,11 +778,12 @@ def _error_result(e: BaseException) -> dict[str, Any]:
             "hint": "run with GT_DEBUG=1 and report it"}
 
 
-def _write_temp(path: Path, data: bytes) -> tuple[Path, int]:
-    """The new content of `path` in a fsynced temp file beside it: (temp path, its inode)."""
+def _write_temp(path: Path, data: Any, source: int | None = None) -> tuple[Path, int]:
+    """The new content of `path` in a fsynced temp file beside it: (temp path, its inode).
+    With `source`, `data` are pieces: bytes and ranges of that file (fsutil.stage)."""
     from gastown_tui.infra.fsutil import stage
 
-    tmp, ino = stage(path, data)
+    tmp, ino = stage(path, data, source=source)
     return Path(tmp), ino
 
 
@@ -789,8 +793,6 @@ def _stage_image(path: Path, img: Image) -> tuple[Path, int]:
     the kernel and only the changed lines are encoded: a change costs its own lines, not the file's."""
     pieces = img.spliced() if img.fp is not None else None
     if pieces is not None:
-        from gastown_tui.infra.fsutil import stage
-
         try:
             fd = os.open(path, os.O_RDONLY)
         except OSError:
@@ -799,8 +801,7 @@ def _stage_image(path: Path, img: Image) -> tuple[Path, int]:
             try:
                 st = os.fstat(fd)
                 if (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) == img.fp:
-                    tmp, ino = stage(path, pieces, source=fd)
-                    return Path(tmp), ino
+                    return _write_temp(path, pieces, source=fd)
             finally:
                 os.close(fd)
     return _write_temp(path, img.text().encode("utf-8"))
@@ -820,7 +821,7 @@ def _recover(pending: Path) -> None:
     renames, hand out the results and retire the requests (so no one applies them again). If not,
     nothing of it reached the store: drop the temp files and let the requests be applied anew.
     """
-    import json
+    from gastown_tui.beads.codec import loads, to_json
 
     try:
         journals = [e for e in os.listdir(pending) if e.endswith(".batch")]
@@ -829,7 +830,7 @@ def _recover(pending: Path) -> None:
     beads_dir = pending.parent
     for entry in journals:
         try:
-            data = json.loads((pending / entry).read_text(encoding="utf-8"))
+            data = loads((pending / entry).read_text(encoding="utf-8"))
             files = [(str(a), str(b), int(c)) for a, b, c in data["files"]]
             results = dict(data["results"])
         except (OSError, ValueError, KeyError, TypeError):
@@ -856,7 +857,7 @@ def _recover(pending: Path) -> None:
             for other, res in results.items():
                 if (pending / f"{other}.req").exists():
                     with contextlib.suppress(OSError):
-                        _write_small(pending / f"{other}.res", json.dumps(res))
+                        _write_small(pending / f"{other}.res", to_json(res, ascii_only=True))
                     with contextlib.suppress(OSError):
                         os.unlink(pending / f"{other}.req")
         with contextlib.suppress(OSError):
@@ -877,7 +878,7 @@ def _write_small_bytes(path: Path, data: bytes) -> None:
 
 
 def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
-    import json
+    from gastown_tui.beads.codec import loads, to_json
 
     from gastown_tui.infra.fsutil import Lock
 
@@ -887,7 +888,7 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
     name = f"{time.time_ns():020d}-{os.getpid()}-{_thread.get_ident()}-{id(args)}"
     req = {"op": op, "args": args, "kwargs": kwargs, "actor": store.actor or default_actor()}
     try:
-        payload = json.dumps(req, default=list)
+        payload = to_json(req, default=list, ascii_only=True)
     except (TypeError, ValueError):
         payload = None  # not serialisable (odd field values): apply it ourselves, alone
     fifo = pending / f"{name}.fifo"
@@ -910,7 +911,7 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
 
             while True:
                 if res_path.exists():  # someone applied our request
-                    res = json.loads(res_path.read_text(encoding="utf-8"))
+                    res = loads(res_path.read_text(encoding="utf-8"))
                     with contextlib.suppress(OSError):
                         os.unlink(res_path)
                     return _decode_result(res)
@@ -929,7 +930,7 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
             _recover(pending)  # a combiner killed after its write: hand out what it applied
             if res_path.exists():  # applied between our check and our lock (or by a killed combiner)
                 lock.release()
-                continue_res = json.loads(res_path.read_text(encoding="utf-8"))
+                continue_res = loads(res_path.read_text(encoding="utf-8"))
                 with contextlib.suppress(OSError):
                     os.unlink(res_path)
                 return _decode_result(continue_res)
@@ -997,7 +998,7 @@ def _signal_waiters(pending: Path, *, exclude: str = "") -> None:
 
 def _combine_locked(store: Store, pending: Path, name: str, payload: str | None, op: str, args: list,
                     kwargs: dict[str, Any]) -> Any:
-    import json
+    from gastown_tui.beads.codec import loads, to_json
 
     # We hold the lock: apply every waiting request (ours included) in one transaction.
     batch = []
@@ -1005,7 +1006,7 @@ def _combine_locked(store: Store, pending: Path, name: str, payload: str | None,
         for entry in sorted(os.listdir(pending)):
             if entry.endswith(".req") and entry != f"{name}.req":
                 with contextlib.suppress(OSError, ValueError):
-                    batch.append((entry[:-4], json.loads((pending / entry).read_text(encoding="utf-8"))))
+                    batch.append((entry[:-4], loads((pending / entry).read_text(encoding="utf-8"))))
     results: dict[str, dict[str, Any]] = {}
     own: Any = None
     own_error: BaseException | None = None
@@ -1040,7 +1041,7 @@ def _combine_locked(store: Store, pending: Path, name: str, payload: str | None,
             # the data is: whoever takes the lock after a combiner died mid-way finishes its job
             # (see _recover), so a request is applied exactly once.
             if results or payload:
-                _write_small(journal, json.dumps({"files": files, "results": results, "own": name if payload else None}))
+                _write_small(journal, to_json({"files": files, "results": results, "own": name if payload else None}, ascii_only=True))
             _fault("combine-before-replace")
 
         try:
@@ -1054,7 +1055,7 @@ def _combine_locked(store: Store, pending: Path, name: str, payload: str | None,
         store._tx, store._tx_owner = None, None
         for other, res in results.items():
             with contextlib.suppress(OSError):
-                _write_small(pending / f"{other}.res", json.dumps(res))
+                _write_small(pending / f"{other}.res", to_json(res, ascii_only=True))
             with contextlib.suppress(OSError):
                 os.unlink(pending / f"{other}.req")
         if payload is not None:
@@ -1468,7 +1469,8 @@ def _read_stamp(beads_dir: Path, path: Path, fp: tuple | None) -> list[str] | No
     if fp is None:
         return []  # no file yet: nothing to validate
     try:
-        words = _stamp_path(beads_dir, path).read_text(encoding="utf-8").split(" ")
+        with open(_stamp_path(beads_dir, path), encoding="utf-8") as f:
+            words = f.read().split(" ")
     except OSError:
         return None
     return words[4:] if words[:4] == [str(x) for x in fp] else None
@@ -1535,7 +1537,7 @@ def _file_problems(beads_dir: Path, path: Path, image: Callable[[], Image]) -> l
         with contextlib.suppress(OSError, ValueError):
             _write_small_bytes(verdict, marshal.dumps((list(img.fp), [(p.line, p.message) for p in problems])))
     else:
-        _write_stamp(beads_dir, img.path, img.fp)  # checked in full and clean: as good as our own write
+        _write_stamp(beads_dir, img.path, img.fp, img)  # checked in full and clean: as good as our own write
     return problems
 
 
