@@ -878,8 +878,7 @@ def _write_small_bytes(path: Path, data: bytes) -> None:
 
 
 def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
-    from gastown_tui.beads.codec import loads, to_json
-
+    from gastown_tui.beads.codec import to_json
     from gastown_tui.infra.fsutil import Lock
 
     if not store.beads_dir.is_dir():
@@ -891,6 +890,20 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
         payload = to_json(req, default=list, ascii_only=True)
     except (TypeError, ValueError):
         payload = None  # not serialisable (odd field values): apply it ourselves, alone
+    lock = Lock(store.lock_path, create=True)
+    try:
+        if payload is not None and lock.acquire(blocking=False):
+            payload = None  # nobody holds the lock: apply ours now, with no queue files to write
+        return _queued(store, pending, name, payload, lock, op, args, kwargs)
+    finally:
+        lock.close()
+
+
+def _queued(store: Store, pending: Path, name: str, payload: str | None, lock: Any, op: str, args: list,
+            kwargs: dict[str, Any]) -> Any:
+    """`_combined` with `lock` open (held already when `payload` is None and it was free)."""
+    from gastown_tui.beads.codec import loads
+
     fifo = pending / f"{name}.fifo"
     if payload is not None:
         try:
@@ -900,11 +913,11 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
         except OSError:
             payload = None  # cannot queue (read-only dir?): take the lock and apply it ourselves
     res_path = pending / f"{name}.res"
-    lock = Lock(store.lock_path, create=True)
     rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK) if payload is not None else -1
     try:
         if payload is None:
-            lock.acquire()
+            if not lock.held:
+                lock.acquire()
             _recover(pending)
         else:
             import select
@@ -940,7 +953,6 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
             lock.release()
             _signal_waiters(pending, exclude=f"{name}.fifo")
     finally:
-        lock.close()
         if rfd >= 0:
             os.close(rfd)
             with contextlib.suppress(OSError):
