@@ -77,6 +77,23 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text)
 
 
+def scan_line(text: str, start: int) -> Any:
+    """The JSON value that is exactly the line of `text` starting at `start` (to its newline or
+    the end), parsed in place: no copy of the line. ValueError when the line is anything else
+    (then `loads` of the line words the error)."""
+    end = text.find("\n", start)
+    if end < 0:
+        end = len(text)
+    if _SCAN is not None and start < end and text[start] not in _WS:
+        try:
+            obj, stop = _SCAN(text, start)
+        except (StopIteration, ValueError, SystemError):
+            stop = -1
+        if stop == end:
+            return obj
+    return loads(text[start:end])
+
+
 def _not_serializable(o: Any) -> Any:
     raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
 

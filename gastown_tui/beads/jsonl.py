@@ -94,16 +94,6 @@ def _standard_line(line: str) -> bool:
     return end > 7 and "\\" not in line[7:end]
 
 
-def _decode_lines(lines: list[str]) -> list[Any]:
-    """Each line's JSON value, in one C-level parse when there are several (ValueError if one is bad)."""
-    if len(lines) == 1:
-        return [loads(lines[0])]
-    objs = loads("[" + ",".join(lines) + "]")
-    if len(objs) != len(lines):  # a line holding `a,b` would pass as two values
-        raise ValueError("line count mismatch")
-    return objs
-
-
 class _Duplicate(Exception):
     """An id on two lines: answer from the full index (last line wins)."""
 
@@ -522,18 +512,18 @@ class Image:
             if (len(starts) <= _FEW or self._sorted) and self._fast_ok():
                 out = []
                 try:
-                    found = []
-                    for start in sorted(starts):
-                        end = t.find("\n", start)
-                        found.append(t[start:] if end < 0 else t[start:end])
+                    from gastown_tui.beads.codec import scan_line
+
                     with _no_gc():
-                        objs = _decode_lines(found)
-                    for line, obj in zip(found, objs, strict=True):
-                        if not is_record(obj):
-                            continue
-                        if not self._sorted and self._fast_line(obj["id"]) != line:
-                            raise _Duplicate
-                        out.append(obj)
+                        for start in sorted(starts):
+                            obj = scan_line(t, start)  # parsed where it lies: no copy of the line
+                            if not is_record(obj):
+                                continue
+                            if not self._sorted:
+                                end = t.find("\n", start)
+                                if self._fast_line(obj["id"]) != (t[start:] if end < 0 else t[start:end]):
+                                    raise _Duplicate
+                            out.append(obj)
                     return out
                 except (ValueError, _Duplicate):
                     pass  # a bad line or a duplicate id: the index decides, and reports it

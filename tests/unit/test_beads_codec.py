@@ -168,3 +168,23 @@ def test_codec_loads_words_errors_like_json_in_a_fresh_process():
     assert out.splitlines() == ["JSONDecodeError Expecting value: line 1 column 6 (char 5)",
                                 "JSONDecodeError Expecting value: line 1 column 4 (char 3)",
                                 "JSONDecodeError Extra data: line 1 column 8 (char 7)"]
+
+
+def test_scan_line_parses_a_line_in_place_exactly_as_json_loads_does():
+    from gastown_tui.beads.codec import scan_line
+
+    lines = ['{"id":"gt-1","t":"a"}', ' {"id":"gt-2"}', '{"id":"gt-3"}  ', '{"id":"gt-4"', '{"id":"gt-5"}{"x":1}',
+             '[1, 2]', '', '"just a string"', '{"id":"gt-6","n":NaN}']
+    text = "\n".join(lines)
+    start = 0
+    for line in lines:
+        try:
+            want = ("ok", repr(json.loads(line)))
+        except ValueError as e:
+            want = ("err", str(e))
+        try:
+            got = ("ok", repr(scan_line(text, start)))
+        except ValueError as e:
+            got = ("err", str(e))
+        assert got == want, line
+        start += len(line) + 1
