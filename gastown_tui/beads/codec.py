@@ -28,7 +28,86 @@ KEY_ORDER = (
 _RANK = {k: i for i, k in enumerate(KEY_ORDER)}
 KEEP_EMPTY = frozenset({"priority", "created_at", "updated_at"})
 
-_ENCODER = None  # json.JSONEncoder, made on first use (the json package costs ms at import: `bd mol current`)
+# JSON through the C halves of the json package only: importing `json` itself costs ~2 ms plus
+# `re` (~6 ms) at every `bd`/`gt` start-up, for regexes only its pure-Python fallback uses. Values
+# and errors are json's own: anything the fast path does not take (bad input included) goes to
+# `json.loads`, so messages are word for word the same.
+try:
+    from _json import encode_basestring as _enc_str
+    from _json import encode_basestring_ascii as _enc_ascii
+    from _json import make_encoder as _make_encoder
+    from _json import make_scanner as _make_scanner
+except ImportError:  # pragma: no cover - other Pythons: the json package is fine
+    _enc_str = _enc_ascii = _make_encoder = _make_scanner = None
+
+
+class _Ctx:
+    """What `json.JSONDecoder()` hands its scanner (its defaults)."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = float  # 'NaN', 'Infinity', '-Infinity' -> the same floats as json's table
+    memo: dict = {}
+
+
+_SCAN = _make_scanner(_Ctx()) if _make_scanner is not None else None
+_WS = " \t\n\r"
+
+
+def loads(text: str | bytes) -> Any:
+    """`json.loads(text)`: the same value, the same errors."""
+    if _SCAN is not None and type(text) is str:
+        n = len(text)
+        i = 0
+        while i < n and text[i] in _WS:
+            i += 1
+        try:
+            obj, end = _SCAN(text, i)
+        except (StopIteration, ValueError, SystemError):  # (the C scanner reports errors through
+            obj, end = None, -1  # json.decoder, which it may fail to import here: json.loads words them)
+        while 0 <= end < n and text[end] in _WS:
+            end += 1
+        if end == n:
+            return obj
+    import json
+
+    return json.loads(text)
+
+
+def scan_line(text: str, start: int) -> Any:
+    """The JSON value that is exactly the line of `text` starting at `start` (to its newline or
+    the end), parsed in place: no copy of the line. ValueError when the line is anything else
+    (then `loads` of the line words the error)."""
+    end = text.find("\n", start)
+    if end < 0:
+        end = len(text)
+    if _SCAN is not None and start < end and text[start] not in _WS:
+        try:
+            obj, stop = _SCAN(text, start)
+        except (StopIteration, ValueError, SystemError):
+            stop = -1
+        if stop == end:
+            return obj
+    return loads(text[start:end])
+
+
+def _not_serializable(o: Any) -> Any:
+    raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
+
+
+def _encode(obj: Any, default: Any, key_sep: str, item_sep: str, allow_nan: bool, ascii_only: bool = False) -> str:
+    if _make_encoder is None:  # pragma: no cover
+        import json
+
+        return json.JSONEncoder(ensure_ascii=ascii_only, separators=(item_sep, key_sep), allow_nan=allow_nan,
+                                default=default).encode(obj)
+    enc = _enc_ascii if ascii_only else _enc_str
+    if isinstance(obj, str):
+        return enc(obj)
+    return "".join(_make_encoder({}, default, enc, None, key_sep, item_sep, False, False, allow_nan)(obj, 0))
 
 
 def go_escape(text: str) -> str:
@@ -41,20 +120,18 @@ def go_escape(text: str) -> str:
 
 def dumps(obj: Any) -> str:
     """Compact, Go-escaped JSON for one value (used for lines and for id search keys)."""
-    global _ENCODER
-    if _ENCODER is None:
-        import json
-
-        _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return go_escape(_ENCODER.encode(obj))
+    return go_escape(_encode(obj, _not_serializable, ":", ",", False))
 
 
 def json_body(text: str) -> str:
     """`text` as it appears between the quotes of a compact JSON string (no HTML escapes)."""
-    global _ENCODER
-    if _ENCODER is None:
-        dumps("")
-    return _ENCODER.encode(text)[1:-1]  # type: ignore[union-attr]
+    return _encode(text, _not_serializable, ":", ",", False)[1:-1]
+
+
+def to_json(obj: Any, *, compact: bool = False, default: Any = None, ascii_only: bool = False) -> str:
+    """`json.dumps(obj, ensure_ascii=ascii_only)` (with `compact`, separators `,` and `:`), same text."""
+    return _encode(obj, default or _not_serializable, ":" if compact else ": ", "," if compact else ", ", True,
+                   ascii_only)
 
 
 def is_empty(value: Any) -> bool:
@@ -90,9 +167,7 @@ def set_key(data: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
 
 
 def decode_line(line: bytes | str) -> Any:
-    import json
-
-    return json.loads(line)
+    return loads(line)
 
 
 # --- timestamps --------------------------------------------------------------------------------

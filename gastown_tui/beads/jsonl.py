@@ -11,9 +11,8 @@ from __future__ import annotations
 import bisect
 import contextlib
 import gc
-import json
 import os
-from gastown_tui.beads.codec import encode_issue
+from gastown_tui.beads.codec import encode_issue, loads
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations are strings anyway
@@ -87,6 +86,14 @@ def is_record(obj: Any) -> bool:
 _FEW = 16
 
 
+def _standard_line(line: str) -> bool:
+    """A line as bd writes it: the id first, with no escapes in it (`_bisect` reads it raw)."""
+    if not line.startswith('{"id":"'):
+        return False
+    end = line.find('"', 7)
+    return end > 7 and "\\" not in line[7:end]
+
+
 class _Duplicate(Exception):
     """An id on two lines: answer from the full index (last line wins)."""
 
@@ -97,7 +104,8 @@ class Image:
     def __init__(self, path: Path, text: str, fp: tuple | None = None) -> None:
         self.path = path
         self.fp = fp
-        self._text: str | None = text
+        self._raw: Any = None  # the file's bytes, mapped (`mapped`): `_text` is decoded from it on first use
+        self._text = text
         self.trailing_newline = text.endswith("\n") or not text
         self._lines: list[str] | None = None
         self._problems: list[Problem] = []
@@ -114,6 +122,51 @@ class Image:
         self.previous: Image | None = None  # an older version of this file: its parses are reused
         self.notes: dict[int, Any] = {}  # line number -> a fact a reader derived from that line's text alone
 
+    @property
+    def _text(self) -> str | None:
+        if self._text_ is None and self._raw is not None and self._lines is None:
+            self._text_ = str(self._raw, "utf-8")  # valid: `mapped` is only used for stamped files
+        return self._text_
+
+    @_text.setter
+    def _text(self, value: str | None) -> None:
+        self._text_ = value
+        self._raw = None
+
+    @classmethod
+    def mapped(cls, path: Path, fp: tuple) -> Image | None:
+        """The file as it is on disk, mapped rather than read, when it is still version `fp`, else None.
+
+        For writers of a file the store wrote itself (its stamp names this version, so it is valid
+        UTF-8 and its layout is known): a change finds its line by bisection in the mapped bytes
+        and the write copies the rest in the kernel, so the other lines are never read into
+        memory, decoded or encoded. Anything that needs the text decodes it then."""
+        import mmap
+
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return None
+        try:
+            st = os.fstat(fd)
+            if (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) != fp:
+                return None
+            raw: Any = mmap.mmap(fd, 0, access=mmap.ACCESS_READ) if st.st_size else b""
+        except (OSError, ValueError):
+            return None
+        finally:
+            os.close(fd)
+        img = cls(path, "", fp)
+        img._text_, img._raw = None, raw
+        img.trailing_newline = not raw or raw[-1:] == b"\n"
+        return img
+
+    def _buf(self) -> Any:
+        """What fast-mode offsets index: the mapped bytes of a sorted file, else the text."""
+        if self._raw is not None and self._sorted and self._lines is None:
+            return self._raw
+        return self._text or ""
+
     # Until something needs every line, lookups search the text itself (C speed): `bd show`
     # and the write path never split or index a 10k-line file.
     def _fast_ok(self) -> bool:
@@ -128,9 +181,23 @@ class Image:
         return self._standard
 
     def _fast_line(self, issue_id: str) -> str | None:
+        span = self._fast_span(issue_id)
+        if span is None:
+            return None
+        line = self._buf()[span[0]:span[1]]
+        return line if isinstance(line, str) else line.decode("utf-8")
+
+    def _fast_span(self, issue_id: str) -> tuple[int, int] | None:
+        """Where the line of `issue_id` is in `_buf()` (start, end without the newline), or None."""
+        if self._sorted:  # known sorted (the store's stamp): a binary search, not a scan
+            start, found = self._bisect(issue_id)
+            if not found:
+                return None
+            buf = self._buf()
+            return start, buf.find("\n" if isinstance(buf, str) else b"\n", start)
+        t = self._text or ""
         from gastown_tui.beads.codec import dumps
 
-        t = self._text or ""
         needle = '{"id":' + dumps(issue_id)
         if t.startswith(needle):
             start = 0
@@ -142,7 +209,32 @@ class Image:
         if t.find("\n" + needle, start) >= 0:
             raise _Duplicate
         end = t.find("\n", start)
-        return t[start:] if end < 0 else t[start:end]
+        return (start, len(t) if end < 0 else end)
+
+    def _bisect(self, issue_id: str) -> tuple[int, bool]:
+        """In a text known to be standard, newline-terminated and sorted by id without duplicates
+        (the store's stamp says so): the start of the line of `issue_id` in `_buf()` and True, or
+        the start of the first line after it (where it would be inserted) and False. O(log n) line
+        probes. (UTF-8 bytes sort as their code points do, so bytes and text agree.)"""
+        t = self._buf()
+        if isinstance(t, str):
+            key: Any = issue_id
+            nl, quote = "\n", '"'
+        else:
+            key, nl, quote = issue_id.encode("utf-8"), b"\n", b'"'
+        lo, hi = 0, len(t)  # lo is always a line start; the answer is in [lo, hi]
+        while lo < hi:
+            mid = (lo + hi) // 2
+            p = t.rfind(nl, lo, mid)
+            start = lo if p < 0 else p + 1
+            iid = t[start + 7:t.find(quote, start + 7)]
+            if iid < key:
+                lo = t.find(nl, start) + 1
+            elif iid == key:
+                return start, True
+            else:
+                hi = start
+        return lo, False
 
     def _materialize(self) -> None:
         if self._lines is not None:
@@ -297,7 +389,7 @@ class Image:
         obj: Any = None
         if line.strip() and not _rx("conflict").match(line):
             try:
-                obj = json.loads(line)
+                obj = loads(line)
             except ValueError as e:
                 msg = str(e).split(":")[0]
                 self.problems.append(Problem(self.path, i + 1, f"is not valid JSON ({msg})"))
@@ -324,7 +416,7 @@ class Image:
         rec = None
         if line is not None:
             try:
-                obj = json.loads(line)
+                obj = loads(line)
             except ValueError:
                 self._materialize()  # report it properly, with its line number
                 return self.record(issue_id)
@@ -350,7 +442,7 @@ class Image:
         if issue_id in self._fast:
             return self._fast[issue_id]
         self._lookups += 1
-        if self._lookups > 4 and self._lines is None and not self._edits:
+        if self._lookups > 4 and self._lines is None and not self._edits and not self._sorted:
             self._materialize()  # many lookups: one split-and-index pass beats a text scan each
         if self._fast_ok():
             try:
@@ -367,7 +459,7 @@ class Image:
                 line = self._line_fast(issue_id)
                 if line is None or self._fast_record(issue_id) is None:
                     return None
-                return json.loads(line)
+                return loads(line)
             except _Duplicate:
                 self._materialize()
         i = self.index.get(issue_id)
@@ -375,7 +467,7 @@ class Image:
             return None
         if self._parse(i) is None:
             return None
-        return json.loads(self.lines[i])
+        return loads(self.lines[i])
 
     def parse_all(self) -> None:
         if self.fully_parsed:
@@ -388,7 +480,7 @@ class Image:
     def _parse_lines(self, todo: list[int]) -> None:
         if todo:
             try:  # one C-level parse for the common case of a clean file
-                objs = json.loads("[" + ",".join(self.lines[i] for i in todo) + "]")
+                objs = loads("[" + ",".join(self.lines[i] for i in todo) + "]")
                 if len(objs) != len(todo):
                     raise ValueError("line count mismatch")
                 for i, obj in zip(todo, objs, strict=True):
@@ -462,18 +554,22 @@ class Image:
                     starts.add(t.rfind("\n", 0, pos) + 1)
             if not starts:
                 return []  # no line can hold it, whatever form the lines are in
-            if len(starts) <= _FEW and self._fast_ok():  # few candidates: answer from the text
+            # Few candidates, or a file whose stamp says no id is on two lines: answer from the text.
+            if (len(starts) <= _FEW or self._sorted) and self._fast_ok():
                 out = []
                 try:
-                    for start in sorted(starts):
-                        end = t.find("\n", start)
-                        line = t[start:] if end < 0 else t[start:end]
-                        obj = json.loads(line)
-                        if not is_record(obj):
-                            continue
-                        if self._fast_line(obj["id"]) != line:
-                            raise _Duplicate
-                        out.append(obj)
+                    from gastown_tui.beads.codec import scan_line
+
+                    with _no_gc():
+                        for start in sorted(starts):
+                            obj = scan_line(t, start)  # parsed where it lies: no copy of the line
+                            if not is_record(obj):
+                                continue
+                            if not self._sorted:
+                                end = t.find("\n", start)
+                                if self._fast_line(obj["id"]) != (t[start:] if end < 0 else t[start:end]):
+                                    raise _Duplicate
+                            out.append(obj)
                     return out
                 except (ValueError, _Duplicate):
                     pass  # a bad line or a duplicate id: the index decides, and reports it
@@ -526,16 +622,16 @@ class Image:
         new._lookups = 0
         new._nlines = getattr(self, "_nlines", 0)
         if self._lines is None:
-            new._text = self._text
+            new._text_, new._raw = self._text_, self._raw
             new._lines = None
             new._problems = []
             new.parsed = {}
             new.duplicates = []
             new.fully_parsed = False
             new.modified = False
-            new._sorted = None
+            new._sorted = self._sorted  # in fast mode only ever set from the store's stamp
             return new
-        new._text = None
+        new._text_, new._raw = None, None
         new.lines = list(self.lines)
         new._problems = list(self._problems)
         new.parsed = dict(self.parsed)
@@ -553,25 +649,27 @@ class Image:
 
     def put_line(self, issue_id: str, line: str) -> None:
         """Replace or add the line of `issue_id` with this exact text."""
-        if self._fast_ok():
+        # Fast mode (edits kept beside the untouched text, spliced in on write) needs to know where
+        # a new line goes, as the full form decides it: sorted (the store's stamp says) or not.
+        if self.trailing_newline and self._fast_ok():
+            if self._sorted is None:
+                self._sorted = self._scan_order()
             try:
                 exists = self._line_fast(issue_id) is not None
             except _Duplicate:
                 exists = None
             if exists is not None:
-                if exists:
-                    self._edits[issue_id] = line
-                else:
+                if not exists:
                     self._appended.append(issue_id)
-                    self._edits[issue_id] = line
-                self._fast[issue_id] = json.loads(line)
+                self._edits[issue_id] = line
+                self._fast[issue_id] = loads(line)
                 self.modified = True
                 return
-            self._materialize()
+        self._materialize()
         i = self.index.get(issue_id)
         if i is not None:
             self.lines[i] = line
-            self.parsed[i] = json.loads(line)
+            self.parsed[i] = loads(line)
         else:
             pos = len(self.lines)
             if self.is_sorted():
@@ -580,13 +678,22 @@ class Image:
             self.ids.insert(pos, issue_id)
             if pos == len(self.lines) - 1:
                 self.index[issue_id] = pos
-                self.parsed[pos] = json.loads(line)
+                self.parsed[pos] = loads(line)
             else:
                 # Shift line numbers after the insertion point.
                 self.parsed = {(k + 1 if k >= pos else k): v for k, v in self.parsed.items()}
-                self.parsed[pos] = json.loads(line)
+                self.parsed[pos] = loads(line)
                 self.index = dict(zip(self.ids, range(len(self.ids)), strict=True))  # type: ignore[arg-type]
         self.modified = True
+
+    def _scan_order(self) -> bool:
+        """Fast mode, no stamp: are the (standard) lines sorted by id without duplicates?"""
+        t = self._text or ""
+        body = t[:-1] if t.endswith("\n") else t
+        if not body:
+            return True
+        ids = [ln[7:ln.find('"', 7)] for ln in body.split("\n")]
+        return "\\" not in "".join(ids) and all(a < b for a, b in zip(ids, ids[1:], strict=False))
 
     def is_sorted(self) -> bool:
         if self._sorted is None:
@@ -605,32 +712,81 @@ class Image:
         self.index = {iid: k for k, iid in enumerate(self.ids) if iid is not None}
         self.modified = True
 
-    def _folded_text(self) -> str:
-        """The text with the pending fast-mode edits applied (replacements in place, additions at the end)."""
-        t = self._text or ""
-        if not self._edits:
-            return t
+    def _splices(self) -> list[tuple[int, int, str]]:
+        """The pending fast-mode edits as (start, end, new text) over the text, in text order: a
+        changed line replaces its old text; a new line is inserted (start == end) where the full
+        form puts it (its place in id order when the file is sorted, else at the end). Offsets
+        index `_buf()`."""
+        t = self._buf()
         added = set(self._appended)
-        spans = []
+        spans: list[tuple[int, int, int, Any, str]] = []
         for iid, line in self._edits.items():
-            if iid in added:
-                continue
-            old = self._fast_line(iid)
-            start = 0 if t.startswith(old + "\n") or t == old else t.find("\n" + old) + 1  # type: ignore[operator]
-            spans.append((start, start + len(old), line))  # type: ignore[arg-type]
+            if iid not in added:
+                start, end = self._fast_span(iid)  # type: ignore[misc]
+                spans.append((start, end, 0, "", line))
+        for n, iid in enumerate(self._appended):
+            if self._sorted:
+                at = self._bisect(iid)[0]
+                spans.append((at, at, 1, iid, self._edits[iid] + "\n"))
+            else:
+                spans.append((len(t), len(t), 1, n, self._edits[iid] + "\n"))
         spans.sort()
+        return [(start, end, new) for start, end, _, _, new in spans]
+
+    def _folded_text(self) -> str:
+        """The text with the pending fast-mode edits applied."""
+        if not self._edits:
+            return self._text or ""
+        t = self._buf()
+        if not isinstance(t, str):
+            return b"".join(p if isinstance(p, bytes) else t[p[0]:p[0] + p[1]]
+                            for p in self.spliced() or ()).decode("utf-8")
         parts, pos = [], 0
-        for start, end, line in spans:
+        for start, end, new in self._splices():
             parts.append(t[pos:start])
-            parts.append(line)
+            parts.append(new)
             pos = end
         parts.append(t[pos:])
-        out = "".join(parts)
-        if self._appended:
-            if out and not out.endswith("\n"):
-                out += "\n"
-            out += "\n".join(self._edits[i] for i in self._appended) + "\n"
-        return out
+        return "".join(parts)
+
+    def spliced(self) -> list[tuple[int, int] | bytes] | None:
+        """The new file as pieces to write in order: (offset, length) ranges of the file this text
+        was read from, and the bytes of the changed lines — the same bytes as `text()`, without
+        re-encoding or copying the lines no change touched. None when the image holds no pending
+        fast-mode edits over its file's text (then write `text()`)."""
+        if self._lines is not None or not self._edits:
+            return None
+        t = self._buf()
+        raw = not isinstance(t, str)
+        ascii_only = raw or t.isascii()  # O(1) in CPython: then character offsets are byte offsets
+        pieces: list[tuple[int, int] | bytes] = []
+        prev_c = prev_b = 0
+        for start, end, new in self._splices():
+            if ascii_only:
+                b_start, b_end = start, end
+            else:
+                b_start = prev_b + len(t[prev_c:start].encode("utf-8"))
+                b_end = b_start + len(t[start:end].encode("utf-8"))
+            if b_start > prev_b:
+                pieces.append((prev_b, b_start - prev_b))
+            pieces.append(new.encode("utf-8"))
+            prev_c, prev_b = end, b_end
+        total = len(t) if ascii_only else prev_b + len(t[prev_c:].encode("utf-8"))
+        if total > prev_b:
+            pieces.append((prev_b, total - prev_b))
+        return pieces
+
+    def layout(self) -> tuple[bool, int, bool]:
+        """What the store's stamp records of the text this image writes, so the next writer needs no
+        scan of it: (every line is bd's standard `{"id":"<id>"...` and the text ends with a newline,
+        the number of lines, the ids are sorted without duplicates)."""
+        if self._lines is None:
+            standard = bool(self._fast_ok()) and self.trailing_newline and all(
+                _standard_line(line) for line in self._edits.values())
+            return standard, self._nlines + len(self._appended), bool(self._sorted) and standard
+        lines = self._lines
+        standard = (self.trailing_newline or not lines) and all(_standard_line(line) for line in lines)
+        return standard, len(lines), standard and self.is_sorted()
 
     def text(self) -> str:
         if self._lines is None:

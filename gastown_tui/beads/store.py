@@ -596,9 +596,12 @@ class _Ops:
         that can hold it. Without `field` a superset callers filter; with `field`, exactly the issues
         whose `field` equals `text`."""
         main, wisps = self._main(), self._wisps()
+        for img in (main, wisps):
+            if img._lines is None and img._sorted is None and not img._edits:
+                _stamped_layout(self.beads_dir, img)  # sorted, no id twice: no index to build
         recs = main.mentioning(text, field)
         wrecs = wisps.mentioning(text, field)
-        if len(wrecs) > 4:
+        if len(wrecs) > 4 and not main._sorted:
             main._materialize()  # many wisps to check against the main file: one index pass
         out = [Issue(rec) for rec in recs if field is None or rec.get(field) == text]
         out += [Issue(rec, ephemeral_file=True) for rec in wrecs
@@ -1156,12 +1159,33 @@ def _error_result(e: BaseException) -> dict[str, Any]:
             "hint": "run with GT_DEBUG=1 and report it"}
 
 
-def _write_temp(path: Path, data: bytes) -> tuple[Path, int]:
-    """The new content of `path` in a fsynced temp file beside it: (temp path, its inode)."""
+def _write_temp(path: Path, data: Any, source: int | None = None) -> tuple[Path, int]:
+    """The new content of `path` in a fsynced temp file beside it: (temp path, its inode).
+    With `source`, `data` are pieces: bytes and ranges of that file (fsutil.stage)."""
     from gastown_tui.infra.fsutil import stage
 
-    tmp, ino = stage(path, data)
+    tmp, ino = stage(path, data, source=source)
     return _path(tmp), ino
+
+
+def _stage_image(path: Path, img: Image) -> tuple[Path, int]:
+    """`img`'s new content in a fsynced temp file beside `path`. When the file on disk is still the
+    version the image was read from (we hold the lock), the unchanged bytes are copied from it in
+    the kernel and only the changed lines are encoded: a change costs its own lines, not the file's."""
+    pieces = img.spliced() if img.fp is not None else None
+    if pieces is not None:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            fd = -1
+        if fd >= 0:
+            try:
+                st = os.fstat(fd)
+                if (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) == img.fp:
+                    return _write_temp(path, pieces, source=fd)
+            finally:
+                os.close(fd)
+    return _write_temp(path, img.text().encode("utf-8"))
 
 
 def _fault(point: str) -> None:
@@ -1178,7 +1202,7 @@ def _recover(pending: Path) -> None:
     renames, hand out the results and retire the requests (so no one applies them again). If not,
     nothing of it reached the store: drop the temp files and let the requests be applied anew.
     """
-    import json
+    from gastown_tui.beads.codec import loads, to_json
 
     try:
         journals = [e for e in os.listdir(pending) if e.endswith(".batch")]
@@ -1187,7 +1211,7 @@ def _recover(pending: Path) -> None:
     beads_dir = pending.parent
     for entry in journals:
         try:
-            data = json.loads((pending / entry).read_text(encoding="utf-8"))
+            data = loads((pending / entry).read_text(encoding="utf-8"))
             files = [(str(a), str(b), int(c)) for a, b, c in data["files"]]
             results = dict(data["results"])
         except (OSError, ValueError, KeyError, TypeError):
@@ -1214,7 +1238,7 @@ def _recover(pending: Path) -> None:
             for other, res in results.items():
                 if (pending / f"{other}.req").exists():
                     with contextlib.suppress(OSError):
-                        _write_small(pending / f"{other}.res", json.dumps(res))
+                        _write_small(pending / f"{other}.res", to_json(res, ascii_only=True))
                     with contextlib.suppress(OSError):
                         os.unlink(pending / f"{other}.req")
         with contextlib.suppress(OSError):
@@ -1235,8 +1259,7 @@ def _write_small_bytes(path: Path, data: bytes) -> None:
 
 
 def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
-    import json
-
+    from gastown_tui.beads.codec import to_json
     from gastown_tui.infra.fsutil import Lock
 
     if not store.beads_dir.is_dir():
@@ -1245,9 +1268,23 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
     name = f"{time.time_ns():020d}-{os.getpid()}-{_thread.get_ident()}-{id(args)}"
     req = {"op": op, "args": args, "kwargs": kwargs, "actor": store.actor or default_actor()}
     try:
-        payload = json.dumps(req, default=list)
+        payload = to_json(req, default=list, ascii_only=True)
     except (TypeError, ValueError):
         payload = None  # not serialisable (odd field values): apply it ourselves, alone
+    lock = Lock(store.lock_path, create=True)
+    try:
+        if payload is not None and lock.acquire(blocking=False):
+            payload = None  # nobody holds the lock: apply ours now, with no queue files to write
+        return _queued(store, pending, name, payload, lock, op, args, kwargs)
+    finally:
+        lock.close()
+
+
+def _queued(store: Store, pending: Path, name: str, payload: str | None, lock: Any, op: str, args: list,
+            kwargs: dict[str, Any]) -> Any:
+    """`_combined` with `lock` open (held already when `payload` is None and it was free)."""
+    from gastown_tui.beads.codec import loads
+
     fifo = pending / f"{name}.fifo"
     if payload is not None:
         try:
@@ -1257,18 +1294,18 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
         except OSError:
             payload = None  # cannot queue (read-only dir?): take the lock and apply it ourselves
     res_path = pending / f"{name}.res"
-    lock = Lock(store.lock_path, create=True)
     rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK) if payload is not None else -1
     try:
         if payload is None:
-            lock.acquire()
+            if not lock.held:
+                lock.acquire()
             _recover(pending)
         else:
             import select
 
             while True:
                 if res_path.exists():  # someone applied our request
-                    res = json.loads(res_path.read_text(encoding="utf-8"))
+                    res = loads(res_path.read_text(encoding="utf-8"))
                     with contextlib.suppress(OSError):
                         os.unlink(res_path)
                     return _decode_result(res)
@@ -1287,7 +1324,7 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
             _recover(pending)  # a combiner killed after its write: hand out what it applied
             if res_path.exists():  # applied between our check and our lock (or by a killed combiner)
                 lock.release()
-                continue_res = json.loads(res_path.read_text(encoding="utf-8"))
+                continue_res = loads(res_path.read_text(encoding="utf-8"))
                 with contextlib.suppress(OSError):
                     os.unlink(res_path)
                 return _decode_result(continue_res)
@@ -1297,7 +1334,6 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
             lock.release()
             _signal_waiters(pending, exclude=f"{name}.fifo")
     finally:
-        lock.close()
         if rfd >= 0:
             os.close(rfd)
             with contextlib.suppress(OSError):
@@ -1355,7 +1391,7 @@ def _signal_waiters(pending: Path, *, exclude: str = "") -> None:
 
 def _combine_locked(store: Store, pending: Path, name: str, payload: str | None, op: str, args: list,
                     kwargs: dict[str, Any]) -> Any:
-    import json
+    from gastown_tui.beads.codec import loads, to_json
 
     # We hold the lock: apply every waiting request (ours included) in one transaction.
     batch = []
@@ -1363,7 +1399,7 @@ def _combine_locked(store: Store, pending: Path, name: str, payload: str | None,
         for entry in sorted(os.listdir(pending)):
             if entry.endswith(".req") and entry != f"{name}.req":
                 with contextlib.suppress(OSError, ValueError):
-                    batch.append((entry[:-4], json.loads((pending / entry).read_text(encoding="utf-8"))))
+                    batch.append((entry[:-4], loads((pending / entry).read_text(encoding="utf-8"))))
     results: dict[str, dict[str, Any]] = {}
     own: Any = None
     own_error: BaseException | None = None
@@ -1371,9 +1407,12 @@ def _combine_locked(store: Store, pending: Path, name: str, payload: str | None,
     store._tx, store._tx_owner = tx, _thread.get_ident()
     try:
         if len(batch) >= 2:
-            # Many changes: one split-and-index pass beats a text scan per lookup.
+            # Many changes to a file whose stamp does not say it is sorted: one split-and-index pass
+            # beats a text scan per lookup (a sorted one is searched by bisection, and spliced).
             with contextlib.suppress(GtError):
-                tx._main()._materialize()
+                main = tx._main()
+                if not main._sorted:
+                    main._materialize()
         for other, r in batch:
             if r.get("op") not in _OPS:
                 results[other] = {"err": "GtError", "msg": f"unknown store operation {r.get('op')!r}"}
@@ -1395,7 +1434,7 @@ def _combine_locked(store: Store, pending: Path, name: str, payload: str | None,
             # the data is: whoever takes the lock after a combiner died mid-way finishes its job
             # (see _recover), so a request is applied exactly once.
             if results or payload:
-                _write_small(journal, json.dumps({"files": files, "results": results, "own": name if payload else None}))
+                _write_small(journal, to_json({"files": files, "results": results, "own": name if payload else None}, ascii_only=True))
             _fault("combine-before-replace")
 
         try:
@@ -1409,7 +1448,7 @@ def _combine_locked(store: Store, pending: Path, name: str, payload: str | None,
         store._tx, store._tx_owner = None, None
         for other, res in results.items():
             with contextlib.suppress(OSError):
-                _write_small(pending / f"{other}.res", json.dumps(res))
+                _write_small(pending / f"{other}.res", to_json(res, ascii_only=True))
             with contextlib.suppress(OSError):
                 os.unlink(pending / f"{other}.req")
         if payload is not None:
@@ -1448,8 +1487,19 @@ class Transaction(_Ops):
     def _load(self, path: Path) -> Image:
         img = self._images.get(path)
         if img is None:
-            img = _cached_image(path).clone()
+            fp = fingerprint(path)
+            img = None
+            if fp is not None and _stamped(self.beads_dir, path, fp):
+                # Written by us with its layout recorded: map it rather than read it (see Image.mapped).
+                img = Image.mapped(path, fp)
+            if img is None:
+                img = _cached_image(path)
+                if img._edits:  # its text is an older file plus changes: a splice needs the file's own text
+                    img = Image.read(path)
+                img = img.clone()
             _check_writable(img, self.beads_dir)
+            if img._lines is None and not _stamped_layout(self.beads_dir, img):
+                img._materialize()  # where a new line goes is decided from the full index, once
             self._images[path] = img
         return img
 
@@ -1465,7 +1515,7 @@ class Transaction(_Ops):
         staged: list[tuple[str, str, int]] = []
         try:
             for path, img in todo:
-                tmp, ino = _write_temp(path, img.text().encode("utf-8"))
+                tmp, ino = _stage_image(path, img)
                 staged.append((path.name, tmp.name, ino))
             if before_replace is not None and staged:
                 before_replace(staged)
@@ -1478,7 +1528,7 @@ class Transaction(_Ops):
             os.replace(self.beads_dir / tmp_name, path)
             img.fp = fingerprint(path)
             img.modified = False
-            _write_stamp(self.beads_dir, path, img.fp)
+            _write_stamp(self.beads_dir, path, img.fp, img)
             _remember(path, img)
 
     def now(self) -> str:
@@ -1793,23 +1843,58 @@ def _stamp_path(beads_dir: Path | str, path: Path | str) -> str:
     return os.path.join(beads_dir, f"{STAMP}.{os.path.basename(path)}")
 
 
-def _write_stamp(beads_dir: Path, path: Path, fp: tuple | None) -> None:
-    """Remember that the file with this identity was written by us (so it need not be re-parsed)."""
+def _write_stamp(beads_dir: Path, path: Path, fp: tuple | None, img: Image | None = None) -> None:
+    """Remember that the file with this identity was written (or checked in full) by us, so it
+    need not be re-parsed; with `img`, also its layout (`Image.layout`), so the next writer knows
+    where lines are and where a new one goes without scanning the file."""
     if fp is None:
         return
+    text = " ".join(str(x) for x in fp)
+    if img is not None:
+        standard, nlines, ordered = img.layout()
+        text += f" layout {int(standard)} {nlines} {int(ordered)}"
     with contextlib.suppress(OSError):
-        _write_small(_stamp_path(beads_dir, path), " ".join(str(x) for x in fp))
+        _write_small(_stamp_path(beads_dir, path), text)
+
+
+def _read_stamp(beads_dir: Path, path: Path, fp: tuple | None) -> list[str] | None:
+    """The stamp's words after the file identity when it names this very version, else None."""
+    if fp is None:
+        return []  # no file yet: nothing to validate
+    try:
+        with open(_stamp_path(beads_dir, path), encoding="utf-8") as f:
+            words = f.read().split(" ")
+    except OSError:
+        return None
+    return words[4:] if words[:4] == [str(x) for x in fp] else None
 
 
 def _stamp_matches(beads_dir: Path, path: Path, fp: tuple | None) -> bool:
-    if fp is None:
-        return True  # no file yet: nothing to validate
-    try:
-        with open(_stamp_path(beads_dir, path), encoding="utf-8") as f:
-            text = f.read()
-    except OSError:
+    return _read_stamp(beads_dir, path, fp) is not None
+
+
+def _stamped(beads_dir: Path, path: Path, fp: tuple) -> bool:
+    """The stamp names this version of the file and records its layout."""
+    words = _read_stamp(beads_dir, path, fp)
+    return bool(words) and words[0] == "layout"  # type: ignore[index]
+
+
+def _stamped_layout(beads_dir: Path, img: Image) -> bool:
+    """Give a freshly read image the layout its stamp records (True), so lookups bisect and a write
+    splices; False when the stamp records none (an older stamp, or a file checked by parsing)."""
+    if img.fp is None:
+        if img._text:
+            return False
+        img._standard, img._nlines, img._sorted = True, 0, True  # no file yet: empty and sorted
+        return True
+    words = _read_stamp(beads_dir, img.path, img.fp)
+    if not words or len(words) != 4 or words[0] != "layout" or not all(w.isdigit() for w in words[1:]):
         return False
-    return text == " ".join(str(x) for x in fp)
+    if words[1] != "1":
+        img._standard = False
+        return True
+    img._standard, img._nlines, img._sorted = True, int(words[2]), words[3] == "1"
+    return True
 
 
 def _file_problems(beads_dir: Path | str, path: Path | str, image: Callable[[], Image]) -> list[Problem]:
@@ -1845,7 +1930,7 @@ def _file_problems(beads_dir: Path | str, path: Path | str, image: Callable[[], 
             _write_small_bytes(_stamp_path(beads_dir, img.path) + ".problems",
                                marshal.dumps((list(img.fp), [(p.line, p.message) for p in problems])))
     else:
-        _write_stamp(beads_dir, img.path, img.fp)  # checked in full and clean: as good as our own write
+        _write_stamp(beads_dir, img.path, img.fp, img)  # checked in full and clean: as good as our own write
     return problems
 
 
@@ -1873,7 +1958,7 @@ def _check_writable(img: Image, beads_dir: Path) -> None:
         more = f" (and {len(img.problems) - 1} more)" if len(img.problems) > 1 else ""
         raise StoreCorrupt(f"refusing to write: {p.sentence()}{more}",
                            hint="fix or remove that line (see 'bd doctor'), or restore the file from git")
-    _write_stamp(beads_dir, img.path, img.fp)
+    _write_stamp(beads_dir, img.path, img.fp, img)
 
 
 def default_actor() -> str:

@@ -144,12 +144,29 @@ _QUICK = {
                 "notes": None, "design": None, "acceptance": None, "external_ref": None, "prefix": None},
                "title", (1, 1)),
     "mol current": (dict(_COMMON), {"mol": None}, "mol", (0, 1)),
+    "update": ({**_COMMON, "-s": "status", "--status": "status", "-a": "assignee", "--assignee": "assignee",
+                "-p": "priority", "--priority": "priority", "--title": "title", "-t": "type", "--type": "type",
+                "-d": "description", "--description": "description", "--notes": "notes"},
+               {"status": None, "assignee": None, "priority": None, "title": None, "type": None, "description": None,
+                "notes": None, "append_notes": None, "design": None, "acceptance": None, "external_ref": None,
+                "add_label": None, "remove_label": None, "claim": False},
+               "id", (1, 1)),
+}
+# Writers agents call as often: `bd label add ID LABEL...` and `bd comment [add] ID TEXT`
+# (bd_deps), with their positionals in one run, as argparse reads them.
+_QUICK_DEPS = {
+    ("label", "add"): ({**_COMMON}, {"_bd_label_cmd": "add", "_prog": "bd label add"}, "cmd_label_add", 2),
+    ("comment",): ({**_COMMON, "-a": "author", "--author": "author", "-f": "file", "--file": "file"},
+                   {"_prog": "bd comment", "stdin": False, "file": None, "author": None, "local_time": False},
+                   "cmd_comment", 0),
 }
 _QUICK["mol show"] = _QUICK["mol current"]  # `bd mol show` is argparse's alias of `current`
 
 
 def quick_args(argv: list[str]):
     """The parsed arguments of a plain hot-path command line, or None (then argparse decides)."""
+    if argv[:2] == ["label", "add"] or argv[:1] == ["comment"]:
+        return _quick_deps(argv)
     if argv[:1] == ["mol"] and len(argv) > 1 and f"mol {argv[1]}" in _QUICK:
         name, rest = f"mol {argv[1]}", argv[2:]
     elif not argv or argv[0] not in _QUICK:
@@ -190,6 +207,45 @@ def quick_args(argv: list[str]):
     from gastown_tui.cli import bd_issues
 
     return _Args(_cmd=name, _prog=f"bd {name}", func=getattr(bd_issues, f"cmd_{name}"), town=None, prog="bd", **out)
+
+
+def _quick_deps(argv: list[str]):
+    key = ("label", "add") if argv[0] == "label" else ("comment",)
+    valued, fixed, func, least = _QUICK_DEPS[key]
+    out = {"db": None, "actor": None, "json": False, "quiet": False, **fixed}
+    pos: list[str] = []
+    after_pos = False
+    rest = argv[len(key):]
+    i = 0
+    while i < len(rest):
+        a = rest[i]
+        if a == "--json":
+            out["json"] = True
+        elif a in valued:
+            if i + 1 >= len(rest) or rest[i + 1].startswith("-") or not rest[i + 1]:
+                return None
+            out[valued[a]] = rest[i + 1]
+            i += 1
+        elif a.startswith("-") or not a:
+            return None
+        elif pos and not after_pos:
+            return None  # positionals split by an option: argparse's business
+        else:
+            pos.append(a)
+            after_pos = True
+            i += 1
+            continue
+        after_pos = False
+        i += 1
+    if len(pos) < least:
+        return None
+    from gastown_tui.cli import bd_deps
+
+    if key == ("label", "add"):
+        out.update(issue=pos[0], labels=pos[1:])
+    else:
+        out["words"] = pos
+    return _Args(_cmd=key[0], func=getattr(bd_deps, func), town=None, prog="bd", **out)
 
 
 if __name__ == "__main__":

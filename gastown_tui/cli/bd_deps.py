@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
-
 from gastown_tui.cli.bd_common import emit_json, open_local, store_args, store_for
 from gastown_tui.cli.framework import command, print_table, subcommands
 from gastown_tui.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse costs milliseconds at import: `bd label add` and `bd comment` skip it
+    import argparse
 
 
 def register(p: argparse.ArgumentParser) -> None:

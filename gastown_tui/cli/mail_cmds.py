@@ -106,10 +106,10 @@ def _inbox(args: argparse.Namespace) -> int:
     for line in Store(town.beads_dir).warnings():
         sys.stderr.write(f"gt: {line}\n")
     if args.json:
-        import json
+        from gastown_tui.beads.codec import to_json
 
         # One line: an agent's inbox can hold thousands of messages (indent=2 is 5x slower).
-        sys.stdout.write(json.dumps(msgs, ensure_ascii=False) + "\n")
+        sys.stdout.write(to_json(msgs) + "\n")
         return 0
     if not msgs:
         print(f"no {'unread ' if args.unread else ''}mail for {addr}")

@@ -28,7 +28,7 @@ def register(p: argparse.ArgumentParser) -> None:
 
 def _list(args: argparse.Namespace) -> int:
     from gastown_tui.cli.common import current_rig
-    from gastown_tui.patrols.refinery import list_mrs
+    from gastown_tui.work.mq import list_mrs
 
     town = town_of(args)
     args.rig = current_rig(town, args.rig, what="gt mq list")
@@ -47,7 +47,7 @@ def _list(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     from gastown_tui.agents.heartbeat import read_heartbeat
     from gastown_tui.cli.common import current_rig
-    from gastown_tui.patrols.refinery import list_mrs
+    from gastown_tui.work.mq import list_mrs
 
     from gastown_tui.work import upstream
 

@@ -198,7 +198,7 @@ def _run_status(args: argparse.Namespace) -> int:
     from gastown_tui.agents.polecats import list_polecats
     from gastown_tui.cli.common import current_rig
     from gastown_tui.cli.patrol_cmds import patrol_status
-    from gastown_tui.patrols.refinery import list_mrs
+    from gastown_tui.work.mq import list_mrs
     from gastown_tui.town.identity import Agent
     from gastown_tui.town.rigs import rig_summary
 

@@ -8,21 +8,26 @@ and `fcntl` (no pathlib, tempfile): `bd create` and the store's writers import t
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
     from pathlib import Path
 
 _SEQ = [0]
 
 
-def stage(path: str | Path, data: bytes, *, fsync: bool = True) -> tuple[str, int]:
+def stage(path: str | Path, data: bytes | Sequence[bytes | tuple[int, int]], *, fsync: bool = True,
+          source: int | None = None) -> tuple[str, int]:
     """Write `data` to a new temp file beside `path`: (the temp file's path, its inode).
 
+    With `source` (an open file descriptor), `data` is a sequence of pieces: bytes, and
+    (offset, length) ranges of `source` copied in the kernel (copy_file_range), so a writer that
+    changes one line of a large file never reads, decodes or re-encodes the rest of it.
     The caller renames it over `path` (`os.replace`) — or unlinks it. Two-phase writers (the beads
     store's journalled commit) stage every file first, then rename.
     """
@@ -33,9 +38,14 @@ def stage(path: str | Path, data: bytes, *, fsync: bool = True) -> tuple[str, in
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            if source is None:
+                _write_all(fd, data)  # type: ignore[arg-type]
+            else:
+                for piece in data:
+                    if isinstance(piece, tuple):
+                        _copy_range(source, fd, *piece)
+                    else:
+                        _write_all(fd, piece)
             if fsync:
                 os.fsync(fd)
             ino = os.fstat(fd).st_ino
@@ -46,6 +56,34 @@ def stage(path: str | Path, data: bytes, *, fsync: bool = True) -> tuple[str, in
             os.unlink(tmp)
         raise
     return tmp, ino
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+_IN_KERNEL = [hasattr(os, "copy_file_range")]
+
+
+def _copy_range(src: int, dst: int, offset: int, count: int) -> None:
+    """Append `count` bytes of `src` from `offset` to `dst` (at its position)."""
+    while count > 0:
+        n = 0
+        if _IN_KERNEL[0]:
+            try:
+                n = os.copy_file_range(src, dst, count, offset)
+            except OSError:  # not on this filesystem or kernel: copy through memory from now on
+                _IN_KERNEL[0] = False
+        if n <= 0:
+            chunk = os.pread(src, min(count, 1 << 20), offset)
+            if not chunk:
+                raise OSError(errno.EIO, "the source file is shorter than expected")
+            _write_all(dst, chunk)
+            n = len(chunk)
+        offset += n
+        count -= n
 
 
 def atomic_write_bytes(path: str | Path, data: bytes, *, fsync: bool = True, mkdir: bool = True) -> None:

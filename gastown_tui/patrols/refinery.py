@@ -29,9 +29,8 @@ from typing import Any
 from gastown_tui.errors import GtError, NotFound, UsageError
 from gastown_tui.town.identity import Agent
 from gastown_tui.town.layout import Town
-from gastown_tui.work.mq import listing_key, queue_order
+from gastown_tui.work.mq import MR_TYPE, list_mrs, mr_json, queue_order
 
-MR_TYPE = "merge-request"
 OPEN = ("open", "in_progress")
 
 
@@ -93,22 +92,6 @@ def _store(town: Town, rig: str):
     from gastown_tui.beads.store import Store
 
     return Store(town.require_rig(rig).beads_dir, actor=f"{rig}/refinery")
-
-
-def mr_json(iss) -> dict[str, Any]:
-    d = iss.data
-    return {"id": iss.id, "title": iss.title, "status": iss.status, "priority": iss.priority,
-            "branch": d.get("branch", ""), "target": d.get("target", ""),
-            "source_issue": d.get("source_issue", ""), "worker": d.get("worker", ""),
-            "commit_sha": d.get("commit_sha", ""), "merged_commit": d.get("merged_commit", ""),
-            "created_at": iss.created_at, "updated_at": iss.updated_at, "close_reason": iss.close_reason,
-            "last_result": d.get("mq_result", ""), "merge_ready": bool(d.get("merge_ready")),
-            "model": d.get("model", "")}
-
-
-def list_mrs(town: Town, rig: str, *, include_closed: bool = False) -> list[dict[str, Any]]:
-    mrs = [mr_json(i) for i in _store(town, rig).list(type=MR_TYPE, include_closed=include_closed)]
-    return sorted(mrs, key=lambda m: listing_key(m["status"], m["priority"], m["created_at"], m["id"], m["updated_at"]))
 
 
 def _get_mr(town: Town, rig: str, mr_id: str):

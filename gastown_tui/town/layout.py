@@ -5,7 +5,6 @@ Pure path arithmetic plus the small JSON readers every command needs; no git, no
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -203,18 +202,26 @@ def _rig_hint(rigs: dict[str, Any]) -> str:
 
 
 def read_json(path: Path) -> Any:
+    from gastown_tui.beads.codec import loads  # json.loads without importing the json package (start-up)
+
     try:
         with open(path, encoding="utf-8") as f:
-            return json.load(f)
+            text = f.read()
     except FileNotFoundError:
         raise NotFound(f"{path} does not exist") from None
-    except json.JSONDecodeError as e:
-        raise GtError(f"{path} is not valid JSON (line {e.lineno}, column {e.colno}): {e.msg}",
+    try:
+        return loads(text)
+    except ValueError as e:
+        if not hasattr(e, "lineno"):  # only json.JSONDecodeError carries a position
+            raise
+        raise GtError(f"{path} is not valid JSON (line {e.lineno}, column {e.colno}): {e.msg}",  # type: ignore[attr-defined]
                       hint="fix or restore the file from git") from None
 
 
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically: temp file in the same directory, fsync, rename."""
+    import json
+
     from gastown_tui.infra.fsutil import atomic_write_text
 
     atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

@@ -219,18 +219,27 @@ def inbox_in(store, addr: str, *, unread_only: bool = False, include_archived: b
 
     Agents poll this: the store finds the recipient's records by a text scan and parses only
     those lines, under its usual read rules (last line wins, main file over wisps, any spacing)."""
-    out = []
-    for iss in store.mentioning(addr, "assignee"):
-        if not in_inbox(iss, include_archived=include_archived):
-            continue
-        m = message_json(iss)
-        if unread_only and m["read"]:
-            continue
-        if msg_type and m["type"] != msg_type:
-            continue
-        out.append(m)
-    out.sort(key=lambda m: (m["created_at"], m["id"]))
-    return out
+    import gc
+
+    # Thousands of records and messages, all kept: the collector's passes over them find nothing.
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        out = []
+        for iss in store.mentioning(addr, "assignee"):
+            if not in_inbox(iss, include_archived=include_archived):
+                continue
+            m = message_json(iss)
+            if unread_only and m["read"]:
+                continue
+            if msg_type and m["type"] != msg_type:
+                continue
+            out.append(m)
+        out.sort(key=lambda m: (m["created_at"], m["id"]))
+        return out
+    finally:
+        if was:
+            gc.enable()
 
 
 def normalize_address(town: Town, address: str) -> str:

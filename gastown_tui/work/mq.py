@@ -22,7 +22,7 @@ from typing import Any
 
 from gastown_tui.town.layout import Town
 
-MR_FIELDS = ("branch", "target", "source_issue", "worker", "commit_sha", "mr_state")
+MR_TYPE = "merge-request"
 
 
 def order_key(priority: Any, created_at: str | None, mr_id: str) -> tuple:
@@ -70,7 +70,7 @@ def create_mr(town: Town, rig: str, *, branch: str, target: str, source_issue: s
             + (f"\n\n{note}" if note else ""))
     store = _store(town, rig)
     deps = [("related", source_issue)] if store.exists(source_issue) else []
-    return store.create(f"Merge {branch}", type="merge-request", priority=priority, description=desc,
+    return store.create(f"Merge {branch}", type=MR_TYPE, priority=priority, description=desc,
                         assignee=f"{rig}/refinery", deps=deps, actor=actor or worker,
                         fields={"branch": branch, "target": target, "source_issue": source_issue,
                                 "worker": worker, "commit_sha": commit_sha, "mr_state": "queued",
@@ -78,16 +78,18 @@ def create_mr(town: Town, rig: str, *, branch: str, target: str, source_issue: s
 
 
 def mr_json(iss) -> dict[str, Any]:
+    """The `--json` row of an MR bead (`gt mq list`, `gt mq retry/reject`, the refinery's queue)."""
     d = iss.data
     return {"id": iss.id, "title": iss.title, "status": iss.status, "priority": iss.priority,
-            **{k: d.get(k) for k in MR_FIELDS}, "created_at": iss.created_at}
+            "branch": d.get("branch", ""), "target": d.get("target", ""),
+            "source_issue": d.get("source_issue", ""), "worker": d.get("worker", ""),
+            "commit_sha": d.get("commit_sha", ""), "merged_commit": d.get("merged_commit", ""),
+            "created_at": iss.created_at, "updated_at": iss.updated_at, "close_reason": iss.close_reason,
+            "last_result": d.get("mq_result", ""), "merge_ready": bool(d.get("merge_ready")),
+            "model": d.get("model", "")}
 
 
-def list_mrs(town: Town, rig: str, *, include_closed: bool = False, state: str | None = None) -> list[dict[str, Any]]:
-    """The rig's MRs, highest priority then oldest first (the refinery's processing order)."""
-    issues = _store(town, rig).list(type="merge-request", include_closed=include_closed)
-    rows = [mr_json(i) for i in issues]
-    if state:
-        rows = [r for r in rows if r["mr_state"] == state]
-    rows.sort(key=lambda r: order_key(r["priority"], r["created_at"], r["id"]))
-    return rows
+def list_mrs(town: Town, rig: str, *, include_closed: bool = False) -> list[dict[str, Any]]:
+    """The rig's MRs in listing order (`listing_key`: the one being merged, the queue, the finished)."""
+    mrs = [mr_json(i) for i in _store(town, rig).list(type=MR_TYPE, include_closed=include_closed)]
+    return sorted(mrs, key=lambda m: listing_key(m["status"], m["priority"], m["created_at"], m["id"], m["updated_at"]))

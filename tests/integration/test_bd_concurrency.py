@@ -93,3 +93,54 @@ def test_writer_killed_mid_write_leaves_a_valid_file(tmp_path):
         # The lock died with the writer: the next change goes through.
         s.update(s.list(status="open")[0].id, notes=f"after kill {round_}")
         assert not s.problems
+
+
+def test_concurrent_bd_processes_lose_no_acknowledged_change(tmp_path):
+    """Agents' writes as they make them, one `bd` process each, many at once (issue 11): every
+    change a process acknowledged (exit 0) is in the store, which stays sorted and whole."""
+    bd = os.path.join(os.path.dirname(sys.executable), "bd")
+    store = init_store(tmp_path, "gt")
+    with store.transaction() as tx:  # a sorted, stamped store of some size: writes take the splice path
+        targets = [tx.create(f"target {i}").id for i in range(6)]  # changes collide on each issue
+        for i in range(200):
+            tx.create(f"filler {i}")
+    jobs = []
+    for n in range(48):
+        t = targets[n % len(targets)]
+        kind = n % 4
+        argv = ([bd, "create", f"cli writer {n}"] if kind == 0 else
+                [bd, "comment", "add", t, f"note {n}"] if kind == 1 else
+                [bd, "update", t, "--priority", str(n % 5)] if kind == 2 else
+                [bd, "label", "add", t, f"lbl{n}"])
+        jobs.append((kind, t, n, argv + ["--db", str(store.beads_dir)]))
+    running, acked = [], []
+    for job in jobs:  # 12 processes at any moment
+        running.append((subprocess.Popen(job[3], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True), job))
+        if len(running) >= 12:
+            p, j = running.pop(0)
+            out, err = p.communicate(timeout=120)
+            assert p.returncode == 0, err
+            acked.append(j)
+    for p, j in running:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        acked.append(j)
+    assert len(acked) == len(jobs)
+    lines = store.issues_path.read_text(encoding="utf-8").splitlines()
+    ids = [json.loads(x)["id"] for x in lines]
+    assert ids == sorted(set(ids)), "still one line per issue, sorted by id"
+    fresh = Store(store.beads_dir)
+    titles = {i.title for i in fresh.list(include_closed=True)}
+    last_priority = {}
+    for kind, t, n, _ in acked:
+        if kind == 0:
+            assert f"cli writer {n}" in titles
+        elif kind == 1:
+            assert any(c.get("text") == f"note {n}" for c in fresh.get(t).comments)
+        elif kind == 2:
+            last_priority[t] = {n % 5} | last_priority.get(t, set())
+        else:
+            assert f"lbl{n}" in fresh.get(t).labels
+    for t, allowed in last_priority.items():  # concurrent updates of one issue: one of them wins
+        assert fresh.get(t).priority in allowed
+    assert not fresh.problems

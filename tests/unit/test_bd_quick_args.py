@@ -17,9 +17,12 @@ OPTIONS = {
                ("--description", "x"), ("--id", "gt-zzz"), ("--status", "closed")],
     "mol current": [("--json",), ("--db", "/tmp/x"), ("--actor", "me"), ("--actor", "demo/polecats/p")],
     "mol show": [("--json",), ("--db", "/tmp/x"), ("--actor", "me")],
+    "update": [("--json",), ("--db", "/tmp/x"), ("--actor", "me"), ("-p", "1"), ("--priority", "P0"), ("-s", "closed"),
+               ("--status", "open"), ("-a", "bob"), ("--assignee", "demo/polecats/p"), ("--title", "New title"),
+               ("-t", "bug"), ("--type", "epic"), ("-d", "text"), ("--description", "more"), ("--notes", "n")],
 }
 POSITIONALS = {"ready": [], "show": ["gt-abc", "gt-def.1"], "create": ["A title with spaces"],
-               "mol current": ["gt-mol-abc"], "mol show": ["gt-mol-abc"]}
+               "mol current": ["gt-mol-abc"], "mol show": ["gt-mol-abc"], "update": ["gt-abc"]}
 OPTIONAL_POSITIONALS = {"mol current", "mol show"}
 
 
@@ -69,6 +72,37 @@ def test_quick_args_equal_argparse(seed, monkeypatch):
 
 
 @pytest.mark.parametrize("argv", [
+    ["label", "add", "gt-abc", "urgent"], ["label", "add", "gt-abc", "a", "b", "--json"],
+    ["label", "add", "--db", "/tmp/x", "--actor", "me", "gt-abc", "x"], ["label", "add", "gt-abc", "x", "--db", "/tmp/x"],
+    ["comment", "add", "gt-abc", "a comment with words"], ["comment", "gt-abc", "upstream's spelling", "--json"],
+    ["comment", "add", "gt-abc", "by", "-a", "bob"], ["comment", "--author", "bob", "add", "gt-abc", "t"],
+    ["comment", "list", "gt-abc"], ["comment", "-f", "/tmp/x", "add", "gt-abc"], ["comment"],
+])
+def test_label_add_and_comment_quick_args_equal_argparse(argv, monkeypatch):
+    from gastown_tui.cli import bd_deps
+
+    func = "cmd_label_add" if argv[0] == "label" else "cmd_comment"
+    got: dict = {}
+
+    def capture(args):
+        got.update(vars(args))
+        return 0
+
+    quick = bd.quick_args(argv)
+    assert quick is not None, argv
+    monkeypatch.setattr(bd_deps, func, capture)
+    assert framework.run("bd", bd.ABOUT, bd.GROUPS, argv) == 0
+    monkeypatch.undo()
+    q = vars(quick)
+    assert q.pop("func").__name__ == func
+    got.pop("func")
+    assert q == got, argv
+
+
+@pytest.mark.parametrize("argv", [
+    ["label", "add", "gt-abc"], ["label", "add", "gt-abc", "--db", "/x", "lbl"], ["label", "add", "gt-a", "-x"],
+    ["comment", "add", "gt-a", "--db", "/x", "text"], ["comment", "add", "gt-a", "--stdin"], ["comment", "add", "gt-a", ""],
+    ["update", "gt-a", "--claim"], ["update", "gt-a", "--add-label", "x"], ["update", "gt-a", "b"], ["update"],
     ["ready", "--json", "--sort", "bogus"], ["ready", "-n", "-1"], ["ready", "--limit=3"], ["ready", "--help"],
     ["show"], ["show", "--json", "--", "gt-a"], ["create"], ["create", "a", "b"], ["create", "t", "-p"],
     ["create", "t", "-l", "x"], ["create", "t", "-d", ""], ["list", "--json"], ["ready", "--pri"], [],

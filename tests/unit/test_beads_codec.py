@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from gastown_tui.beads.codec import dumps, encode_issue, format_ts, set_key, ts_key
 from gastown_tui.beads.jsonl import Image
 from gastown_tui.beads.store import Store
@@ -115,3 +117,74 @@ def test_fast_lookups_and_edits_match_the_indexed_path(tmp_path):
     assert fast.children_numbers("gt-mol-1wf2") == slow.children_numbers("gt-mol-1wf2")
     dup = Image(tmp_path / "c", text + text.splitlines()[5] + "\n")
     assert dup.record(ids[5]) == json.loads(text.splitlines()[5]) and dup.duplicates == [ids[5]]
+
+
+JSON_SAMPLES = ['{"id":"gt-1","title":"x"}', ' {"a": [1, 2.5, -3e10, true, false, null]} ', '"\\u00e9\\ud83d\\ude00"',
+                '{"n": NaN, "i": Infinity, "m": -Infinity}', '[]', '  ', '', '{"a":1}x', '{"a":', '\ufeff{}',
+                '{"a":"\\x"}', '1 2', '{"deep": {"b": [{"c": "d"}]}}', '"tab\there"', '[1,]', '{"a":1,"a":2}']
+
+
+def test_codec_loads_is_json_loads_values_and_errors():
+    from gastown_tui.beads.codec import loads
+
+    for text in JSON_SAMPLES:
+        try:
+            want = ("ok", json.loads(text))
+        except ValueError as e:
+            want = ("err", type(e), str(e))
+        try:
+            got = ("ok", loads(text))
+        except ValueError as e:
+            got = ("err", type(e), str(e))
+        assert repr(got) == repr(want), text  # repr: NaN != NaN
+
+
+def test_codec_to_json_is_json_dumps():
+    from gastown_tui.beads.codec import dumps, to_json
+
+    values = [json.loads(t) for t in JSON_SAMPLES[:5]] + [{"é": "<&>\u2028", "k": [1, {"x": None}]}, "plain", 3, None,
+                                                       {"lone": "\udcff"}]
+    for v in values:
+        assert to_json(v) == json.dumps(v, ensure_ascii=False)
+        assert to_json(v, compact=True) == json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+        assert to_json(v, ascii_only=True) == json.dumps(v)
+    assert to_json({"s": (1, 2)}, default=list, ascii_only=True) == json.dumps({"s": (1, 2)}, default=list)
+    assert dumps({"t": "<a & b>"}) == '{"t":"\\u003ca \\u0026 b\\u003e"}'
+    for bad in (float("nan"), {"x": object()}):
+        with pytest.raises((ValueError, TypeError)):
+            dumps(bad)
+
+
+def test_codec_loads_words_errors_like_json_in_a_fresh_process():
+    # Without the json package imported (as at `bd`/`gt` start-up) the C scanner cannot word its
+    # errors itself: loads must still raise json's own error, never a SystemError.
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom gastown_tui.beads.codec import loads\nassert 'json' not in sys.modules\n"
+            "for t in ['{\"a\":', '[1,]', '{\"a\":1}x']:\n"
+            "    try:\n        loads(t)\n    except ValueError as e:\n        print(type(e).__name__, e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["JSONDecodeError Expecting value: line 1 column 6 (char 5)",
+                                "JSONDecodeError Expecting value: line 1 column 4 (char 3)",
+                                "JSONDecodeError Extra data: line 1 column 8 (char 7)"]
+
+
+def test_scan_line_parses_a_line_in_place_exactly_as_json_loads_does():
+    from gastown_tui.beads.codec import scan_line
+
+    lines = ['{"id":"gt-1","t":"a"}', ' {"id":"gt-2"}', '{"id":"gt-3"}  ', '{"id":"gt-4"', '{"id":"gt-5"}{"x":1}',
+             '[1, 2]', '', '"just a string"', '{"id":"gt-6","n":NaN}']
+    text = "\n".join(lines)
+    start = 0
+    for line in lines:
+        try:
+            want = ("ok", repr(json.loads(line)))
+        except ValueError as e:
+            want = ("err", str(e))
+        try:
+            got = ("ok", repr(scan_line(text, start)))
+        except ValueError as e:
+            got = ("err", str(e))
+        assert got == want, line
+        start += len(line) + 1
