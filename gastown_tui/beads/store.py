@@ -598,7 +598,7 @@ class _Ops:
         main, wisps = self._main(), self._wisps()
         for img in (main, wisps):
             if img._lines is None and img._sorted is None and not img._edits:
-                _stamped_layout(self.beads_dir, img)  # sorted, no id twice: no index to build
+                _stamped_layout(self._files()[0], img)  # sorted, no id twice: no index to build
         recs = main.mentioning(text, field)
         wrecs = wisps.mentioning(text, field)
         if len(wrecs) > 4 and not main._sorted:
@@ -1065,11 +1065,12 @@ class Store(_Ops):
             return
         from gastown_tui.infra.fsutil import file_lock
 
-        if not self.beads_dir.is_dir():
-            raise NotFound(f"no beads store at {self.beads_dir}", hint="create one with 'bd init'")
+        if not os.path.isdir(self._dir):
+            raise NotFound(f"no beads store at {self._dir}", hint="create one with 'bd init'")
+        pending = os.path.join(self._dir, PENDING)
         try:
-            with file_lock(self.lock_path):
-                _recover(self.beads_dir / PENDING)
+            with file_lock(os.path.join(self._dir, LOCK)):
+                _recover(pending)
                 tx = Transaction(self, actor=actor or self.actor)
                 self._tx, self._tx_owner = tx, _thread.get_ident()
                 try:
@@ -1078,8 +1079,8 @@ class Store(_Ops):
                 finally:
                     self._tx, self._tx_owner = None, None
         finally:
-            if (self.beads_dir / PENDING).is_dir():
-                _signal_waiters(self.beads_dir / PENDING)
+            if os.path.isdir(pending):
+                _signal_waiters(pending)
 
     # Each change is its own transaction, combined with whatever other processes are waiting for
     # the lock: the holder applies every pending request in one rewrite (one fsync for many changes),
@@ -1159,16 +1160,16 @@ def _error_result(e: BaseException) -> dict[str, Any]:
             "hint": "run with GT_DEBUG=1 and report it"}
 
 
-def _write_temp(path: Path, data: Any, source: int | None = None) -> tuple[Path, int]:
+def _write_temp(path: str, data: Any, source: int | None = None) -> tuple[str, int]:
     """The new content of `path` in a fsynced temp file beside it: (temp path, its inode).
     With `source`, `data` are pieces: bytes and ranges of that file (fsutil.stage)."""
     from gastown_tui.infra.fsutil import stage
 
     tmp, ino = stage(path, data, source=source)
-    return _path(tmp), ino
+    return tmp, ino
 
 
-def _stage_image(path: Path, img: Image) -> tuple[Path, int]:
+def _stage_image(path: str, img: Image) -> tuple[str, int]:
     """`img`'s new content in a fsynced temp file beside `path`. When the file on disk is still the
     version the image was read from (we hold the lock), the unchanged bytes are copied from it in
     the kernel and only the changed lines are encoded: a change costs its own lines, not the file's."""
@@ -1208,42 +1209,47 @@ def _recover(pending: Path) -> None:
         journals = [e for e in os.listdir(pending) if e.endswith(".batch")]
     except OSError:
         return
-    beads_dir = pending.parent
+    beads_dir = os.path.dirname(pending)
     for entry in journals:
         try:
-            data = loads((pending / entry).read_text(encoding="utf-8"))
+            data = loads(_read_text(os.path.join(pending, entry)))
             files = [(str(a), str(b), int(c)) for a, b, c in data["files"]]
             results = dict(data["results"])
         except (OSError, ValueError, KeyError, TypeError):
             with contextlib.suppress(OSError):
-                os.unlink(pending / entry)
+                os.unlink(os.path.join(pending, entry))
             continue
         first = files[0] if files else None
-        committed = first is not None and (fingerprint(beads_dir / first[0]) or (0,))[0] == first[2]
+        committed = first is not None and (fingerprint(os.path.join(beads_dir, first[0])) or (0,))[0] == first[2]
         for name, tmp_name, ino in files:
-            tmp = beads_dir / tmp_name
+            tmp = os.path.join(beads_dir, tmp_name)
             if not committed:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
                 continue
             if (fingerprint(tmp) or (0,))[0] == ino:
-                os.replace(tmp, beads_dir / name)  # roll forward a rename the dead combiner missed
-            fp = fingerprint(beads_dir / name)
+                os.replace(tmp, os.path.join(beads_dir, name))  # roll forward a rename the dead combiner missed
+            fp = fingerprint(os.path.join(beads_dir, name))
             if fp is not None and fp[0] == ino:
-                _write_stamp(beads_dir, beads_dir / name, fp)  # fully parsed content, written by the store
+                _write_stamp(beads_dir, os.path.join(beads_dir, name), fp)  # fully parsed content, written by the store
         if committed:
             if data.get("own"):
                 with contextlib.suppress(OSError):
-                    os.unlink(pending / f"{data['own']}.req")  # the dead combiner's own change is in too
+                    os.unlink(os.path.join(pending, f"{data['own']}.req"))  # the dead combiner's own change is in too
             for other, res in results.items():
-                if (pending / f"{other}.req").exists():
+                if os.path.exists(os.path.join(pending, f"{other}.req")):
                     with contextlib.suppress(OSError):
-                        _write_small(pending / f"{other}.res", to_json(res, ascii_only=True))
+                        _write_small(os.path.join(pending, f"{other}.res"), to_json(res, ascii_only=True))
                     with contextlib.suppress(OSError):
-                        os.unlink(pending / f"{other}.req")
+                        os.unlink(os.path.join(pending, f"{other}.req"))
         with contextlib.suppress(OSError):
-            os.unlink(pending / entry)
+            os.unlink(os.path.join(pending, entry))
     _clean_leftovers(pending)
+
+
+def _read_text(path: str) -> str:
+    with open(path, encoding="utf-8") as f:
+        return f.read()
 
 
 def _write_small(path: Path, data: str) -> None:
@@ -1262,16 +1268,18 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
     from gastown_tui.beads.codec import to_json
     from gastown_tui.infra.fsutil import Lock
 
-    if not store.beads_dir.is_dir():
-        raise NotFound(f"no beads store at {store.beads_dir}", hint="create one with 'bd init'")
-    pending = store.beads_dir / PENDING
+    # Strings, not Paths, on the whole write path: pathlib (with urllib.parse under it) costs an
+    # agent's `bd create` more CPU than the write itself.
+    if not os.path.isdir(store._dir):
+        raise NotFound(f"no beads store at {store._dir}", hint="create one with 'bd init'")
+    pending = os.path.join(store._dir, PENDING)
     name = f"{time.time_ns():020d}-{os.getpid()}-{_thread.get_ident()}-{id(args)}"
     req = {"op": op, "args": args, "kwargs": kwargs, "actor": store.actor or default_actor()}
     try:
         payload = to_json(req, default=list, ascii_only=True)
     except (TypeError, ValueError):
         payload = None  # not serialisable (odd field values): apply it ourselves, alone
-    lock = Lock(store.lock_path, create=True)
+    lock = Lock(os.path.join(store._dir, LOCK), create=True)
     try:
         if payload is not None and lock.acquire(blocking=False):
             payload = None  # nobody holds the lock: apply ours now, with no queue files to write
@@ -1280,20 +1288,21 @@ def _combined(store: Store, op: str, args: list, kwargs: dict[str, Any]) -> Any:
         lock.close()
 
 
-def _queued(store: Store, pending: Path, name: str, payload: str | None, lock: Any, op: str, args: list,
+def _queued(store: Store, pending: str, name: str, payload: str | None, lock: Any, op: str, args: list,
             kwargs: dict[str, Any]) -> Any:
     """`_combined` with `lock` open (held already when `payload` is None and it was free)."""
     from gastown_tui.beads.codec import loads
 
-    fifo = pending / f"{name}.fifo"
+    fifo = os.path.join(pending, f"{name}.fifo")
     if payload is not None:
         try:
-            pending.mkdir(exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(pending)
             os.mkfifo(fifo)  # a combiner wakes us through it when our result (or the lock) is free
-            _write_small(pending / f"{name}.req", payload)
+            _write_small(os.path.join(pending, f"{name}.req"), payload)
         except OSError:
             payload = None  # cannot queue (read-only dir?): take the lock and apply it ourselves
-    res_path = pending / f"{name}.res"
+    res_path = os.path.join(pending, f"{name}.res")
     rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK) if payload is not None else -1
     try:
         if payload is None:
@@ -1304,8 +1313,8 @@ def _queued(store: Store, pending: Path, name: str, payload: str | None, lock: A
             import select
 
             while True:
-                if res_path.exists():  # someone applied our request
-                    res = loads(res_path.read_text(encoding="utf-8"))
+                if os.path.exists(res_path):  # someone applied our request
+                    res = loads(_read_text(res_path))
                     with contextlib.suppress(OSError):
                         os.unlink(res_path)
                     return _decode_result(res)
@@ -1322,9 +1331,9 @@ def _queued(store: Store, pending: Path, name: str, payload: str | None, lock: A
                         os.close(rfd)
                         rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
             _recover(pending)  # a combiner killed after its write: hand out what it applied
-            if res_path.exists():  # applied between our check and our lock (or by a killed combiner)
+            if os.path.exists(res_path):  # applied between our check and our lock (or by a killed combiner)
                 lock.release()
-                continue_res = loads(res_path.read_text(encoding="utf-8"))
+                continue_res = loads(_read_text(res_path))
                 with contextlib.suppress(OSError):
                     os.unlink(res_path)
                 return _decode_result(continue_res)
@@ -1363,11 +1372,11 @@ def pending_leftovers(beads_dir: Path) -> list[str]:
     return out
 
 
-def _clean_leftovers(pending: Path) -> None:
+def _clean_leftovers(pending: str) -> None:
     """Under the lock: drop the queue files of dead writers (nobody waits for them; never acknowledged)."""
-    for entry in pending_leftovers(pending.parent):
+    for entry in pending_leftovers(os.path.dirname(pending)):
         with contextlib.suppress(OSError):
-            os.unlink(pending / entry)
+            os.unlink(os.path.join(pending, entry))
 
 
 def _signal_waiters(pending: Path, *, exclude: str = "") -> None:
@@ -1389,7 +1398,7 @@ def _signal_waiters(pending: Path, *, exclude: str = "") -> None:
             os.close(wfd)
 
 
-def _combine_locked(store: Store, pending: Path, name: str, payload: str | None, op: str, args: list,
+def _combine_locked(store: Store, pending: str, name: str, payload: str | None, op: str, args: list,
                     kwargs: dict[str, Any]) -> Any:
     from gastown_tui.beads.codec import loads, to_json
 
@@ -1399,7 +1408,7 @@ def _combine_locked(store: Store, pending: Path, name: str, payload: str | None,
         for entry in sorted(os.listdir(pending)):
             if entry.endswith(".req") and entry != f"{name}.req":
                 with contextlib.suppress(OSError, ValueError):
-                    batch.append((entry[:-4], loads((pending / entry).read_text(encoding="utf-8"))))
+                    batch.append((entry[:-4], loads(_read_text(os.path.join(pending, entry)))))
     results: dict[str, dict[str, Any]] = {}
     own: Any = None
     own_error: BaseException | None = None
@@ -1427,7 +1436,7 @@ def _combine_locked(store: Store, pending: Path, name: str, payload: str | None,
             own = getattr(tx, op)(*args, **kwargs)
         except Exception as e:
             own_error = e
-        journal = pending / f"{name}.batch"
+        journal = os.path.join(pending, f"{name}.batch")
 
         def before_replace(files: list[tuple[str, str, int]]) -> None:
             # The results, and the identity of the files that will carry them, are on disk before
@@ -1448,14 +1457,14 @@ def _combine_locked(store: Store, pending: Path, name: str, payload: str | None,
         store._tx, store._tx_owner = None, None
         for other, res in results.items():
             with contextlib.suppress(OSError):
-                _write_small(pending / f"{other}.res", to_json(res, ascii_only=True))
+                _write_small(os.path.join(pending, f"{other}.res"), to_json(res, ascii_only=True))
             with contextlib.suppress(OSError):
-                os.unlink(pending / f"{other}.req")
+                os.unlink(os.path.join(pending, f"{other}.req"))
         if payload is not None:
             with contextlib.suppress(OSError):
-                os.unlink(pending / f"{name}.req")
+                os.unlink(os.path.join(pending, f"{name}.req"))
         with contextlib.suppress(OSError):
-            os.unlink(pending / f"{name}.batch")
+            os.unlink(os.path.join(pending, f"{name}.batch"))
     if own_error is not None:
         raise own_error
     return own
@@ -1466,15 +1475,22 @@ class Transaction(_Ops):
 
     def __init__(self, store: Store, *, actor: str | None = None) -> None:
         self.store = store
-        self.beads_dir = store.beads_dir
+        self._dir = store._dir  # paths are strings here: see _combined
         self.clock = store.clock
         self.actor = actor
-        self._images: dict[Path, Image] = {}
+        self._images: dict[str, Image] = {}
         self._now: str | None = None
 
     @property
     def prefix(self) -> str:
         return self.store.prefix
+
+    @property
+    def beads_dir(self) -> Path:
+        return self.store.beads_dir
+
+    def _files(self) -> tuple[str, str, str]:
+        return self._dir, self.store._issues, self.store._wisps_file
 
     @property
     def issues_path(self) -> Path:
@@ -1484,12 +1500,12 @@ class Transaction(_Ops):
     def wisps_path(self) -> Path:
         return self.store.wisps_path
 
-    def _load(self, path: Path) -> Image:
+    def _load(self, path: str) -> Image:
         img = self._images.get(path)
         if img is None:
             fp = fingerprint(path)
             img = None
-            if fp is not None and _stamped(self.beads_dir, path, fp):
+            if fp is not None and _stamped(self._dir, path, fp):
                 # Written by us with its layout recorded: map it rather than read it (see Image.mapped).
                 img = Image.mapped(path, fp)
             if img is None:
@@ -1497,17 +1513,17 @@ class Transaction(_Ops):
                 if img._edits:  # its text is an older file plus changes: a splice needs the file's own text
                     img = Image.read(path)
                 img = img.clone()
-            _check_writable(img, self.beads_dir)
-            if img._lines is None and not _stamped_layout(self.beads_dir, img):
+            _check_writable(img, self._dir)
+            if img._lines is None and not _stamped_layout(self._dir, img):
                 img._materialize()  # where a new line goes is decided from the full index, once
             self._images[path] = img
         return img
 
     def _main(self) -> Image:
-        return self._load(self.store.issues_path)
+        return self._load(self.store._issues)
 
     def _wisps(self) -> Image:
-        return self._load(self.store.wisps_path)
+        return self._load(self.store._wisps_file)
 
     def _commit(self, before_replace: Callable[[list[tuple[str, str, int]]], None] | None = None) -> None:
         """Write every changed file: all temp files (fsynced) first, then `before_replace`, then the renames."""
@@ -1516,19 +1532,19 @@ class Transaction(_Ops):
         try:
             for path, img in todo:
                 tmp, ino = _stage_image(path, img)
-                staged.append((path.name, tmp.name, ino))
+                staged.append((os.path.basename(path), os.path.basename(tmp), ino))
             if before_replace is not None and staged:
                 before_replace(staged)
         except BaseException:
             for _, tmp_name, _ in staged:
                 with contextlib.suppress(OSError):
-                    os.unlink(self.beads_dir / tmp_name)
+                    os.unlink(os.path.join(self._dir, tmp_name))
             raise
         for (path, img), (_, tmp_name, _) in zip(todo, staged, strict=True):
-            os.replace(self.beads_dir / tmp_name, path)
+            os.replace(os.path.join(self._dir, tmp_name), path)
             img.fp = fingerprint(path)
             img.modified = False
-            _write_stamp(self.beads_dir, path, img.fp, img)
+            _write_stamp(self._dir, path, img.fp, img)
             _remember(path, img)
 
     def now(self) -> str:
@@ -1548,7 +1564,7 @@ class Transaction(_Ops):
 
     def _save(self, rec: dict[str, Any], img: Image) -> Issue:
         img.put(rec)
-        return Issue(img.record(rec["id"]) or rec, ephemeral_file=img is self._images.get(self.store.wisps_path))
+        return Issue(img.record(rec["id"]) or rec, ephemeral_file=img is self._images.get(self.store._wisps_file))
 
     # --- changes ----------------------------------------------------------------------------
 
