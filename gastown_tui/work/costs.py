@@ -196,8 +196,13 @@ def _sim_line():
     return _SIM_LINE
 
 
+def sim_usage_path(town_root: str | os.PathLike) -> str:
+    """Where the sim agent records what each finished bead "cost" (one JSON line per bead)."""
+    return os.path.join(town_root, ".runtime", "sim", "usage.jsonl")
+
+
 def read_sim(usage: Usage, town: Town, agents: _Agents) -> None:
-    path = os.path.join(town.root, ".runtime", "sim", "usage.jsonl")
+    path = sim_usage_path(town.root)
     if not os.path.exists(path):
         return
     usage.sources["sim"] = usage.sources.get("sim", 0) + 1
@@ -433,7 +438,7 @@ def collect(town: Town, *, since: float | None = None, claude_dir: str | None = 
 def usage_fingerprint(town: Town) -> tuple:
     """(path, size, mtime) of every file `collect` would read: equal fingerprints, equal usage.
     The cockpit asks this (a few `stat` calls) before it pays for a new `collect`."""
-    paths = [os.path.join(town.root, ".runtime", "sim", "usage.jsonl")]
+    paths = [sim_usage_path(town.root)]
     for full in claude_project_dirs(town):
         paths.extend(_jsonl_files(full, None))
     for h in codex_homes(town):
