@@ -325,7 +325,8 @@ class _ReadyIssues:
     closed issues without dependencies cannot be blocked or block anything except through their
     status (and close reason, parsed on demand), so they are only parsed when looked up. Every
     other line is parsed. The status is taken from the raw line only when it is unambiguous: the
-    first `"status":"` of a line with no nested object before it is the top-level key.
+    only `"status"` of a line (nor a `\\u`-escaped spelling), with no nested object before it, is the
+    top-level key (JSON keeps the last of duplicate keys, so a second one means parsing).
     """
 
     def __init__(self, main: Image, wisps: Image) -> None:
@@ -354,7 +355,13 @@ class _ReadyIssues:
                 if note is None:
                     note = "p"
                     p = line.find('"status":"')
-                    if p > 0 and line.find("{", 1, p) < 0:
+                    # JSON keeps the last of duplicate keys: the raw status counts only when the
+                    # line has one `"status"` (another spelling, spaced or with a letter of it
+                    # `\u`-escaped: a, s, t, u are \u0061, \u0073-5, is parsed) and its opening
+                    # quote is not an escaped one inside a string.
+                    if (p > 0 and line[p - 1] != "\\" and line.find("{", 1, p) < 0
+                            and line.count('"status"') == 1
+                            and "\\u007" not in line and "\\u0061" not in line):
                         st = line[p + 10:line.find('"', p + 10)]
                         if st == "tombstone":
                             note = "t"

@@ -1,0 +1,66 @@
+"""Hostile lines of issues.jsonl (it arrives by git): every `bd` command reads a line as JSON does,
+so listings, lookups and readiness never disagree about one line, and bad lines are reported.
+
+The fast paths read the raw text (the id at the start of a line, the status key) and must fall
+back to parsing whenever the raw text could mean something else than the JSON.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import run_cli
+
+
+def _bd(beads, *args, ok=True):
+    r = run_cli("bd", *args, "--db", str(beads), timeout=60)
+    if ok:
+        assert r.returncode == 0, r.stderr
+    return r
+
+
+def _ids(beads, *args) -> list[str]:
+    return [d["id"] for d in json.loads(_bd(beads, *args, "--json").stdout)]
+
+
+def _store(tmp_path, n=3):
+    beads = tmp_path / ".beads"
+    beads.mkdir(parents=True)
+    (beads / "config.yaml").write_text("issue-prefix: gt\n")
+    (beads / "issues.jsonl").write_text("")
+    ids = [json.loads(_bd(beads, "create", f"issue {k}", "--json").stdout)["id"] for k in range(n)]
+    return beads, ids
+
+
+def _edit_line(beads, iid, edit):
+    path = beads / "issues.jsonl"
+    lines = path.read_text().splitlines()
+    k = next(k for k, ln in enumerate(lines) if ln.startswith(f'{{"id":"{iid}"'))
+    lines[k] = edit(lines[k])
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("first", ['"status":"tombstone"', '"status":"closed"'])
+@pytest.mark.parametrize("last", [',"status":"open"', ', "status" : "open"', ',"st\\u0061tus":"open"'])
+def test_the_last_duplicate_status_key_decides_everywhere(tmp_path, first, last):
+    """JSON keeps the last of duplicate keys: an issue whose line says tombstone (or closed) and
+    then open is open for `bd list` and `bd ready` too, not only for `bd show`."""
+    beads, ids = _store(tmp_path)
+    iid = ids[1]
+    _edit_line(beads, iid, lambda ln: ln.replace('"status":"open"', first)[:-1] + last + "}")
+    assert json.loads(_bd(beads, "show", iid, "--json").stdout)[0]["status"] == "open"
+    assert iid in _ids(beads, "list", "--all")
+    assert iid in _ids(beads, "list")
+    assert iid in _ids(beads, "ready")
+    assert iid in _bd(beads, "list").stdout
+
+
+def test_an_escaped_quote_before_status_is_not_the_status_key(tmp_path):
+    """`"a\\"status":"tombstone"` is a key `a"status`, not the status: the issue stays listed."""
+    beads, ids = _store(tmp_path)
+    iid = ids[0]
+    _edit_line(beads, iid, lambda ln: ln.replace('"title":', '"a\\"status":"tombstone","title":', 1))
+    assert iid in _ids(beads, "list")
+    assert iid in _ids(beads, "ready")
