@@ -394,9 +394,21 @@ class Image:
                 msg = str(e).split(":")[0]
                 self.problems.append(Problem(self.path, i + 1, f"is not valid JSON ({msg})"))
                 obj = None
-        rec = obj if obj is not None and is_record(obj) else None
+        rec = self._record(i, obj)
         self.parsed[i] = rec
         return rec
+
+    def _record(self, i: int, obj: Any) -> dict[str, Any] | None:
+        """The issue a parsed line holds, or None. A line whose JSON id (the last `"id"` key, as
+        JSON reads it) is not the id it is indexed under (its first) is a problem line: trusting
+        either would make lookups by id and listings disagree about one line."""
+        if obj is None or not is_record(obj):
+            return None
+        ids = getattr(self, "_ids", None)  # none yet while _slow_id reads the id from the JSON
+        if ids is not None and ids[i] is not None and ids[i] != obj["id"]:
+            self.problems.append(Problem(self.path, i + 1, 'has two different "id" keys; keep one'))
+            return None
+        return obj
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -420,7 +432,10 @@ class Image:
             except ValueError:
                 self._materialize()  # report it properly, with its line number
                 return self.record(issue_id)
-            rec = obj if is_record(obj) and obj["id"] == issue_id else None
+            if is_record(obj) and obj["id"] != issue_id:
+                self._materialize()  # report it, with its line number, in the one place
+                return self.record(issue_id)
+            rec = obj if is_record(obj) else None
         self._fast[issue_id] = rec
         return rec
 
@@ -483,8 +498,12 @@ class Image:
                 objs = loads("[" + ",".join(self.lines[i] for i in todo) + "]")
                 if len(objs) != len(todo):
                     raise ValueError("line count mismatch")
+                parsed, ids = self.parsed, getattr(self, "_ids", None)
                 for i, obj in zip(todo, objs, strict=True):
-                    self.parsed[i] = obj if is_record(obj) else None
+                    if ids is not None and is_record(obj) and obj["id"] == ids[i]:
+                        parsed[i] = obj
+                    else:
+                        parsed[i] = self._record(i, obj)
             except ValueError:
                 for i in todo:
                     self._parse(i)

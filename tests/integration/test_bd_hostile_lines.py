@@ -64,3 +64,23 @@ def test_an_escaped_quote_before_status_is_not_the_status_key(tmp_path):
     _edit_line(beads, iid, lambda ln: ln.replace('"title":', '"a\\"status":"tombstone","title":', 1))
     assert iid in _ids(beads, "list")
     assert iid in _ids(beads, "ready")
+
+
+def test_a_line_with_two_different_ids_is_a_problem_line(tmp_path):
+    """`{"id":"A",...,"id":"B"}`: the line is indexed under A but JSON reads B; it is reported like
+    any bad line and skipped by every command, never listed as B and shown as A."""
+    beads, ids = _store(tmp_path)
+    iid = ids[0]
+    _edit_line(beads, iid, lambda ln: ln[:-1] + ',"id":"gt-xp7"}')
+    lineno = next(k for k, ln in enumerate((beads / "issues.jsonl").read_text().splitlines(), 1)
+                  if ln.startswith(f'{{"id":"{iid}"'))
+    for args in (("list",), ("list", "--all"), ("ready",)):
+        got = _ids(beads, *args)
+        assert iid not in got and "gt-xp7" not in got, args
+        assert sorted(got) == sorted(ids[1:]), args
+    for other in (iid, "gt-xp7"):
+        r = _bd(beads, "show", other, "--json", ok=False)
+        assert r.returncode == 1 and "Traceback" not in r.stderr
+    r = _bd(beads, "doctor", ok=False)
+    assert r.returncode == 1
+    assert f"line {lineno}: has two different \"id\" keys" in r.stdout
