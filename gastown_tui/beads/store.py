@@ -901,7 +901,10 @@ class Store(_Ops):
                             break
                         out.append(Issue(obj))
                     else:
-                        return out
+                        if all(graph.is_ready_candidate(i, now) for i in out):
+                            return out
+                        # A row the file says is no candidate: the cache lies; the full reading decides.
+                        return super().ready(limit, sort)
                 finally:
                     os.close(fd)
         main, wisps = self._main(), self._wisps()
@@ -912,6 +915,8 @@ class Store(_Ops):
                 out.append(Issue(rec))
             elif (rec := wisps.record(r[0])) is not None:
                 out.append(Issue(rec, ephemeral_file=True))
+        if not all(graph.is_ready_candidate(i, now) for i in out):
+            return super().ready(limit, sort)
         return out
 
     def _open_version(self, fp: list | tuple) -> int:
@@ -1046,13 +1051,19 @@ class Store(_Ops):
         if summary is None:
             return super().assigned(assignee)
         out = [self.try_get(iid) for iid in summary["who"].get(assignee, ())]
-        return [i for i in out if i is not None]
+        out = [i for i in out if i is not None]
+        if not all(i.get("assignee") == assignee and i.status not in ("closed", "tombstone") for i in out):
+            return super().assigned(assignee)  # the cache lies about a row: the file decides
+        return out
 
     def dependent_links(self, issue_id: str) -> list[tuple[Issue, dict[str, Any]]]:
         summary = None if self._own_tx() else self._known_summary()
         if summary is None:
             return super().dependent_links(issue_id)
-        return self._links(issue_id, summary["by"].get(issue_id, ()), self.try_get)
+        found = {iid: self.try_get(iid) for iid in dict.fromkeys(summary["by"].get(issue_id, ()))}
+        if any(o is not None and o.status == "tombstone" for o in found.values()):
+            return super().dependent_links(issue_id)  # the cache lies about a row: the file decides
+        return self._links(issue_id, found, found.get)
 
     def _main(self) -> Image:
         if self._tx is not None and self._tx_owner == _thread.get_ident():
