@@ -191,10 +191,16 @@ class Image:
         """Where the line of `issue_id` is in `_buf()` (start, end without the newline), or None."""
         if self._sorted:  # known sorted (the store's stamp): a binary search, not a scan
             start, found = self._bisect(issue_id)
+            if not self._bisect_holds(issue_id, start, found):
+                # The stamp lies about the layout: never trust it over the file. The full form
+                # decides (its order is computed from the lines, not taken from the stamp).
+                self._materialize()
+                raise _Duplicate
             if not found:
                 return None
             buf = self._buf()
-            return start, buf.find("\n" if isinstance(buf, str) else b"\n", start)
+            end = buf.find("\n" if isinstance(buf, str) else b"\n", start)
+            return start, len(buf) if end < 0 else end  # (no final newline: the stamp lies)
         t = self._text or ""
         from gastown_tui.beads.codec import dumps
 
@@ -229,12 +235,40 @@ class Image:
             start = lo if p < 0 else p + 1
             iid = t[start + 7:t.find(quote, start + 7)]
             if iid < key:
-                lo = t.find(nl, start) + 1
+                end = t.find(nl, start)
+                if end < 0:  # the last line has no newline (the stamp lies): the end, not a loop
+                    return len(t), False
+                lo = end + 1
             elif iid == key:
                 return start, True
             else:
                 hi = start
         return lo, False
+
+    def _bisect_holds(self, issue_id: str, start: int, found: bool) -> bool:
+        """What `_bisect` found agrees with the text: the line found is that id's, or (a miss) the id
+        is on no line (one C-speed search) and the lines around the insertion point bracket it."""
+        t = self._buf()
+        if isinstance(t, str):
+            key: Any = issue_id
+            nl, head, quote = "\n", '{"id":"', '"'
+        else:
+            key, nl, head, quote = issue_id.encode("utf-8"), b"\n", b'{"id":"', b'"'
+        needle = head + key + quote  # (t may be an mmap: slices and find, no startswith)
+        if found:
+            return t[start:start + len(needle)] == needle
+        if t[:len(needle)] == needle or t.find(nl + needle) >= 0:
+            return False  # there after all: the lines are not in order
+        if start > 0:  # the line before: a smaller id, ending with a newline
+            if t[start - 1:start] != nl:
+                return False
+            p = t.rfind(nl, 0, start - 1) + 1
+            if t[p:p + 7] != head or not t[p + 7:t.find(quote, p + 7)] < key:
+                return False
+        if start < len(t):  # the line after: a larger id
+            if t[start:start + 7] != head or not t[start + 7:t.find(quote, start + 7)] > key:
+                return False
+        return True
 
     def _materialize(self) -> None:
         if self._lines is not None:
@@ -263,6 +297,7 @@ class Image:
                 self._index_slow()
         self._text = None  # the lines are the truth from now on
         self._fast = {}
+        self._sorted = None  # the order is the lines' (is_sorted), never a stamp's claim
         prev = getattr(self, "previous", None)
         if prev is not None:
             self.previous = None

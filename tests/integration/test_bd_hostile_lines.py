@@ -15,7 +15,7 @@ from tests.conftest import run_cli
 
 
 def _bd(beads, *args, ok=True):
-    r = run_cli("bd", *args, "--db", str(beads), timeout=60)
+    r = run_cli("bd", *args, "--db", str(beads), timeout=30)
     if ok:
         assert r.returncode == 0, r.stderr
     return r
@@ -84,3 +84,61 @@ def test_a_line_with_two_different_ids_is_a_problem_line(tmp_path):
     r = _bd(beads, "doctor", ok=False)
     assert r.returncode == 1
     assert f"line {lineno}: has two different \"id\" keys" in r.stdout
+
+
+def _forge_stamp(beads, text: str, layout: str) -> None:
+    """Write issues.jsonl as `text` and a store stamp naming this very version with `layout`."""
+    path = beads / "issues.jsonl"
+    path.write_text(text)
+    st = path.stat()
+    (beads / ".jsonl.stamp.issues.jsonl").write_text(
+        f"{st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {layout}")
+
+
+def _file_ids(beads) -> list[str]:
+    return [json.loads(ln)["id"] for ln in (beads / "issues.jsonl").read_text().splitlines()]
+
+
+def _shown(beads, iid) -> dict:
+    return json.loads(_bd(beads, "show", iid, "--json").stdout)[0]
+
+
+@pytest.mark.parametrize("forgery", ["unsorted", "no final newline", "wrong line count"])
+def test_a_stamp_lying_about_the_layout_is_never_trusted_over_the_file(tmp_path, forgery):
+    """A stamp whose fingerprint matches but whose layout (`layout 1 N 1`: standard, N lines,
+    sorted) is false: updates find every issue, creates add no duplicate line, nothing hangs
+    (every bd call has a subprocess timeout)."""
+    beads, ids = _store(tmp_path, n=5)
+    lines = (beads / "issues.jsonl").read_text().splitlines()
+    lines.sort(key=lambda ln: json.loads(ln)["id"])
+    if forgery == "unsorted":
+        lines = lines[2:] + lines[:2]
+        text, layout = "\n".join(lines) + "\n", f"layout 1 {len(lines)} 1"
+    elif forgery == "no final newline":
+        text, layout = "\n".join(lines), f"layout 1 {len(lines)} 1"
+    else:
+        text, layout = "\n".join(lines) + "\n", "layout 1 99 1"
+    for iid in sorted(ids):
+        _forge_stamp(beads, text, layout)
+        _bd(beads, "update", iid, "--title", f"renamed {iid}")
+        assert _shown(beads, iid)["title"] == f"renamed {iid}"
+        assert sorted(_file_ids(beads)) == sorted(ids)
+    # Creating an id the file holds is refused, whatever the stamp says; a new one is added once.
+    for iid in sorted(ids):
+        _forge_stamp(beads, text, layout)
+        r = _bd(beads, "create", "again", "--id", iid, ok=False)
+        assert r.returncode == 1 and "Traceback" not in r.stderr
+        assert sorted(_file_ids(beads)) == sorted(ids)
+    for new in ("gt-000", "gt-mmm", "gt-zzz", f"{sorted(ids)[1]}x"):
+        _forge_stamp(beads, text, layout)
+        _bd(beads, "create", f"new {new}", "--id", new)
+        assert sorted(_file_ids(beads)) == sorted([*ids, new])
+        assert _shown(beads, new)["title"] == f"new {new}"
+        for iid in ids:
+            assert _shown(beads, iid)["id"] == iid
+        # What this write stamped is true of the file it wrote.
+        _bd(beads, "update", new, "--title", "again")
+        assert _file_ids(beads).count(new) == 1 and _shown(beads, new)["title"] == "again"
+    _forge_stamp(beads, text, layout)
+    made = json.loads(_bd(beads, "create", "generated", "--json").stdout)["id"]
+    assert sorted(_file_ids(beads)) == sorted([*ids, made])
