@@ -191,12 +191,15 @@ class Image:
         """Where the line of `issue_id` is in `_buf()` (start, end without the newline), or None."""
         if self._sorted:  # known sorted (the store's stamp): a binary search, not a scan
             start, found = self._bisect(issue_id)
+            if not found and issue_id in self._fast:
+                return None  # a miss already checked against this text
             if not self._bisect_holds(issue_id, start, found):
                 # The stamp lies about the layout: never trust it over the file. The full form
                 # decides (its order is computed from the lines, not taken from the stamp).
                 self._materialize()
                 raise _Duplicate
             if not found:
+                self._fast[issue_id] = None  # checked: no such line (one text search per id)
                 return None
             buf = self._buf()
             end = buf.find("\n" if isinstance(buf, str) else b"\n", start)
