@@ -390,11 +390,16 @@ class Image:
 
     @classmethod
     def read(cls, path: Path) -> Image:
-        fp = fingerprint(path)
-        if fp is None:
+        # The identity of the very file read (fstat of the open descriptor), not of whatever the
+        # path named a moment before: the fingerprint always belongs to this text.
+        try:
+            f = open(path, "rb")  # noqa: SIM115 - closed below, after the fstat
+        except FileNotFoundError:
             return cls(path, "", None)
-        with open(path, "rb") as f:
+        with f:
+            st = os.fstat(f.fileno())
             raw = f.read()
+        fp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         with _no_gc():
             return cls._from_bytes(path, raw, fp)
 
