@@ -1558,10 +1558,17 @@ class Transaction(_Ops):
                 with contextlib.suppress(OSError):
                     os.unlink(os.path.join(self._dir, tmp_name))
             raise
-        for (path, img), (_, tmp_name, _) in zip(todo, staged, strict=True):
+        for (path, img), (_, tmp_name, ino) in zip(todo, staged, strict=True):
             os.replace(os.path.join(self._dir, tmp_name), path)
-            img.fp = fingerprint(path)
+            fp = fingerprint(path)
             img.modified = False
+            if fp is None or fp[0] != ino:
+                # Not the file we staged (replaced since, by a writer outside the lock): a stamp or
+                # a cached image would vouch for text that is not there. Readers read the file.
+                with _CACHE_LOCK:
+                    _CACHE.pop(os.fspath(path), None)
+                continue
+            img.fp = fp
             _write_stamp(self._dir, path, img.fp, img)
             _remember(path, img)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from gastown_tui.beads import jsonl as J
+from gastown_tui.beads import store as S
 from gastown_tui.beads.store import Store
 
 OTHER = '{"id":"gt-other","title":"written by someone else","status":"open"}\n'
@@ -42,3 +43,24 @@ def test_an_image_fingerprint_is_the_file_it_read(tmp_path, monkeypatch):
     st = os.stat(path)
     assert img.fp == (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     assert img.text() == OTHER
+
+
+def test_no_stamp_vouches_for_a_file_replaced_after_our_write(tmp_path, monkeypatch):
+    beads = _store(tmp_path)
+    s = Store(beads)
+    s.create("first")
+    path = beads / "issues.jsonl"
+    real = os.replace
+
+    def and_replaced_again(src, dst):
+        real(src, dst)
+        if os.fspath(dst) == os.fspath(path):
+            _replace_with_other(path, real)
+
+    monkeypatch.setattr(os, "replace", and_replaced_again)
+    s.create("second")
+    monkeypatch.setattr(os, "replace", real)
+    assert not S._stamp_matches(beads, path, J.fingerprint(path))
+    S._SUMMARIES.clear()
+    assert [i.id for i in Store(beads).all()] == ["gt-other"]
+    assert [i.id for i in s.all()] == ["gt-other"]
