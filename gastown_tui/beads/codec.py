@@ -58,7 +58,8 @@ _WS = " \t\n\r"
 
 
 def loads(text: str | bytes) -> Any:
-    """`json.loads(text)`: the same value, the same errors."""
+    """`json.loads(text)`: the same value, the same errors — except that a value nested too deeply
+    to parse (RecursionError in json) is a ValueError like any other text that is not JSON."""
     if _SCAN is not None and type(text) is str:
         n = len(text)
         i = 0
@@ -66,15 +67,18 @@ def loads(text: str | bytes) -> Any:
             i += 1
         try:
             obj, end = _SCAN(text, i)
-        except (StopIteration, ValueError, SystemError):  # (the C scanner reports errors through
-            obj, end = None, -1  # json.decoder, which it may fail to import here: json.loads words them)
+        except (StopIteration, ValueError, SystemError, RecursionError):  # (the C scanner reports errors
+            obj, end = None, -1  # through json.decoder, which it may fail to import here: json.loads words them)
         while 0 <= end < n and text[end] in _WS:
             end += 1
         if end == n:
             return obj
     import json
 
-    return json.loads(text)
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def scan_line(text: str, start: int) -> Any:
@@ -87,7 +91,7 @@ def scan_line(text: str, start: int) -> Any:
     if _SCAN is not None and start < end and text[start] not in _WS:
         try:
             obj, stop = _SCAN(text, start)
-        except (StopIteration, ValueError, SystemError):
+        except (StopIteration, ValueError, SystemError, RecursionError):
             stop = -1
         if stop == end:
             return obj
@@ -192,8 +196,9 @@ def format_ts(ns: int | None = None) -> str:
 
 
 def ts_key(text: str | None) -> float:
-    """Seconds since the epoch for an RFC 3339 timestamp (any offset, up to nanoseconds); 0 if absent/bad."""
-    if not text:
+    """Seconds since the epoch for an RFC 3339 timestamp (any offset, up to nanoseconds); 0 if
+    absent/bad, and for anything that is not a string (a hostile `"defer_until": 5`)."""
+    if not text or type(text) is not str:  # a number or list arrived by git: no time, as absent
         return 0.0
     cached = _TS_CACHE.get(text)
     if cached is not None:

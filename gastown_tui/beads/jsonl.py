@@ -725,7 +725,7 @@ class Image:
                     self._appended.append(issue_id)
                 self._edits[issue_id] = line
                 self._fast[issue_id] = loads(line)
-                self.modified = True
+                self._changed()
                 return
         self._materialize()
         i = self.index.get(issue_id)
@@ -746,7 +746,14 @@ class Image:
                 self.parsed = {(k + 1 if k >= pos else k): v for k, v in self.parsed.items()}
                 self.parsed[pos] = loads(line)
                 self.index = dict(zip(self.ids, range(len(self.ids)), strict=True))  # type: ignore[arg-type]
+        self._changed()
+
+    def _changed(self) -> None:
+        """Every change to the lines comes here: the image is marked for writing and answers
+        derived from the old lines (`mentioning`) are dropped — the store's commit clears
+        `modified`, so a cached answer would otherwise outlive the change in a long-lived process."""
         self.modified = True
+        self._mentions = {}
 
     def _scan_order(self) -> bool:
         """Fast mode, no stamp: are the (standard) lines sorted by id without duplicates?"""
@@ -772,7 +779,7 @@ class Image:
         del self.ids[i]
         self.parsed = {(k - 1 if k > i else k): v for k, v in self.parsed.items() if k != i}
         self.index = {iid: k for k, iid in enumerate(self.ids) if iid is not None}
-        self.modified = True
+        self._changed()
 
     def _splices(self) -> list[tuple[int, int, str]]:
         """The pending fast-mode edits as (start, end, new text) over the text, in text order: a

@@ -163,19 +163,12 @@ _QUICK_DEPS = {
 _QUICK["mol show"] = _QUICK["mol current"]  # `bd mol show` is argparse's alias of `current`
 
 
-def quick_args(argv: list[str]):
-    """The parsed arguments of a plain hot-path command line, or None (then argparse decides)."""
-    if argv[:2] == ["label", "add"] or argv[:1] == ["comment"]:
-        return _quick_deps(argv)
-    if argv[:1] == ["mol"] and len(argv) > 1 and f"mol {argv[1]}" in _QUICK:
-        name, rest = f"mol {argv[1]}", argv[2:]
-    elif not argv or argv[0] not in _QUICK:
-        return None
-    else:
-        name, rest = argv[0], argv[1:]
-    valued, defaults, pos_dest, (lo, hi) = _QUICK[name]
-    out = {"db": None, "actor": None, "json": False, "quiet": False, **defaults}
+def _scan(rest: list[str], valued: dict[str, str], out: dict, *, one_run: bool) -> list[str] | None:
+    """The positionals of `rest`, with `--json` and the `valued` options stored in `out`; None when
+    the line needs argparse (any other option, a missing value, or with `one_run`, positionals
+    split by an option, which argparse reads differently for a nargs='+' argument)."""
     pos: list[str] = []
+    after_pos = False
     i = 0
     while i < len(rest):
         a = rest[i]
@@ -188,10 +181,32 @@ def quick_args(argv: list[str]):
             i += 1
         elif a.startswith("-") or not a:
             return None  # any other option (or --help): argparse
+        elif one_run and pos and not after_pos:
+            return None
         else:
             pos.append(a)
+            after_pos = True
+            i += 1
+            continue
+        after_pos = False
         i += 1
-    if not lo <= len(pos) <= hi:
+    return pos
+
+
+def quick_args(argv: list[str]):
+    """The parsed arguments of a plain hot-path command line, or None (then argparse decides)."""
+    if argv[:2] == ["label", "add"] or argv[:1] == ["comment"]:
+        return _quick_deps(argv)
+    if argv[:1] == ["mol"] and len(argv) > 1 and f"mol {argv[1]}" in _QUICK:
+        name, rest = f"mol {argv[1]}", argv[2:]
+    elif not argv or argv[0] not in _QUICK:
+        return None
+    else:
+        name, rest = argv[0], argv[1:]
+    valued, defaults, pos_dest, (lo, hi) = _QUICK[name]
+    out = {"db": None, "actor": None, "json": False, "quiet": False, **defaults}
+    pos = _scan(rest, valued, out, one_run=False)
+    if pos is None or not lo <= len(pos) <= hi:
         return None
     if name == "ready":
         if not str(out["limit"]).isdigit() or out["sort"] not in ("hybrid", "priority", "oldest"):
@@ -213,31 +228,8 @@ def _quick_deps(argv: list[str]):
     key = ("label", "add") if argv[0] == "label" else ("comment",)
     valued, fixed, func, least = _QUICK_DEPS[key]
     out = {"db": None, "actor": None, "json": False, "quiet": False, **fixed}
-    pos: list[str] = []
-    after_pos = False
-    rest = argv[len(key):]
-    i = 0
-    while i < len(rest):
-        a = rest[i]
-        if a == "--json":
-            out["json"] = True
-        elif a in valued:
-            if i + 1 >= len(rest) or rest[i + 1].startswith("-") or not rest[i + 1]:
-                return None
-            out[valued[a]] = rest[i + 1]
-            i += 1
-        elif a.startswith("-") or not a:
-            return None
-        elif pos and not after_pos:
-            return None  # positionals split by an option: argparse's business
-        else:
-            pos.append(a)
-            after_pos = True
-            i += 1
-            continue
-        after_pos = False
-        i += 1
-    if len(pos) < least:
+    pos = _scan(argv[len(key):], valued, out, one_run=True)
+    if pos is None or len(pos) < least:
         return None
     from gastown_tui.cli import bd_deps
 

@@ -74,7 +74,7 @@ class PaneOutputWatch:
         self._data = bytearray()  # bytes printed after the last capture (or update) taken
         self._unusable = True  # _data does not follow a capture (none yet, or it overflowed)
         self._reply: tuple[bool, str | None] = (False, None)  # the latest capture not yet taken
-        self._pending: list[int | None] = []  # `lines` of each capture asked for, in order
+        self._pending: list[tuple[int | None, bytes]] = []  # (`lines`, end line) of each capture asked for
         self.tmux_bin = tmux_bin or shutil.which("tmux") or "tmux"
         self.session: str | None = None
         self.dirty = False
@@ -124,18 +124,28 @@ class PaneOutputWatch:
 
     def request_capture(self, lines: int | None = None) -> bool:
         """Ask for a capture of the pane (the last `lines` lines, or the visible screen) through
-        the control client; it comes back in a `take_update`. False when it cannot be asked."""
+        the control client; it comes back in a `take_update`. False when it cannot be asked.
+
+        A capture's reply is the pane's raw text, so a pane can print lines that look like the
+        reply's `%end` (its time and command number are guessable). The capture is therefore
+        followed, as its own command line, by a `display-message` of a random token the pane
+        cannot know: the reply is read up to that token, and its real end is the last `%end` or
+        `%error` line of its own time and number before it (after the real end only tmux writes)."""
+        import secrets
+
         session = self.session
         if session is None or not _plain_name(session):
             return False
         cmd = f"capture-pane -p -e -J -t '={session}:'"
         if lines is not None:
             cmd += f" -S {-max(int(lines), 0)}"
+        token = "gt-capture-" + secrets.token_hex(16)
+        cmd += f"\ndisplay-message -p '{token}'"  # its own line: a failed capture does not skip it
         with self._lock:
             proc = self._proc
             if proc is None or not self.alive:
                 return False
-            self._pending.append(lines)
+            self._pending.append((lines, token.encode() + b"\n"))
             try:
                 proc.stdin.write(cmd.encode() + b"\n")
                 proc.stdin.flush()
@@ -155,31 +165,67 @@ class PaneOutputWatch:
     def _read(self, proc) -> None:
         block: list[bytes] | None = None  # lines of the command reply being read
         key: list[bytes] = []
+        skip: list[bytes] | None = None  # the key of a token's reply, already read: its `%end` to pass
         try:
             for raw in proc.stdout:
                 if proc is not self._proc:
                     break
+                if skip is not None:
+                    head = raw.split(b" ", 3)
+                    if head[0] in (b"%end", b"%error") and head[1:3] == skip[:2]:
+                        skip = None
+                    continue
+                if block is not None and key[2:3] == [b"1"]:
+                    # a capture's reply: everything up to the token that follows it (see request_capture)
+                    with self._lock:
+                        token = self._pending[0][1] if self._pending else None
+                    if raw != token:
+                        block.append(raw)
+                        continue
+                    begin = block.pop() if block else b""  # the token reply's own %begin
+                    end = self._real_end(block, key)
+                    if end is None or not begin.startswith(b"%begin "):
+                        break  # not the stream tmux writes: stop rather than misread it
+                    skip = begin.rstrip(b"\n").split(b" ")[1:3]
+                    reply, failed, after = block[:end], block[end].startswith(b"%error"), block[end + 1:]
+                    block = None
+                    self._replied(proc, reply, failed, True)
+                    if any(self._notification(proc, line) for line in after):  # tmux's, between the replies
+                        break
+                    continue
                 if block is not None:
-                    # a reply ends at `%end`/`%error` with its own time and number; a pane line
-                    # that merely starts with "%end" is text of the capture
+                    # the attach's own reply (not pane text) ends at `%end`/`%error` with its key
                     head = raw.split(b" ", 3)
                     if head[0] in (b"%end", b"%error") and head[1:3] == key[:2]:
-                        self._replied(proc, block, head[0] == b"%error", key[2:3] == [b"1"])
                         block = None
-                    else:
-                        block.append(raw)
                     continue
                 if not self.attached:
                     self.attached = True
                 if raw.startswith(b"%begin "):
                     block, key = [], raw.rstrip(b"\n").split(b" ")[1:4]
-                elif raw.startswith(b"%output "):
-                    self._keep(proc, raw)
-                    self._mark()
-                elif raw.startswith(b"%exit"):
+                elif self._notification(proc, raw):
                     break
         except (OSError, ValueError):
             pass
+        self._ended(proc)
+
+    @staticmethod
+    def _real_end(block: list[bytes], key: list[bytes]) -> int | None:
+        """The index of the reply's real `%end`/`%error` line: the last one with its key."""
+        for i in range(len(block) - 1, -1, -1):
+            head = block[i].split(b" ", 3)
+            if head[0] in (b"%end", b"%error") and head[1:3] == key[:2]:
+                return i
+        return None
+
+    def _notification(self, proc, raw: bytes) -> bool:
+        """Act on one line tmux wrote outside a reply; True when the client is leaving."""
+        if raw.startswith(b"%output "):
+            self._keep(proc, raw)
+            self._mark()
+        return raw.startswith(b"%exit")
+
+    def _ended(self, proc) -> None:
         if proc is self._proc:
             self.alive = False
             self._mark()
@@ -192,7 +238,7 @@ class PaneOutputWatch:
         with self._lock:
             if proc is not self._proc or not self._pending:
                 return
-            lines = self._pending.pop(0)
+            lines, _token = self._pending.pop(0)
             text = None if error else _tail(b"".join(block).decode("utf-8", errors="replace"), lines)
             self._reply = (True, text)
             self._data.clear()  # the capture shows everything printed before it

@@ -483,7 +483,7 @@ def act(ctx: WitnessContext, actions: list[Action], cfg: WitnessConfig) -> None:
                     issue=a.bead, description=a.reason + (f"\n\nIts last screen:\n{screen}" if screen else ""),
                     actor=me, dedupe=True)
                 ctx.log(f"reopen {a.bead} and escalate: {a.reason}")
-                _event(town, "witness.escalate", me, rig, {"polecat": a.polecat, "bead": a.bead})
+                _event(town, "witness.escalate", me, rig, {"polecat": a.polecat, "bead": a.bead, "reopened": bool(a.bead)})
             elif a.kind == "nudge":
                 status = nudge_agent(town, agent, f"[witness] {a.reason}. Continue your hooked work "
                                      f"({a.bead}); run `gt hook` if unsure, `gt done` when finished.", ctx.tmux)

@@ -16,6 +16,7 @@ instead of failing on what exists. A step that fails is skipped and reported.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,7 +126,8 @@ def build_demo(path: str | Path | None = None, *, agents: int = 3, start: bool =
 
     if agents < 0 or agents > 30:
         raise UsageError(f"--agents {agents} is out of range", hint="pick a number from 0 to 30")
-    if feed_every < 0 or (feed_every and (feed_every < 2 or not 0 < feed_minutes <= 24 * 60)):
+    if (not (math.isfinite(feed_every) and math.isfinite(feed_minutes)) or feed_every < 0
+            or (feed_every and (feed_every < 2 or not 0 < feed_minutes <= 24 * 60))):  # (nan < 2 is False)
         raise UsageError(f"--feed-every {feed_every:g} / --feed-minutes {feed_minutes:g} is out of range",
                          hint="feed every 2 s or more (0 turns the feed off), for up to 1440 minutes")
     root = Path(path or DEFAULT_PATH).expanduser().absolute()

@@ -179,11 +179,12 @@ def commit_work(workdir: Path, message: str) -> tuple[bool, str]:
 
 def _log_usage(ctx, bead_id: str, text_len: int) -> dict[str, Any]:
     from gastown_tui.infra.fsutil import append_line
+    from gastown_tui.work.costs import sim_usage_path
 
     usage = {"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "session": ctx.session, "bead": bead_id,
              "input_tokens": 1200 + text_len // 3, "output_tokens": 300 + text_len // 4, "simulated": True,
              "model": os.environ.get("GT_SIM_MODEL") or None}
-    path = Path(ctx.town_root) / ".runtime" / "sim" / "usage.jsonl"
+    path = Path(sim_usage_path(ctx.town_root))
     path.parent.mkdir(parents=True, exist_ok=True)
     append_line(path, json.dumps(usage))
     return usage

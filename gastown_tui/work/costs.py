@@ -196,8 +196,13 @@ def _sim_line():
     return _SIM_LINE
 
 
+def sim_usage_path(town_root: str | os.PathLike) -> str:
+    """Where the sim agent records what each finished bead "cost" (one JSON line per bead)."""
+    return os.path.join(town_root, ".runtime", "sim", "usage.jsonl")
+
+
 def read_sim(usage: Usage, town: Town, agents: _Agents) -> None:
-    path = os.path.join(town.root, ".runtime", "sim", "usage.jsonl")
+    path = sim_usage_path(town.root)
     if not os.path.exists(path):
         return
     usage.sources["sim"] = usage.sources.get("sim", 0) + 1
@@ -269,20 +274,27 @@ def claude_project_name(workdir: str) -> str:
     return workdir.replace(os.sep, "-").replace("_", "-").replace(".", "-")
 
 
-def read_claude(usage: Usage, town: Town, agents: _Agents, config_dir: str | None = None) -> None:
-    prefix = claude_project_name(agents.root)
-    seen: set[str] = set()
+def claude_project_dirs(town: Town, config_dir: str | None = None) -> list[str]:
+    """Claude Code's transcript directories of this town's worktrees (`<config>/projects/<town path
+    as Claude names it>[-<sub path>]`), in every config dir the town's agents use."""
+    prefix = claude_project_name(os.path.realpath(town.root))
+    out = []
     for cfg in [config_dir] if config_dir else claude_config_dirs(town):
         projects = os.path.join(cfg, "projects")
         try:
             dirs = [d for d in os.listdir(projects) if d == prefix or d.startswith(prefix + "-")]
         except OSError:
             continue
-        for d in sorted(dirs):
-            full = os.path.join(projects, d)
-            for path in _jsonl_files(full, usage.since):
-                usage.sources["claude"] = usage.sources.get("claude", 0) + 1
-                _read_claude_file(usage, agents, path, seen)
+        out += [os.path.join(projects, d) for d in sorted(dirs)]
+    return out
+
+
+def read_claude(usage: Usage, town: Town, agents: _Agents, config_dir: str | None = None) -> None:
+    seen: set[str] = set()
+    for full in claude_project_dirs(town, config_dir):
+        for path in _jsonl_files(full, usage.since):
+            usage.sources["claude"] = usage.sources.get("claude", 0) + 1
+            _read_claude_file(usage, agents, path, seen)
 
 
 def _jsonl_files(directory: str, since: float | None, pattern: str = "") -> list[str]:
@@ -426,16 +438,9 @@ def collect(town: Town, *, since: float | None = None, claude_dir: str | None = 
 def usage_fingerprint(town: Town) -> tuple:
     """(path, size, mtime) of every file `collect` would read: equal fingerprints, equal usage.
     The cockpit asks this (a few `stat` calls) before it pays for a new `collect`."""
-    paths = [os.path.join(town.root, ".runtime", "sim", "usage.jsonl")]
-    prefix = claude_project_name(os.path.realpath(town.root))
-    for cfg in claude_config_dirs(town):
-        projects = os.path.join(cfg, "projects")
-        try:
-            dirs = [d for d in os.listdir(projects) if d == prefix or d.startswith(prefix + "-")]
-        except OSError:
-            continue
-        for d in sorted(dirs):
-            paths.extend(_jsonl_files(os.path.join(projects, d), None))
+    paths = [sim_usage_path(town.root)]
+    for full in claude_project_dirs(town):
+        paths.extend(_jsonl_files(full, None))
     for h in codex_homes(town):
         paths.extend(_jsonl_files(os.path.join(h, "sessions"), None, "rollout-"))
     out = []

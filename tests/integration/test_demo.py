@@ -83,3 +83,16 @@ def test_gt_demo_refuses_a_feed_too_fast_before_building_anything(tmp_path):
     assert r.returncode == 2
     assert "--feed-every 1" in r.stderr and "2 s or more" in r.stderr and "Traceback" not in r.stderr
     assert r.stdout == "" and not (tmp_path / "demo").exists()
+
+
+@pytest.mark.parametrize("args, said", [(["--feed-every", "nan"], "--feed-every nan"),
+                                        (["--feed-every", "inf"], "--feed-every inf"),
+                                        (["--feed-every", "5", "--feed-minutes", "nan"], "--feed-minutes nan"),
+                                        (["--feed-every", "0", "--feed-minutes", "inf"], "--feed-minutes inf")])
+def test_gt_demo_refuses_a_feed_that_is_not_a_finite_number(tmp_path, args, said):
+    """`nan < 2` is False: nan and inf passed the range check and built a town with a feeder that
+    never (or always) fires."""
+    r = run_cli("gt", "demo", "--path", str(tmp_path / "demo"), *args, "--no-tui")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert said in r.stderr and "out of range" in r.stderr and r.stderr.strip().count("\n") == 0
+    assert r.stdout == "" and not (tmp_path / "demo").exists()

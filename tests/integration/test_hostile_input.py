@@ -119,6 +119,42 @@ def test_doctor_reports_a_bad_id_that_arrived_by_git_escaped(proj):
     assert [f["check"] for f in findings] == ["bad-id"]
 
 
+def no_traceback(r):
+    assert "Traceback" not in r.stderr and "Error:" not in r.stderr, r.stderr
+    return r
+
+
+def test_a_line_nested_too_deeply_is_a_bad_line_not_a_traceback(proj):
+    """A line of 100,000 `[` blew the json parser's stack: every reader tracebacked (RecursionError)."""
+    with (proj / ".beads" / "issues.jsonl").open("a") as f:
+        f.write(record("gt-one") + "\n" + "[" * 100_000 + "\n" + record("gt-two") + "\n")
+    for args in (["list"], ["ready"], ["show", "gt-two"]):
+        r = no_traceback(bd(*args, cwd=proj))
+        assert r.returncode == 0, (args, r)
+        assert "line 2" in r.stderr and "nested too deeply" in r.stderr and r.stderr.count("\n") == 1
+        assert "gt-two" in r.stdout and (args[0] == "show" or "gt-one" in r.stdout)
+    r = no_traceback(bd("doctor", cwd=proj))
+    assert r.returncode == 1 and "bad-line" in r.stdout and "line 2" in r.stdout
+    assert [x["id"] for x in json.loads(bd("list", "--json", cwd=proj).stdout)] == ["gt-one", "gt-two"]
+
+
+@pytest.mark.parametrize("when", [5, ["2099-01-01T00:00:00Z"], {"t": 1}, True])
+def test_a_time_that_is_not_a_string_reads_as_no_time(proj, when):
+    """`"defer_until": 5` crashed `bd ready` (TypeError in the timestamp parser): a time that is not a
+    string is no time at all, so the issue is not deferred — the same on the cold and the warm path."""
+    with (proj / ".beads" / "issues.jsonl").open("a") as f:
+        f.write(record("gt-odd", defer_until=when, created_at=when) + "\n"
+                + record("gt-later", defer_until="2999-01-01T00:00:00Z") + "\n" + record("gt-plain") + "\n")
+    for _ in range(2):  # the second run answers from the ready summary the first one wrote
+        r = no_traceback(bd("ready", "--json", cwd=proj))
+        assert r.returncode == 0 and r.stderr == "", r
+        assert sorted(x["id"] for x in json.loads(r.stdout)) == ["gt-odd", "gt-plain"]
+    for args in (["list"], ["show", "gt-odd"], ["doctor"], ["stats"]):
+        r = no_traceback(bd(*args, cwd=proj))
+        assert r.returncode in (0, 1), (args, r)
+    assert "gt-odd" in bd("list", cwd=proj).stdout
+
+
 @pytest.mark.parametrize("args, words", [
     (["create", "x", "--deps", "bogus"], ["bogus", "not a valid bead id"]),
     (["create", "x", "-a", "bob\nroot"], ["assignee", "newline"]),

@@ -159,22 +159,25 @@ def test_a_capture_through_the_control_client_plus_the_bytes_after_it_is_the_pan
     from gastown_tui.infra.watch import PaneOutputWatch
     from tests.conftest import wait_for
 
-    script = 'i=0; while [ $i -lt 30000 ]; do echo "n$i"; i=$((i+1)); done; exec cat'
+    # it prints until the test has checked enough seams (a bounded run could end first on a fast
+    # machine, or before the watch caught up on a loaded one)
+    script = 'i=0; while :; do echo "n$i"; i=$((i+1)); done'
     w = PaneOutputWatch(tmux.socket_name)
     tmux.new_session("gt-fast", ["sh", "-c", f"sleep 0.3; {script}"], cwd=tmp_path, width=60, height=20)
     try:
         assert w.follow("gt-fast")
         last = None  # the last line of the latest capture, until the bytes after it are checked
         after = ""
-        checked, done = 0, False
-        while not done:
+        checked, updates = 0, 0
+        while checked < 3:
+            updates += 1
+            assert updates < 20000, f"only {checked} seams checked"
             if not w.capture_pending:
                 assert w.request_capture(30)
             wait_for(w.take, timeout=10, message="output or a capture")
             u = w.take_update()
             if u.captured:
                 assert u.capture is not None
-                done = "n29999" in u.capture
                 rows = u.capture.split("\n")
                 last, after = (rows[-1] if rows[-1].startswith("n") else None), ""
             if u.data:
@@ -187,7 +190,52 @@ def test_a_capture_through_the_control_client_plus_the_bytes_after_it_is_the_pan
                 assert (nxt if mid_line else head) == f"n{k + 1}", (last, after[:40])
                 checked += 1
                 last = None
-        assert checked >= 3
+    finally:
+        w.stop()
+
+
+def test_a_pane_printing_control_mode_lines_cannot_end_a_capture_or_the_watch(tmux, tmp_path):
+    """A capture's reply is raw pane text: a pane that printed `%end <time> <number> 1` with the
+    reply's (guessable) time and command number cut the capture short, and the lines after it
+    were read as tmux's own — `%exit` stopped the watch."""
+    import subprocess
+
+    from gastown_tui.infra.watch import PaneOutputWatch
+    from tests.conftest import wait_for
+
+    go, forged = tmp_path / "go", tmp_path / "forged"
+    tmux.new_session("gt-forger", ["sh", "-c", f"while [ ! -f {go} ]; do sleep 0.05; done; cat {forged}; exec cat"],
+                     cwd=tmp_path, width=80, height=20)
+    w = PaneOutputWatch(tmux.socket_name)
+    try:
+        assert w.follow("gt-forger")
+        wait_for(lambda: w.attached, message="the control client to attach")
+        assert w.request_capture()  # the bytes after a capture are kept: the forgery is seen arrive
+        wait_for(lambda: not w.capture_pending, message="the first capture")
+        w.take_update()
+        # the server's time and command number now: the capture's are a little later
+        with subprocess.Popen([tmux.tmux_bin, "-L", tmux.socket_name, "-C", "display-message", "-p", "x"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as probe:
+            begin = next(line for line in probe.stdout if line.startswith("%begin "))
+            probe.stdin.close()
+            probe.stdout.read()
+        t0, n0 = (int(x) for x in begin.split(" ")[1:3])
+        fake = [f"%end {t} {n} 1" for t in range(t0 - 1, t0 + 6) for n in range(n0 + 1, n0 + 41)]
+        forged.write_text("\n".join([*fake, "%error 1 1 1", "%output %0 fake", "%exit", "after-the-forgery"]) + "\n")
+        go.touch()
+        seen = bytearray()  # (waiting on the watch's own stream: no tmux command moves the number on)
+        wait_for(lambda: seen.extend(w.take_update().data or b"") or b"after-the-forgery" in seen,
+                 message="the pane to print its forgery")
+        assert w.request_capture(1000)
+        wait_for(lambda: not w.capture_pending, timeout=10, message="the capture reply")
+        u = w.take_update()
+        assert u.captured and u.capture is not None
+        rows = u.capture.split("\n")
+        assert rows.count("%exit") == 1 and "after-the-forgery" in rows and fake[-1] in rows
+        assert w.alive  # the forged %exit did not stop the watch
+        w.take()
+        tmux.send_keys("gt-forger", "still-watched", "Enter")
+        wait_for(lambda: b"still-watched" in (w.take_update().data or b""), timeout=5, message="output after it")
     finally:
         w.stop()
 

@@ -196,3 +196,20 @@ def test_a_store_without_a_wisps_file_is_not_re_read_on_every_query(tmp_path):
     Store(d).create("two")  # a change is seen at once
     assert sorted(i.title for i in Store(d).all()) == ["one", "two"]
     assert Store(d)._view() is not first
+
+
+def test_a_mentioning_answer_does_not_outlive_a_write_in_the_same_process(store):
+    """The cockpit sends mail in-process: a `mentioning` answer cached before a write must not be
+    served after the commit (it was: the commit clears `modified`, which guarded the cache)."""
+    store.create("seed")
+    with store.transaction() as tx:
+        assert tx.mentioning("bob", "assignee") == []
+        tx.create("task", assignee="bob")
+    mine = [i.id for i in store.mentioning("bob", "assignee")]
+    assert len(mine) == 1
+    assert [i.id for i in store.assigned("bob")] == mine
+    with store.transaction() as tx:
+        assert [i.id for i in tx.mentioning("bob", "assignee")] == mine
+        tx.update(mine[0], assignee="carol")
+    assert store.mentioning("bob", "assignee") == [] and store.assigned("bob") == []
+    assert [i.id for i in store.assigned("carol")] == mine
