@@ -191,10 +191,19 @@ class Image:
         """Where the line of `issue_id` is in `_buf()` (start, end without the newline), or None."""
         if self._sorted:  # known sorted (the store's stamp): a binary search, not a scan
             start, found = self._bisect(issue_id)
+            if not found and issue_id in self._fast:
+                return None  # a miss already checked against this text
+            if not self._bisect_holds(issue_id, start, found):
+                # The stamp lies about the layout: never trust it over the file. The full form
+                # decides (its order is computed from the lines, not taken from the stamp).
+                self._materialize()
+                raise _Duplicate
             if not found:
+                self._fast[issue_id] = None  # checked: no such line (one text search per id)
                 return None
             buf = self._buf()
-            return start, buf.find("\n" if isinstance(buf, str) else b"\n", start)
+            end = buf.find("\n" if isinstance(buf, str) else b"\n", start)
+            return start, len(buf) if end < 0 else end  # (no final newline: the stamp lies)
         t = self._text or ""
         from gastown_tui.beads.codec import dumps
 
@@ -229,12 +238,40 @@ class Image:
             start = lo if p < 0 else p + 1
             iid = t[start + 7:t.find(quote, start + 7)]
             if iid < key:
-                lo = t.find(nl, start) + 1
+                end = t.find(nl, start)
+                if end < 0:  # the last line has no newline (the stamp lies): the end, not a loop
+                    return len(t), False
+                lo = end + 1
             elif iid == key:
                 return start, True
             else:
                 hi = start
         return lo, False
+
+    def _bisect_holds(self, issue_id: str, start: int, found: bool) -> bool:
+        """What `_bisect` found agrees with the text: the line found is that id's, or (a miss) the id
+        is on no line (one C-speed search) and the lines around the insertion point bracket it."""
+        t = self._buf()
+        if isinstance(t, str):
+            key: Any = issue_id
+            nl, head, quote = "\n", '{"id":"', '"'
+        else:
+            key, nl, head, quote = issue_id.encode("utf-8"), b"\n", b'{"id":"', b'"'
+        needle = head + key + quote  # (t may be an mmap: slices and find, no startswith)
+        if found:
+            return t[start:start + len(needle)] == needle
+        if t[:len(needle)] == needle or t.find(nl + needle) >= 0:
+            return False  # there after all: the lines are not in order
+        if start > 0:  # the line before: a smaller id, ending with a newline
+            if t[start - 1:start] != nl:
+                return False
+            p = t.rfind(nl, 0, start - 1) + 1
+            if t[p:p + 7] != head or not t[p + 7:t.find(quote, p + 7)] < key:
+                return False
+        if start < len(t):  # the line after: a larger id
+            if t[start:start + 7] != head or not t[start + 7:t.find(quote, start + 7)] > key:
+                return False
+        return True
 
     def _materialize(self) -> None:
         if self._lines is not None:
@@ -263,6 +300,7 @@ class Image:
                 self._index_slow()
         self._text = None  # the lines are the truth from now on
         self._fast = {}
+        self._sorted = None  # the order is the lines' (is_sorted), never a stamp's claim
         prev = getattr(self, "previous", None)
         if prev is not None:
             self.previous = None
@@ -352,11 +390,16 @@ class Image:
 
     @classmethod
     def read(cls, path: Path) -> Image:
-        fp = fingerprint(path)
-        if fp is None:
+        # The identity of the very file read (fstat of the open descriptor), not of whatever the
+        # path named a moment before: the fingerprint always belongs to this text.
+        try:
+            f = open(path, "rb")  # noqa: SIM115 - closed below, after the fstat
+        except FileNotFoundError:
             return cls(path, "", None)
-        with open(path, "rb") as f:
+        with f:
+            st = os.fstat(f.fileno())
             raw = f.read()
+        fp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         with _no_gc():
             return cls._from_bytes(path, raw, fp)
 
@@ -394,9 +437,21 @@ class Image:
                 msg = str(e).split(":")[0]
                 self.problems.append(Problem(self.path, i + 1, f"is not valid JSON ({msg})"))
                 obj = None
-        rec = obj if obj is not None and is_record(obj) else None
+        rec = self._record(i, obj)
         self.parsed[i] = rec
         return rec
+
+    def _record(self, i: int, obj: Any) -> dict[str, Any] | None:
+        """The issue a parsed line holds, or None. A line whose JSON id (the last `"id"` key, as
+        JSON reads it) is not the id it is indexed under (its first) is a problem line: trusting
+        either would make lookups by id and listings disagree about one line."""
+        if obj is None or not is_record(obj):
+            return None
+        ids = getattr(self, "_ids", None)  # none yet while _slow_id reads the id from the JSON
+        if ids is not None and ids[i] is not None and ids[i] != obj["id"]:
+            self.problems.append(Problem(self.path, i + 1, 'has two different "id" keys; keep one'))
+            return None
+        return obj
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -420,7 +475,10 @@ class Image:
             except ValueError:
                 self._materialize()  # report it properly, with its line number
                 return self.record(issue_id)
-            rec = obj if is_record(obj) and obj["id"] == issue_id else None
+            if is_record(obj) and obj["id"] != issue_id:
+                self._materialize()  # report it, with its line number, in the one place
+                return self.record(issue_id)
+            rec = obj if is_record(obj) else None
         self._fast[issue_id] = rec
         return rec
 
@@ -483,8 +541,12 @@ class Image:
                 objs = loads("[" + ",".join(self.lines[i] for i in todo) + "]")
                 if len(objs) != len(todo):
                     raise ValueError("line count mismatch")
+                parsed, ids = self.parsed, getattr(self, "_ids", None)
                 for i, obj in zip(todo, objs, strict=True):
-                    self.parsed[i] = obj if is_record(obj) else None
+                    if ids is not None and is_record(obj) and obj["id"] == ids[i]:
+                        parsed[i] = obj
+                    else:
+                        parsed[i] = self._record(i, obj)
             except ValueError:
                 for i in todo:
                     self._parse(i)

@@ -325,7 +325,8 @@ class _ReadyIssues:
     closed issues without dependencies cannot be blocked or block anything except through their
     status (and close reason, parsed on demand), so they are only parsed when looked up. Every
     other line is parsed. The status is taken from the raw line only when it is unambiguous: the
-    first `"status":"` of a line with no nested object before it is the top-level key.
+    only `"status"` of a line (nor a `\\u`-escaped spelling), with no nested object before it, is the
+    top-level key (JSON keeps the last of duplicate keys, so a second one means parsing).
     """
 
     def __init__(self, main: Image, wisps: Image) -> None:
@@ -354,7 +355,13 @@ class _ReadyIssues:
                 if note is None:
                     note = "p"
                     p = line.find('"status":"')
-                    if p > 0 and line.find("{", 1, p) < 0:
+                    # JSON keeps the last of duplicate keys: the raw status counts only when the
+                    # line has one `"status"` (another spelling, spaced or with a letter of it
+                    # `\u`-escaped: a, s, t, u are \u0061, \u0073-5, is parsed) and its opening
+                    # quote is not an escaped one inside a string.
+                    if (p > 0 and line[p - 1] != "\\" and line.find("{", 1, p) < 0
+                            and line.count('"status"') == 1
+                            and "\\u007" not in line and "\\u0061" not in line):
                         st = line[p + 10:line.find('"', p + 10)]
                         if st == "tombstone":
                             note = "t"
@@ -894,7 +901,10 @@ class Store(_Ops):
                             break
                         out.append(Issue(obj))
                     else:
-                        return out
+                        if all(graph.is_ready_candidate(i, now) for i in out):
+                            return out
+                        # A row the file says is no candidate: the cache lies; the full reading decides.
+                        return super().ready(limit, sort)
                 finally:
                     os.close(fd)
         main, wisps = self._main(), self._wisps()
@@ -905,6 +915,8 @@ class Store(_Ops):
                 out.append(Issue(rec))
             elif (rec := wisps.record(r[0])) is not None:
                 out.append(Issue(rec, ephemeral_file=True))
+        if not all(graph.is_ready_candidate(i, now) for i in out):
+            return super().ready(limit, sort)
         return out
 
     def _open_version(self, fp: list | tuple) -> int:
@@ -1039,13 +1051,19 @@ class Store(_Ops):
         if summary is None:
             return super().assigned(assignee)
         out = [self.try_get(iid) for iid in summary["who"].get(assignee, ())]
-        return [i for i in out if i is not None]
+        out = [i for i in out if i is not None]
+        if not all(i.get("assignee") == assignee and i.status not in ("closed", "tombstone") for i in out):
+            return super().assigned(assignee)  # the cache lies about a row: the file decides
+        return out
 
     def dependent_links(self, issue_id: str) -> list[tuple[Issue, dict[str, Any]]]:
         summary = None if self._own_tx() else self._known_summary()
         if summary is None:
             return super().dependent_links(issue_id)
-        return self._links(issue_id, summary["by"].get(issue_id, ()), self.try_get)
+        found = {iid: self.try_get(iid) for iid in dict.fromkeys(summary["by"].get(issue_id, ()))}
+        if any(o is not None and o.status == "tombstone" for o in found.values()):
+            return super().dependent_links(issue_id)  # the cache lies about a row: the file decides
+        return self._links(issue_id, found, found.get)
 
     def _main(self) -> Image:
         if self._tx is not None and self._tx_owner == _thread.get_ident():
@@ -1540,10 +1558,17 @@ class Transaction(_Ops):
                 with contextlib.suppress(OSError):
                     os.unlink(os.path.join(self._dir, tmp_name))
             raise
-        for (path, img), (_, tmp_name, _) in zip(todo, staged, strict=True):
+        for (path, img), (_, tmp_name, ino) in zip(todo, staged, strict=True):
             os.replace(os.path.join(self._dir, tmp_name), path)
-            img.fp = fingerprint(path)
+            fp = fingerprint(path)
             img.modified = False
+            if fp is None or fp[0] != ino:
+                # Not the file we staged (replaced since, by a writer outside the lock): a stamp or
+                # a cached image would vouch for text that is not there. Readers read the file.
+                with _CACHE_LOCK:
+                    _CACHE.pop(os.fspath(path), None)
+                continue
+            img.fp = fp
             _write_stamp(self._dir, path, img.fp, img)
             _remember(path, img)
 

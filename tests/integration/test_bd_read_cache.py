@@ -141,6 +141,46 @@ def test_a_cache_from_another_file_is_not_used(tmp_path):
     assert "dependents" not in json.loads(_bd(two, "show", a, "--json"))[0]
 
 
+def _forge(beads, **changes):
+    """Rewrite `.ready.cache` for the current file versions with some of its answers changed."""
+    s = Store(beads)
+    summary = s._ready_summary()
+    at = s._summary_index(summary)
+    head = {k: v for k, v in summary.items() if k not in ("at", "_index")}
+    head.update(changes)
+    S._write_summary(beads / S.SUMMARY, head, at)
+    S._SUMMARIES.clear()
+    assert Store(beads)._known_summary() is not None  # accepted as this very version's cache
+    return summary
+
+
+def test_a_forged_cache_of_candidates_or_assignees_is_never_trusted(tmp_path):
+    """The cache's lines are checked to be the issues named, and those issues to be what the cache
+    says (ready candidates, unfinished and assigned, live dependents): a lie means the full reading."""
+    beads = _store(tmp_path)
+    ids = [json.loads(_bd(beads, "create", f"issue {n}", "--json"))["id"] for n in range(3)]
+    _bd(beads, "update", ids[0], "--assignee", "ann")
+    _bd(beads, "dep", "add", ids[2], ids[1], "--type", "related")
+    _bd(beads, "update", ids[2], "--status", "closed")
+    want_ready = _bd(beads, "ready", "--json")
+    assert ids[2] not in {d["id"] for d in json.loads(want_ready)}
+    lines = (beads / "issues.jsonl").read_text().splitlines()
+    offsets = S._line_offsets(lines)
+    n = next(k for k, ln in enumerate(lines) if ln.startswith(f'{{"id":"{ids[2]}"'))
+    closed_row = (ids[2], 2, 0.0, 0.0, offsets[n], offsets[n + 1] - offsets[n] - 1)
+    _forge(beads, cands=[*Store(beads)._ready_summary()["cands"], closed_row], who={"ann": [ids[0], ids[2]]})
+    assert _bd(beads, "ready", "--json") == want_ready
+    assert [i.id for i in Store(beads).assigned("ann")] == [ids[0]]
+    # A deleted dependent named by the cache is no dependent.
+    _bd(beads, "delete", ids[2], "--force")
+    want_show = _bd(beads, "show", ids[1], "--json")
+    assert json.loads(want_show)[0].get("dependents") in (None, [])
+    summary = Store(beads)._ready_summary()
+    _forge(beads, by={**summary["by"], ids[1]: [ids[2]]})
+    assert Store(beads).dependent_links(ids[1]) == []
+    assert _bd(beads, "show", ids[1], "--json") == want_show
+
+
 def test_a_forged_or_broken_cache_is_never_trusted(tmp_path):
     beads = _store(tmp_path)
     ids = [json.loads(_bd(beads, "create", f"issue {n}", "--json"))["id"] for n in range(4)]
