@@ -7,7 +7,8 @@ if TYPE_CHECKING:
     import argparse
 
 KINDS_HELP = ("sessions, worktrees, branches, heartbeats, trails (output logs), beads (hooked to missing "
-              "polecats), pending (store requests left by dead processes)")
+              "polecats), pending (store requests left by dead processes), processes (runtime helpers such as "
+              "Codex's app-server daemon of agents whose session is gone)")
 
 ORPHANS = f"""\
 List what belongs to nothing: {KINDS_HELP}.
@@ -30,7 +31,8 @@ def register(p: argparse.ArgumentParser) -> None:
     name = p.prog.split()[-1]
     add_json(p)
     p.add_argument("--kind", action="append", default=[], metavar="KIND",
-                   help="only this kind (repeatable): sessions, worktrees, branches, heartbeats, trails, beads, pending")
+                   help="only this kind (repeatable): sessions, worktrees, branches, heartbeats, trails, beads, pending, "
+                        "processes")
     if name == "orphans":
         p.description = ORPHANS
         p.set_defaults(func=_orphans)
@@ -89,7 +91,7 @@ def _cleanup(args: argparse.Namespace) -> int:
         return 0
     verb = "would remove" if args.dry_run else "removed"
     for d in res["removed"]:
-        noun = "pending file" if d["kind"] == "pending" else d["kind"][:-1]
+        noun = {"pending": "pending file", "processes": "process"}.get(d["kind"], d["kind"][:-1])
         act = ("would reopen" if args.dry_run else "reopened") if d["kind"] == "beads" else verb
         print(sanitize(f"{act} {noun} {d['id']}"))
     for k in res["kept"]:

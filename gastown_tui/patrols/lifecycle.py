@@ -185,8 +185,11 @@ def down(town: Town, *, tmux=None) -> dict[str, Any]:
     for s in order:
         if tm.kill_session(s):
             stopped.append(s)
-    _event(town, "town.down", {"stopped": stopped})
-    return {"daemon_stopped": stopped_daemon, "stopped": stopped}
+    from gastown_tui.patrols.orphans import stop_runtime_helpers
+
+    helpers = [h["pid"] for h in stop_runtime_helpers(town, tm.panes())]  # e.g. Codex's app-server daemons
+    _event(town, "town.down", {"stopped": stopped, "helpers_stopped": helpers})
+    return {"daemon_stopped": stopped_daemon, "stopped": stopped, "helpers_stopped": helpers}
 
 
 def shutdown(town: Town, *, polecats_only: bool = False, graceful: bool = False, force: bool = False,

@@ -3,7 +3,8 @@
 Kinds: sessions no agent owns, polecat worktrees with no session, hook or MR, polecat branches
 with no worktree and no MR (`deacon.find_orphans` decides those three), heartbeats of stopped
 sessions, trail logs of agents that no longer exist, beads hooked to polecats that no longer
-exist, and request files left in a store's `.pending/` by processes that died.
+exist, request files left in a store's `.pending/` by processes that died, and runtime helper
+processes (Codex's app-server daemon) of agents whose session is gone.
 
 Cleanup removes only what is safe: a worktree or branch holding work not merged into the rig's
 default branch (or uncommitted changes) stays unless `force`; a bead is never deleted, only put
@@ -19,7 +20,8 @@ from typing import Any
 from gastown_tui.town.identity import Agent, agent_from_session
 from gastown_tui.town.layout import Town
 
-KINDS = ("sessions", "worktrees", "branches", "heartbeats", "trails", "beads", "pending")
+KINDS = ("sessions", "worktrees", "branches", "heartbeats", "trails", "beads", "pending", "processes")
+RUNTIME_HOMES = ("codex", "claude")  # per-agent runtime homes under .runtime/ (agents/runtime_setup.py)
 PENDING_GRACE_SECONDS = 300.0  # a queued request younger than this may still be in flight
 
 
@@ -116,7 +118,38 @@ def find(town: Town, tmux, *, now: float | None = None) -> dict[str, list[dict[s
             if age > PENDING_GRACE_SECONDS and not _pid_alive(int(parts[1])):
                 out["pending"].append({"id": f"{store.beads_dir}/.pending/{e}", "store": str(store.beads_dir),
                                        "file": e, "safe": True, "why": f"left by process {parts[1]}, which is gone"})
+    out["processes"] = runtime_helpers(town, panes)
     return out
+
+
+def runtime_helpers(town: Town, panes: dict) -> list[dict[str, Any]]:
+    """Processes running from an agent's private runtime home (`.runtime/codex/<session>/`, where
+    Codex installs and starts its app-server daemon) while that agent's session is not running:
+    nothing stops them otherwise, and a day of polecats would leave hundreds."""
+    from gastown_tui.infra.pids import processes_under
+
+    out = []
+    for kind in RUNTIME_HOMES:
+        base = os.path.join(town.runtime_dir, kind)
+        try:
+            sessions = sorted(os.listdir(base))
+        except OSError:
+            continue
+        for sess in sessions:
+            if sess in panes or sess.startswith("."):
+                continue
+            root = os.path.join(base, sess)
+            for pid, exe in sorted(processes_under(root).items()):
+                out.append({"id": str(pid), "pid": pid, "session": sess, "root": root, "exe": exe, "safe": True,
+                            "why": f"{kind} helper of {sess}, whose session is not running"})
+    return out
+
+
+def stop_runtime_helpers(town: Town, panes: dict) -> list[dict[str, Any]]:
+    """SIGTERM every orphaned runtime helper (see `runtime_helpers`); returns those signalled."""
+    from gastown_tui.infra.pids import terminate_under
+
+    return [item for item in runtime_helpers(town, panes) if terminate_under(item["pid"], item["root"])]
 
 
 def cleanup(town: Town, tmux, *, dry_run: bool = False, force: bool = False,
@@ -160,6 +193,11 @@ def cleanup(town: Town, tmux, *, dry_run: bool = False, force: bool = False,
                     _reopen(town, item)
                 elif kind == "pending":
                     _remove_pending(item, file_lock)
+                elif kind == "processes":
+                    from gastown_tui.infra.pids import terminate_under
+
+                    if not terminate_under(item["pid"], item["root"]):
+                        continue  # it ended (or the pid is another program's now): nothing done
             except GtError as e:
                 kept.append({"kind": kind, **item, "error": str(e)})
                 continue

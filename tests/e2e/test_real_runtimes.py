@@ -113,6 +113,12 @@ def test_real_runtime_fleet_lands_a_convoy_with_a_stall_and_a_conflict(fleet, sc
     if runtime == "codex":  # Codex ran with the town's own home, naming the scripted endpoint
         homes = list((town.root / ".runtime" / "codex").iterdir())
         assert homes and all(scripted_model in (h / "config.toml").read_text() for h in homes)
+        # ... and started its app-server daemon from there, which outlives the session: gt down stops it
+        from gastown_tui.infra.pids import processes_under
+
+        assert gt(town, "down").returncode == 0
+        wait_for(lambda: not processes_under(str(town.root / ".runtime" / "codex")), timeout=30, interval=0.5,
+                 message="Codex's helpers to stop with the town")
 
 
 def test_a_runtime_failing_at_start_is_explained_and_not_restart_looped(fleet, scripted_model):
