@@ -210,7 +210,8 @@ def test_orphans_are_listed_and_only_safe_ones_cleaned(worked, tmux):
     clone = worked["clone"]
     bare = town / "demo" / ".repo.git"
     assert json.loads(gt(town, "orphans", "--json").stdout) == {k: [] for k in
-                                                                ("sessions", "worktrees", "branches", "heartbeats", "trails", "beads", "pending")}
+                                                                ("sessions", "worktrees", "branches", "heartbeats", "trails", "beads", "pending",
+                                                                 "processes")}
     # one of each kind
     tmux.new_session("gt-demo-ghost", ["sleep", "600"], cwd=town)
     (t.heartbeats_dir / "gt-demo-gone.json").write_text(json.dumps({"ts": time.time() - 999, "pid": 1, "role": "polecat"}))
