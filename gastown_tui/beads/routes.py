@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from gastown_tui.beads.codec import loads
+
 from gastown_tui.beads.store import Store, follow_redirect
 from gastown_tui.errors import NotFound
 
@@ -35,8 +37,10 @@ def load_routes(town_root: Path) -> list[Route]:
         if not line:
             continue
         try:
-            obj = json.loads(line)
+            obj = loads(line)  # routes.jsonl arrives by git: too deep a line is a bad line, not a traceback
         except ValueError:
+            continue
+        if not isinstance(obj, dict):
             continue
         prefix, rel = obj.get("prefix"), obj.get("path")
         if isinstance(prefix, str) and isinstance(rel, str) and prefix:

@@ -213,3 +213,14 @@ def test_a_mentioning_answer_does_not_outlive_a_write_in_the_same_process(store)
         tx.update(mine[0], assignee="carol")
     assert store.mentioning("bob", "assignee") == [] and store.assigned("bob") == []
     assert [i.id for i in store.assigned("carol")] == mine
+
+
+def test_a_routes_file_with_hostile_lines_keeps_its_good_routes(tmp_path):
+    """routes.jsonl arrives by git: a line nested too deeply, or JSON that is not an object, is
+    skipped like any unreadable line (they raised RecursionError / AttributeError)."""
+    from gastown_tui.beads.routes import Route, load_routes
+
+    (tmp_path / ".beads").mkdir()
+    (tmp_path / ".beads" / "routes.jsonl").write_text(
+        "[" * 200_000 + "\n" + "[1, 2]\n" + '"text"\n' + '{"prefix":"gt-","path":"demo"}\n')
+    assert load_routes(tmp_path) == [Route("gt-", "demo")]
