@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from gastown_tui.town.identity import Agent, agent_from_session
+from gastown_tui.work.hook import HELD_STATUSES
 from gastown_tui.town.layout import Town
 
 KINDS = ("sessions", "worktrees", "branches", "heartbeats", "trails", "beads", "pending", "processes")
@@ -88,7 +89,7 @@ def find(town: Town, tmux, *, now: float | None = None) -> dict[str, list[dict[s
         if sess not in panes and not _agent_exists(town, agent_from_session(sess, rigs)):
             out["trails"].append({"id": sess, "safe": True, "why": "output log of an agent that no longer exists"})
     for rig, store in _stores(town):
-        for iss in store.list(status=("hooked", "in_progress")):
+        for iss in store.list(status=HELD_STATUSES):
             who = iss.assignee or ""
             if "/polecats/" not in who:
                 continue
@@ -216,7 +217,7 @@ def _reopen(town: Town, item: dict[str, Any]) -> None:
     store = store_for_id(town.root, item["id"])
     with store.transaction(actor="deacon") as tx:
         iss = tx.get(item["id"])
-        if iss.assignee == item["assignee"] and iss.status in ("hooked", "in_progress"):
+        if iss.assignee == item["assignee"] and iss.status in HELD_STATUSES:
             tx.update(iss.id, status="open", assignee=None,
                       notes=((iss.data.get("notes") or "") + f"\nReopened by gt cleanup: {item['assignee']} no longer exists.").strip())
 

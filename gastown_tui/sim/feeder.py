@@ -100,10 +100,11 @@ def _next_number(store) -> int:
 
 def busy_polecats(town: Town, rig: str) -> int:
     """Beads of the rig on a polecat's hook or in progress (the feed waits while there are many)."""
+    from gastown_tui.work.hook import HELD_STATUSES
     from gastown_tui.work.snapshot import read_issues
 
     return sum(1 for i in read_issues(town.rig(rig).beads_dir).values()
-               if i.status in ("hooked", "in_progress") and "/polecats/" in (i.assignee or ""))
+               if i.status in HELD_STATUSES and "/polecats/" in (i.assignee or ""))
 
 
 def town_is_up(town: Town) -> bool:

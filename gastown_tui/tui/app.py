@@ -932,22 +932,24 @@ class CockpitApp(App):
         self.confirm_then(f"Nuke {a.address}? Session, worktree and branch go; its bead reopens.",
                           lambda: self.source.nuke(a.address))
 
-    def action_unsling_agent(self) -> None:
+    def _acting_on_hooked(self):
+        """The agent an action applies to, when it has work on its hook (else it says so: None)."""
         a = self._acting_on()
-        if a is None:
-            return
-        if not a.hook_id:
+        if a is not None and not a.hook_id:
             self.notify(f"{a.address} has nothing on its hook", severity="warning", markup=False)
+            return None
+        return a
+
+    def action_unsling_agent(self) -> None:
+        a = self._acting_on_hooked()
+        if a is None:
             return
         self.confirm_then(f"Take {a.hook_id} off {a.address}'s hook? The bead goes back to open.",
                           lambda: self.source.unsling(a.address))
 
     def action_reassign_agent(self) -> None:
-        a = self._acting_on()
+        a = self._acting_on_hooked()
         if a is None:
-            return
-        if not a.hook_id:
-            self.notify(f"{a.address} has nothing on its hook", severity="warning", markup=False)
             return
 
         def go(target: str | None) -> None:

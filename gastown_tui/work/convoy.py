@@ -17,6 +17,7 @@ from typing import Any
 
 from gastown_tui.errors import Conflict, NotFound, UsageError
 from gastown_tui.town.layout import Town
+from gastown_tui.work.hook import HELD_STATUSES
 
 
 def _store(town: Town):
@@ -134,7 +135,7 @@ def _tracked_rows(town: Town, ids: list[str], stores: dict | None = None) -> lis
 
 def _summary(conv, rows: list[dict[str, Any]]) -> dict[str, Any]:
     closed = sum(1 for r in rows if r["status"] in ("closed", "tombstone"))
-    in_flight = sum(1 for r in rows if r["status"] in ("hooked", "in_progress"))
+    in_flight = sum(1 for r in rows if r["status"] in HELD_STATUSES)
     return {
         "id": conv.id, "title": conv.title, "status": conv.status, "total": len(rows), "closed": closed,
         "in_progress": in_flight, "progress": f"{closed}/{len(rows)}",

@@ -22,6 +22,9 @@ from gastown_tui.town.layout import Town
 
 
 HOOK_STATUS = "hooked"
+# A bead an agent holds: on its hook, or being worked (`gt done` moves it to in_progress while
+# its merge request waits). Never slung again, reopened or counted as free while it is so.
+HELD_STATUSES = (HOOK_STATUS, "in_progress")
 # Bookkeeping beads that are assigned but never work on a hook.
 _NEVER_HOOKED = frozenset({"merge-request", "message", "agent"})
 

@@ -17,6 +17,7 @@ from typing import Any
 from gastown_tui.errors import Conflict, NotFound, UsageError
 from gastown_tui.town.identity import Agent, parse_address
 from gastown_tui.town.layout import Town
+from gastown_tui.work.hook import HELD_STATUSES
 
 LABEL = "warrant"
 DEFAULT_GRACE_SECONDS = 300.0
@@ -126,7 +127,7 @@ def _terminate(town: Town, agent: Agent, tmux) -> str:
         s = store_for_id(town.root, bead.id)
         with s.transaction(actor="deacon") as tx:
             cur = tx.get(bead.id)
-            if cur.assignee == agent.address and cur.status in ("hooked", "in_progress"):
+            if cur.assignee == agent.address and cur.status in HELD_STATUSES:
                 tx.update(bead.id, status="open", assignee=None)
                 freed = bead.id
     stopped = stop_agent(town, agent, tmux=tmux) if agent.role != "overseer" else False
