@@ -535,14 +535,13 @@ _FEW_ROWS = 100  # up to this many ready rows are read line by line; more, and t
 
 def _verified_line(fd: int, issue_id: str, off: int, length: int) -> dict[str, Any] | None:
     """The record at this place of the open file when it is `issue_id`'s, else None (never trusted blindly)."""
-    import json
-
+    from gastown_tui.beads.codec import loads
     from gastown_tui.beads.jsonl import is_record
 
     if off < 0 or length <= 0:
         return None
     try:
-        obj = json.loads(os.pread(fd, length, off))
+        obj = loads(os.pread(fd, length, off).decode())
     except (OSError, ValueError):
         return None
     return obj if is_record(obj) and obj["id"] == issue_id else None

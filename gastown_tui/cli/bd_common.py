@@ -134,9 +134,9 @@ def quiet(args: argparse.Namespace) -> bool:
 
 
 def emit_json(obj: Any) -> None:
-    import json
+    from gastown_tui.beads.codec import to_json
 
-    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(to_json(obj, indent=2) + "\n")
 
 
 def issues_json(issues) -> list[dict[str, Any]]:

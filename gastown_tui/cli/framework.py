@@ -160,9 +160,9 @@ class human_output:
 
 
 def print_json(obj: Any) -> None:
-    import json
+    from gastown_tui.beads.codec import to_json
 
-    sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(to_json(obj, indent=2, default=str) + "\n")
 
 
 def print_table(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> None:

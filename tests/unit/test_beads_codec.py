@@ -188,3 +188,74 @@ def test_scan_line_parses_a_line_in_place_exactly_as_json_loads_does():
             got = ("err", str(e))
         assert got == want, line
         start += len(line) + 1
+
+
+def _random_value(rnd, depth=0):
+    kinds = ["str", "int", "float", "none", "bool", "list", "tuple", "dict", "empty"] if depth < 4 else ["str", "int"]
+    k = rnd.choice(kinds)
+    if k == "str":
+        return "".join(rnd.choice(["a", "é", "<", "&", '"', "\\", "\n", "\x00", "\u2028", "\udcff", "😀", " "])
+                       for _ in range(rnd.randint(0, 6)))
+    if k == "int":
+        return rnd.choice([0, -1, 2**70, rnd.randint(-999, 999)])
+    if k == "float":
+        return rnd.choice([0.1, -0.0, 1e300, float("nan"), float("inf"), float("-inf"), rnd.random()])
+    if k == "none":
+        return None
+    if k == "bool":
+        return rnd.random() < 0.5
+    if k in ("list", "tuple"):
+        items = [_random_value(rnd, depth + 1) for _ in range(rnd.randint(0, 4))]
+        return items if k == "list" else tuple(items)
+    if k == "dict":
+        keys = [rnd.choice(["id", "é", 3, 2.5, True, False, None, "", "x\ny"]) for _ in range(rnd.randint(0, 4))]
+        return {key: _random_value(rnd, depth + 1) for key in keys}
+    return rnd.choice([[], {}, (), ""])
+
+
+def test_indented_to_json_is_json_dumps_with_indent_on_many_seeds():
+    import random
+
+    from gastown_tui.beads.codec import to_json
+
+    for seed in range(400):
+        v = _random_value(random.Random(seed))
+        assert to_json(v, indent=2) == json.dumps(v, indent=2, ensure_ascii=False), seed
+        assert to_json(v, indent=2, ascii_only=True) == json.dumps(v, indent=2), seed
+        odd = {"w": [v, {1, 2}, b"x"]}  # not JSON: default words them
+        assert to_json(odd, indent=2, default=str) == json.dumps(odd, indent=2, ensure_ascii=False, default=str), seed
+
+
+def test_indented_to_json_errors_are_json_dumps_errors():
+    from gastown_tui.beads.codec import to_json
+
+    loop: list = []
+    loop.append(loop)
+    cases = [{"k": object()}, {(1, 2): 1}, loop, [{"a": {1: set()}}]]
+    for v in cases:
+        with pytest.raises((TypeError, ValueError)) as want:
+            json.dumps(v, indent=2, ensure_ascii=False)
+        with pytest.raises(type(want.value)) as got:
+            to_json(v, indent=2)
+        assert str(got.value) == str(want.value)
+    assert to_json({"s": {1, 2}}, indent=2, default=sorted) == json.dumps({"s": {1, 2}}, indent=2, default=sorted)
+
+
+def test_bd_json_output_does_not_import_json_or_re(tmp_path):
+    # `import json` pulls in `re` and `enum` (~6 ms of every bd start-up): bd's hot listings
+    # print through the codec alone, in a fresh process, as agents run them.
+    import subprocess
+    import sys
+
+    from gastown_tui.beads.store import init_store
+
+    s = init_store(tmp_path / ".beads", "gt")
+    iid = s.create("one", description="<b> & é").id
+    s.ready()  # the summary exists, as for any second `bd ready`
+    code = ("import sys\nfrom gastown_tui.cli import bd\nsys.argv = ['bd'] + sys.argv[1:]\n"
+            "try:\n    bd.main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('json', 're', 'enum') if m in sys.modules), file=sys.stderr)\n")
+    for argv in (["ready", "--json"], ["show", iid, "--json"]):
+        p = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, cwd=tmp_path, check=True)
+        assert p.stderr.strip().splitlines()[-1] == "[]", (argv, p.stderr)
+        assert json.loads(p.stdout)[0]["id"] == iid
