@@ -17,20 +17,15 @@ from gastown_tui.town.layout import Town
 
 def run_dog(town: Town, name: str, *, tmux=None) -> dict[str, Any]:
     """Run one dog now, in this process; returns what it did. A dog already running is skipped."""
-    import fcntl
-
     from gastown_tui.errors import NotFound
+    from gastown_tui.infra.fsutil import Lock
 
     known = {d["name"] for d in all_dogs(town)}
     if name not in known:
         raise NotFound(f"no dog '{name}'", hint="list them with 'gt dog list': " + ", ".join(sorted(known)))
-    path = _lock_path(town, name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    lock = Lock(_lock_path(town, name))
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not lock.acquire(blocking=False):
             return {"name": name, "status": "skipped", "summary": "already running"}
         st = read_state(town, name)
         start = time.time()
@@ -48,7 +43,7 @@ def run_dog(town: Town, name: str, *, tmux=None) -> dict[str, Any]:
         return {"name": name, "status": status_, "summary": summary, "seconds": round(time.time() - start, 3),
                 "detail": detail}
     finally:
-        os.close(fd)
+        lock.close()
 
 
 def _work(town: Town, name: str, tmux) -> tuple[str, str, Any]:
@@ -119,11 +114,14 @@ def _rotate_logs(town: Town) -> tuple[str, str, Any]:
         return "ok", f".events.jsonl is {size} bytes (rotates at {limit})", None
     # Appenders lock the file itself (fsutil.append_line) and open it by name for every line:
     # holding its lock, no line is half-written; a writer already waiting lands in `.1`, not lost.
-    with open(path, "rb") as f:
-        import fcntl
+    from gastown_tui.infra.fsutil import Lock
 
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+    lock = Lock(path, create=False)
+    try:
+        lock.acquire()
         os.replace(path, str(path) + ".1")
+    finally:
+        lock.close()
     return "ok", f"rotated .events.jsonl ({size} bytes) to .events.jsonl.1", {"bytes": size}
 
 
