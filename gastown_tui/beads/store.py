@@ -87,7 +87,8 @@ STAMP = ".jsonl.stamp"
 SUMMARY = ".ready.cache"
 CONFIG = "config.yaml"
 REDIRECT = "redirect"
-GITIGNORE_LINES = ("wisps.jsonl", ".jsonl.lock", ".jsonl.stamp*", ".ready.cache", ".pending/", ".*.tmp", "*.db", "daemon.*")
+GITIGNORE_LINES = ("wisps.jsonl", ".jsonl.lock", ".jsonl.stamp*", ".ready.cache", ".memo-*", ".pending/", ".*.tmp", "*.db",
+                   "daemon.*")
 MAX_REDIRECTS = 8
 
 
@@ -860,6 +861,10 @@ class Store(_Ops):
 
     def _files(self) -> tuple[str, str, str]:
         return self._dir, self._issues, self._wisps_file
+
+    def versions(self) -> tuple:
+        """The fingerprints of the store's two files now: what a memo of an answer is keyed by (`beads.memo`)."""
+        return tuple(self._fps())
 
     @property
     def prefix(self) -> str:

@@ -256,6 +256,67 @@ def inbox(town: Town, address: str, *, unread_only: bool = False, include_archiv
                     include_archived=include_archived, msg_type=msg_type)
 
 
+# The source files whose rules make an inbox answer: an edit or upgrade of any is a memo miss.
+_INBOX_CODE = ("work/mail.py", "work/protocol.py", "beads/store.py", "beads/jsonl.py", "beads/codec.py",
+               "beads/model.py")
+
+
+def inbox_json(town: Town, address: str, *, unread_only: bool = False, include_archived: bool = False,
+               msg_type: str | None = None) -> tuple[bytes, list[str]]:
+    """`inbox` as its `--json` text (one line, UTF-8, no newline) and the store's warnings.
+
+    Agents poll this far more often than the store changes: the answer computed by `inbox_in` is
+    kept in a memo (`beads.memo`) for the store's file versions it was computed from (taken before
+    computing, so a write meanwhile makes the next poll recompute), and served while they last."""
+    from gastown_tui.beads import memo
+    from gastown_tui.beads.store import Store
+
+    addr = normalize_address(town, address)
+    store = Store(town.beads_where)
+    key = "\0".join(("mail.inbox", memo.code_stamp(*_INBOX_CODE), addr, "unread" if unread_only else "",
+                     "all" if include_archived else "", msg_type or ""))
+    vers = store.versions()
+    got = memo.get(store.where, key, vers)
+    if got is not None:
+        answer = _unpack_answer(got)
+        if answer is not None:
+            return answer
+    from gastown_tui.beads.codec import to_json
+
+    msgs = inbox_in(store, addr, unread_only=unread_only, include_archived=include_archived, msg_type=msg_type)
+    text = to_json(msgs).encode("utf-8", "surrogateescape")
+    warnings = store.warnings()
+    memo.put(store.where, key, vers, _pack_answer(text, warnings))
+    return text, warnings
+
+
+def _pack_answer(text: bytes, warnings: list[str]) -> bytes:
+    parts = [len(warnings).to_bytes(4, "little")]
+    for w in warnings:
+        b = w.encode("utf-8", "surrogateescape")
+        parts += [len(b).to_bytes(4, "little"), b]
+    parts.append(text)
+    return b"".join(parts)
+
+
+def _unpack_answer(data: bytes) -> tuple[bytes, list[str]] | None:
+    try:
+        n = int.from_bytes(data[:4], "little")
+        pos = 4
+        warnings = []
+        for _ in range(n):
+            size = int.from_bytes(data[pos:pos + 4], "little")
+            if len(data) < pos + 4 + size:
+                return None
+            warnings.append(data[pos + 4:pos + 4 + size].decode("utf-8", "surrogateescape"))
+            pos += 4 + size
+        if len(data) < pos:
+            return None
+    except (UnicodeDecodeError, MemoryError):
+        return None
+    return data[pos:], warnings
+
+
 def _message(tx_or_store, msg_id: str):
     iss = tx_or_store.try_get(msg_id)
     if iss is None or iss.issue_type != "message" or iss.status == "tombstone":

@@ -140,7 +140,7 @@ def town_state(root: Path) -> dict[str, str]:
             dirnames[:] = []
             continue
         for f in filenames:
-            if f.endswith((".lock", ".jsonl.stamp")) or f.startswith(".jsonl.stamp") or f == ".ready.cache":
+            if f.endswith((".lock", ".jsonl.stamp")) or f.startswith(".jsonl.stamp") or f == ".ready.cache" or f.startswith(".memo-"):
                 continue  # lock files and read caches are not state
             p = os.path.join(dirpath, f)
             try:

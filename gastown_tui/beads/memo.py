@@ -1,0 +1,129 @@
+"""A stat-validated memo of query answers, beside the store they were computed from.
+
+Agents poll their inbox far more often than the store changes, and at 10k messages decoding,
+building and encoding the answer costs several times a Python start-up. So a query may keep its
+final answer (bytes) under a key in `.beads/.memo-<hash of the key>`, together with the
+fingerprints (`jsonl.fingerprint`: inode, size, mtime_ns, ctime_ns) of the store's files it was
+computed from. Every store write replaces a file (a new inode and ctime, which no user can set),
+so an answer is served only while the files are exactly the versions it was computed from.
+
+The memo never decides anything: the answer is computed by the query's one rule and only kept.
+Anything odd about a memo file (another key, other versions, truncated, not a regular file,
+unreadable, huge) is a miss; a failed write (read-only directory, full disk) is no memo, never
+an error, and never a partial file (written to a temp file, then renamed). At most MAX_ENTRIES
+files exist per store: one per key, overwritten, the oldest removed beyond that.
+
+Callers take the versions *before* computing and store the answer under them: a write that lands
+while the answer is computed makes the next lookup miss instead of serving a stale answer.
+"""
+
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+PREFIX = ".memo-"  # + 8 hex digits; git-ignored (beads.store.GITIGNORE_LINES)
+MAGIC = b"gtmemo1\n"
+MAX_ENTRIES = 32
+MAX_BYTES = 64 << 20  # an answer bigger than this is recomputed rather than kept
+_HEX = frozenset("0123456789abcdef")
+
+
+def versions(paths: Iterable[str]) -> tuple:
+    """The fingerprints of these files now (None for a missing one)."""
+    from gastown_tui.beads.jsonl import fingerprint
+
+    return tuple(fingerprint(p) for p in paths)
+
+
+def code_stamp(*relpaths: str) -> str:
+    """The versions of the package's own source files an answer depends on (size and mtime of
+    each, '-' when absent), for a key: an upgraded or edited rule never serves an old answer."""
+    import gastown_tui
+
+    root = os.path.dirname(gastown_tui.__file__)
+    out = [gastown_tui.__version__]
+    for rel in relpaths:
+        try:
+            st = os.stat(os.path.join(root, rel))
+            out.append(f"{st.st_size}.{st.st_mtime_ns}")
+        except OSError:
+            out.append("-")
+    return ",".join(out)
+
+
+def _path(beads_dir: str, key: str) -> str:
+    import zlib
+
+    return os.path.join(beads_dir, f"{PREFIX}{zlib.crc32(key.encode('utf-8', 'surrogateescape')):08x}")
+
+
+def _head(key: str, vers: Sequence) -> bytes:
+    k = key.encode("utf-8", "surrogateescape")
+    v = ";".join("-" if fp is None else ",".join(map(str, fp)) for fp in vers).encode()
+    return MAGIC + len(k).to_bytes(4, "little") + k + len(v).to_bytes(4, "little") + v
+
+
+def get(beads_dir: str, key: str, vers: Sequence) -> bytes | None:
+    """The answer kept for `key` when it was computed from exactly these file versions, else None."""
+    import stat
+
+    head = _head(key, vers)
+    try:
+        fd = os.open(_path(beads_dir, key), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except (OSError, ValueError):
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or not len(head) <= st.st_size <= len(head) + MAX_BYTES:
+            return None
+        with open(fd, "rb", closefd=False) as f:
+            data = f.read(st.st_size + 1)
+    except (OSError, ValueError):
+        return None
+    finally:
+        os.close(fd)
+    if len(data) != st.st_size or not data.startswith(head):
+        return None
+    return data[len(head):]
+
+
+def put(beads_dir: str, key: str, vers: Sequence, data: bytes) -> None:
+    """Keep `data` as the answer for `key` under these file versions; never raises for the disk."""
+    if len(data) > MAX_BYTES:
+        return
+    from gastown_tui.infra.fsutil import atomic_write_bytes
+
+    path = _path(beads_dir, key)
+    try:
+        _evict(beads_dir, os.path.basename(path))
+        atomic_write_bytes(path, _head(key, vers) + data, fsync=False, mkdir=False)
+    except (OSError, ValueError):
+        pass  # a memo: not kept is the same as never kept
+
+
+def _evict(beads_dir: str, keep: str) -> None:
+    """Remove the oldest memo files so that at most MAX_ENTRIES remain with `keep` written."""
+    import stat
+
+    names = [n for n in os.listdir(beads_dir)
+             if n.startswith(PREFIX) and len(n) == len(PREFIX) + 8 and _HEX.issuperset(n[len(PREFIX):]) and n != keep]
+    if len(names) < MAX_ENTRIES:
+        return
+    aged = []
+    for n in names:
+        try:
+            st = os.lstat(os.path.join(beads_dir, n))
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
+            aged.append((st.st_mtime_ns, n))
+    aged.sort()
+    for _, n in aged[: len(aged) - MAX_ENTRIES + 1]:
+        try:
+            os.unlink(os.path.join(beads_dir, n))
+        except OSError:
+            pass
