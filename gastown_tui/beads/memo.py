@@ -2,9 +2,9 @@
 
 Agents poll their inbox far more often than the store changes, and at 10k messages decoding,
 building and encoding the answer costs several times a Python start-up. So a query may keep its
-final answer (bytes) under a key in `.beads/.memo-<hash of the key>`, together with the
-fingerprints (`jsonl.fingerprint`: inode, size, mtime_ns, ctime_ns) of the store's files it was
-computed from. Every store write replaces a file (a new inode and ctime, which no user can set),
+final answer (bytes) in `.beads/.memo-<hash of the key>`: the key, the fingerprints
+(`jsonl.fingerprint`: inode, size, mtime_ns, ctime_ns) of the store files it was computed from,
+the answer's length, the answer. Every store write replaces a file (a new inode and ctime, which no user can set),
 so an answer is served only while the files are exactly the versions it was computed from.
 
 The memo never decides anything: the answer is computed by the query's one rule and only kept.
@@ -78,7 +78,7 @@ def get(beads_dir: str, key: str, vers: Sequence) -> bytes | None:
         return None
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or not len(head) <= st.st_size <= len(head) + MAX_BYTES:
+        if not stat.S_ISREG(st.st_mode) or not len(head) + 8 <= st.st_size <= len(head) + 8 + MAX_BYTES:
             return None
         with open(fd, "rb", closefd=False) as f:
             data = f.read(st.st_size + 1)
@@ -86,9 +86,10 @@ def get(beads_dir: str, key: str, vers: Sequence) -> bytes | None:
         return None
     finally:
         os.close(fd)
-    if len(data) != st.st_size or not data.startswith(head):
-        return None
-    return data[len(head):]
+    n = len(head)
+    if len(data) != st.st_size or not data.startswith(head) or int.from_bytes(data[n:n + 8], "little") != len(data) - n - 8:
+        return None  # another key or versions, or not the whole answer
+    return data[n + 8:]
 
 
 def put(beads_dir: str, key: str, vers: Sequence, data: bytes) -> None:
@@ -100,7 +101,7 @@ def put(beads_dir: str, key: str, vers: Sequence, data: bytes) -> None:
     path = _path(beads_dir, key)
     try:
         _evict(beads_dir, os.path.basename(path))
-        atomic_write_bytes(path, _head(key, vers) + data, fsync=False, mkdir=False)
+        atomic_write_bytes(path, _head(key, vers) + len(data).to_bytes(8, "little") + data, fsync=False, mkdir=False)
     except (OSError, ValueError):
         pass  # a memo: not kept is the same as never kept
 
