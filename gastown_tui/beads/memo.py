@@ -39,6 +39,13 @@ def versions(paths: Iterable[str]) -> tuple:
     return tuple(fingerprint(p) for p in paths)
 
 
+def store_versions(beads_dir: str) -> tuple:
+    """`Store(beads_dir).versions()` without loading the store: the fingerprints of its two files."""
+    from gastown_tui.beads.files import ISSUES, WISPS
+
+    return versions((os.path.join(beads_dir, ISSUES), os.path.join(beads_dir, WISPS)))
+
+
 def code_stamp(*relpaths: str) -> str:
     """The versions of the package's own source files an answer depends on (size and mtime of
     each, '-' when absent), for a key: an upgraded or edited rule never serves an old answer."""
@@ -67,8 +74,9 @@ def _head(key: str, vers: Sequence) -> bytes:
     return MAGIC + len(k).to_bytes(4, "little") + k + len(v).to_bytes(4, "little") + v
 
 
-def get(beads_dir: str, key: str, vers: Sequence) -> bytes | None:
-    """The answer kept for `key` when it was computed from exactly these file versions, else None."""
+def get(beads_dir: str, key: str, vers: Sequence) -> memoryview | None:
+    """The answer kept for `key` when it was computed from exactly these file versions, else None.
+    (A view of the file's bytes: a 10k-message answer is megabytes, and each copy costs page faults.)"""
     import stat
 
     head = _head(key, vers)
@@ -89,7 +97,7 @@ def get(beads_dir: str, key: str, vers: Sequence) -> bytes | None:
     n = len(head)
     if len(data) != st.st_size or not data.startswith(head) or int.from_bytes(data[n:n + 8], "little") != len(data) - n - 8:
         return None  # another key or versions, or not the whole answer
-    return data[n + 8:]
+    return memoryview(data)[n + 8:]
 
 
 def put(beads_dir: str, key: str, vers: Sequence, data: bytes) -> None:

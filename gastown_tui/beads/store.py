@@ -15,6 +15,7 @@ import _thread
 import time
 from gastown_tui.beads import graph, ids
 from gastown_tui.beads.codec import format_ts, set_key, ts_key
+from gastown_tui.beads.files import ISSUES, WISPS
 from gastown_tui.beads.jsonl import Image, Problem, _no_gc, fingerprint
 from gastown_tui.beads.model import (
     Issue,
@@ -80,8 +81,7 @@ def _norm(p: str | os.PathLike) -> str:
     parts = [c for c in p.split("/") if c and c != "."]
     return ("/" if p.startswith("/") else "") + "/".join(parts) or ("/" if p.startswith("/") else ".")
 
-ISSUES = "issues.jsonl"
-WISPS = "wisps.jsonl"
+
 LOCK = ".jsonl.lock"
 STAMP = ".jsonl.stamp"
 SUMMARY = ".ready.cache"

@@ -106,7 +106,8 @@ def _inbox(args: argparse.Namespace) -> int:
         _warn(warnings)
         # One line: an agent's inbox can hold thousands of messages (indent=2 is 5x slower).
         sys.stdout.flush()
-        sys.stdout.buffer.write(text + b"\n")
+        sys.stdout.buffer.write(text)  # (no `text + b"\n"`: a copy of megabytes)
+        sys.stdout.buffer.write(b"\n")
         return 0
     from gastown_tui.beads.store import Store
     from gastown_tui.work.mail import inbox
