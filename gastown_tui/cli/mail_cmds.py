@@ -105,9 +105,13 @@ def _inbox(args: argparse.Namespace) -> int:
                                     msg_type=args.msg_type)
         _warn(warnings)
         # One line: an agent's inbox can hold thousands of messages (indent=2 is 5x slower).
+        out = getattr(sys.stdout, "buffer", None)
+        if out is None:  # a text-only stdout (in-process callers)
+            sys.stdout.write(str(text, "utf-8", "surrogateescape") + "\n")
+            return 0
         sys.stdout.flush()
-        sys.stdout.buffer.write(text)  # (no `text + b"\n"`: a copy of megabytes)
-        sys.stdout.buffer.write(b"\n")
+        out.write(text)  # (no `text + b"\n"`: a copy of megabytes)
+        out.write(b"\n")
         return 0
     from gastown_tui.beads.store import Store
     from gastown_tui.work.mail import inbox
