@@ -275,7 +275,7 @@ def inbox_json(town: Town, address: str, *, unread_only: bool = False, include_a
 
     addr = normalize_address(town, address)
     where = town.beads_where
-    key = "\0".join(("mail.inbox", memo.code_stamp(*_INBOX_CODE), addr, "unread" if unread_only else "",
+    key = "\0".join(("mail.inbox", memo.code_stamp(*_INBOX_CODE), where, addr, "unread" if unread_only else "",
                      "all" if include_archived else "", msg_type or ""))
     vers = memo.store_versions(where)  # the store itself is loaded only to compute (start-up)
     got = memo.get(where, key, vers)

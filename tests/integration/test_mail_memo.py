@@ -262,6 +262,29 @@ def test_memo_get_and_put(tmp_path):
     memo.put(str(tmp_path / "missing"), "k", v1, b"a")  # no directory: nothing, no error
 
 
+def test_store_versions_without_the_store_are_the_stores(rig_town):
+    beads = str(rig_town.beads_dir)
+    assert memo.store_versions(beads) == Store(beads).versions()  # wisps.jsonl missing: None
+    mail.send_mail(rig_town, "mayor", "POLECAT_DONE x", "Polecat: x", nudge=False)  # writes wisps.jsonl
+    assert memo.store_versions(beads) == Store(beads).versions() and None not in memo.store_versions(beads)
+
+
+def test_a_moved_town_recomputes(rig_town, tmp_path):
+    """A town moved elsewhere keeps its files' fingerprints; its warnings name the new path."""
+    import shutil
+
+    from gastown_tui.town.layout import find_town
+
+    with open(rig_town.beads_dir / "issues.jsonl", "a") as f:
+        f.write('{"id":"hq-torn","title":\n')
+    first = mail.inbox_json(rig_town, "mayor")[1]
+    assert first and str(rig_town.beads_dir) in first[0]
+    moved = tmp_path / "moved"
+    shutil.move(str(rig_town.root), moved)
+    got = mail.inbox_json(find_town(moved), "mayor")[1]
+    assert got and str(moved / ".beads") in got[0] and str(rig_town.beads_dir) not in got[0]
+
+
 def test_gitignore_covers_the_memo(tmp_path):
     from gastown_tui.beads.store import init_store
 
