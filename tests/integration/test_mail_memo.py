@@ -113,6 +113,23 @@ def test_changes_by_other_processes_are_seen_on_the_next_poll(rig_town):
     assert [m["subject"] for m in gt_json(rig_town, "mail", "inbox", "mayor")] == ["Hello", "HELP stuck"]
 
 
+def test_a_write_during_the_computation_makes_the_next_poll_recompute(rig_town, monkeypatch):
+    """The answer is kept under the versions taken before computing: a write that lands after the
+    store was read, before the memo is written, is never hidden behind the older answer."""
+    mail.send_mail(rig_town, "mayor", "before", "b", nudge=False)
+    real = mail.inbox_in
+
+    def racing(*a, **k):
+        out = real(*a, **k)  # computed from the store as it was
+        r = gt(rig_town, "mail", "send", "mayor", "-s", "during", "-m", "x", "--no-nudge")  # another process
+        assert r.returncode == 0, r.stderr
+        return out
+    monkeypatch.setattr(mail, "inbox_in", racing)
+    assert [m["subject"] for m in json.loads(mail.inbox_json(rig_town, "mayor")[0])] == ["before"]
+    monkeypatch.setattr(mail, "inbox_in", real)
+    assert [m["subject"] for m in gt_json(rig_town, "mail", "inbox", "mayor")] == ["before", "during"]
+
+
 def computed_json(town, addr: str, **flags):
     return json.loads(computed(town, addr, **flags)[0])
 
