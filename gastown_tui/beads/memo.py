@@ -2,7 +2,7 @@
 
 Agents poll their inbox far more often than the store changes, and at 10k messages decoding,
 building and encoding the answer costs several times a Python start-up. So a query may keep its
-final answer (bytes) in `.beads/.memo-<hash of the key>`: the key, the fingerprints
+final answer (bytes) in `.beads/.memo/<hash of the key>`: the key, the fingerprints
 (`jsonl.fingerprint`: inode, size, mtime_ns, ctime_ns) of the store files it was computed from,
 the answer's length, the answer. Every store write replaces a file (a new inode and ctime, which no user can set),
 so an answer is served only while the files are exactly the versions it was computed from.
@@ -11,7 +11,9 @@ The memo never decides anything: the answer is computed by the query's one rule 
 Anything odd about a memo file (another key, other versions, truncated, not a regular file,
 unreadable, huge) is a miss; a failed write (read-only directory, full disk) is no memo, never
 an error, and never a partial file (written to a temp file, then renamed). At most MAX_ENTRIES
-files exist per store: one per key, overwritten, the oldest removed beyond that.
+files exist per store: one per key, overwritten, the oldest removed beyond that. The directory
+is never versioned: it is in the store's .gitignore and carries its own (`*`) for stores made
+before; when `.memo` is anything but a real directory (a symlink arrived by git), nothing is kept.
 
 Callers take the versions *before* computing and store the answer under them: a write that lands
 while the answer is computed makes the next lookup miss instead of serving a stale answer.
@@ -25,7 +27,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-PREFIX = ".memo-"  # + 8 hex digits; git-ignored (beads.store.GITIGNORE_LINES)
+DIR = ".memo"  # in the store directory; git-ignored (beads.store.GITIGNORE_LINES, and its own .gitignore)
+_IGNORE = b"# the query memo of gastown_tui.beads.memo: never versioned\n*\n"
 MAGIC = b"gtmemo1\n"
 MAX_ENTRIES = 32
 MAX_BYTES = 64 << 20  # an answer bigger than this is recomputed rather than kept
@@ -62,10 +65,34 @@ def code_stamp(*relpaths: str) -> str:
     return ",".join(out)
 
 
-def _path(beads_dir: str, key: str) -> str:
+def _name(key: str) -> str:
     import zlib
 
-    return os.path.join(beads_dir, f"{PREFIX}{zlib.crc32(key.encode('utf-8', 'surrogateescape')):08x}")
+    return f"{zlib.crc32(key.encode('utf-8', 'surrogateescape')):08x}"
+
+
+def _own_dir(beads_dir: str) -> str | None:
+    """The memo directory, made (with its .gitignore) when missing; None when it cannot be, or
+    when the name holds anything but a real directory (never written through a symlink)."""
+    import stat
+
+    d = os.path.join(beads_dir, DIR)
+    try:
+        st = os.lstat(d)
+    except FileNotFoundError:
+        try:
+            os.mkdir(d, 0o755)
+        except FileExistsError:
+            pass  # another poller made it
+        st = os.lstat(d)
+    if not stat.S_ISDIR(st.st_mode):
+        return None
+    ignore = os.path.join(d, ".gitignore")
+    if not os.path.lexists(ignore):
+        from gastown_tui.infra.fsutil import atomic_write_bytes
+
+        atomic_write_bytes(ignore, _IGNORE, fsync=False, mkdir=False)
+    return d
 
 
 def _head(key: str, vers: Sequence) -> bytes:
@@ -81,7 +108,7 @@ def get(beads_dir: str, key: str, vers: Sequence) -> memoryview | None:
 
     head = _head(key, vers)
     try:
-        fd = os.open(_path(beads_dir, key), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(os.path.join(beads_dir, DIR, _name(key)), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except (OSError, ValueError):
         return None
     try:
@@ -106,26 +133,38 @@ def put(beads_dir: str, key: str, vers: Sequence, data: bytes) -> None:
         return
     from gastown_tui.infra.fsutil import atomic_write_bytes
 
-    path = _path(beads_dir, key)
     try:
-        _evict(beads_dir, os.path.basename(path))
-        atomic_write_bytes(path, _head(key, vers) + len(data).to_bytes(8, "little") + data, fsync=False, mkdir=False)
+        d = _own_dir(beads_dir)
+        if d is None:
+            return
+        name = _name(key)
+        _evict(d, name)
+        atomic_write_bytes(os.path.join(d, name), _head(key, vers) + len(data).to_bytes(8, "little") + data,
+                           fsync=False, mkdir=False)
     except (OSError, ValueError):
         pass  # a memo: not kept is the same as never kept
 
 
-def _evict(beads_dir: str, keep: str) -> None:
+def entries(beads_dir: str) -> list[str]:
+    """The names of the memo files of a store (for tests and `_evict`)."""
+    try:
+        names = os.listdir(os.path.join(beads_dir, DIR))
+    except OSError:
+        return []
+    return sorted(n for n in names if len(n) == 8 and _HEX.issuperset(n))
+
+
+def _evict(d: str, keep: str) -> None:
     """Remove the oldest memo files so that at most MAX_ENTRIES remain with `keep` written."""
     import stat
 
-    names = [n for n in os.listdir(beads_dir)
-             if n.startswith(PREFIX) and len(n) == len(PREFIX) + 8 and _HEX.issuperset(n[len(PREFIX):]) and n != keep]
+    names = [n for n in entries(os.path.dirname(d)) if n != keep]
     if len(names) < MAX_ENTRIES:
         return
     aged = []
     for n in names:
         try:
-            st = os.lstat(os.path.join(beads_dir, n))
+            st = os.lstat(os.path.join(d, n))
         except OSError:
             continue
         if stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
@@ -133,6 +172,6 @@ def _evict(beads_dir: str, keep: str) -> None:
     aged.sort()
     for _, n in aged[: len(aged) - MAX_ENTRIES + 1]:
         try:
-            os.unlink(os.path.join(beads_dir, n))
+            os.unlink(os.path.join(d, n))
         except OSError:
             pass

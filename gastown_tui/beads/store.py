@@ -87,7 +87,7 @@ STAMP = ".jsonl.stamp"
 SUMMARY = ".ready.cache"
 CONFIG = "config.yaml"
 REDIRECT = "redirect"
-GITIGNORE_LINES = ("wisps.jsonl", ".jsonl.lock", ".jsonl.stamp*", ".ready.cache", ".memo-*", ".pending/", ".*.tmp", "*.db",
+GITIGNORE_LINES = ("wisps.jsonl", ".jsonl.lock", ".jsonl.stamp*", ".ready.cache", ".memo/", ".pending/", ".*.tmp", "*.db",
                    "daemon.*")
 MAX_REDIRECTS = 8
 

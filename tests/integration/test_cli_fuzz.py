@@ -136,11 +136,11 @@ def town_state(root: Path) -> dict[str, str]:
     out = {}
     for dirpath, dirnames, filenames in os.walk(root):
         rel = os.path.relpath(dirpath, root)
-        if rel.split(os.sep)[0] in RUNTIME or os.path.basename(dirpath) in IPC:
+        if rel.split(os.sep)[0] in RUNTIME or os.path.basename(dirpath) in IPC or os.path.basename(dirpath) == ".memo":
             dirnames[:] = []
             continue
         for f in filenames:
-            if f.endswith((".lock", ".jsonl.stamp")) or f.startswith(".jsonl.stamp") or f == ".ready.cache" or f.startswith(".memo-"):
+            if f.endswith((".lock", ".jsonl.stamp")) or f.startswith(".jsonl.stamp") or f == ".ready.cache":
                 continue  # lock files and read caches are not state
             p = os.path.join(dirpath, f)
             try:

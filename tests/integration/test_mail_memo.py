@@ -23,7 +23,7 @@ from tests.work_helpers import gt, gt_json
 
 
 def memo_files(beads) -> list[str]:
-    return sorted(n for n in os.listdir(beads) if n.startswith(memo.PREFIX))
+    return memo.entries(str(beads))
 
 
 def computed(town, addr: str, **flags) -> tuple[bytes, list[str]]:
@@ -140,7 +140,7 @@ def _kept(town, addr="mayor") -> str:
     mail.inbox_json(town, addr)
     new = set(memo_files(town.beads_dir)) - before
     assert len(new) == 1
-    return os.path.join(town.beads_dir, new.pop())
+    return os.path.join(town.beads_dir, memo.DIR, new.pop())
 
 
 def test_a_stale_memo_is_never_served(rig_town):
@@ -204,7 +204,7 @@ def test_a_forged_or_damaged_memo_is_not_trusted(rig_town, damage, monkeypatch):
     assert (r.returncode, r.stdout, r.stderr) == (0, want[0].decode() + "\n", "")
     if damage == "directory":  # the memo could not be written: no temp file left behind
         assert os.path.isdir(path)
-        assert not [n for n in os.listdir(rig_town.beads_dir) if n.endswith(".tmp")]
+        assert not [n for n in os.listdir(os.path.join(rig_town.beads_dir, memo.DIR)) if n.endswith(".tmp")]
     if damage == "symlink":  # replaced (never written through)
         assert not os.path.islink(path) and open(target, "rb").read() == good
 
@@ -220,7 +220,7 @@ def test_a_failed_memo_write_never_fails_the_poll(rig_town, monkeypatch):
     monkeypatch.setattr(fsutil, "stage", full)
     assert mail.inbox_json(rig_town, "mayor") == want
     assert memo_files(rig_town.beads_dir) == []
-    assert not [n for n in os.listdir(rig_town.beads_dir) if n.endswith(".tmp")]
+    assert not [n for n in os.listdir(os.path.join(rig_town.beads_dir, memo.DIR)) if n.endswith(".tmp")]
 
 
 def test_a_read_only_store_still_answers():
@@ -248,7 +248,7 @@ def test_a_read_only_store_still_answers():
             r = subprocess.run(argv, capture_output=True, text=True, timeout=120,
                                env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
             assert (r.returncode, r.stdout, r.stderr) == (0, want[0].decode() + "\n", "")
-        assert memo_files(beads) == []
+        assert memo_files(beads) == [] and not os.path.exists(os.path.join(beads, memo.DIR))
         assert not [n for n in os.listdir(beads) if n.endswith(".tmp")]
     finally:
         os.chmod(os.path.join(base, "town", ".beads"), 0o755)
@@ -302,9 +302,37 @@ def test_a_moved_town_recomputes(rig_town, tmp_path):
     assert got and str(moved / ".beads") in got[0] and str(rig_town.beads_dir) not in got[0]
 
 
+def test_the_memo_is_never_versioned_even_in_an_older_store(rig_town):
+    """A town made before the memo existed has no `.memo/` line in .beads/.gitignore: the
+    directory ignores itself, so `gt rig add` (git add -A in the town) never commits it."""
+    import subprocess
+
+    gi = rig_town.beads_dir / ".gitignore"
+    gi.write_text("".join(ln + "\n" for ln in gi.read_text().splitlines() if ln != memo.DIR + "/"))
+    subprocess.run(["git", "-C", str(rig_town.root), "commit", "-qam", "an older store"], check=True)
+    mail.send_mail(rig_town, "mayor", "hello", "b", nudge=False)
+    assert gt(rig_town, "mail", "inbox", "mayor", "--json").returncode == 0
+    assert memo_files(rig_town.beads_dir)
+    status = subprocess.run(["git", "-C", str(rig_town.root), "status", "--porcelain", "--ignored=no"],
+                            capture_output=True, text=True, check=True).stdout
+    assert ".memo" not in status, status
+
+
+def test_a_memo_directory_that_is_a_symlink_is_never_written_through(rig_town, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.symlink(elsewhere, rig_town.beads_dir / memo.DIR)
+    mail.send_mail(rig_town, "mayor", "hello", "b", nudge=False)
+    want = computed(rig_town, "mayor")
+    for _ in range(2):
+        r = gt(rig_town, "mail", "inbox", "mayor", "--json")
+        assert (r.returncode, r.stdout) == (0, want[0].decode() + "\n")
+    assert list(elsewhere.iterdir()) == []
+
+
 def test_gitignore_covers_the_memo(tmp_path):
     from gastown_tui.beads.store import init_store
 
     init_store(tmp_path, "t")
     ignored = (tmp_path / ".beads" / ".gitignore").read_text().splitlines()
-    assert memo.PREFIX + "*" in ignored
+    assert memo.DIR + "/" in ignored
