@@ -127,9 +127,12 @@ def get(beads_dir: str, key: str, vers: Sequence) -> memoryview | None:
     return memoryview(data)[n + 8:]
 
 
-def put(beads_dir: str, key: str, vers: Sequence, data: bytes) -> None:
-    """Keep `data` as the answer for `key` under these file versions; never raises for the disk."""
-    if len(data) > MAX_BYTES:
+def put(beads_dir: str, key: str, vers: Sequence, data: bytes | Sequence[bytes]) -> None:
+    """Keep `data` (bytes, or pieces of it: joined once, with the head) as the answer for `key`
+    under these file versions; never raises for the disk."""
+    pieces = [data] if isinstance(data, (bytes, bytearray, memoryview)) else list(data)
+    size = sum(map(len, pieces))
+    if size > MAX_BYTES:
         return
     from gastown_tui.infra.fsutil import atomic_write_bytes
 
@@ -139,7 +142,7 @@ def put(beads_dir: str, key: str, vers: Sequence, data: bytes) -> None:
             return
         name = _name(key)
         _evict(d, name)
-        atomic_write_bytes(os.path.join(d, name), _head(key, vers) + len(data).to_bytes(8, "little") + data,
+        atomic_write_bytes(os.path.join(d, name), b"".join([_head(key, vers), size.to_bytes(8, "little"), *pieces]),
                            fsync=False, mkdir=False)
     except (OSError, ValueError):
         pass  # a memo: not kept is the same as never kept

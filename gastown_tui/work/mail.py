@@ -294,13 +294,14 @@ def inbox_json(town: Town, address: str, *, unread_only: bool = False, include_a
     return text, warnings
 
 
-def _pack_answer(text: bytes, warnings: list[str]) -> bytes:
+def _pack_answer(text: bytes, warnings: list[str]) -> list[bytes]:
+    """The memo's pieces: the warnings (a count, then each with its length), then the text."""
     parts = [len(warnings).to_bytes(4, "little")]
     for w in warnings:
         b = w.encode("utf-8", "surrogateescape")
         parts += [len(b).to_bytes(4, "little"), b]
     parts.append(text)
-    return b"".join(parts)
+    return parts
 
 
 def _unpack_answer(data: memoryview) -> tuple[memoryview, list[str]] | None:

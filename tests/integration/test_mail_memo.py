@@ -271,6 +271,8 @@ def test_memo_get_and_put(tmp_path):
     assert memo.get(d, "k", ((1, 2, 3, 5), None)) is None  # other versions
     assert memo.get(d, "k", ((1, 2, 3, 4), (5, 6, 7, 8))) is None  # the missing file appeared
     assert memo.get(d, "other", v1) is None
+    memo.put(d, "pieces", v1, [b"an", b"", b"swer"])  # pieces are joined once, with the head
+    assert memo.get(d, "pieces", v1) == b"answer"
     memo.put(d, "k", v1, b"")
     assert memo.get(d, "k", v1) == b""
     memo.put(d, "k", v1, b"x" * (memo.MAX_BYTES + 1))  # too big to keep: the old answer stays valid
