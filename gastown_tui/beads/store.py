@@ -15,6 +15,7 @@ import _thread
 import time
 from gastown_tui.beads import graph, ids
 from gastown_tui.beads.codec import format_ts, set_key, ts_key
+from gastown_tui.beads.files import ISSUES, WISPS
 from gastown_tui.beads.jsonl import Image, Problem, _no_gc, fingerprint
 from gastown_tui.beads.model import (
     Issue,
@@ -80,14 +81,14 @@ def _norm(p: str | os.PathLike) -> str:
     parts = [c for c in p.split("/") if c and c != "."]
     return ("/" if p.startswith("/") else "") + "/".join(parts) or ("/" if p.startswith("/") else ".")
 
-ISSUES = "issues.jsonl"
-WISPS = "wisps.jsonl"
+
 LOCK = ".jsonl.lock"
 STAMP = ".jsonl.stamp"
 SUMMARY = ".ready.cache"
 CONFIG = "config.yaml"
 REDIRECT = "redirect"
-GITIGNORE_LINES = ("wisps.jsonl", ".jsonl.lock", ".jsonl.stamp*", ".ready.cache", ".pending/", ".*.tmp", "*.db", "daemon.*")
+GITIGNORE_LINES = ("wisps.jsonl", ".jsonl.lock", ".jsonl.stamp*", ".ready.cache", ".memo/", ".pending/", ".*.tmp", "*.db",
+                   "daemon.*")
 MAX_REDIRECTS = 8
 
 
@@ -859,6 +860,10 @@ class Store(_Ops):
 
     def _files(self) -> tuple[str, str, str]:
         return self._dir, self._issues, self._wisps_file
+
+    def versions(self) -> tuple:
+        """The fingerprints of the store's two files now: what a memo of an answer is keyed by (`beads.memo`)."""
+        return tuple(self._fps())
 
     @property
     def prefix(self) -> str:

@@ -92,31 +92,43 @@ def _send(args: argparse.Namespace) -> int:
 
 
 def _inbox(args: argparse.Namespace) -> int:
-    from gastown_tui.work.mail import inbox
-
     if args.human and args.address:
         from gastown_tui.errors import UsageError
 
         raise UsageError("give ADDR or --human, not both", hint="--human means ADDR overseer")
     town = town_of(args)
     addr = "overseer" if args.human else (args.address or _me(town))
-    msgs = inbox(town, addr, unread_only=args.unread, include_archived=args.all, msg_type=args.msg_type)
-    from gastown_tui.beads.store import Store
+    if args.json:  # agents poll this: the answer may come from the store's memo (work.mail.inbox_json)
+        from gastown_tui.work.mail import inbox_json
 
-    for line in Store(town.beads_dir).warnings():
-        sys.stderr.write(f"gt: {line}\n")
-    if args.json:
-        from gastown_tui.beads.codec import to_json
-
+        text, warnings = inbox_json(town, addr, unread_only=args.unread, include_archived=args.all,
+                                    msg_type=args.msg_type)
+        _warn(warnings)
         # One line: an agent's inbox can hold thousands of messages (indent=2 is 5x slower).
-        sys.stdout.write(to_json(msgs) + "\n")
+        out = getattr(sys.stdout, "buffer", None)
+        if out is None:  # a text-only stdout (in-process callers)
+            sys.stdout.write(str(text, "utf-8", "surrogateescape") + "\n")
+            return 0
+        sys.stdout.flush()
+        out.write(text)  # (no `text + b"\n"`: a copy of megabytes)
+        out.write(b"\n")
         return 0
+    from gastown_tui.beads.store import Store
+    from gastown_tui.work.mail import inbox
+
+    msgs = inbox(town, addr, unread_only=args.unread, include_archived=args.all, msg_type=args.msg_type)
+    _warn(Store(town.beads_dir).warnings())
     if not msgs:
         print(f"no {'unread ' if args.unread else ''}mail for {addr}")
         return 0
     print_table([(("  " if m["read"] else "● ") + m["id"], m["from"], m["subject"][:60], m["created_at"][:19])
                  for m in msgs], ["id", "from", "subject", "date"])
     return 0
+
+
+def _warn(lines: list[str]) -> None:
+    for line in lines:
+        sys.stderr.write(f"gt: {line}\n")
 
 
 def _show(m: dict) -> None:

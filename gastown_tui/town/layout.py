@@ -6,16 +6,18 @@ Pure path arithmetic plus the small JSON readers every command needs; no git, no
 from __future__ import annotations
 
 import os
-import re
-from pathlib import Path
 
 from gastown_tui.errors import GtError, NotFound, UsageError
 
 TYPE_CHECKING = False  # `typing` and `dataclasses` cost startup on every gt call
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any
+# pathlib (~5 ms with urllib.parse under it) is imported when a Path is first asked for: finding
+# the town and reading rigs.json, all an agent's `gt mail inbox` poll needs, use strings.
 
-RIG_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_RIG_FIRST = frozenset("abcdefghijklmnopqrstuvwxyz")
+_RIG_CHARS = _RIG_FIRST | frozenset("0123456789_")
 MAX_RIG_NAME = 40  # a rig name is a directory and part of session names: bounded up front
 RESERVED_RIG_NAMES = frozenset({"hq", "mayor", "deacon", "settings", "formulas", "overseer", "town"})
 TOWN_PREFIX = "hq"
@@ -86,17 +88,34 @@ class RigPaths:
 class Town:
     """A town root and the paths of its files."""
 
-    __slots__ = ("root", "_socket")
+    __slots__ = ("_where", "_root", "_socket")
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, root: Path | str) -> None:
+        if isinstance(root, str):  # as `str(Path(root))`: no empty or '.' parts, no trailing slash
+            parts = [c for c in root.split("/") if c and c != "."]
+            root = ("/" if root.startswith("/") else "") + "/".join(parts) or ("/" if root.startswith("/") else ".")
+        self._where = os.fspath(root)
+        self._root: Path | None = root if not isinstance(root, str) else None
         self._socket: str | None = None
 
+    @property
+    def root(self) -> Path:
+        if self._root is None:
+            from pathlib import Path
+
+            self._root = Path(self._where)
+        return self._root
+
+    @property
+    def where(self) -> str:
+        """The root as a string (`str(root)`, without making a Path)."""
+        return self._where
+
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Town) and self.root == other.root
+        return isinstance(other, Town) and self._where == other._where
 
     def __hash__(self) -> int:
-        return hash(self.root)
+        return hash(self._where)
 
     def __repr__(self) -> str:
         return f"Town(root={self.root!r})"
@@ -124,6 +143,11 @@ class Town:
     @property
     def beads_dir(self) -> Path:
         return self.root / ".beads"
+
+    @property
+    def beads_where(self) -> str:
+        """`str(beads_dir)`, without making a Path."""
+        return os.path.join(self._where, ".beads")
 
     @property
     def routes_jsonl(self) -> Path:
@@ -170,16 +194,17 @@ class Town:
         return RigPaths(self.root, name)
 
     def is_town(self) -> bool:
-        return self.town_json.is_file()
+        return os.path.isfile(os.path.join(self._where, "mayor", "town.json"))
 
     def info(self) -> dict[str, Any]:
         return read_json(self.town_json)
 
     def rigs(self) -> dict[str, dict[str, Any]]:
         """Registered rigs by name, as in mayor/rigs.json."""
-        if not self.rigs_json.exists():
+        path = os.path.join(self._where, "mayor", "rigs.json")
+        if not os.path.exists(path):
             return {}
-        return dict(read_json(self.rigs_json).get("rigs", {}))
+        return dict(read_json(path).get("rigs", {}))
 
     def rig_config(self, name: str) -> dict[str, Any]:
         rigs = self.rigs()
@@ -231,7 +256,7 @@ def validate_rig_name(name: str) -> None:
     if len(name) > MAX_RIG_NAME:
         raise UsageError(f"the rig name '{name[:20]}...' is {len(name)} characters long",
                          hint=f"use at most {MAX_RIG_NAME}")
-    if not RIG_NAME_RE.match(name):
+    if not (name and name[0] in _RIG_FIRST and _RIG_CHARS.issuperset(name)):  # [a-z][a-z0-9_]*
         raise UsageError(
             f"{name!r} is not a valid rig name",
             hint="use lowercase letters, digits and '_', starting with a letter (for example 'gastown')",
@@ -240,25 +265,29 @@ def validate_rig_name(name: str) -> None:
         raise UsageError(f"'{name}' is reserved and cannot be a rig name", hint="pick another name")
 
 
-def find_town(explicit: str | os.PathLike[str] | None = None, cwd: Path | None = None) -> Town:
+def find_town(explicit: str | os.PathLike[str] | None = None, cwd: Path | str | None = None) -> Town:
     """Find the town: `--town`, then `$GT_TOWN_ROOT`, then walk up to `mayor/town.json`."""
     if explicit:
-        town = Town(Path(explicit).expanduser().resolve())
+        town = Town(os.path.realpath(os.path.expanduser(os.fspath(explicit))))  # Path(..).expanduser().resolve()
         if not town.is_town():
-            raise NotFound(f"{town.root} is not a Gas Town (no mayor/town.json)",
+            raise NotFound(f"{town.where} is not a Gas Town (no mayor/town.json)",
                            hint=f"create one with 'gt install {explicit}'")
         return town
     env = os.environ.get("GT_TOWN_ROOT")
     if env:
-        town = Town(Path(env).expanduser().resolve())
+        town = Town(os.path.realpath(os.path.expanduser(env)))
         if not town.is_town():
             raise NotFound(f"$GT_TOWN_ROOT={env} is not a Gas Town (no mayor/town.json)",
                            hint=f"unset it or create the town with 'gt install {env}'")
         return town
-    here = (cwd or Path.cwd()).resolve()
-    for d in (here, *here.parents):
-        if (d / "mayor" / "town.json").is_file():
+    d = os.path.realpath(os.fspath(cwd) if cwd else os.getcwd())
+    while True:
+        if os.path.isfile(os.path.join(d, "mayor", "town.json")):
             return Town(d)
+        up = os.path.dirname(d)
+        if up == d:
+            break
+        d = up
     raise NotFound(
         "not inside a Gas Town (no mayor/town.json here or above)",
         hint="cd into a town, pass --town PATH, set GT_TOWN_ROOT, or create one with 'gt install PATH'",

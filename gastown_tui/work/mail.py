@@ -188,23 +188,24 @@ def _notify(town: Town, agent: Agent, msg: dict[str, Any]) -> None:
 
 def message_json(iss) -> dict[str, Any]:
     """The `--json` shape of a message (from an Issue)."""
-    d = iss.data
-    labels = d.get("labels") or ()
-    subject = d.get("title", "")
+    get = iss.data.get  # (called for every message of an inbox: one bound method, no repeated lookups)
+    labels = get("labels") or ()
+    subject = get("title", "")
+    mid = get("id", "")
     return {
-        "id": d.get("id", ""),
-        "from": d.get("sender") or next((lb[5:] for lb in labels if lb.startswith("from:")), ""),
-        "to": d.get("assignee") or "",
+        "id": mid,
+        "from": get("sender") or next((lb[5:] for lb in labels if lb.startswith("from:")), ""),
+        "to": get("assignee") or "",
         "subject": subject,
-        "body": d.get("description", ""),
+        "body": get("description", ""),
         "read": "read" in labels,
-        "created_at": d.get("created_at", ""),
-        "thread_id": d.get("thread_id") or d.get("id", ""),
-        "reply_to": d.get("reply_to") or None,
+        "created_at": get("created_at", ""),
+        "thread_id": get("thread_id") or mid,
+        "reply_to": get("reply_to") or None,
         "type": protocol.message_type(subject),
         "ephemeral": bool(iss.is_ephemeral),
-        "archived": (d.get("status") or "open") == "closed",
-        "priority": d.get("priority", 2),
+        "archived": (get("status") or "open") == "closed",
+        "priority": get("priority", 2),
     }
 
 
@@ -235,7 +236,9 @@ def inbox_in(store, addr: str, *, unread_only: bool = False, include_archived: b
             if msg_type and m["type"] != msg_type:
                 continue
             out.append(m)
-        out.sort(key=lambda m: (m["created_at"], m["id"]))
+        from operator import itemgetter
+
+        out.sort(key=itemgetter("created_at", "id"))  # (created_at, id), without a Python call per message
         return out
     finally:
         if was:
@@ -254,6 +257,69 @@ def inbox(town: Town, address: str, *, unread_only: bool = False, include_archiv
     """Messages to `address`, oldest first, as `message_json` dicts."""
     return inbox_in(_store(town), normalize_address(town, address), unread_only=unread_only,
                     include_archived=include_archived, msg_type=msg_type)
+
+
+# The source files whose rules make an inbox answer: an edit or upgrade of any is a memo miss.
+_INBOX_CODE = ("work/mail.py", "work/protocol.py", "beads/store.py", "beads/jsonl.py", "beads/codec.py",
+               "beads/model.py", "beads/files.py")
+
+
+def inbox_json(town: Town, address: str, *, unread_only: bool = False, include_archived: bool = False,
+               msg_type: str | None = None) -> tuple[bytes | memoryview, list[str]]:
+    """`inbox` as its `--json` text (one line, UTF-8 bytes, no newline) and the store's warnings.
+
+    Agents poll this far more often than the store changes: the answer computed by `inbox_in` is
+    kept in a memo (`beads.memo`) for the store's file versions it was computed from (taken before
+    computing, so a write meanwhile makes the next poll recompute), and served while they last."""
+    from gastown_tui.beads import memo
+
+    addr = normalize_address(town, address)
+    where = town.beads_where
+    key = "\0".join(("mail.inbox", memo.code_stamp(*_INBOX_CODE), where, addr, "unread" if unread_only else "",
+                     "all" if include_archived else "", msg_type or ""))
+    vers = memo.store_versions(where)  # the store itself is loaded only to compute (start-up)
+    got = memo.get(where, key, vers)
+    if got is not None:
+        answer = _unpack_answer(got)
+        if answer is not None:
+            return answer
+    from gastown_tui.beads.codec import to_json
+    from gastown_tui.beads.store import Store
+
+    store = Store(where)
+    msgs = inbox_in(store, addr, unread_only=unread_only, include_archived=include_archived, msg_type=msg_type)
+    text = to_json(msgs).encode("utf-8", "surrogateescape")
+    warnings = store.warnings()
+    memo.put(where, key, vers, _pack_answer(text, warnings))
+    return text, warnings
+
+
+def _pack_answer(text: bytes, warnings: list[str]) -> list[bytes]:
+    """The memo's pieces: the warnings (a count, then each with its length), then the text."""
+    parts = [len(warnings).to_bytes(4, "little")]
+    for w in warnings:
+        b = w.encode("utf-8", "surrogateescape")
+        parts += [len(b).to_bytes(4, "little"), b]
+    parts.append(text)
+    return parts
+
+
+def _unpack_answer(data: memoryview) -> tuple[memoryview, list[str]] | None:
+    try:
+        n = int.from_bytes(data[:4], "little")
+        pos = 4
+        warnings = []
+        for _ in range(n):
+            size = int.from_bytes(data[pos:pos + 4], "little")
+            if len(data) < pos + 4 + size:
+                return None
+            warnings.append(str(data[pos + 4:pos + 4 + size], "utf-8", "surrogateescape"))
+            pos += 4 + size
+        if len(data) < pos:
+            return None
+    except (UnicodeDecodeError, MemoryError):
+        return None
+    return data[pos:], warnings
 
 
 def _message(tx_or_store, msg_id: str):

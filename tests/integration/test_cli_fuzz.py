@@ -136,7 +136,7 @@ def town_state(root: Path) -> dict[str, str]:
     out = {}
     for dirpath, dirnames, filenames in os.walk(root):
         rel = os.path.relpath(dirpath, root)
-        if rel.split(os.sep)[0] in RUNTIME or os.path.basename(dirpath) in IPC:
+        if rel.split(os.sep)[0] in RUNTIME or os.path.basename(dirpath) in IPC or os.path.basename(dirpath) == ".memo":
             dirnames[:] = []
             continue
         for f in filenames:

@@ -1,0 +1,340 @@
+"""The inbox memo (`beads.memo`, `work.mail.inbox_json`): agents poll `gt mail inbox --json` far
+more often than the store changes, so the answer is kept beside the store under the fingerprints
+of both store files. It must always be the answer `inbox_in` computes now: a change by another
+process is seen on the next poll, a memo file that is stale, forged, truncated or in the way is
+never trusted, and a memo that cannot be written never fails the command."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+
+import pytest
+
+from gastown_tui.beads import memo
+from gastown_tui.beads.codec import to_json
+from gastown_tui.beads.store import Store
+from gastown_tui.work import mail
+from tests.conftest import BIN, run_cli
+from tests.integration.test_lane_equivalence import ADDRS, generate
+from tests.work_helpers import gt, gt_json
+
+
+def memo_files(beads) -> list[str]:
+    return memo.entries(str(beads))
+
+
+def computed(town, addr: str, **flags) -> tuple[bytes, list[str]]:
+    """The answer of the one rule, computed now (no memo involved)."""
+    store = Store(town.beads_dir)
+    msgs = mail.inbox_in(store, mail.normalize_address(town, addr), **flags)
+    return to_json(msgs).encode(), store.warnings()
+
+
+class Recomputed(Exception):
+    pass
+
+
+def no_recompute(monkeypatch):
+    """From now on, computing an inbox fails the test: the answer must come from the memo."""
+    def boom(*a, **k):
+        raise Recomputed
+    monkeypatch.setattr(mail, "inbox_in", boom)
+
+
+FLAG_SETS = ({}, {"unread_only": True}, {"include_archived": True}, {"msg_type": "POLECAT_DONE"})
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_memo_answer_is_the_computed_answer_on_generated_stores(rig_town, seed, monkeypatch):
+    generate(random.Random(seed), rig_town.beads_dir)
+    want = {(a, i): computed(rig_town, a, **f) for a in ADDRS for i, f in enumerate(FLAG_SETS)}
+    for (a, i), answer in want.items():
+        assert mail.inbox_json(rig_town, a, **FLAG_SETS[i]) == answer, (a, i)  # cold: computed and kept
+    assert memo_files(rig_town.beads_dir)
+    assert len(want) < memo.MAX_ENTRIES  # every answer is kept
+    with monkeypatch.context() as m:
+        no_recompute(m)
+        for (a, i), answer in want.items():
+            assert mail.inbox_json(rig_town, a, **FLAG_SETS[i]) == answer, (a, i)  # hot: from the memo
+    # As agents call it: the same text, warnings and exit code.
+    for a in ADDRS[:3]:
+        text, warnings = want[(a, 0)]
+        r = gt(rig_town, "mail", "inbox", a, "--json")
+        assert (r.returncode, r.stdout, r.stderr) == (0, text.decode() + "\n", "".join(f"gt: {w}\n" for w in warnings))
+
+
+def test_flags_give_their_own_answers(rig_town):
+    ids = [mail.send_mail(rig_town, "mayor", f"m{i}", "b", nudge=False)[0]["id"] for i in range(3)]
+    mail.send_mail(rig_town, "mayor", "POLECAT_DONE nux", "Polecat: nux", sender="demo/polecats/nux", nudge=False)
+    mail.read_message(rig_town, ids[0])
+    mail.archive(rig_town, [ids[1]])
+    plain = gt_json(rig_town, "mail", "inbox", "mayor")  # the plain answer is kept first
+    unread = gt_json(rig_town, "mail", "inbox", "mayor", "--unread")
+    everything = gt_json(rig_town, "mail", "inbox", "mayor", "--all")
+    done = gt_json(rig_town, "mail", "inbox", "mayor", "--type", "POLECAT_DONE")
+    assert [m["subject"] for m in plain] == ["m0", "m2", "POLECAT_DONE nux"]
+    assert [m["subject"] for m in unread] == ["m2", "POLECAT_DONE nux"]
+    assert [m["subject"] for m in everything] == ["m0", "m1", "m2", "POLECAT_DONE nux"]
+    assert [m["subject"] for m in done] == ["POLECAT_DONE nux"]
+    assert len(memo_files(rig_town.beads_dir)) >= 4  # one per query
+    # Asked again (now from the memo), each still its own answer.
+    assert gt_json(rig_town, "mail", "inbox", "mayor", "--unread") == unread
+    assert gt_json(rig_town, "mail", "inbox", "mayor", "--all") == everything
+    assert gt_json(rig_town, "mail", "inbox", "mayor") == plain
+
+
+def test_changes_by_other_processes_are_seen_on_the_next_poll(rig_town):
+    assert gt_json(rig_town, "mail", "inbox", "mayor") == []
+    assert gt_json(rig_town, "mail", "inbox", "mayor") == []  # kept
+    r = gt(rig_town, "mail", "send", "mayor", "-s", "Hello", "-m", "x", "--no-nudge", "--json")
+    assert r.returncode == 0, r.stderr
+    sent = json.loads(r.stdout)
+    first = gt_json(rig_town, "mail", "inbox", "mayor")
+    assert [(m["id"], m["read"]) for m in first] == [(sent["id"], False)]
+    assert gt(rig_town, "mail", "read", sent["id"]).returncode == 0  # another process marks it read
+    assert [(m["id"], m["read"]) for m in gt_json(rig_town, "mail", "inbox", "mayor")] == [(sent["id"], True)]
+    assert gt_json(rig_town, "mail", "inbox", "mayor", "--unread") == []
+    # An unrelated bd write replaces the file: the next poll recomputes, with the same answer.
+    beads = str(rig_town.beads_dir)
+    r = run_cli("bd", "create", "unrelated work", "--db", beads, "--json")
+    assert r.returncode == 0, r.stderr
+    again = gt_json(rig_town, "mail", "inbox", "mayor")
+    assert again == computed_json(rig_town, "mayor")
+    # bd itself changes the message: seen on the next poll.
+    r = run_cli("bd", "update", sent["id"], "--remove-label", "read", "--db", beads)
+    assert r.returncode == 0, r.stderr
+    assert [(m["id"], m["read"]) for m in gt_json(rig_town, "mail", "inbox", "mayor")] == [(sent["id"], False)]
+    # Ephemeral (protocol) mail lives in wisps.jsonl: its changes are seen too.
+    r = gt(rig_town, "mail", "send", "mayor", "-s", "HELP stuck", "-m", "Agent: x", "--no-nudge")
+    assert r.returncode == 0, r.stderr
+    assert [m["subject"] for m in gt_json(rig_town, "mail", "inbox", "mayor")] == ["Hello", "HELP stuck"]
+
+
+def test_a_write_during_the_computation_makes_the_next_poll_recompute(rig_town, monkeypatch):
+    """The answer is kept under the versions taken before computing: a write that lands after the
+    store was read, before the memo is written, is never hidden behind the older answer."""
+    mail.send_mail(rig_town, "mayor", "before", "b", nudge=False)
+    real = mail.inbox_in
+
+    def racing(*a, **k):
+        out = real(*a, **k)  # computed from the store as it was
+        r = gt(rig_town, "mail", "send", "mayor", "-s", "during", "-m", "x", "--no-nudge")  # another process
+        assert r.returncode == 0, r.stderr
+        return out
+    monkeypatch.setattr(mail, "inbox_in", racing)
+    assert [m["subject"] for m in json.loads(mail.inbox_json(rig_town, "mayor")[0])] == ["before"]
+    monkeypatch.setattr(mail, "inbox_in", real)
+    assert [m["subject"] for m in gt_json(rig_town, "mail", "inbox", "mayor")] == ["before", "during"]
+
+
+def computed_json(town, addr: str, **flags):
+    return json.loads(computed(town, addr, **flags)[0])
+
+
+def _kept(town, addr="mayor") -> str:
+    """Make the memo of `addr`'s plain inbox; return its file's path."""
+    before = set(memo_files(town.beads_dir))
+    mail.inbox_json(town, addr)
+    new = set(memo_files(town.beads_dir)) - before
+    assert len(new) == 1
+    return os.path.join(town.beads_dir, memo.DIR, new.pop())
+
+
+def test_a_stale_memo_is_never_served(rig_town):
+    mail.send_mail(rig_town, "mayor", "one", "b", nudge=False)
+    path = _kept(rig_town)
+    with open(path, "rb") as f:
+        old = f.read()
+    mail.send_mail(rig_town, "mayor", "two", "b", nudge=False)
+    with open(path, "wb") as f:  # the memo of the old versions put back (as by a restore or a race)
+        f.write(old)
+    assert [m["subject"] for m in json.loads(mail.inbox_json(rig_town, "mayor")[0])] == ["one", "two"]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "magic", "other-key", "other-versions", "answer-cut", "huge",
+                                    "symlink", "directory", "empty"])
+def test_a_forged_or_damaged_memo_is_not_trusted(rig_town, damage, monkeypatch):
+    mail.send_mail(rig_town, "mayor", "real", "b", nudge=False)
+    mail.send_mail(rig_town, "deacon", "for the deacon", "b", nudge=False)
+    want = computed(rig_town, "mayor")
+    path = _kept(rig_town)
+    with open(path, "rb") as f:
+        good = f.read()
+    vers = Store(rig_town.beads_dir).versions()
+    key_of = {}  # the key inbox_json uses, seen through memo.get
+    real_get = memo.get
+
+    def spy(beads_dir, key, v):
+        key_of["k"] = key
+        return real_get(beads_dir, key, v)
+    monkeypatch.setattr(memo, "get", spy)
+    assert mail.inbox_json(rig_town, "mayor") == want
+    key = key_of["k"]
+    os.unlink(path)
+    if damage == "truncated":
+        open(path, "wb").write(good[: len(good) // 2])
+    elif damage == "magic":
+        open(path, "wb").write(b"gtmemo0\n" + good[8:])
+    elif damage == "other-key":  # the deacon's answer under the mayor's file name
+        d_path = _kept(rig_town, "deacon")
+        os.replace(d_path, path)
+    elif damage == "other-versions":
+        forged = [(fp[0] + 1, *fp[1:]) if fp else fp for fp in vers]
+        memo.put(str(rig_town.beads_dir), key, forged, b"\0\0\0\0" + b'[{"id": "forged"}]')
+    elif damage == "answer-cut":  # the right head, an answer that claims warnings it does not hold
+        memo.put(str(rig_town.beads_dir), key, vers, (3).to_bytes(4, "little") + b"\xff\xff")
+    elif damage == "huge":
+        with open(path, "wb") as f:
+            f.write(good)
+            f.truncate(memo.MAX_BYTES + len(good) + 1)  # sparse
+    elif damage == "symlink":
+        target = os.path.join(str(rig_town.root), "elsewhere")
+        open(target, "wb").write(good)
+        os.symlink(target, path)
+    elif damage == "directory":
+        os.mkdir(path)
+    elif damage == "empty":
+        open(path, "wb").close()
+    monkeypatch.setattr(memo, "get", real_get)
+    assert mail.inbox_json(rig_town, "mayor") == want
+    r = gt(rig_town, "mail", "inbox", "mayor", "--json")
+    assert (r.returncode, r.stdout, r.stderr) == (0, want[0].decode() + "\n", "")
+    if damage == "directory":  # the memo could not be written: no temp file left behind
+        assert os.path.isdir(path)
+        assert not [n for n in os.listdir(os.path.join(rig_town.beads_dir, memo.DIR)) if n.endswith(".tmp")]
+    if damage == "symlink":  # replaced (never written through)
+        assert not os.path.islink(path) and open(target, "rb").read() == good
+
+
+def test_a_failed_memo_write_never_fails_the_poll(rig_town, monkeypatch):
+    from gastown_tui.infra import fsutil
+
+    mail.send_mail(rig_town, "mayor", "hello", "b", nudge=False)
+    want = computed(rig_town, "mayor")
+
+    def full(*a, **k):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(fsutil, "stage", full)
+    assert mail.inbox_json(rig_town, "mayor") == want
+    assert memo_files(rig_town.beads_dir) == []
+    assert not [n for n in os.listdir(os.path.join(rig_town.beads_dir, memo.DIR)) if n.endswith(".tmp")]
+
+
+def test_a_read_only_store_still_answers():
+    """An agent that may read the town store but not write it: the poll answers, exit 0, and no
+    memo or temp file appears. (As root, the poll runs as `nobody` through setpriv.)"""
+    import shutil
+    import tempfile
+
+    from gastown_tui.town.install import install_town
+
+    base = tempfile.mkdtemp(prefix="gt-ro-")
+    try:
+        os.chmod(base, 0o755)  # readable by another user, writable by none but us
+        town = install_town(os.path.join(base, "town"), name="ro", owner="o@example.com").town
+        mail.send_mail(town, "mayor", "hello", "b", nudge=False)
+        want = computed(town, "mayor")
+        beads = str(town.beads_dir)
+        argv = [str(BIN / "gt"), "--town", str(town.root), "mail", "inbox", "mayor", "--json"]
+        if os.geteuid() == 0:
+            assert shutil.which("setpriv"), "the test needs setpriv to poll as a user who cannot write"
+            argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *argv]
+        else:
+            os.chmod(beads, 0o555)
+        for _ in range(2):
+            r = subprocess.run(argv, capture_output=True, text=True, timeout=120,
+                               env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+            assert (r.returncode, r.stdout, r.stderr) == (0, want[0].decode() + "\n", "")
+        assert memo_files(beads) == [] and not os.path.exists(os.path.join(beads, memo.DIR))
+        assert not [n for n in os.listdir(beads) if n.endswith(".tmp")]
+    finally:
+        os.chmod(os.path.join(base, "town", ".beads"), 0o755)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_memo_files_are_bounded(rig_town):
+    mail.send_mail(rig_town, "mayor", "hello", "b", nudge=False)
+    for i in range(memo.MAX_ENTRIES + 8):
+        mail.inbox_json(rig_town, "mayor", msg_type=f"T{i}")
+    assert len(memo_files(rig_town.beads_dir)) <= memo.MAX_ENTRIES
+    assert json.loads(mail.inbox_json(rig_town, "mayor")[0])[0]["subject"] == "hello"
+
+
+def test_memo_get_and_put(tmp_path):
+    d = str(tmp_path)
+    v1 = ((1, 2, 3, 4), None)
+    memo.put(d, "k", v1, b"answer")
+    assert memo.get(d, "k", v1) == b"answer"
+    assert memo.get(d, "k", ((1, 2, 3, 5), None)) is None  # other versions
+    assert memo.get(d, "k", ((1, 2, 3, 4), (5, 6, 7, 8))) is None  # the missing file appeared
+    assert memo.get(d, "other", v1) is None
+    memo.put(d, "pieces", v1, [b"an", b"", b"swer"])  # pieces are joined once, with the head
+    assert memo.get(d, "pieces", v1) == b"answer"
+    memo.put(d, "k", v1, b"")
+    assert memo.get(d, "k", v1) == b""
+    memo.put(d, "k", v1, b"x" * (memo.MAX_BYTES + 1))  # too big to keep: the old answer stays valid
+    assert memo.get(d, "k", v1) == b""
+    assert memo.get(str(tmp_path / "missing"), "k", v1) is None
+    memo.put(str(tmp_path / "missing"), "k", v1, b"a")  # no directory: nothing, no error
+
+
+def test_store_versions_without_the_store_are_the_stores(rig_town):
+    beads = str(rig_town.beads_dir)
+    assert memo.store_versions(beads) == Store(beads).versions()  # wisps.jsonl missing: None
+    mail.send_mail(rig_town, "mayor", "POLECAT_DONE x", "Polecat: x", nudge=False)  # writes wisps.jsonl
+    assert memo.store_versions(beads) == Store(beads).versions() and None not in memo.store_versions(beads)
+
+
+def test_a_moved_town_recomputes(rig_town, tmp_path):
+    """A town moved elsewhere keeps its files' fingerprints; its warnings name the new path."""
+    import shutil
+
+    from gastown_tui.town.layout import find_town
+
+    with open(rig_town.beads_dir / "issues.jsonl", "a") as f:
+        f.write('{"id":"hq-torn","title":\n')
+    first = mail.inbox_json(rig_town, "mayor")[1]
+    assert first and str(rig_town.beads_dir) in first[0]
+    moved = tmp_path / "moved"
+    shutil.move(str(rig_town.root), moved)
+    got = mail.inbox_json(find_town(moved), "mayor")[1]
+    assert got and str(moved / ".beads") in got[0] and str(rig_town.beads_dir) not in got[0]
+
+
+def test_the_memo_is_never_versioned_even_in_an_older_store(rig_town):
+    """A town made before the memo existed has no `.memo/` line in .beads/.gitignore: the
+    directory ignores itself, so `gt rig add` (git add -A in the town) never commits it."""
+    import subprocess
+
+    gi = rig_town.beads_dir / ".gitignore"
+    gi.write_text("".join(ln + "\n" for ln in gi.read_text().splitlines() if ln != memo.DIR + "/"))
+    subprocess.run(["git", "-C", str(rig_town.root), "commit", "-qam", "an older store"], check=True)
+    mail.send_mail(rig_town, "mayor", "hello", "b", nudge=False)
+    assert gt(rig_town, "mail", "inbox", "mayor", "--json").returncode == 0
+    assert memo_files(rig_town.beads_dir)
+    status = subprocess.run(["git", "-C", str(rig_town.root), "status", "--porcelain", "--ignored=no"],
+                            capture_output=True, text=True, check=True).stdout
+    assert ".memo" not in status, status
+
+
+def test_a_memo_directory_that_is_a_symlink_is_never_written_through(rig_town, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.symlink(elsewhere, rig_town.beads_dir / memo.DIR)
+    mail.send_mail(rig_town, "mayor", "hello", "b", nudge=False)
+    want = computed(rig_town, "mayor")
+    for _ in range(2):
+        r = gt(rig_town, "mail", "inbox", "mayor", "--json")
+        assert (r.returncode, r.stdout) == (0, want[0].decode() + "\n")
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_gitignore_covers_the_memo(tmp_path):
+    from gastown_tui.beads.store import init_store
+
+    init_store(tmp_path, "t")
+    ignored = (tmp_path / ".beads" / ".gitignore").read_text().splitlines()
+    assert memo.DIR + "/" in ignored
