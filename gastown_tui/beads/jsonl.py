@@ -9,7 +9,6 @@ parses the other 10,000 lines; a full parse happens only when a query needs ever
 from __future__ import annotations
 
 import bisect
-import contextlib
 import gc
 import os
 from gastown_tui.beads.codec import encode_issue, loads
@@ -28,20 +27,35 @@ def _rx(name: str):
 
         _RES["id"] = re.compile(r'^\{"id":"([^"\\]*)"', re.M)
         _RES["escape"] = re.compile(r"\\[u/]")
-        _RES["conflict"] = re.compile(r"^(<<<<<<<|=======$|>>>>>>>|\|\|\|\|\|\|\|)", re.M)
     return _RES[name]
 
 
-@contextlib.contextmanager
-def _no_gc():
-    """Loading builds tens of thousands of containers that are all kept: skip the useless GC passes."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
+_CONFLICT_HEADS = ("<<<<<<<", ">>>>>>>", "|||||||")
+
+
+def _is_conflict_marker(line: str) -> bool:
+    """A git conflict marker line (an unfinished merge): `<<<<<<<`, `|||||||` or `>>>>>>>` first,
+    or exactly `=======`. String tests: `re` costs a cold `bd` more than reading the file."""
+    return line.startswith(_CONFLICT_HEADS) or line == "======="
+
+
+class _NoGc:
+    """Loading builds tens of thousands of containers that are all kept: skip the useless GC passes.
+    (A class, not contextlib: that module pulls functools and collections into every `bd` call.)"""
+
+    __slots__ = ("was",)
+
+    def __enter__(self) -> None:
+        self.was = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.was:
             gc.enable()
+
+
+def _no_gc() -> _NoGc:
+    return _NoGc()
 
 
 class Problem:
@@ -293,9 +307,9 @@ class Image:
                 if len(self._index) != len(ids):
                     self._index_slow()
             else:
-                for m in _rx("conflict").finditer(text):
-                    lineno = text.count("\n", 0, m.start()) + 1
-                    self._problems.append(Problem(self.path, lineno, "git conflict marker (an unfinished merge)"))
+                for lineno, ln in enumerate(self._lines, 1):
+                    if _is_conflict_marker(ln):
+                        self._problems.append(Problem(self.path, lineno, "git conflict marker (an unfinished merge)"))
                 self._ids = [self._slow_id(i, ln) for i, ln in enumerate(self._lines)]
                 self._index_slow()
         self._text = None  # the lines are the truth from now on
@@ -430,7 +444,7 @@ class Image:
             return self.parsed[i]
         line = self.lines[i]
         obj: Any = None
-        if line.strip() and not _rx("conflict").match(line):
+        if line.strip() and not _is_conflict_marker(line):
             try:
                 obj = loads(line)
             except ValueError as e:

@@ -9,7 +9,6 @@ completely, or holds git conflict markers, is refused for writing. Reads report 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import _thread
 import time
@@ -27,7 +26,7 @@ from gastown_tui.errors import Conflict, GtError, NotFound, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations are strings anyway
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Iterable
     from pathlib import Path
     from typing import Any
 # pathlib is imported where a Path is made: with urllib.parse under it, it costs more CPU than
@@ -511,10 +510,12 @@ def _write_summary(path: Path, summary: dict[str, Any], index: _LineIndex | None
 
     from gastown_tui.infra.fsutil import atomic_write_bytes
 
-    with contextlib.suppress(OSError, ValueError):
+    try:
         head = marshal.dumps(summary)
         tail = index.dump() if index is not None else b""
         atomic_write_bytes(path, _MAGIC + len(head).to_bytes(8, "little") + head + tail, fsync=False, mkdir=False)
+    except (OSError, ValueError):
+        pass
 
 
 def _line_offsets(lines: list[str]) -> list[int]:
@@ -1075,30 +1076,10 @@ class Store(_Ops):
             return self._tx._wisps()
         return _cached_image(self._wisps_file)
 
-    @contextlib.contextmanager
-    def transaction(self, *, actor: str | None = None) -> Iterator[Transaction]:
-        """Hold the store's lock; changes made through `tx` are written together when the block ends."""
-        if self._tx is not None and self._tx_owner == _thread.get_ident():
-            yield self._tx  # nested: join the outer transaction
-            return
-        from gastown_tui.infra.fsutil import file_lock
-
-        if not os.path.isdir(self._dir):
-            raise NotFound(f"no beads store at {self._dir}", hint="create one with 'bd init'")
-        pending = os.path.join(self._dir, PENDING)
-        try:
-            with file_lock(os.path.join(self._dir, LOCK)):
-                _recover(pending)
-                tx = Transaction(self, actor=actor or self.actor)
-                self._tx, self._tx_owner = tx, _thread.get_ident()
-                try:
-                    yield tx
-                    tx._commit()
-                finally:
-                    self._tx, self._tx_owner = None, None
-        finally:
-            if os.path.isdir(pending):
-                _signal_waiters(pending)
+    def transaction(self, *, actor: str | None = None) -> _Scope:
+        """Hold the store's lock; changes made through `tx` are written together when the block ends:
+        `with store.transaction() as tx:` (nested: joins the outer transaction)."""
+        return _Scope(self, actor)
 
     # Each change is its own transaction, combined with whatever other processes are waiting for
     # the lock: the holder applies every pending request in one rewrite (one fsync for many changes),
@@ -1234,16 +1215,20 @@ def _recover(pending: Path) -> None:
             files = [(str(a), str(b), int(c)) for a, b, c in data["files"]]
             results = dict(data["results"])
         except (OSError, ValueError, KeyError, TypeError):
-            with contextlib.suppress(OSError):
+            try:
                 os.unlink(os.path.join(pending, entry))
+            except OSError:
+                pass
             continue
         first = files[0] if files else None
         committed = first is not None and (fingerprint(os.path.join(beads_dir, first[0])) or (0,))[0] == first[2]
         for name, tmp_name, ino in files:
             tmp = os.path.join(beads_dir, tmp_name)
             if not committed:
-                with contextlib.suppress(OSError):
+                try:
                     os.unlink(tmp)
+                except OSError:
+                    pass
                 continue
             if (fingerprint(tmp) or (0,))[0] == ino:
                 os.replace(tmp, os.path.join(beads_dir, name))  # roll forward a rename the dead combiner missed
@@ -1252,16 +1237,24 @@ def _recover(pending: Path) -> None:
                 _write_stamp(beads_dir, os.path.join(beads_dir, name), fp)  # fully parsed content, written by the store
         if committed:
             if data.get("own"):
-                with contextlib.suppress(OSError):
+                try:
                     os.unlink(os.path.join(pending, f"{data['own']}.req"))  # the dead combiner's own change is in too
+                except OSError:
+                    pass
             for other, res in results.items():
                 if os.path.exists(os.path.join(pending, f"{other}.req")):
-                    with contextlib.suppress(OSError):
+                    try:
                         _write_small(os.path.join(pending, f"{other}.res"), to_json(res, ascii_only=True))
-                    with contextlib.suppress(OSError):
+                    except OSError:
+                        pass
+                    try:
                         os.unlink(os.path.join(pending, f"{other}.req"))
-        with contextlib.suppress(OSError):
+                    except OSError:
+                        pass
+        try:
             os.unlink(os.path.join(pending, entry))
+        except OSError:
+            pass
     _clean_leftovers(pending)
 
 
@@ -1314,8 +1307,10 @@ def _queued(store: Store, pending: str, name: str, payload: str | None, lock: An
     fifo = os.path.join(pending, f"{name}.fifo")
     if payload is not None:
         try:
-            with contextlib.suppress(FileExistsError):
+            try:
                 os.mkdir(pending)
+            except FileExistsError:
+                pass
             os.mkfifo(fifo)  # a combiner wakes us through it when our result (or the lock) is free
             _write_small(os.path.join(pending, f"{name}.req"), payload)
         except OSError:
@@ -1333,8 +1328,10 @@ def _queued(store: Store, pending: str, name: str, payload: str | None, lock: An
             while True:
                 if os.path.exists(res_path):  # someone applied our request
                     res = loads(_read_text(res_path))
-                    with contextlib.suppress(OSError):
+                    try:
                         os.unlink(res_path)
+                    except OSError:
+                        pass
                     return _decode_result(res)
                 if lock.acquire(blocking=False):
                     break
@@ -1352,8 +1349,10 @@ def _queued(store: Store, pending: str, name: str, payload: str | None, lock: An
             if os.path.exists(res_path):  # applied between our check and our lock (or by a killed combiner)
                 lock.release()
                 continue_res = loads(_read_text(res_path))
-                with contextlib.suppress(OSError):
+                try:
                     os.unlink(res_path)
+                except OSError:
+                    pass
                 return _decode_result(continue_res)
         try:
             return _combine_locked(store, pending, name, payload, op, args, kwargs)
@@ -1363,8 +1362,10 @@ def _queued(store: Store, pending: str, name: str, payload: str | None, lock: An
     finally:
         if rfd >= 0:
             os.close(rfd)
-            with contextlib.suppress(OSError):
+            try:
                 os.unlink(fifo)
+            except OSError:
+                pass
 
 
 def _pid_alive(pid: int) -> bool:
@@ -1393,8 +1394,10 @@ def pending_leftovers(beads_dir: Path) -> list[str]:
 def _clean_leftovers(pending: str) -> None:
     """Under the lock: drop the queue files of dead writers (nobody waits for them; never acknowledged)."""
     for entry in pending_leftovers(os.path.dirname(pending)):
-        with contextlib.suppress(OSError):
+        try:
             os.unlink(os.path.join(pending, entry))
+        except OSError:
+            pass
 
 
 def _signal_waiters(pending: Path, *, exclude: str = "") -> None:
@@ -1422,11 +1425,15 @@ def _combine_locked(store: Store, pending: str, name: str, payload: str | None, 
 
     # We hold the lock: apply every waiting request (ours included) in one transaction.
     batch = []
-    with contextlib.suppress(OSError):
+    try:
         for entry in sorted(os.listdir(pending)):
             if entry.endswith(".req") and entry != f"{name}.req":
-                with contextlib.suppress(OSError, ValueError):
+                try:
                     batch.append((entry[:-4], loads(_read_text(os.path.join(pending, entry)))))
+                except (OSError, ValueError):
+                    pass
+    except OSError:
+        pass
     results: dict[str, dict[str, Any]] = {}
     own: Any = None
     own_error: BaseException | None = None
@@ -1436,10 +1443,12 @@ def _combine_locked(store: Store, pending: str, name: str, payload: str | None, 
         if len(batch) >= 2:
             # Many changes to a file whose stamp does not say it is sorted: one split-and-index pass
             # beats a text scan per lookup (a sorted one is searched by bisection, and spliced).
-            with contextlib.suppress(GtError):
+            try:
                 main = tx._main()
                 if not main._sorted:
                     main._materialize()
+            except GtError:
+                pass
         for other, r in batch:
             if r.get("op") not in _OPS:
                 results[other] = {"err": "GtError", "msg": f"unknown store operation {r.get('op')!r}"}
@@ -1474,18 +1483,79 @@ def _combine_locked(store: Store, pending: str, name: str, payload: str | None, 
     finally:
         store._tx, store._tx_owner = None, None
         for other, res in results.items():
-            with contextlib.suppress(OSError):
+            try:
                 _write_small(os.path.join(pending, f"{other}.res"), to_json(res, ascii_only=True))
-            with contextlib.suppress(OSError):
+            except OSError:
+                pass
+            try:
                 os.unlink(os.path.join(pending, f"{other}.req"))
+            except OSError:
+                pass
         if payload is not None:
-            with contextlib.suppress(OSError):
+            try:
                 os.unlink(os.path.join(pending, f"{name}.req"))
-        with contextlib.suppress(OSError):
+            except OSError:
+                pass
+        try:
             os.unlink(os.path.join(pending, f"{name}.batch"))
+        except OSError:
+            pass
     if own_error is not None:
         raise own_error
     return own
+
+
+class _Scope:
+    """`Store.transaction()`: the lock held for the block, its changes committed when it ends well.
+    (A class, not contextlib: that module pulls functools and collections into every `bd` call.)"""
+
+    __slots__ = ("store", "actor", "lock", "pending", "nested")
+
+    def __init__(self, store: Store, actor: str | None) -> None:
+        self.store, self.actor, self.lock, self.pending, self.nested = store, actor, None, "", False
+
+    def __enter__(self) -> Transaction:
+        store = self.store
+        if store._tx is not None and store._tx_owner == _thread.get_ident():
+            self.nested = True  # join the outer transaction
+            return store._tx
+        from gastown_tui.infra.fsutil import Lock
+
+        if not os.path.isdir(store._dir):
+            raise NotFound(f"no beads store at {store._dir}", hint="create one with 'bd init'")
+        self.pending = os.path.join(store._dir, PENDING)
+        lock = None
+        try:
+            lock = Lock(os.path.join(store._dir, LOCK))
+            lock.acquire()
+            _recover(self.pending)
+            tx = Transaction(store, actor=self.actor or store.actor)
+        except BaseException:
+            if lock is not None:
+                lock.close()
+            self._signal()
+            raise
+        self.lock = lock
+        store._tx, store._tx_owner = tx, _thread.get_ident()
+        return tx
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if self.nested:
+            return
+        store = self.store
+        try:
+            try:
+                if exc_type is None:
+                    store._tx._commit()
+            finally:
+                store._tx, store._tx_owner = None, None
+                self.lock.close()
+        finally:
+            self._signal()
+
+    def _signal(self) -> None:
+        if os.path.isdir(self.pending):
+            _signal_waiters(self.pending)
 
 
 class Transaction(_Ops):
@@ -1555,8 +1625,10 @@ class Transaction(_Ops):
                 before_replace(staged)
         except BaseException:
             for _, tmp_name, _ in staged:
-                with contextlib.suppress(OSError):
+                try:
                     os.unlink(os.path.join(self._dir, tmp_name))
+                except OSError:
+                    pass
             raise
         for (path, img), (_, tmp_name, ino) in zip(todo, staged, strict=True):
             os.replace(os.path.join(self._dir, tmp_name), path)
@@ -1894,8 +1966,10 @@ def _write_stamp(beads_dir: Path, path: Path, fp: tuple | None, img: Image | Non
     if img is not None:
         standard, nlines, ordered = img.layout()
         text += f" layout {int(standard)} {nlines} {int(ordered)}"
-    with contextlib.suppress(OSError):
+    try:
         _write_small(_stamp_path(beads_dir, path), text)
+    except OSError:
+        pass
 
 
 def _read_stamp(beads_dir: Path, path: Path, fp: tuple | None) -> list[str] | None:
@@ -1967,9 +2041,11 @@ def _file_problems(beads_dir: Path | str, path: Path | str, image: Callable[[], 
     if problems:
         import marshal
 
-        with contextlib.suppress(OSError, ValueError):
+        try:
             _write_small_bytes(_stamp_path(beads_dir, img.path) + ".problems",
                                marshal.dumps((list(img.fp), [(p.line, p.message) for p in problems])))
+        except (OSError, ValueError):
+            pass
     else:
         _write_stamp(beads_dir, img.path, img.fp, img)  # checked in full and clean: as good as our own write
     return problems
