@@ -518,6 +518,176 @@ def _write_summary(path: Path, summary: dict[str, Any], index: _LineIndex | None
         pass
 
 
+def _summary_index(summary: dict[str, Any]) -> _LineIndex | None:
+    if "at" not in summary:
+        raw = summary.pop("_index", None)
+        summary["at"] = _LineIndex.load(raw) if raw is not None and len(raw) else None
+    return summary["at"]
+
+
+def _cand_row(i: Issue, created: Any, defer: Any, off: int, length: int) -> tuple:
+    """A ready candidate's row in the summary: (id, priority, created, defer_until, line offset,
+    line length); the times as `ts_key` seconds, or (rows a writer added) as the raw strings,
+    keyed when the summary is read (`_keyed`): `ts_key` imports datetime, ~3 ms of a `bd create`."""
+    return (i.id, i.priority, created, defer, off, length)
+
+
+def _keyed(cands: list[tuple]) -> list[tuple]:
+    return [r if type(r[2]) is float and type(r[3]) is float else
+            (r[0], r[1], ts_key(r[2]) if type(r[2]) is str else r[2], ts_key(r[3]) if type(r[3]) is str else r[3],
+             r[4], r[5]) for r in cands]
+
+
+def _assigned_to(d: dict[str, Any]) -> str | None:
+    """Whom the summary lists an issue under (`who`): its assignee while it is unfinished."""
+    a = d.get("assignee")
+    return a if a and isinstance(a, str) and d.get("status") not in ("closed", "tombstone") else None
+
+
+_REBUILD = object()
+
+
+def _next_row(old: dict[str, Any] | None, new: dict[str, Any], rows: dict[str, tuple],
+              by: dict[str, list[str]]) -> Any:
+    """The ready row of an issue a writer changed from `old` (None: new) to `new`, with the offsets
+    to fill in: a row, None (no candidate), or _REBUILD when its blocking, or another issue's, may
+    have changed with it (graph.py decides that over every issue, in a full rebuild)."""
+    inf = float("inf")
+    iid = new["id"]
+    deps = new.get("dependencies")
+    if old is not None and old.get("dependencies") == deps and all(
+            old.get(k) == new.get(k) for k in ("status", "close_reason")):
+        # Nothing blocking is decided by changed: the issue is exactly as blocked as it was.
+        if deps:
+            if not graph.is_ready_candidate(Issue(old), inf):
+                return _REBUILD if graph.is_ready_candidate(Issue(new), inf) else None  # blocked? unknown
+            if iid not in rows:
+                return None  # a candidate then and now, blocked then: blocked now
+    elif deps or (old is not None and old.get("dependencies")) or iid in by:
+        return _REBUILD
+    # Here the issue has no dependencies (nothing blocks it, it is nobody's child) and, if its
+    # status changed, nobody depends on it; or it is as unblocked as before.
+    iss = Issue(new)
+    if not graph.is_ready_candidate(iss, inf):
+        return None
+    was = rows.get(iid)
+    same = was is not None and old is not None
+    created = was[2] if same and old.get("created_at") == new.get("created_at") else new.get("created_at")
+    defer = was[3] if same and old.get("defer_until") == new.get("defer_until") else new.get("defer_until")
+    return _cand_row(iss, created if type(created) in (str, float) else 0.0,
+                     defer if type(defer) in (str, float) else 0.0, -1, 0)
+
+
+def _next_summary(old: dict[str, Any], main: Image, wisps: Image | None) -> dict[str, Any] | None:
+    """The summary of the file a writer is about to write, made from `old` (the summary of the
+    version it read) and the lines it splices in, or None (then a reader rebuilds it): only when
+    every change leaves the blocking of other issues as it was (see `_next_row`). Offsets after a
+    splice move by its change in length; a new line joins the line index at its place."""
+    at = old.get("at")
+    buf = main._buf() if main._lines is None and main._edits and main._sorted else ""
+    if at is None or isinstance(buf, str) or main._raw is None:
+        return None
+    from array import array
+    from bisect import bisect_left, bisect_right, insort
+
+    from gastown_tui.beads.codec import loads
+    from gastown_tui.beads.jsonl import is_record
+
+    rows = {r[0]: r for r in old["cands"]}
+    by = old["by"]
+    who = {k: list(v) for k, v in old["who"].items()}
+    bounds: list[int] = []  # a line at old offset >= bounds[k] moves by shifts[k] (the last that applies)
+    shifts: list[int] = []
+    shift = 0
+    placed = []  # (old start, new start, new length, id, is new)
+    changed: dict[str, Any] = {}
+    for start, end, iid, text in main.edits_in_order():
+        data = text.encode("utf-8")
+        try:
+            new = loads(text)
+            prev = None if start == end else loads(bytes(buf[start:end]))
+        except ValueError:
+            return None
+        if not is_record(new) or new["id"] != iid or (prev is not None and (not is_record(prev) or prev["id"] != iid)):
+            return None
+        if prev is None and (wisps is None or iid in wisps):
+            return None  # a new main line shadowing a wisp (or wisps unseen): a full rebuild decides
+        row = _next_row(prev, new, rows, by)
+        if row is _REBUILD:
+            return None
+        length = len(data) - 1 if prev is None else len(data)
+        placed.append((start, start + shift, length, iid, prev is None))
+        changed[iid] = None if row is None else (*row[:4], start + shift, length)
+        shift += len(data) - (end - start)
+        bounds.append(end)
+        shifts.append(shift)
+        a_old, a_new = (_assigned_to(prev) if prev is not None else None), _assigned_to(new)
+        if a_old != a_new:
+            if a_old is not None and iid in who.get(a_old, ()):
+                who[a_old].remove(iid)
+                if not who[a_old]:
+                    del who[a_old]
+            if a_new is not None:
+                insort(who.setdefault(a_new, []), iid)
+
+    def moved(off: int) -> int:
+        k = bisect_right(bounds, off)
+        return off + shifts[k - 1] if k else off
+
+    main_rows, wisp_rows = [], []
+    for r in old["cands"]:
+        if r[0] in changed:
+            continue
+        if r[4] < 0:
+            wisp_rows.append(r)
+        else:
+            main_rows.append((*r[:4], moved(r[4]), r[5]))
+    main_rows.extend(r for r in changed.values() if r is not None)
+    main_rows.sort(key=lambda r: r[4])  # file order, as a full rebuild lists them
+    cands = main_rows + wisp_rows
+
+    places = array("q")
+    places.frombytes(memoryview(at.places).cast("B"))
+    starts = places[0::2]
+    n = len(starts)
+    for k, lo in enumerate(bounds):
+        i = bisect_left(starts, lo)
+        j = bisect_left(starts, bounds[k + 1]) if k + 1 < len(bounds) else n
+        if shifts[k] and j > i:
+            places[2 * i:2 * j:2] = array("q", map(shifts[k].__add__, places[2 * i:2 * j:2]))
+    ids_text = at.ids
+    groups: dict[int, list[tuple[str, int, int]]] = {}
+    for old_start, new_start, length, iid, is_new in placed:
+        k = bisect_left(starts, old_start)
+        if not is_new:
+            if k >= n or starts[k] != old_start:
+                return None  # the index does not know this line where the file has it
+            places[2 * k], places[2 * k + 1] = new_start, length
+        else:
+            groups.setdefault(k, []).append((iid, new_start, length))
+    for k in sorted(groups, reverse=True):  # from the end: the positions before stay valid
+        new_ids = [g[0] for g in groups[k]]
+        if any("\n" in iid for iid in new_ids):
+            return None
+        if k < n:
+            s0 = starts[k]
+            nxt = bytes(buf[s0 + 7:buf.find(b'"', s0 + 7)]).decode("utf-8")
+            pos = ids_text.find("\n" + nxt + "\n")
+            if pos < 0:
+                return None
+        else:
+            pos = len(ids_text) - 1
+        ids_text = ids_text[:pos + 1] + "".join(i + "\n" for i in new_ids) + ids_text[pos + 1:]
+        places[2 * k:2 * k] = array("q", [x for g in groups[k] for x in g[1:]])
+    summary = {"v": SUMMARY_VERSION, "fps": None, "cands": cands, "by": by, "who": who}
+    if any(type(r[2]) is not float or type(r[3]) is not float for r in changed.values() if r is not None):
+        summary["lazy"] = True
+    elif old.get("lazy"):
+        summary["lazy"] = True
+    summary["at"] = _LineIndex(ids_text, places)
+    return summary
+
+
 def _line_offsets(lines: list[str]) -> list[int]:
     """The byte offset of every line of a file split on newlines (one more: the end)."""
     import operator
@@ -940,10 +1110,13 @@ class Store(_Ops):
         fps = self._fps()
         key = (self._dir, repr(fps))
         summary = _SUMMARIES.get(key)
-        if summary is None:
-            summary = _read_summary(os.path.join(self._dir, SUMMARY), fps)
+        if summary is None or summary.get("lazy"):
             if summary is None:
-                return None
+                summary = _read_summary(os.path.join(self._dir, SUMMARY), fps)
+                if summary is None:
+                    return None
+            if summary.pop("lazy", None):
+                summary["cands"] = _keyed(summary["cands"])  # rows a writer added: their times keyed now
             _SUMMARIES.clear()
             _SUMMARIES[key] = summary
         self._summary_fps = summary["fps"]
@@ -981,14 +1154,14 @@ class Store(_Ops):
             if graph.is_ready_candidate(i, inf) and i.id not in blocked:
                 n = index.get(i.id)
                 off, length = (offsets[n], offsets[n + 1] - offsets[n] - 1) if n is not None else (-1, 0)
-                cands.append((i.id, i.priority, ts_key(i.created_at), ts_key(i.get("defer_until")), off, length))
+                cands.append(_cand_row(i, ts_key(i.created_at), ts_key(i.get("defer_until")), off, length))
         # Every live issue with a dependency is in `issues` (only closed lines without one are left
         # out), so its dependents map is the store's.
         who: dict[str, list[str]] = {}
         for i in issues.values():
-            d = i.data
-            if d.get("assignee") and isinstance(d["assignee"], str) and d.get("status") not in ("closed", "tombstone"):
-                who.setdefault(d["assignee"], []).append(i.id)
+            a = _assigned_to(i.data)
+            if a is not None:
+                who.setdefault(a, []).append(i.id)
         for v in who.values():
             v.sort()
         summary = {"v": SUMMARY_VERSION, "fps": fps, "cands": cands, "by": graph.dependents_map(issues.values()),
@@ -1002,10 +1175,7 @@ class Store(_Ops):
         return summary
 
     def _summary_index(self, summary: dict[str, Any]) -> _LineIndex | None:
-        if "at" not in summary:
-            raw = summary.pop("_index", None)
-            summary["at"] = _LineIndex.load(raw) if raw is not None and len(raw) else None
-        return summary["at"]
+        return _summary_index(summary)
 
     def try_get(self, issue_id: str) -> Issue | None:
         """Outside a transaction, unless the file is in memory and indexed, a known summary's line
@@ -1568,6 +1738,7 @@ class Transaction(_Ops):
         self.actor = actor
         self._images: dict[str, Image] = {}
         self._now: str | None = None
+        self._summary: dict[str, Any] | None = None  # the ready summary of the versions read (see _summary_of)
 
     @property
     def prefix(self) -> str:
@@ -1605,7 +1776,20 @@ class Transaction(_Ops):
             if img._lines is None and not _stamped_layout(self._dir, img):
                 img._materialize()  # where a new line goes is decided from the full index, once
             self._images[path] = img
+            if path == self.store._issues and img._raw is not None and img._sorted:
+                self._summary_of(img)
         return img
+
+    def _summary_of(self, img: Image) -> None:
+        """The ready summary of exactly the versions this transaction reads, if one exists: its line
+        index tells a new id is new without a search of the file (`Image.vouched`), and the commit
+        makes the next version's summary from it (`_next_summary`)."""
+        fps = [img.fp, fingerprint(self.store._wisps_file)]
+        summary = _SUMMARIES.get((self._dir, repr(fps))) or _read_summary(os.path.join(self._dir, SUMMARY), fps)
+        at = _summary_index(summary) if summary is not None else None
+        if at is not None:
+            img.vouched = at
+            self._summary = summary
 
     def _main(self) -> Image:
         return self._load(self.store._issues)
@@ -1616,6 +1800,10 @@ class Transaction(_Ops):
     def _commit(self, before_replace: Callable[[list[tuple[str, str, int]]], None] | None = None) -> None:
         """Write every changed file: all temp files (fsynced) first, then `before_replace`, then the renames."""
         todo = [(path, img) for path, img in self._images.items() if img.modified]
+        main_path, wisps_img = self.store._issues, self._images.get(self.store._wisps_file)
+        summary = None
+        if self._summary is not None and [p for p, _ in todo] == [main_path]:
+            summary = _next_summary(self._summary, self._images[main_path], wisps_img)
         staged: list[tuple[str, str, int]] = []
         try:
             for path, img in todo:
@@ -1643,6 +1831,14 @@ class Transaction(_Ops):
             img.fp = fp
             _write_stamp(self._dir, path, img.fp, img)
             _remember(path, img)
+            if summary is not None and path == main_path:
+                # The summary of the version just written, for the next reader and writer.
+                summary["fps"] = [fp, fingerprint(self.store._wisps_file)]
+                at = summary.pop("at")
+                _write_summary(os.path.join(self._dir, SUMMARY), summary, at)
+                summary["at"] = at
+                _SUMMARIES.clear()
+                _SUMMARIES[(self._dir, repr(summary["fps"]))] = summary
 
     def now(self) -> str:
         if self._now is None:
