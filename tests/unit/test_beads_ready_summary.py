@@ -198,3 +198,36 @@ def test_a_new_id_is_checked_against_the_index_of_this_very_version_only(tmp_pat
     with pytest.raises(GtError, match="already exists"):
         Store(beads).create("again", id=held)
     assert [json.loads(ln)["id"] for ln in path.read_text().splitlines()].count(held) == 1
+
+
+def test_many_ready_rows_are_read_as_whole_lines_of_this_version(tmp_path):
+    """More than a few ready rows are cut from the mapped file at the summary's offsets: a forged
+    row pointing inside a line (at a nested object spelling another id) is no record; the full
+    reading answers instead."""
+    store = init_store(tmp_path / "s", "gt")
+    with store.transaction() as tx:
+        for n in range(S._FEW_ROWS + 20):
+            tx.create(f"open issue {n}")
+        host = tx.create("host", fields={"metadata": {"id": "gt-fake", "status": "open", "title": "forged"}})
+    want = [i.id for i in Store(store.beads_dir).ready(limit=None)]
+    assert len(want) > S._FEW_ROWS and "gt-fake" not in want
+    s = Store(store.beads_dir)
+    summary = s._ready_summary()
+    text = (store.beads_dir / "issues.jsonl").read_bytes()
+    line_start = text.index(b'{"id":"' + host.id.encode())
+    inner = text.index(b'{"id":"gt-fake"', line_start)
+    row = ("gt-fake", 0, 0.0, 0.0, inner, text.index(b"}", inner) + 1 - inner)
+    head = {k: v for k, v in summary.items() if k not in ("at", "_index")}
+    head["cands"] = [*summary["cands"], row]
+    S._write_summary(store.beads_dir / S.SUMMARY, head, s._summary_index(summary))
+    S._SUMMARIES.clear()
+    S._CACHE.clear()
+    got = Store(store.beads_dir).ready(limit=None)
+    assert [i.id for i in got] == want
+    # An honest summary's rows are exactly a full reading's records.
+    S._write_summary(store.beads_dir / S.SUMMARY, {k: v for k, v in summary.items() if k not in ("at", "_index")},
+                     s._summary_index(summary))
+    S._SUMMARIES.clear()
+    S._CACHE.clear()
+    fresh = Store(store.beads_dir)
+    assert [i.data for i in fresh.ready(limit=None)] == [fresh.get(iid).data for iid in want]
