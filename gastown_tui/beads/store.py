@@ -605,7 +605,7 @@ def _next_summary(old: dict[str, Any], main: Image, wisps: Image | None) -> dict
         data = text.encode("utf-8")
         try:
             new = loads(text)
-            prev = None if start == end else loads(bytes(buf[start:end]))
+            prev = None if start == end else loads(bytes(buf[start:end]).decode("utf-8"))
         except ValueError:
             return None
         if not is_record(new) or new["id"] != iid or (prev is not None and (not is_record(prev) or prev["id"] != iid)):
@@ -1018,6 +1018,7 @@ class Store(_Ops):
         self._prefix: str | None = None
         self._tx: Transaction | None = None
         self._tx_owner: int | None = None
+        self._rows_read: tuple[Any, dict[tuple, dict[str, Any]]] = (None, {})  # see _rows_of
 
     def __repr__(self) -> str:
         return f"Store({self._dir!r})"
@@ -1081,31 +1082,13 @@ class Store(_Ops):
         rows = rows[: limit or None]
         fps = self._summary_fps
         if rows and fps[0] is not None and not self._indexed_in_memory(fps[0]):
-            # Read just the chosen lines, at the offsets the summary recorded for this very file
-            # (many: the file mapped, cut at those offsets; never split, indexed or parsed whole).
-            fd = self._open_version(fps[0])
-            if fd >= 0:
-                mapped = None
-                try:
-                    out = []
-                    if len(rows) > _FEW_ROWS:
-                        import mmap
-
-                        mapped = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
-                    for r in rows:
-                        obj = _verified_line(fd, r[0], r[4], r[5]) if mapped is None else _line_at(mapped, r[0], r[4], r[5])
-                        if obj is None:
-                            break
-                        out.append(Issue(obj))
-                    else:
-                        if all(graph.is_ready_candidate(i, now) for i in out):
-                            return out
-                        # A row the file says is no candidate: the cache lies; the full reading decides.
-                        return super().ready(limit, sort)
-                finally:
-                    if mapped is not None:
-                        mapped.close()
-                    os.close(fd)
+            got = self._rows_of(fps[0], rows)
+            if got is not None:
+                out = [Issue(obj) for obj in got]
+                if all(graph.is_ready_candidate(i, now) for i in out):
+                    return out
+                # A row the file says is no candidate: the cache lies; the full reading decides.
+                return super().ready(limit, sort)
         main, wisps = self._main(), self._wisps()
         out = []
         for r in rows:
@@ -1117,6 +1100,40 @@ class Store(_Ops):
         if not all(graph.is_ready_candidate(i, now) for i in out):
             return super().ready(limit, sort)
         return out
+
+    def _rows_of(self, fp: list | tuple, rows: list[tuple]) -> list[dict[str, Any]] | None:
+        """The records of these summary rows, read at the offsets the summary recorded for this very
+        version `fp` of the file (few: line by line; many: cut from the mapped file), each checked
+        to be its issue's whole line; None when one is not. Kept for this version: asked again,
+        nothing is read."""
+        fp = tuple(fp)
+        memo_fp, memo = self._rows_read
+        if memo_fp != fp:
+            memo = {}
+        got = [memo.get((r[0], r[4], r[5])) for r in rows]
+        if None not in got:
+            return got  # type: ignore[return-value]
+        fd = self._open_version(fp)
+        if fd < 0:
+            return None
+        mapped = None
+        try:
+            if len(rows) - len(memo) > _FEW_ROWS:
+                import mmap
+
+                mapped = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+            for n, r in enumerate(rows):
+                if got[n] is None:
+                    obj = _verified_line(fd, r[0], r[4], r[5]) if mapped is None else _line_at(mapped, r[0], r[4], r[5])
+                    if obj is None:
+                        return None
+                    got[n] = memo[(r[0], r[4], r[5])] = obj
+        finally:
+            if mapped is not None:
+                mapped.close()
+            os.close(fd)
+        self._rows_read = (fp, memo)
+        return got  # type: ignore[return-value]
 
     def _open_version(self, fp: list | tuple) -> int:
         """A descriptor of issues.jsonl when the open file is exactly version `fp`, else -1."""
