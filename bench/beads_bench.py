@@ -242,17 +242,22 @@ def cli_writers(beads: Path, ids: list[str], procs: int, total: int, label: str,
     t0 = time.perf_counter()
     running: list[tuple[subprocess.Popen, tuple]] = []
     acked = []
+    failed: list[tuple[str, int, str]] = []
     todo = list(jobs)
     while todo or running:
         while todo and len(running) < procs:
             job = todo.pop()
-            running.append((subprocess.Popen(job[3], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), job))
+            running.append((subprocess.Popen(job[3], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE), job))
         still = []
         for p, job in running:
             if p.poll() is None:
                 still.append((p, job))
             elif p.returncode == 0:
                 acked.append(job)
+            else:
+                failed.append((job[0], p.returncode, p.stderr.read().decode(errors="replace").strip()[-300:]))
+            if p.returncode is not None:
+                p.stderr.close()
         running = still
         time.sleep(0.002)
     elapsed = time.perf_counter() - t0
@@ -274,6 +279,8 @@ def cli_writers(beads: Path, ids: list[str], procs: int, total: int, label: str,
           f"--priority, label add): {len(acked)}/{total} acknowledged, {kept}/{len(acked)} kept; CPU per "
           f"acknowledged change {per * 1000:.1f} ms = {per / base:.2f}x python -c pass ({base * 1000:.1f} ms); "
           f"{len(acked) / elapsed:.1f} changes/s")
+    for kind, code, err in failed[:3]:
+        print(f"    not acknowledged: {kind} exit {code}: {err}")
 
 
 def main() -> None:

@@ -1851,7 +1851,10 @@ class Transaction(_Ops):
         main_path, wisps_img = self.store._issues, self._images.get(self.store._wisps_file)
         summary = None
         if self._summary is not None and [p for p, _ in todo] == [main_path]:
-            summary = _next_summary(self._summary, self._images[main_path], wisps_img)
+            try:
+                summary = _next_summary(self._summary, self._images[main_path], wisps_img)
+            except Exception:  # noqa: BLE001 - a cache: whatever goes wrong, a reader rebuilds it
+                summary = None
         staged: list[tuple[str, str, int]] = []
         try:
             for path, img in todo:
@@ -1879,9 +1882,10 @@ class Transaction(_Ops):
             img.fp = fp
             _write_stamp(self._dir, path, img.fp, img)
             _remember(path, img)
-            if summary is not None and path == main_path:
+            if summary is not None and path == main_path and (
+                    wisps_fp := fingerprint(self.store._wisps_file)) == self._summary["fps"][1]:  # type: ignore[index]
                 # The summary of the version just written, for the next reader and writer.
-                summary["fps"] = [fp, fingerprint(self.store._wisps_file)]
+                summary["fps"] = [fp, wisps_fp]
                 at = summary.pop("at")
                 _write_summary(os.path.join(self._dir, SUMMARY), summary, at)
                 summary["at"] = at
