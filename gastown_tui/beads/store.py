@@ -528,7 +528,7 @@ def _summary_index(summary: dict[str, Any]) -> _LineIndex | None:
 def _cand_row(i: Issue, created: Any, defer: Any, off: int, length: int) -> tuple:
     """A ready candidate's row in the summary: (id, priority, created, defer_until, line offset,
     line length); the times as `ts_key` seconds, or (rows a writer added) as the raw strings,
-    keyed when the summary is read (`_keyed`): `ts_key` imports datetime, ~3 ms of a `bd create`."""
+    keyed by the first reader of its rows (`Store._ready_rows`): `ts_key` imports datetime, ~3 ms of a `bd create`."""
     return (i.id, i.priority, created, defer, off, length)
 
 
@@ -685,9 +685,9 @@ def _next_summary(old: dict[str, Any], main: Image, wisps: Image | None) -> dict
         raw[16 * k:16 * k] = struct.pack(f"{2 * len(groups[k])}q", *[x for g in groups[k] for x in g[1:]])
     summary = {"v": SUMMARY_VERSION, "fps": None, "cands": cands, "by": by, "who": who}
     if any(type(r[2]) is not float or type(r[3]) is not float for r in changed.values() if r is not None):
-        summary["lazy"] = True
-    elif old.get("lazy"):
-        summary["lazy"] = True
+        summary["unkeyed"] = True
+    elif old.get("unkeyed"):
+        summary["unkeyed"] = True
     summary["at"] = _LineIndex(ids_text, memoryview(raw).cast("q"))
     return summary
 
@@ -1077,7 +1077,7 @@ class Store(_Ops):
         if sort not in graph.SORTS:
             raise UsageError(f"'{sort}' is not a valid sort", hint="valid sorts: " + ", ".join(graph.SORTS))
         now = self.clock() / 1e9
-        rows = [r for r in self._ready_summary()["cands"] if not r[3] or r[3] <= now]
+        rows = [r for r in self._ready_rows() if not r[3] or r[3] <= now]
         rows.sort(key=graph.sort_key(sort, now))
         rows = rows[: limit or None]
         fps = self._summary_fps
@@ -1100,6 +1100,29 @@ class Store(_Ops):
         if not all(graph.is_ready_candidate(i, now) for i in out):
             return super().ready(limit, sort)
         return out
+
+    def _ready_rows(self) -> list[tuple]:
+        """The summary's ready candidates, their times keyed. Rows a writer added carry the times
+        as written (`_cand_row`): the first reader keys them and, when no writer holds the store
+        and the files are still that version, writes the keyed summary back for the readers after it."""
+        summary = self._ready_summary()
+        if summary.get("unkeyed"):
+            summary["cands"] = _keyed(summary["cands"])
+            del summary["unkeyed"]
+            from gastown_tui.infra.fsutil import Lock
+
+            try:
+                lock = Lock(os.path.join(self._dir, LOCK), create=False)
+            except OSError:
+                return summary["cands"]
+            try:
+                if lock.acquire(blocking=False) and self._fps() == summary["fps"]:
+                    at = _summary_index(summary)
+                    _write_summary(os.path.join(self._dir, SUMMARY),
+                                   {k: v for k, v in summary.items() if k not in ("at", "_index")}, at)
+            finally:
+                lock.close()
+        return summary["cands"]
 
     def _rows_of(self, fp: list | tuple, rows: list[tuple]) -> list[dict[str, Any]] | None:
         """The records of these summary rows, read at the offsets the summary recorded for this very
@@ -1155,13 +1178,10 @@ class Store(_Ops):
         fps = self._fps()
         key = (self._dir, repr(fps))
         summary = _SUMMARIES.get(key)
-        if summary is None or summary.get("lazy"):
+        if summary is None:
+            summary = _read_summary(os.path.join(self._dir, SUMMARY), fps)
             if summary is None:
-                summary = _read_summary(os.path.join(self._dir, SUMMARY), fps)
-                if summary is None:
-                    return None
-            if summary.pop("lazy", None):
-                summary["cands"] = _keyed(summary["cands"])  # rows a writer added: their times keyed now
+                return None
             _SUMMARIES.clear()
             _SUMMARIES[key] = summary
         self._summary_fps = summary["fps"]

@@ -231,3 +231,25 @@ def test_many_ready_rows_are_read_as_whole_lines_of_this_version(tmp_path):
     S._CACHE.clear()
     fresh = Store(store.beads_dir)
     assert [i.data for i in fresh.ready(limit=None)] == [fresh.get(iid).data for iid in want]
+
+
+def test_rows_a_writer_added_are_keyed_once_for_every_reader_after(tmp_path):
+    """A writer adds a new issue's row with its times as written (keying them imports datetime);
+    the first reader keys them and writes the summary back, so the readers after it read a
+    finished summary (and `bd ready` imports no datetime)."""
+    import subprocess
+    import sys
+
+    store, ids, _ = _seeded(tmp_path, 3)
+    beads = str(store.beads_dir)
+    store.ready()
+    store.create("a new ready issue")
+    assert _on_disk(beads).get("unkeyed")
+    code = ("import sys; from gastown_tui.beads.store import Store; "
+            "r = Store(sys.argv[1]).ready(limit=None); print('datetime' in sys.modules, len(r))")
+    first = subprocess.run([sys.executable, "-c", code, beads], capture_output=True, text=True, check=True).stdout.split()
+    assert first[0] == "True"
+    assert not _on_disk(beads).get("unkeyed")
+    _same(_on_disk(beads), _reference(beads))
+    second = subprocess.run([sys.executable, "-c", code, beads], capture_output=True, text=True, check=True).stdout.split()
+    assert second == ["False", first[1]]
