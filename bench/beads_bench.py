@@ -2,7 +2,9 @@
 
 CLI figures are CPU time (user + sys of the process and its children, from rusage) as a ratio
 to `python -c pass` measured the same way in the same run, one process per command, median.
-Usage: .venv/bin/python bench/beads_bench.py [--quick] [--reads] (--reads: the read rows only)
+Usage: .venv/bin/python bench/beads_bench.py [--quick] [--reads] [--only ROWS] [--sizes SIZES]
+(--reads: the read rows only; --only: some of cli,reads,mol,inproc,writers,cli_writers,memory;
+--sizes: some of real,10k,50k; both comma-separated)
 Prints numbers; asserts nothing. Synthetic stores are generated in a temp directory.
 """
 
@@ -240,17 +242,22 @@ def cli_writers(beads: Path, ids: list[str], procs: int, total: int, label: str,
     t0 = time.perf_counter()
     running: list[tuple[subprocess.Popen, tuple]] = []
     acked = []
+    failed: list[tuple[str, int, str]] = []
     todo = list(jobs)
     while todo or running:
         while todo and len(running) < procs:
             job = todo.pop()
-            running.append((subprocess.Popen(job[3], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), job))
+            running.append((subprocess.Popen(job[3], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE), job))
         still = []
         for p, job in running:
             if p.poll() is None:
                 still.append((p, job))
             elif p.returncode == 0:
                 acked.append(job)
+            else:
+                failed.append((job[0], p.returncode, p.stderr.read().decode(errors="replace").strip()[-300:]))
+            if p.returncode is not None:
+                p.stderr.close()
         running = still
         time.sleep(0.002)
     elapsed = time.perf_counter() - t0
@@ -272,6 +279,8 @@ def cli_writers(beads: Path, ids: list[str], procs: int, total: int, label: str,
           f"--priority, label add): {len(acked)}/{total} acknowledged, {kept}/{len(acked)} kept; CPU per "
           f"acknowledged change {per * 1000:.1f} ms = {per / base:.2f}x python -c pass ({base * 1000:.1f} ms); "
           f"{len(acked) / elapsed:.1f} changes/s")
+    for kind, code, err in failed[:3]:
+        print(f"    not acknowledged: {kind} exit {code}: {err}")
 
 
 def main() -> None:
@@ -282,35 +291,55 @@ def main() -> None:
     compileall.compile_dir(str(ROOT / "gastown_tui"), quiet=1)
     quick = "--quick" in sys.argv
     writes = "--reads" not in sys.argv
+    only = set(_arg("--only", "cli,reads,mol,inproc,writers,cli_writers,memory").split(","))
+    if not writes:
+        only -= {"cli", "writers", "cli_writers"}
+    sizes = set(_arg("--sizes", "real,10k,50k").split(","))
     runs = 5 if quick else 15
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        real = tmp / "real" / ".beads"
-        real.mkdir(parents=True)
-        shutil.copy(FIXTURE, real / "issues.jsonl")
-        (real / "config.yaml").write_text("issue-prefix: gt\n")
-        real_ids = [json.loads(x)["id"] for x in FIXTURE.read_text().splitlines()]
-        if writes:
-            cli_ratios(real, real_ids, runs, "real 5,306")
-        read_ratios(real, real_ids, runs, "real 5,306")
-        in_process(real, "real 5,306")
-        s10 = tmp / "s10k" / ".beads"
-        ids10 = synth(s10, 10_000)
-        if writes:
-            cli_ratios(s10, ids10, runs, "synthetic 10k")
-        read_ratios(s10, ids10, runs, "synthetic 10k")
-        mol_ratios(s10, runs, "synthetic 10k")
-        in_process(s10, "synthetic 10k")
-        if writes:
-            writers(s10, ids10, 30, 20 if quick else 50, "synthetic 10k, in-process Store API")
-            cli_writers(s10, ids10, 20, 100 if quick else 300, "synthetic 10k, CLI", runs)
-        s50 = tmp / "s50k" / ".beads"
-        ids50 = synth(s50, 50_000)
-        if writes:
-            cli_ratios(s50, ids50, max(3, runs // 3), "synthetic 50k")
-        read_ratios(s50, ids50, max(3, runs // 3), "synthetic 50k")
-        in_process(s50, "synthetic 50k")
-        memory(s50, "synthetic 50k")
+        if "real" in sizes:
+            real = tmp / "real" / ".beads"
+            real.mkdir(parents=True)
+            shutil.copy(FIXTURE, real / "issues.jsonl")
+            (real / "config.yaml").write_text("issue-prefix: gt\n")
+            real_ids = [json.loads(x)["id"] for x in FIXTURE.read_text().splitlines()]
+            if "cli" in only:
+                cli_ratios(real, real_ids, runs, "real 5,306")
+            if "reads" in only:
+                read_ratios(real, real_ids, runs, "real 5,306")
+            if "inproc" in only:
+                in_process(real, "real 5,306")
+        if "10k" in sizes:
+            s10 = tmp / "s10k" / ".beads"
+            ids10 = synth(s10, 10_000)
+            if "cli" in only:
+                cli_ratios(s10, ids10, runs, "synthetic 10k")
+            if "reads" in only:
+                read_ratios(s10, ids10, runs, "synthetic 10k")
+            if "mol" in only:
+                mol_ratios(s10, runs, "synthetic 10k")
+            if "inproc" in only:
+                in_process(s10, "synthetic 10k")
+            if "writers" in only:
+                writers(s10, ids10, 30, 20 if quick else 50, "synthetic 10k, in-process Store API")
+            if "cli_writers" in only:
+                cli_writers(s10, ids10, 20, 100 if quick else 300, "synthetic 10k, CLI", runs)
+        if "50k" in sizes:
+            s50 = tmp / "s50k" / ".beads"
+            ids50 = synth(s50, 50_000)
+            if "cli" in only:
+                cli_ratios(s50, ids50, max(3, runs // 3), "synthetic 50k")
+            if "reads" in only:
+                read_ratios(s50, ids50, max(3, runs // 3), "synthetic 50k")
+            if "inproc" in only:
+                in_process(s50, "synthetic 50k")
+            if "memory" in only:
+                memory(s50, "synthetic 50k")
+
+
+def _arg(flag: str, default: str) -> str:
+    return sys.argv[sys.argv.index(flag) + 1] if flag in sys.argv[:-1] else default
 
 
 if __name__ == "__main__":

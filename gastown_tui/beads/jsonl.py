@@ -27,12 +27,21 @@ def _rx(name: str):
 
         _RES["id"] = re.compile(r'^\{"id":"([^"\\]*)"', re.M)
         _RES["escape"] = re.compile(r"\\[u/]")
-        _RES["conflict"] = re.compile(r"^(<<<<<<<|=======$|>>>>>>>|\|\|\|\|\|\|\|)", re.M)
     return _RES[name]
 
 
-class _no_gc:  # noqa: N801 - used as a function: `with _no_gc():` (a class: contextlib costs ~5 ms of start-up)
-    """Loading builds tens of thousands of containers that are all kept: skip the useless GC passes."""
+_CONFLICT_HEADS = ("<<<<<<<", ">>>>>>>", "|||||||")
+
+
+def _is_conflict_marker(line: str) -> bool:
+    """A git conflict marker line (an unfinished merge): `<<<<<<<`, `|||||||` or `>>>>>>>` first,
+    or exactly `=======`. String tests: `re` costs a cold `bd` more than reading the file."""
+    return line.startswith(_CONFLICT_HEADS) or line == "======="
+
+
+class _NoGc:
+    """Loading builds tens of thousands of containers that are all kept: skip the useless GC passes.
+    (A class, not contextlib: that module pulls functools and collections into every `bd` call.)"""
 
     __slots__ = ("was",)
 
@@ -43,6 +52,10 @@ class _no_gc:  # noqa: N801 - used as a function: `with _no_gc():` (a class: con
     def __exit__(self, *exc: object) -> None:
         if self.was:
             gc.enable()
+
+
+def _no_gc() -> _NoGc:
+    return _NoGc()
 
 
 class Problem:
@@ -101,6 +114,11 @@ class _Duplicate(Exception):
 
 class Image:
     """The text of one JSONL file and a lazy, id-indexed view of its records."""
+
+    # Where every id's line is in exactly this version of the file (the store's `.ready.cache`
+    # line index, made from a full reading or by the writer of this version from the previous
+    # index and its own splice), or None. A writer's "no such line" then needs no search of the file.
+    vouched: Any = None
 
     def __init__(self, path: Path, text: str, fp: tuple | None = None) -> None:
         self.path = path
@@ -251,7 +269,8 @@ class Image:
 
     def _bisect_holds(self, issue_id: str, start: int, found: bool) -> bool:
         """What `_bisect` found agrees with the text: the line found is that id's, or (a miss) the id
-        is on no line (one C-speed search) and the lines around the insertion point bracket it."""
+        is on no line (one C-speed search, or the `vouched` index of this very version) and the lines
+        around the insertion point bracket it."""
         t = self._buf()
         if isinstance(t, str):
             key: Any = issue_id
@@ -261,8 +280,13 @@ class Image:
         needle = head + key + quote  # (t may be an mmap: slices and find, no startswith)
         if found:
             return t[start:start + len(needle)] == needle
-        if t[:len(needle)] == needle or t.find(nl + needle) >= 0:
+        if t[:len(needle)] == needle:
             return False  # there after all: the lines are not in order
+        if self.vouched is not None:
+            if self.vouched.place(issue_id) is not None:
+                return False  # the index of this version has it: the lines are not in order
+        elif t.find(nl + needle) >= 0:
+            return False
         if start > 0:  # the line before: a smaller id, ending with a newline
             if t[start - 1:start] != nl:
                 return False
@@ -294,9 +318,9 @@ class Image:
                 if len(self._index) != len(ids):
                     self._index_slow()
             else:
-                for m in _rx("conflict").finditer(text):
-                    lineno = text.count("\n", 0, m.start()) + 1
-                    self._problems.append(Problem(self.path, lineno, "git conflict marker (an unfinished merge)"))
+                for lineno, ln in enumerate(self._lines, 1):
+                    if _is_conflict_marker(ln):
+                        self._problems.append(Problem(self.path, lineno, "git conflict marker (an unfinished merge)"))
                 self._ids = [self._slow_id(i, ln) for i, ln in enumerate(self._lines)]
                 self._index_slow()
         self._text = None  # the lines are the truth from now on
@@ -431,7 +455,7 @@ class Image:
             return self.parsed[i]
         line = self.lines[i]
         obj: Any = None
-        if line.strip() and not _rx("conflict").match(line):
+        if line.strip() and not _is_conflict_marker(line):
             try:
                 obj = loads(line)
             except ValueError as e:
@@ -785,25 +809,30 @@ class Image:
         self._changed()
 
     def _splices(self) -> list[tuple[int, int, str]]:
-        """The pending fast-mode edits as (start, end, new text) over the text, in text order: a
-        changed line replaces its old text; a new line is inserted (start == end) where the full
-        form puts it (its place in id order when the file is sorted, else at the end). Offsets
-        index `_buf()`."""
+        """The pending fast-mode edits as (start, end, new text) over the text, in text order (see
+        `edits_in_order`)."""
+        return [(start, end, new) for start, end, _, new in self.edits_in_order()]
+
+    def edits_in_order(self) -> list[tuple[int, int, str, str]]:
+        """The pending fast-mode edits as (start, end, id, new text) over the text, in text order: a
+        changed line replaces its old text (start, end: without its newline); a new line (its text
+        ends with a newline) is inserted (start == end) where the full form puts it (its place in
+        id order when the file is sorted, else at the end). Offsets index `_buf()`."""
         t = self._buf()
         added = set(self._appended)
-        spans: list[tuple[int, int, int, Any, str]] = []
+        spans: list[tuple[int, int, int, Any, str, str]] = []
         for iid, line in self._edits.items():
             if iid not in added:
                 start, end = self._fast_span(iid)  # type: ignore[misc]
-                spans.append((start, end, 0, "", line))
+                spans.append((start, end, 0, "", iid, line))
         for n, iid in enumerate(self._appended):
             if self._sorted:
                 at = self._bisect(iid)[0]
-                spans.append((at, at, 1, iid, self._edits[iid] + "\n"))
+                spans.append((at, at, 1, iid, iid, self._edits[iid] + "\n"))
             else:
-                spans.append((len(t), len(t), 1, n, self._edits[iid] + "\n"))
+                spans.append((len(t), len(t), 1, n, iid, self._edits[iid] + "\n"))
         spans.sort()
-        return [(start, end, new) for start, end, _, _, new in spans]
+        return [(start, end, iid, new) for start, end, _, _, iid, new in spans]
 
     def _folded_text(self) -> str:
         """The text with the pending fast-mode edits applied."""

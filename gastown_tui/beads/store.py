@@ -9,7 +9,6 @@ completely, or holds git conflict markers, is refused for writing. Reads report 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import _thread
 import time
@@ -28,7 +27,7 @@ from gastown_tui.errors import Conflict, GtError, NotFound, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs milliseconds at import; annotations are strings anyway
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Iterable
     from pathlib import Path
     from typing import Any
 # pathlib is imported where a Path is made: with urllib.parse under it, it costs more CPU than
@@ -512,10 +511,186 @@ def _write_summary(path: Path, summary: dict[str, Any], index: _LineIndex | None
 
     from gastown_tui.infra.fsutil import atomic_write_bytes
 
-    with contextlib.suppress(OSError, ValueError):
+    try:
         head = marshal.dumps(summary)
         tail = index.dump() if index is not None else b""
         atomic_write_bytes(path, _MAGIC + len(head).to_bytes(8, "little") + head + tail, fsync=False, mkdir=False)
+    except (OSError, ValueError):
+        pass
+
+
+def _summary_index(summary: dict[str, Any]) -> _LineIndex | None:
+    if "at" not in summary:
+        raw = summary.pop("_index", None)
+        summary["at"] = _LineIndex.load(raw) if raw is not None and len(raw) else None
+    return summary["at"]
+
+
+def _cand_row(i: Issue, created: Any, defer: Any, off: int, length: int) -> tuple:
+    """A ready candidate's row in the summary: (id, priority, created, defer_until, line offset,
+    line length); the times as `ts_key` seconds, or (rows a writer added) as the raw strings,
+    keyed by the first reader of its rows (`Store._ready_rows`): `ts_key` imports datetime, ~3 ms of a `bd create`."""
+    return (i.id, i.priority, created, defer, off, length)
+
+
+def _keyed(cands: list[tuple]) -> list[tuple]:
+    return [r if type(r[2]) is float and type(r[3]) is float else
+            (r[0], r[1], ts_key(r[2]) if type(r[2]) is str else r[2], ts_key(r[3]) if type(r[3]) is str else r[3],
+             r[4], r[5]) for r in cands]
+
+
+def _assigned_to(d: dict[str, Any]) -> str | None:
+    """Whom the summary lists an issue under (`who`): its assignee while it is unfinished."""
+    a = d.get("assignee")
+    return a if a and isinstance(a, str) and d.get("status") not in ("closed", "tombstone") else None
+
+
+_REBUILD = object()
+
+
+def _next_row(old: dict[str, Any] | None, new: dict[str, Any], rows: dict[str, tuple],
+              by: dict[str, list[str]]) -> Any:
+    """The ready row of an issue a writer changed from `old` (None: new) to `new`, with the offsets
+    to fill in: a row, None (no candidate), or _REBUILD when its blocking, or another issue's, may
+    have changed with it (graph.py decides that over every issue, in a full rebuild)."""
+    inf = float("inf")
+    iid = new["id"]
+    deps = new.get("dependencies")
+    if old is not None and old.get("dependencies") == deps and all(
+            old.get(k) == new.get(k) for k in ("status", "close_reason")):
+        # Nothing blocking is decided by changed: the issue is exactly as blocked as it was.
+        if deps:
+            if not graph.is_ready_candidate(Issue(old), inf):
+                return _REBUILD if graph.is_ready_candidate(Issue(new), inf) else None  # blocked? unknown
+            if iid not in rows:
+                return None  # a candidate then and now, blocked then: blocked now
+    elif deps or (old is not None and old.get("dependencies")) or iid in by:
+        return _REBUILD
+    # Here the issue has no dependencies (nothing blocks it, it is nobody's child) and, if its
+    # status changed, nobody depends on it; or it is as unblocked as before.
+    iss = Issue(new)
+    if not graph.is_ready_candidate(iss, inf):
+        return None
+    was = rows.get(iid)
+    same = was is not None and old is not None
+    created = was[2] if same and old.get("created_at") == new.get("created_at") else new.get("created_at")
+    defer = was[3] if same and old.get("defer_until") == new.get("defer_until") else new.get("defer_until")
+    return _cand_row(iss, created if type(created) in (str, float) else 0.0,
+                     defer if type(defer) in (str, float) else 0.0, -1, 0)
+
+
+def _next_summary(old: dict[str, Any], main: Image, wisps: Image | None) -> dict[str, Any] | None:
+    """The summary of the file a writer is about to write, made from `old` (the summary of the
+    version it read) and the lines it splices in, or None (then a reader rebuilds it): only when
+    every change leaves the blocking of other issues as it was (see `_next_row`). Offsets after a
+    splice move by its change in length; a new line joins the line index at its place."""
+    at = old.get("at")
+    buf = main._buf() if main._lines is None and main._edits and main._sorted else ""
+    if at is None or isinstance(buf, str) or main._raw is None:
+        return None
+    import struct
+    from bisect import bisect_left, bisect_right, insort
+
+    from gastown_tui.beads.codec import loads
+    from gastown_tui.beads.jsonl import is_record
+
+    rows = {r[0]: r for r in old["cands"]}
+    by = old["by"]
+    who = {k: list(v) for k, v in old["who"].items()}
+    bounds: list[int] = []  # a line at old offset >= bounds[k] moves by shifts[k] (the last that applies)
+    shifts: list[int] = []
+    shift = 0
+    placed = []  # (old start, new start, new length, id, is new)
+    changed: dict[str, Any] = {}
+    for start, end, iid, text in main.edits_in_order():
+        data = text.encode("utf-8")
+        try:
+            new = loads(text)
+            prev = None if start == end else loads(bytes(buf[start:end]).decode("utf-8"))
+        except ValueError:
+            return None
+        if not is_record(new) or new["id"] != iid or (prev is not None and (not is_record(prev) or prev["id"] != iid)):
+            return None
+        if prev is None and (wisps is None or iid in wisps):
+            return None  # a new main line shadowing a wisp (or wisps unseen): a full rebuild decides
+        row = _next_row(prev, new, rows, by)
+        if row is _REBUILD:
+            return None
+        length = len(data) - 1 if prev is None else len(data)
+        placed.append((start, start + shift, length, iid, prev is None))
+        changed[iid] = None if row is None else (*row[:4], start + shift, length)
+        shift += len(data) - (end - start)
+        bounds.append(end)
+        shifts.append(shift)
+        a_old, a_new = (_assigned_to(prev) if prev is not None else None), _assigned_to(new)
+        if a_old != a_new:
+            if a_old is not None and iid in who.get(a_old, ()):
+                who[a_old].remove(iid)
+                if not who[a_old]:
+                    del who[a_old]
+            if a_new is not None:
+                insort(who.setdefault(a_new, []), iid)
+
+    def moved(off: int) -> int:
+        k = bisect_right(bounds, off)
+        return off + shifts[k - 1] if k else off
+
+    main_rows, wisp_rows = [], []
+    for r in old["cands"]:
+        if r[0] in changed:
+            continue
+        if r[4] < 0:
+            wisp_rows.append(r)
+        else:
+            main_rows.append((*r[:4], moved(r[4]), r[5]))
+    main_rows.extend(r for r in changed.values() if r is not None)
+    main_rows.sort(key=lambda r: r[4])  # file order, as a full rebuild lists them
+    cands = main_rows + wisp_rows
+
+    # The index's (offset, length) pairs as a mutable buffer of int64s (struct, not array: array
+    # imports collections.abc, ~3 ms of a `bd create`).
+    raw = bytearray(memoryview(at.places).cast("B"))
+    places = memoryview(raw).cast("q")
+    starts = places[0::2].tolist()
+    n = len(starts)
+    for k, lo in enumerate(bounds):
+        i = bisect_left(starts, lo)
+        j = bisect_left(starts, bounds[k + 1]) if k + 1 < len(bounds) else n
+        if shifts[k] and j > i:
+            d = shifts[k]
+            places[2 * i:2 * j:2] = memoryview(struct.pack(f"{j - i}q", *[x + d for x in starts[i:j]])).cast("q")
+    ids_text = at.ids
+    groups: dict[int, list[tuple[str, int, int]]] = {}
+    for old_start, new_start, length, iid, is_new in placed:
+        k = bisect_left(starts, old_start)
+        if not is_new:
+            if k >= n or starts[k] != old_start:
+                return None  # the index does not know this line where the file has it
+            places[2 * k], places[2 * k + 1] = new_start, length
+        else:
+            groups.setdefault(k, []).append((iid, new_start, length))
+    places.release()
+    for k in sorted(groups, reverse=True):  # from the end: the positions before stay valid
+        new_ids = [g[0] for g in groups[k]]
+        if any("\n" in iid for iid in new_ids):
+            return None
+        if k < n:
+            s0 = starts[k]
+            nxt = bytes(buf[s0 + 7:buf.find(b'"', s0 + 7)]).decode("utf-8")
+            pos = ids_text.find("\n" + nxt + "\n")
+            if pos < 0:
+                return None
+        else:
+            pos = len(ids_text) - 1
+        ids_text = ids_text[:pos + 1] + "".join(i + "\n" for i in new_ids) + ids_text[pos + 1:]
+        raw[16 * k:16 * k] = struct.pack(f"{2 * len(groups[k])}q", *[x for g in groups[k] for x in g[1:]])
+    summary = {"v": SUMMARY_VERSION, "fps": None, "cands": cands, "by": by, "who": who}
+    if any(type(r[2]) is not float or type(r[3]) is not float for r in changed.values() if r is not None):
+        summary["unkeyed"] = True
+    elif old.get("unkeyed"):
+        summary["unkeyed"] = True
+    summary["at"] = _LineIndex(ids_text, memoryview(raw).cast("q"))
+    return summary
 
 
 def _line_offsets(lines: list[str]) -> list[int]:
@@ -544,6 +719,22 @@ def _verified_line(fd: int, issue_id: str, off: int, length: int) -> dict[str, A
     try:
         obj = loads(os.pread(fd, length, off).decode())
     except (OSError, ValueError):
+        return None
+    return obj if is_record(obj) and obj["id"] == issue_id else None
+
+
+def _line_at(mapped: Any, issue_id: str, off: int, length: int) -> dict[str, Any] | None:
+    """`_verified_line` over the mapped file: the record of the whole line at this place when it
+    is `issue_id`'s, else None."""
+    from gastown_tui.beads.codec import loads
+    from gastown_tui.beads.jsonl import is_record
+
+    end = off + length
+    if off < 0 or length <= 0 or end >= len(mapped) or mapped[end] != 10 or (off and mapped[off - 1] != 10):
+        return None
+    try:
+        obj = loads(mapped[off:end].decode("utf-8"))
+    except ValueError:
         return None
     return obj if is_record(obj) and obj["id"] == issue_id else None
 
@@ -827,6 +1018,7 @@ class Store(_Ops):
         self._prefix: str | None = None
         self._tx: Transaction | None = None
         self._tx_owner: int | None = None
+        self._rows_read: tuple[Any, dict[tuple, dict[str, Any]]] = (None, {})  # see _rows_of
 
     def __repr__(self) -> str:
         return f"Store({self._dir!r})"
@@ -889,28 +1081,18 @@ class Store(_Ops):
         if sort not in graph.SORTS:
             raise UsageError(f"'{sort}' is not a valid sort", hint="valid sorts: " + ", ".join(graph.SORTS))
         now = self.clock() / 1e9
-        rows = [r for r in self._ready_summary()["cands"] if not r[3] or r[3] <= now]
+        rows = [r for r in self._ready_rows() if not r[3] or r[3] <= now]
         rows.sort(key=graph.sort_key(sort, now))
         rows = rows[: limit or None]
         fps = self._summary_fps
-        if rows and len(rows) <= _FEW_ROWS and fps[0] is not None and not self._indexed_in_memory():
-            # Read just the chosen lines, at the offsets the summary recorded for this very file.
-            fd = self._open_version(fps[0])
-            if fd >= 0:
-                try:
-                    out = []
-                    for r in rows:
-                        obj = _verified_line(fd, r[0], r[4], r[5])
-                        if obj is None:
-                            break
-                        out.append(Issue(obj))
-                    else:
-                        if all(graph.is_ready_candidate(i, now) for i in out):
-                            return out
-                        # A row the file says is no candidate: the cache lies; the full reading decides.
-                        return super().ready(limit, sort)
-                finally:
-                    os.close(fd)
+        if rows and fps[0] is not None and not self._indexed_in_memory(fps[0]):
+            got = self._rows_of(fps[0], rows)
+            if got is not None:
+                out = [Issue(obj) for obj in got]
+                if all(graph.is_ready_candidate(i, now) for i in out):
+                    return out
+                # A row the file says is no candidate: the cache lies; the full reading decides.
+                return super().ready(limit, sort)
         main, wisps = self._main(), self._wisps()
         out = []
         for r in rows:
@@ -922,6 +1104,63 @@ class Store(_Ops):
         if not all(graph.is_ready_candidate(i, now) for i in out):
             return super().ready(limit, sort)
         return out
+
+    def _ready_rows(self) -> list[tuple]:
+        """The summary's ready candidates, their times keyed. Rows a writer added carry the times
+        as written (`_cand_row`): the first reader keys them and, when no writer holds the store
+        and the files are still that version, writes the keyed summary back for the readers after it."""
+        summary = self._ready_summary()
+        if summary.get("unkeyed"):
+            summary["cands"] = _keyed(summary["cands"])
+            del summary["unkeyed"]
+            from gastown_tui.infra.fsutil import Lock
+
+            try:
+                lock = Lock(os.path.join(self._dir, LOCK), create=False)
+            except OSError:
+                return summary["cands"]
+            try:
+                if lock.acquire(blocking=False) and self._fps() == summary["fps"]:
+                    at = _summary_index(summary)
+                    _write_summary(os.path.join(self._dir, SUMMARY),
+                                   {k: v for k, v in summary.items() if k not in ("at", "_index")}, at)
+            finally:
+                lock.close()
+        return summary["cands"]
+
+    def _rows_of(self, fp: list | tuple, rows: list[tuple]) -> list[dict[str, Any]] | None:
+        """The records of these summary rows, read at the offsets the summary recorded for this very
+        version `fp` of the file (few: line by line; many: cut from the mapped file), each checked
+        to be its issue's whole line; None when one is not. Kept for this version: asked again,
+        nothing is read."""
+        fp = tuple(fp)
+        memo_fp, memo = self._rows_read
+        if memo_fp != fp:
+            memo = {}
+        got = [memo.get((r[0], r[4], r[5])) for r in rows]
+        if None not in got:
+            return got  # type: ignore[return-value]
+        fd = self._open_version(fp)
+        if fd < 0:
+            return None
+        mapped = None
+        try:
+            if len(rows) - len(memo) > _FEW_ROWS:
+                import mmap
+
+                mapped = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+            for n, r in enumerate(rows):
+                if got[n] is None:
+                    obj = _verified_line(fd, r[0], r[4], r[5]) if mapped is None else _line_at(mapped, r[0], r[4], r[5])
+                    if obj is None:
+                        return None
+                    got[n] = memo[(r[0], r[4], r[5])] = obj
+        finally:
+            if mapped is not None:
+                mapped.close()
+            os.close(fd)
+        self._rows_read = (fp, memo)
+        return got  # type: ignore[return-value]
 
     def _open_version(self, fp: list | tuple) -> int:
         """A descriptor of issues.jsonl when the open file is exactly version `fp`, else -1."""
@@ -984,14 +1223,14 @@ class Store(_Ops):
             if graph.is_ready_candidate(i, inf) and i.id not in blocked:
                 n = index.get(i.id)
                 off, length = (offsets[n], offsets[n + 1] - offsets[n] - 1) if n is not None else (-1, 0)
-                cands.append((i.id, i.priority, ts_key(i.created_at), ts_key(i.get("defer_until")), off, length))
+                cands.append(_cand_row(i, ts_key(i.created_at), ts_key(i.get("defer_until")), off, length))
         # Every live issue with a dependency is in `issues` (only closed lines without one are left
         # out), so its dependents map is the store's.
         who: dict[str, list[str]] = {}
         for i in issues.values():
-            d = i.data
-            if d.get("assignee") and isinstance(d["assignee"], str) and d.get("status") not in ("closed", "tombstone"):
-                who.setdefault(d["assignee"], []).append(i.id)
+            a = _assigned_to(i.data)
+            if a is not None:
+                who.setdefault(a, []).append(i.id)
         for v in who.values():
             v.sort()
         summary = {"v": SUMMARY_VERSION, "fps": fps, "cands": cands, "by": graph.dependents_map(issues.values()),
@@ -1005,10 +1244,7 @@ class Store(_Ops):
         return summary
 
     def _summary_index(self, summary: dict[str, Any]) -> _LineIndex | None:
-        if "at" not in summary:
-            raw = summary.pop("_index", None)
-            summary["at"] = _LineIndex.load(raw) if raw is not None and len(raw) else None
-        return summary["at"]
+        return _summary_index(summary)
 
     def try_get(self, issue_id: str) -> Issue | None:
         """Outside a transaction, unless the file is in memory and indexed, a known summary's line
@@ -1019,10 +1255,13 @@ class Store(_Ops):
                 return got  # type: ignore[return-value]
         return super().try_get(issue_id)
 
-    def _indexed_in_memory(self) -> bool:
-        """The file is in memory and split into indexed lines: a lookup there beats reading a line."""
+    def _indexed_in_memory(self, fp: tuple | None = None) -> bool:
+        """This version of the file (`fp`, else the one on disk now) is in memory and split into
+        indexed lines: a lookup there beats reading a line."""
         img = _CACHE.get(self._issues)
-        return img is not None and img._lines is not None
+        if img is None or img._lines is None or img.modified:
+            return False
+        return img.fp == (tuple(fp) if fp is not None else fingerprint(self._issues))
 
     def _indexed_get(self, issue_id: str) -> Any:
         summary = self._known_summary()
@@ -1079,30 +1318,10 @@ class Store(_Ops):
             return self._tx._wisps()
         return _cached_image(self._wisps_file)
 
-    @contextlib.contextmanager
-    def transaction(self, *, actor: str | None = None) -> Iterator[Transaction]:
-        """Hold the store's lock; changes made through `tx` are written together when the block ends."""
-        if self._tx is not None and self._tx_owner == _thread.get_ident():
-            yield self._tx  # nested: join the outer transaction
-            return
-        from gastown_tui.infra.fsutil import file_lock
-
-        if not os.path.isdir(self._dir):
-            raise NotFound(f"no beads store at {self._dir}", hint="create one with 'bd init'")
-        pending = os.path.join(self._dir, PENDING)
-        try:
-            with file_lock(os.path.join(self._dir, LOCK)):
-                _recover(pending)
-                tx = Transaction(self, actor=actor or self.actor)
-                self._tx, self._tx_owner = tx, _thread.get_ident()
-                try:
-                    yield tx
-                    tx._commit()
-                finally:
-                    self._tx, self._tx_owner = None, None
-        finally:
-            if os.path.isdir(pending):
-                _signal_waiters(pending)
+    def transaction(self, *, actor: str | None = None) -> _Scope:
+        """Hold the store's lock; changes made through `tx` are written together when the block ends:
+        `with store.transaction() as tx:` (nested: joins the outer transaction)."""
+        return _Scope(self, actor)
 
     # Each change is its own transaction, combined with whatever other processes are waiting for
     # the lock: the holder applies every pending request in one rewrite (one fsync for many changes),
@@ -1238,16 +1457,20 @@ def _recover(pending: Path) -> None:
             files = [(str(a), str(b), int(c)) for a, b, c in data["files"]]
             results = dict(data["results"])
         except (OSError, ValueError, KeyError, TypeError):
-            with contextlib.suppress(OSError):
+            try:
                 os.unlink(os.path.join(pending, entry))
+            except OSError:
+                pass
             continue
         first = files[0] if files else None
         committed = first is not None and (fingerprint(os.path.join(beads_dir, first[0])) or (0,))[0] == first[2]
         for name, tmp_name, ino in files:
             tmp = os.path.join(beads_dir, tmp_name)
             if not committed:
-                with contextlib.suppress(OSError):
+                try:
                     os.unlink(tmp)
+                except OSError:
+                    pass
                 continue
             if (fingerprint(tmp) or (0,))[0] == ino:
                 os.replace(tmp, os.path.join(beads_dir, name))  # roll forward a rename the dead combiner missed
@@ -1256,16 +1479,24 @@ def _recover(pending: Path) -> None:
                 _write_stamp(beads_dir, os.path.join(beads_dir, name), fp)  # fully parsed content, written by the store
         if committed:
             if data.get("own"):
-                with contextlib.suppress(OSError):
+                try:
                     os.unlink(os.path.join(pending, f"{data['own']}.req"))  # the dead combiner's own change is in too
+                except OSError:
+                    pass
             for other, res in results.items():
                 if os.path.exists(os.path.join(pending, f"{other}.req")):
-                    with contextlib.suppress(OSError):
+                    try:
                         _write_small(os.path.join(pending, f"{other}.res"), to_json(res, ascii_only=True))
-                    with contextlib.suppress(OSError):
+                    except OSError:
+                        pass
+                    try:
                         os.unlink(os.path.join(pending, f"{other}.req"))
-        with contextlib.suppress(OSError):
+                    except OSError:
+                        pass
+        try:
             os.unlink(os.path.join(pending, entry))
+        except OSError:
+            pass
     _clean_leftovers(pending)
 
 
@@ -1318,8 +1549,10 @@ def _queued(store: Store, pending: str, name: str, payload: str | None, lock: An
     fifo = os.path.join(pending, f"{name}.fifo")
     if payload is not None:
         try:
-            with contextlib.suppress(FileExistsError):
+            try:
                 os.mkdir(pending)
+            except FileExistsError:
+                pass
             os.mkfifo(fifo)  # a combiner wakes us through it when our result (or the lock) is free
             _write_small(os.path.join(pending, f"{name}.req"), payload)
         except OSError:
@@ -1337,8 +1570,10 @@ def _queued(store: Store, pending: str, name: str, payload: str | None, lock: An
             while True:
                 if os.path.exists(res_path):  # someone applied our request
                     res = loads(_read_text(res_path))
-                    with contextlib.suppress(OSError):
+                    try:
                         os.unlink(res_path)
+                    except OSError:
+                        pass
                     return _decode_result(res)
                 if lock.acquire(blocking=False):
                     break
@@ -1356,8 +1591,10 @@ def _queued(store: Store, pending: str, name: str, payload: str | None, lock: An
             if os.path.exists(res_path):  # applied between our check and our lock (or by a killed combiner)
                 lock.release()
                 continue_res = loads(_read_text(res_path))
-                with contextlib.suppress(OSError):
+                try:
                     os.unlink(res_path)
+                except OSError:
+                    pass
                 return _decode_result(continue_res)
         try:
             return _combine_locked(store, pending, name, payload, op, args, kwargs)
@@ -1367,8 +1604,10 @@ def _queued(store: Store, pending: str, name: str, payload: str | None, lock: An
     finally:
         if rfd >= 0:
             os.close(rfd)
-            with contextlib.suppress(OSError):
+            try:
                 os.unlink(fifo)
+            except OSError:
+                pass
 
 
 def _pid_alive(pid: int) -> bool:
@@ -1397,8 +1636,10 @@ def pending_leftovers(beads_dir: Path) -> list[str]:
 def _clean_leftovers(pending: str) -> None:
     """Under the lock: drop the queue files of dead writers (nobody waits for them; never acknowledged)."""
     for entry in pending_leftovers(os.path.dirname(pending)):
-        with contextlib.suppress(OSError):
+        try:
             os.unlink(os.path.join(pending, entry))
+        except OSError:
+            pass
 
 
 def _signal_waiters(pending: Path, *, exclude: str = "") -> None:
@@ -1426,11 +1667,15 @@ def _combine_locked(store: Store, pending: str, name: str, payload: str | None, 
 
     # We hold the lock: apply every waiting request (ours included) in one transaction.
     batch = []
-    with contextlib.suppress(OSError):
+    try:
         for entry in sorted(os.listdir(pending)):
             if entry.endswith(".req") and entry != f"{name}.req":
-                with contextlib.suppress(OSError, ValueError):
+                try:
                     batch.append((entry[:-4], loads(_read_text(os.path.join(pending, entry)))))
+                except (OSError, ValueError):
+                    pass
+    except OSError:
+        pass
     results: dict[str, dict[str, Any]] = {}
     own: Any = None
     own_error: BaseException | None = None
@@ -1440,10 +1685,12 @@ def _combine_locked(store: Store, pending: str, name: str, payload: str | None, 
         if len(batch) >= 2:
             # Many changes to a file whose stamp does not say it is sorted: one split-and-index pass
             # beats a text scan per lookup (a sorted one is searched by bisection, and spliced).
-            with contextlib.suppress(GtError):
+            try:
                 main = tx._main()
                 if not main._sorted:
                     main._materialize()
+            except GtError:
+                pass
         for other, r in batch:
             if r.get("op") not in _OPS:
                 results[other] = {"err": "GtError", "msg": f"unknown store operation {r.get('op')!r}"}
@@ -1478,18 +1725,79 @@ def _combine_locked(store: Store, pending: str, name: str, payload: str | None, 
     finally:
         store._tx, store._tx_owner = None, None
         for other, res in results.items():
-            with contextlib.suppress(OSError):
+            try:
                 _write_small(os.path.join(pending, f"{other}.res"), to_json(res, ascii_only=True))
-            with contextlib.suppress(OSError):
+            except OSError:
+                pass
+            try:
                 os.unlink(os.path.join(pending, f"{other}.req"))
+            except OSError:
+                pass
         if payload is not None:
-            with contextlib.suppress(OSError):
+            try:
                 os.unlink(os.path.join(pending, f"{name}.req"))
-        with contextlib.suppress(OSError):
+            except OSError:
+                pass
+        try:
             os.unlink(os.path.join(pending, f"{name}.batch"))
+        except OSError:
+            pass
     if own_error is not None:
         raise own_error
     return own
+
+
+class _Scope:
+    """`Store.transaction()`: the lock held for the block, its changes committed when it ends well.
+    (A class, not contextlib: that module pulls functools and collections into every `bd` call.)"""
+
+    __slots__ = ("store", "actor", "lock", "pending", "nested")
+
+    def __init__(self, store: Store, actor: str | None) -> None:
+        self.store, self.actor, self.lock, self.pending, self.nested = store, actor, None, "", False
+
+    def __enter__(self) -> Transaction:
+        store = self.store
+        if store._tx is not None and store._tx_owner == _thread.get_ident():
+            self.nested = True  # join the outer transaction
+            return store._tx
+        from gastown_tui.infra.fsutil import Lock
+
+        if not os.path.isdir(store._dir):
+            raise NotFound(f"no beads store at {store._dir}", hint="create one with 'bd init'")
+        self.pending = os.path.join(store._dir, PENDING)
+        lock = None
+        try:
+            lock = Lock(os.path.join(store._dir, LOCK))
+            lock.acquire()
+            _recover(self.pending)
+            tx = Transaction(store, actor=self.actor or store.actor)
+        except BaseException:
+            if lock is not None:
+                lock.close()
+            self._signal()
+            raise
+        self.lock = lock
+        store._tx, store._tx_owner = tx, _thread.get_ident()
+        return tx
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if self.nested:
+            return
+        store = self.store
+        try:
+            try:
+                if exc_type is None:
+                    store._tx._commit()
+            finally:
+                store._tx, store._tx_owner = None, None
+                self.lock.close()
+        finally:
+            self._signal()
+
+    def _signal(self) -> None:
+        if os.path.isdir(self.pending):
+            _signal_waiters(self.pending)
 
 
 class Transaction(_Ops):
@@ -1502,6 +1810,7 @@ class Transaction(_Ops):
         self.actor = actor
         self._images: dict[str, Image] = {}
         self._now: str | None = None
+        self._summary: dict[str, Any] | None = None  # the ready summary of the versions read (see _summary_of)
 
     @property
     def prefix(self) -> str:
@@ -1539,7 +1848,20 @@ class Transaction(_Ops):
             if img._lines is None and not _stamped_layout(self._dir, img):
                 img._materialize()  # where a new line goes is decided from the full index, once
             self._images[path] = img
+            if path == self.store._issues and img._raw is not None and img._sorted:
+                self._summary_of(img)
         return img
+
+    def _summary_of(self, img: Image) -> None:
+        """The ready summary of exactly the versions this transaction reads, if one exists: its line
+        index tells a new id is new without a search of the file (`Image.vouched`), and the commit
+        makes the next version's summary from it (`_next_summary`)."""
+        fps = [img.fp, fingerprint(self.store._wisps_file)]
+        summary = _SUMMARIES.get((self._dir, repr(fps))) or _read_summary(os.path.join(self._dir, SUMMARY), fps)
+        at = _summary_index(summary) if summary is not None else None
+        if at is not None:
+            img.vouched = at
+            self._summary = summary
 
     def _main(self) -> Image:
         return self._load(self.store._issues)
@@ -1550,6 +1872,13 @@ class Transaction(_Ops):
     def _commit(self, before_replace: Callable[[list[tuple[str, str, int]]], None] | None = None) -> None:
         """Write every changed file: all temp files (fsynced) first, then `before_replace`, then the renames."""
         todo = [(path, img) for path, img in self._images.items() if img.modified]
+        main_path, wisps_img = self.store._issues, self._images.get(self.store._wisps_file)
+        summary = None
+        if self._summary is not None and [p for p, _ in todo] == [main_path]:
+            try:
+                summary = _next_summary(self._summary, self._images[main_path], wisps_img)
+            except Exception:  # noqa: BLE001 - a cache: whatever goes wrong, a reader rebuilds it
+                summary = None
         staged: list[tuple[str, str, int]] = []
         try:
             for path, img in todo:
@@ -1559,8 +1888,10 @@ class Transaction(_Ops):
                 before_replace(staged)
         except BaseException:
             for _, tmp_name, _ in staged:
-                with contextlib.suppress(OSError):
+                try:
                     os.unlink(os.path.join(self._dir, tmp_name))
+                except OSError:
+                    pass
             raise
         for (path, img), (_, tmp_name, ino) in zip(todo, staged, strict=True):
             os.replace(os.path.join(self._dir, tmp_name), path)
@@ -1575,6 +1906,15 @@ class Transaction(_Ops):
             img.fp = fp
             _write_stamp(self._dir, path, img.fp, img)
             _remember(path, img)
+            if summary is not None and path == main_path and (
+                    wisps_fp := fingerprint(self.store._wisps_file)) == self._summary["fps"][1]:  # type: ignore[index]
+                # The summary of the version just written, for the next reader and writer.
+                summary["fps"] = [fp, wisps_fp]
+                at = summary.pop("at")
+                _write_summary(os.path.join(self._dir, SUMMARY), summary, at)
+                summary["at"] = at
+                _SUMMARIES.clear()
+                _SUMMARIES[(self._dir, repr(summary["fps"]))] = summary
 
     def now(self) -> str:
         if self._now is None:
@@ -1898,8 +2238,10 @@ def _write_stamp(beads_dir: Path, path: Path, fp: tuple | None, img: Image | Non
     if img is not None:
         standard, nlines, ordered = img.layout()
         text += f" layout {int(standard)} {nlines} {int(ordered)}"
-    with contextlib.suppress(OSError):
+    try:
         _write_small(_stamp_path(beads_dir, path), text)
+    except OSError:
+        pass
 
 
 def _read_stamp(beads_dir: Path, path: Path, fp: tuple | None) -> list[str] | None:
@@ -1971,9 +2313,11 @@ def _file_problems(beads_dir: Path | str, path: Path | str, image: Callable[[], 
     if problems:
         import marshal
 
-        with contextlib.suppress(OSError, ValueError):
+        try:
             _write_small_bytes(_stamp_path(beads_dir, img.path) + ".problems",
                                marshal.dumps((list(img.fp), [(p.line, p.message) for p in problems])))
+        except (OSError, ValueError):
+            pass
     else:
         _write_stamp(beads_dir, img.path, img.fp, img)  # checked in full and clean: as good as our own write
     return problems

@@ -126,9 +126,12 @@ def _reg_label(p: argparse.ArgumentParser) -> None:
 
 def cmd_label_add(args: argparse.Namespace) -> int:
     store = store_for(args, args.issue)
-    with store.transaction() as tx:
-        for lbl in args.labels:
-            issue = tx.add_label(args.issue, lbl)
+    if len(args.labels) == 1:
+        issue = store.add_label(args.issue, args.labels[0])  # queued with other processes' changes
+    else:
+        with store.transaction() as tx:
+            for lbl in args.labels:
+                issue = tx.add_label(args.issue, lbl)
     if args.json:
         emit_json(issue.to_json())
     else:

@@ -372,6 +372,21 @@ def cmd_update(args: argparse.Namespace) -> int:
     if not fields and not adds and not removes and not args.claim and args.append_notes is None:
         raise UsageError("nothing to update", hint="pass a field such as --status, --assignee or --priority")
     store = store_for(args, args.id)
+    if fields and not adds and not removes and not args.claim and args.append_notes is None:
+        # One change: queued with whatever other processes are changing (one rewrite for many).
+        issue = store.update(args.id, **fields)
+    else:
+        issue = _update_together(store, args, fields, adds, removes)
+    if args.json:
+        emit_json(details_json(store, issue, args))
+    elif not quiet(args):
+        print(f"Updated {issue.id}" + (f" (claimed by {issue.assignee})" if args.claim else ""))
+    return 0
+
+
+def _update_together(store, args: argparse.Namespace, fields: dict, adds: list[str], removes: list[str]):
+    """Several changes to one issue in one transaction: all of them or none."""
+    issue = None
     with store.transaction() as tx:
         if args.append_notes is not None:
             old = tx.get(args.id).notes
@@ -384,11 +399,7 @@ def cmd_update(args: argparse.Namespace) -> int:
             issue = tx.add_label(args.id, lbl)
         for lbl in removes:
             issue = tx.remove_label(args.id, lbl)
-    if args.json:
-        emit_json(details_json(store, issue, args))
-    elif not quiet(args):
-        print(f"Updated {issue.id}" + (f" (claimed by {issue.assignee})" if args.claim else ""))
-    return 0
+    return issue
 
 
 def _reg_close(p: argparse.ArgumentParser) -> None:

@@ -7,7 +7,6 @@ and `fcntl` (no pathlib, tempfile): `bd create` and the store's writers import t
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import fcntl
 import os
@@ -15,7 +14,7 @@ import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
     from pathlib import Path
 
 _SEQ = [0]
@@ -52,8 +51,10 @@ def stage(path: str | Path, data: bytes | Sequence[bytes | tuple[int, int]], *, 
         finally:
             os.close(fd)
     except BaseException:
-        with contextlib.suppress(OSError):
+        try:
             os.unlink(tmp)
+        except OSError:
+            pass
         raise
     return tmp, ino
 
@@ -95,8 +96,10 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, fsync: bool = True, mkd
     try:
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
+        try:
             os.unlink(tmp)
+        except OSError:
+            pass
         raise
 
 
@@ -128,8 +131,10 @@ class Lock:
 
     def release(self) -> None:
         if self.held:
-            with contextlib.suppress(OSError):
+            try:
                 fcntl.flock(self.fd, fcntl.LOCK_UN)
+            except OSError:
+                pass
             self.held = False
 
     def close(self) -> None:
@@ -139,15 +144,26 @@ class Lock:
             self.fd = -1
 
 
-@contextlib.contextmanager
-def file_lock(path: str | Path, *, shared: bool = False) -> Iterator[None]:
-    """Hold an flock on `path` (created if missing) for the duration of the block."""
-    lock = Lock(path)
-    try:
-        lock.acquire(shared=shared)
-        yield
-    finally:
-        lock.close()
+class file_lock:  # noqa: N801 - used as a function: `with file_lock(path):`
+    """Hold an flock on `path` (created if missing) for the duration of the block. (A class, not
+    contextlib: that module pulls functools and collections into every `bd` call.)"""
+
+    __slots__ = ("path", "shared", "lock")
+
+    def __init__(self, path: str | Path, *, shared: bool = False) -> None:
+        self.path, self.shared, self.lock = path, shared, None
+
+    def __enter__(self) -> None:
+        lock = Lock(self.path)
+        try:
+            lock.acquire(shared=self.shared)
+        except BaseException:
+            lock.close()
+            raise
+        self.lock = lock
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.close()
 
 
 def lock_held(path: str | Path) -> bool:

@@ -224,3 +224,21 @@ def test_a_routes_file_with_hostile_lines_keeps_its_good_routes(tmp_path):
     (tmp_path / ".beads" / "routes.jsonl").write_text(
         "[" * 200_000 + "\n" + "[1, 2]\n" + '"text"\n' + '{"prefix":"gt-","path":"demo"}\n')
     assert load_routes(tmp_path) == [Route("gt-", "demo")]
+
+
+def test_conflict_markers_are_exactly_the_lines_git_writes(tmp_path):
+    """`<<<<<<<`, `|||||||` or `>>>>>>>` at the start of a line, or a line that is exactly `=======`,
+    is an unfinished merge; anything else that is not JSON is a bad line (told apart in the report)."""
+    from gastown_tui.beads.jsonl import Image
+
+    path = tmp_path / "issues.jsonl"
+    good = '{"id":"gt-1","title":"a","status":"open"}'
+    path.write_text("\n".join([good, "<<<<<<< HEAD", "||||||| base", "=======", "======= not one",
+                               ">>>>>>> theirs", " <<<<<<< indented", "=======\r", good]) + "\n")
+    img = Image.read(path)
+    img.parse_all()
+    kinds = sorted((p.line, p.message.split(" (")[0]) for p in img.problems)
+    assert kinds == [(2, "git conflict marker"), (3, "git conflict marker"), (4, "git conflict marker"),
+                     (5, "is not valid JSON"), (6, "git conflict marker"), (7, "is not valid JSON"),
+                     (8, "is not valid JSON")]
+    assert [r["id"] for r in img.records()] == ["gt-1"]
