@@ -11,6 +11,9 @@ from pathlib import Path
 
 from gastown_tui.errors import GtError, NotFound, UsageError
 
+# rigs.json path -> ((path, inode, size, mtime_ns), its "rigs")
+_RIGS: dict[str, tuple[tuple, dict]] = {}
+
 TYPE_CHECKING = False  # `typing` and `dataclasses` cost startup on every gt call
 if TYPE_CHECKING:
     from typing import Any
@@ -176,10 +179,18 @@ class Town:
         return read_json(self.town_json)
 
     def rigs(self) -> dict[str, dict[str, Any]]:
-        """Registered rigs by name, as in mayor/rigs.json."""
-        if not self.rigs_json.exists():
+        """Registered rigs by name, as in mayor/rigs.json (re-read when its inode, size or mtime
+        changed: the cockpit and the status engine ask several times a second)."""
+        path = self.rigs_json
+        try:
+            st = os.stat(path)
+        except OSError:
             return {}
-        return dict(read_json(self.rigs_json).get("rigs", {}))
+        fp = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
+        hit = _RIGS.get(fp[0])
+        if hit is None or hit[0] != fp:
+            hit = _RIGS[fp[0]] = (fp, dict(read_json(path).get("rigs", {})))
+        return {k: dict(v) if isinstance(v, dict) else v for k, v in hit[1].items()}  # callers may edit theirs
 
     def rig_config(self, name: str) -> dict[str, Any]:
         rigs = self.rigs()
