@@ -19,7 +19,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from gastown_tui.tui.commands import ACTIONS, CockpitCommands
 from gastown_tui.tui.modals import (ComposeModal, ConfirmModal, InfoModal, NudgeModal, ReadMailModal, SlingModal,
@@ -30,6 +30,7 @@ from gastown_tui.tui.screens.lists import EscalationsScreen, MergeQueueScreen, S
 from gastown_tui.tui.source import ActionResult, Source, default_runner
 from gastown_tui.tui.style import glyph, state_style, var
 from gastown_tui.tui.themes import DEFAULT_THEME, discover_themes
+from gastown_tui.tui.widgets.footer import KeyFooter
 from gastown_tui.tui.widgets.output import AgentOutput
 from gastown_tui.tui.widgets.panes import ConvoyTree, FeedTable, MailTable
 from gastown_tui.tui.widgets.tree import TownTree
@@ -140,7 +141,7 @@ class CockpitApp(App):
         yield self.steady(Input(placeholder=":sling ID RIG · :nudge AGENT TEXT · :rig · :convoy · :beads · :mq · :esc · :theme NAME",
                     id="cmdline"))
         yield self.steady(Input(placeholder="filter the focused pane (feed: rig:NAME type:TYPE text)", id="filterbar"))
-        yield Footer()
+        yield KeyFooter()
 
     def steady(self, field):
         """An Input or TextArea whose cursor blinks only when the app allows it. Set before the
