@@ -172,15 +172,24 @@ class TownSource(Source):
         self.town = town
         self.clock = clock
 
+        source = self
+
         class _ListingTmux(Tmux):
-            """Remembers its last listing so the snapshot reuses the status engine's one call."""
+            """Remembers its last listing so the snapshot reuses the status engine's one call.
+            While the cockpit's control client is attached, the listing travels through it (the
+            same command, no tmux process started once a second)."""
 
             last_panes: dict = {}
 
             def panes(self):
-                self.last_panes = super().panes()
+                from gastown_tui.infra.tmux import PANES_COMMAND_LINE, parse_panes
+
+                w = source._control
+                text = w.command(PANES_COMMAND_LINE) if w is not None else None
+                self.last_panes = parse_panes(text) if text is not None else super().panes()
                 return self.last_panes
 
+        self._control = None  # the PaneOutputWatch of output_watch(), once the cockpit has one
         self.tmux = _ListingTmux(town.tmux_socket)
         self._engine = None
         self._last: tuple[dict, dict[str, str]] | None = None
@@ -435,7 +444,8 @@ class TownSource(Source):
     def output_watch(self, on_output=None):
         from gastown_tui.infra.watch import PaneOutputWatch
 
-        return PaneOutputWatch(self.town.tmux_socket, on_output=on_output)
+        self._control = PaneOutputWatch(self.town.tmux_socket, on_output=on_output)
+        return self._control
 
 
 class AgentFacts:
