@@ -27,7 +27,7 @@ from gastown_tui.tui.modals import (ComposeModal, ConfirmModal, InfoModal, Nudge
 from gastown_tui.tui.screens.agent import AgentDetailScreen, HelpScreen, PeekScreen
 from gastown_tui.tui.screens.beads import BeadsScreen
 from gastown_tui.tui.screens.lists import EscalationsScreen, MergeQueueScreen, SnapshotScreen
-from gastown_tui.tui.source import ActionResult, Source, default_runner
+from gastown_tui.tui.source import ActionResult, Source, default_runner, prefetch_snapshot
 from gastown_tui.tui.style import glyph, state_style, var
 from gastown_tui.tui.themes import DEFAULT_THEME, discover_themes
 from gastown_tui.tui.widgets.footer import KeyFooter
@@ -84,7 +84,7 @@ class CockpitApp(App):
     def __init__(self, source: Source, *, clock: Callable[[], float] = time.time,
                  runner: Callable[[list[str]], int] = default_runner, theme: str | None = None,
                  live: bool = True, capture_interval: float = 0.2, refresh_interval: float = 1.0,
-                 extra_theme_dirs: list[Path] | None = None, blink: bool = True) -> None:
+                 extra_theme_dirs: list[Path] | None = None, blink: bool = True, first_snapshot=None) -> None:
         super().__init__()
         self.blink = blink  # snapshot tests turn cursor blinking off before any field is drawn
         self.source = source
@@ -118,13 +118,9 @@ class CockpitApp(App):
         self.last_applied = 0.0
         self._pending_refresh = False
         self._loading = False
-        self._prefetch = None
-        if live:  # the first snapshot loads while Textual starts (its tmux and file reads overlap it)
-            from concurrent.futures import ThreadPoolExecutor
-
-            pool = ThreadPoolExecutor(1, thread_name_prefix="first-snapshot")
-            self._prefetch = pool.submit(source.snapshot, True)
-            pool.shutdown(wait=False)
+        self._prefetch = first_snapshot  # a Future of source.snapshot(), started before Textual was imported
+        if live and first_snapshot is None:
+            self._prefetch = prefetch_snapshot(source)
 
     # -- layout -----------------------------------------------------------------------------------
 

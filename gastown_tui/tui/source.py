@@ -632,6 +632,18 @@ class AgentFacts:
         return out
 
 
+def prefetch_snapshot(source: Source):
+    """Start loading the first snapshot in a thread; returns its Future. The cockpit takes it
+    as its first snapshot, so the load overlaps Textual's start (its tmux and file reads even
+    Textual's import, when started before it: `gt tui`)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="first-snapshot")
+    first = pool.submit(source.snapshot, True)
+    pool.shutdown(wait=False)
+    return first
+
+
 def default_runner(argv: list[str]) -> int:
     """Run `argv` in the foreground on the user's terminal (the cockpit is suspended meanwhile)."""
     from gastown_tui.infra.tmux import run_foreground
