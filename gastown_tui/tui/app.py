@@ -117,6 +117,8 @@ class CockpitApp(App):
         self._follow_tried_at = 0.0
         self.last_applied = 0.0
         self._pending_refresh = False
+        self._capture_timer = None  # every capture_interval; rests while the selected pane streams
+        self._capture_resting = False
         self._loading = False
         self._prefetch = first_snapshot  # a Future of source.snapshot(), started before Textual was imported
         if live and first_snapshot is None:
@@ -165,8 +167,8 @@ class CockpitApp(App):
 
             self._wake_context = contextvars.copy_context()
             self._pane_watch = self.source.output_watch(on_output=self._wake)
-            self.set_interval(self.refresh_interval, self.request_refresh)
-            self.set_interval(self.capture_interval, self.capture_selected)
+            self.set_interval(self.refresh_interval, self._tick)
+            self._capture_timer = self.set_interval(self.capture_interval, self.capture_selected)
             if self.source.watch() is not None:
                 self.watch_files()
 
@@ -321,6 +323,19 @@ class CockpitApp(App):
         except Exception:  # noqa: BLE001 - not composed yet
             return None
 
+    def _tick(self) -> None:
+        """Once a second: a new snapshot, and a look at the selected pane (a lost wake-up, a
+        control client gone) that wakes the fast capture timer when it is needed again."""
+        self.request_refresh()
+        self.capture_selected()
+
+    def _capture_timer_rests(self, rest: bool) -> None:
+        t = self._capture_timer
+        if t is None or rest == self._capture_resting:
+            return
+        self._capture_resting = rest
+        t.pause() if rest else t.resume()
+
     def capture_selected(self, force: bool = False) -> None:
         if self.selected is None or self.snapshot is None:
             return
@@ -330,6 +345,7 @@ class CockpitApp(App):
         w = self._pane_watch
         if w is not None and not force:
             if w.session != a.session or not w.alive:
+                self._capture_timer_rests(False)
                 if time.monotonic() - self._follow_tried_at > 2.0:
                     self._follow_tried_at = time.monotonic()
                     self._follow_pane(a.session, self._capture_lines())
@@ -337,7 +353,12 @@ class CockpitApp(App):
                 self._output_arrived()  # a wake-up was lost (or not yet delivered): catch up
                 return
             else:
-                return  # streaming: the control client wakes us when the pane prints
+                # streaming: the control client wakes us when the pane prints; the timer rests
+                # (five callbacks a second for nothing) and the one-second tick looks instead
+                self._capture_timer_rests(True)
+                return
+        elif w is None:
+            self._capture_timer_rests(False)  # timed captures: no stream to wake us
         now = time.monotonic()
         quiet = now - self._output_changed_at > self.QUIET_AFTER
         if not force and quiet and now - self._captured_at < self.QUIET_INTERVAL:
@@ -362,7 +383,11 @@ class CockpitApp(App):
                 w.request_capture(lines)  # the first view comes through the stream too
             return
         self._pane_watch = None  # no control client: fall back to timed captures
-        self.call_from_thread(self._request_capture)
+        self.call_from_thread(self._timed_captures)
+
+    def _timed_captures(self) -> None:
+        self._capture_timer_rests(False)
+        self._request_capture()
 
     def on_unmount(self) -> None:
         if self._pane_watch is not None:
@@ -527,6 +552,7 @@ class CockpitApp(App):
         if address == self.selected:
             return
         self.selected = address
+        self._capture_timer_rests(False)  # until its pane streams
         self._output_changed_at = time.monotonic()  # a new agent starts in the fast capture mode
         self._seen_activity = 0.0
         self._follow_tried_at = 0.0

@@ -352,3 +352,25 @@ def test_the_pane_listing_travels_through_the_control_client(town, tmux, tmp_pat
         assert set(src.tmux.panes()) == set(direct) and "list-panes" in listed
     finally:
         w.stop()
+
+
+def test_the_capture_timer_rests_while_the_pane_streams_and_wakes_when_the_stream_is_gone(town, tmux):
+    """Streaming needs no timer (the control client wakes the cockpit); once the client is gone
+    the one-second tick wakes the timer and timed captures show the pane again."""
+    tmux.new_session("gt-mayor", ["cat"], cwd=town.root, width=100, height=30)
+
+    async def t(app, pilot):
+        out = app.query_one("#output")
+        await until(pilot, lambda: app.selected == "mayor" and app._pane_watch is not None
+                    and app._pane_watch.attached, what="the stream")
+        await until(pilot, lambda: app._capture_resting, what="the timer resting")
+        tmux.send_keys("gt-mayor", "streamed line", "Enter")
+        await until(pilot, lambda: "streamed line" in out.plain, what="streamed output")
+        w = app._pane_watch
+        app._pane_watch = None  # as when no control client can start: timed captures only
+        w.stop()
+        await until(pilot, lambda: not app._capture_resting, what="the timer awake")
+        tmux.send_keys("gt-mayor", "captured line", "Enter")
+        await until(pilot, lambda: "captured line" in out.plain, what="output through timed captures")
+
+    run_app(town, t, capture_interval=0.2, refresh_interval=0.3)
