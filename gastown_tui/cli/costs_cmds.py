@@ -22,7 +22,8 @@ tokens) come from [costs.prices] in settings/config.toml over built-in defaults,
 Examples:
   gt costs                       today and the last 7 days, by day
   gt costs --since 7d --by-rig   the weekly review
-  gt costs --by-agent --json     per agent (what the cockpit shows)
+  gt costs --by-agent --json     per agent over the window
+  gt costs --current --json      per running agent, its current session only (what the cockpit shows)
   gt costs spike                 check the last hours against costs.spike_usd_per_hour
 """
 
@@ -36,6 +37,8 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--by-agent", action="store_true", help="a row per agent")
     p.add_argument("--by-rig", action="store_true", help="a row per rig")
     p.add_argument("--by-model", action="store_true", help="a row per model")
+    p.add_argument("--current", action="store_true",
+                   help="per running agent, only its current session (from its tmux session's start; implies --by-agent)")
     p.add_argument("--by-day", action="store_true", help="a row per day (the default when no other --by is given)")
     add_json(p)
     p.set_defaults(func=_main)
@@ -60,15 +63,24 @@ def _main(args: argparse.Namespace) -> int:
             print("no cost spike (or already escalated for this hour)")
         return 0
     since = None if args.since == "all" else since_epoch(args.since)
-    by = [g for g, on in (("day", args.by_day), ("agent", args.by_agent), ("rig", args.by_rig),
+    by = [g for g, on in (("day", args.by_day), ("agent", args.by_agent or args.current), ("rig", args.by_rig),
                           ("model", args.by_model)) if on] or ["day"]
-    rep = costs.report(town, since=since, by=by)
+    sessions = None
+    if args.current:
+        from gastown_tui.errors import GtError
+
+        try:
+            sessions = costs.session_starts(town)
+        except GtError:
+            sessions = {}  # no tmux server: no agent has a current session
+        since = None
+    rep = costs.report(town, since=since, by=by, sessions=sessions)
     if args.json:
         from gastown_tui.cli.framework import print_json
 
         print_json(rep)
         return 0
-    _print(rep, args.since)
+    _print(rep, args.since, args.current)
     return 0
 
 
@@ -82,12 +94,13 @@ def _tokens(n: int) -> str:
     return str(n)
 
 
-def _print(rep: dict, since: str) -> None:
+def _print(rep: dict, since: str, current: bool = False) -> None:
     from gastown_tui.cli.framework import print_table
     from gastown_tui.infra.termtext import clean as sanitize
 
     out = sys.stdout
-    window = "all time" if since == "all" else f"since {rep['since']} ({since})"
+    window = ("current sessions" if current else
+              "all time" if since == "all" else f"since {rep['since']} ({since})")
     out.write(f"Costs {window}\n")
     real, sim = rep["total_cost_usd"], rep["simulated_cost_usd"]
     out.write(f"  total ${real:,.2f}" + (f"   simulated ${sim:,.2f} (sim agent, not real spend)" if sim else "") + "\n")

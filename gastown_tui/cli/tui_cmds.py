@@ -38,10 +38,15 @@ def _run_cockpit(town, theme: str | None) -> int:
 
         raise UsageError("the cockpit needs a terminal (stdin and stdout are not a tty)",
                          hint="run it in a terminal, or use 'gt status' / 'gt agents' for plain output")
-    from gastown_tui.tui.app import CockpitApp
-    from gastown_tui.tui.source import TownSource
+    from gastown_tui.tui.source import TownSource, prefetch_snapshot
 
-    CockpitApp(TownSource(town), theme=theme).run()
+    # the first snapshot (stores, the pane listing, the captures) starts loading before Textual
+    # is imported: its tmux processes and file reads overlap the import
+    source = TownSource(town)
+    first = prefetch_snapshot(source)
+    from gastown_tui.tui.app import CockpitApp
+
+    CockpitApp(source, theme=theme, first_snapshot=first).run()
     return 0
 
 

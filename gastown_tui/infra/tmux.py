@@ -32,6 +32,35 @@ _PANE_FIELDS = (
 _PANE_FORMAT = "\t".join("#{%s}" % f for f in _PANE_FIELDS)
 
 
+# The same listing as one control-mode command line (infra/watch.py: no tmux process per listing).
+PANES_COMMAND_LINE = f"list-panes -a -F '{_PANE_FORMAT}'"
+
+
+def parse_panes(text: str) -> dict[str, PaneInfo]:
+    """Every session's first pane from `list-panes -a -F _PANE_FORMAT` output (lines of another
+    shape are skipped: names and commands come from the agents)."""
+    out: dict[str, PaneInfo] = {}
+    for line in text.splitlines():
+        f = line.split("\t")
+        if len(f) != len(_PANE_FIELDS):
+            continue
+        (session, pane_id, pid, dead, dead_status, activity, cmd, w, h, runtime, in_mode,
+         created, _cx, _cy) = f
+        if session in out:  # keep the first pane of a session
+            continue
+        try:
+            out[session] = PaneInfo(
+                pane_id=pane_id, session=session, pid=_int(pid), dead=dead == "1",
+                dead_status=_int(dead_status) if dead == "1" else None,
+                activity=float(activity or 0), current_command=cmd, width=_int(w) or 0,
+                height=_int(h) or 0, runtime=runtime, in_mode=in_mode == "1",
+                created=float(created or 0),
+            )
+        except ValueError:  # not tmux's numbers: not a listing line
+            continue
+    return out
+
+
 class TmuxError(GtError):
     """tmux refused a command; the message carries tmux's own one-line reason."""
 
@@ -259,23 +288,7 @@ class Tmux:
             if self._no_server(proc):
                 return {}
             raise TmuxError(f"tmux list-panes failed: {proc.stderr.decode(errors='replace').strip()}")
-        out: dict[str, PaneInfo] = {}
-        for line in proc.stdout.decode(errors="replace").splitlines():
-            f = line.split("\t")
-            if len(f) != len(_PANE_FIELDS):
-                continue
-            (session, pane_id, pid, dead, dead_status, activity, cmd, w, h, runtime, in_mode,
-             created, _cx, _cy) = f
-            if session in out:  # keep the first pane of a session
-                continue
-            out[session] = PaneInfo(
-                pane_id=pane_id, session=session, pid=_int(pid), dead=dead == "1",
-                dead_status=_int(dead_status) if dead == "1" else None,
-                activity=float(activity or 0), current_command=cmd, width=_int(w) or 0,
-                height=_int(h) or 0, runtime=runtime, in_mode=in_mode == "1",
-                created=float(created or 0),
-            )
-        return out
+        return parse_panes(proc.stdout.decode(errors="replace"))
 
     # -- capture: ONE process for many panes ------------------------------------------------
 

@@ -74,7 +74,8 @@ class PaneOutputWatch:
         self._data = bytearray()  # bytes printed after the last capture (or update) taken
         self._unusable = True  # _data does not follow a capture (none yet, or it overflowed)
         self._reply: tuple[bool, str | None] = (False, None)  # the latest capture not yet taken
-        self._pending: list[tuple[int | None, bytes]] = []  # (`lines`, end line) of each capture asked for
+        # (`lines`, end line) of each capture asked for, or (_Asked, end line) of a command's
+        self._pending: list[tuple[int | _Asked | None, bytes]] = []
         self.tmux_bin = tmux_bin or shutil.which("tmux") or "tmux"
         self.session: str | None = None
         self.dirty = False
@@ -108,6 +109,7 @@ class PaneOutputWatch:
             self._data.clear()
             self._unusable = True
             self._reply = (False, None)
+            _release(self._pending)
             self._pending = []
             self._proc = proc
         self.alive = True
@@ -120,7 +122,35 @@ class PaneOutputWatch:
 
     @property
     def capture_pending(self) -> bool:
-        return bool(self._pending)
+        return any(not isinstance(lines, _Asked) for lines, _end in self._pending)
+
+    def command(self, line: str, timeout: float = 1.0) -> str | None:
+        """Run one read-only tmux command (`line`, e.g. a listing) through the control client and
+        return its output; None when it failed, timed out or the client went away (the caller
+        then starts a tmux process as before). No tmux process is started per call.
+
+        Its reply is read like a capture's (see request_capture): up to a random token that
+        follows it, so nothing a pane shows can end it early."""
+        import secrets
+
+        if "\n" in line or "\r" in line:
+            return None
+        asked = _Asked()
+        token = "gt-command-" + secrets.token_hex(16)
+        with self._lock:
+            proc = self._proc
+            if proc is None or not self.alive or not self.attached:
+                return None
+            self._pending.append((asked, token.encode() + b"\n"))
+            try:
+                proc.stdin.write(line.encode() + b"\ndisplay-message -p '" + token.encode() + b"'\n")
+                proc.stdin.flush()
+            except (OSError, ValueError):
+                self._pending.pop()
+                return None
+        if not asked.done.wait(timeout):
+            return None
+        return asked.text
 
     def request_capture(self, lines: int | None = None) -> bool:
         """Ask for a capture of the pane (the last `lines` lines, or the visible screen) through
@@ -228,6 +258,8 @@ class PaneOutputWatch:
     def _ended(self, proc) -> None:
         if proc is self._proc:
             self.alive = False
+            with self._lock:
+                _release(self._pending)
             self._mark()
 
     def _replied(self, proc, block: list[bytes], error: bool, ours: bool) -> None:
@@ -239,6 +271,10 @@ class PaneOutputWatch:
             if proc is not self._proc or not self._pending:
                 return
             lines, _token = self._pending.pop(0)
+            if isinstance(lines, _Asked):  # a command's reply: for its caller, not the view
+                lines.text = None if error else b"".join(block).decode("utf-8", errors="replace")
+                lines.done.set()
+                return
             text = None if error else _tail(b"".join(block).decode("utf-8", errors="replace"), lines)
             self._reply = (True, text)
             self._data.clear()  # the capture shows everything printed before it
@@ -278,6 +314,7 @@ class PaneOutputWatch:
     def stop(self) -> None:
         with self._lock:
             proc, self._proc = self._proc, None
+            _release(self._pending)
             self._pending = []
         self.alive = False
         self.attached = False
@@ -291,6 +328,25 @@ class PaneOutputWatch:
                 proc.wait(timeout=2)
             except Exception:  # noqa: BLE001 - best effort: it is our own child
                 proc.kill()
+
+
+class _Asked:
+    """A command sent through the control client, waiting for its reply."""
+
+    __slots__ = ("done", "text")
+
+    def __init__(self) -> None:
+        import threading
+
+        self.done = threading.Event()
+        self.text: str | None = None
+
+
+def _release(pending: list) -> None:
+    """Wake the callers of commands that will get no reply (the client stopped or switched)."""
+    for lines, _end in pending:
+        if isinstance(lines, _Asked):
+            lines.done.set()
 
 
 def _plain_name(name: str) -> bool:

@@ -9,6 +9,9 @@ import os
 
 from gastown_tui.errors import GtError, NotFound, UsageError
 
+# rigs.json path -> ((path, inode, size, mtime_ns), its "rigs")
+_RIGS: dict[str, tuple[tuple, dict]] = {}
+
 TYPE_CHECKING = False  # `typing` and `dataclasses` cost startup on every gt call
 if TYPE_CHECKING:
     from pathlib import Path
@@ -200,11 +203,18 @@ class Town:
         return read_json(self.town_json)
 
     def rigs(self) -> dict[str, dict[str, Any]]:
-        """Registered rigs by name, as in mayor/rigs.json."""
+        """Registered rigs by name, as in mayor/rigs.json (re-read when its inode, size, mtime or
+        ctime changed: the cockpit and the status engine ask several times a second)."""
         path = os.path.join(self._where, "mayor", "rigs.json")
-        if not os.path.exists(path):
+        try:
+            st = os.stat(path)
+        except OSError:
             return {}
-        return dict(read_json(path).get("rigs", {}))
+        fp = (path, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        hit = _RIGS.get(path)
+        if hit is None or hit[0] != fp:
+            hit = _RIGS[path] = (fp, dict(read_json(path).get("rigs", {})))
+        return {k: dict(v) if isinstance(v, dict) else v for k, v in hit[1].items()}  # callers may edit theirs
 
     def rig_config(self, name: str) -> dict[str, Any]:
         rigs = self.rigs()

@@ -19,7 +19,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from gastown_tui.tui.commands import ACTIONS, CockpitCommands
 from gastown_tui.tui.modals import (ComposeModal, ConfirmModal, InfoModal, NudgeModal, ReadMailModal, SlingModal,
@@ -27,9 +27,10 @@ from gastown_tui.tui.modals import (ComposeModal, ConfirmModal, InfoModal, Nudge
 from gastown_tui.tui.screens.agent import AgentDetailScreen, HelpScreen, PeekScreen
 from gastown_tui.tui.screens.beads import BeadsScreen
 from gastown_tui.tui.screens.lists import EscalationsScreen, MergeQueueScreen, SnapshotScreen
-from gastown_tui.tui.source import ActionResult, Source, default_runner
+from gastown_tui.tui.source import ActionResult, Source, default_runner, prefetch_snapshot
 from gastown_tui.tui.style import glyph, state_style, var
 from gastown_tui.tui.themes import DEFAULT_THEME, discover_themes
+from gastown_tui.tui.widgets.footer import KeyFooter
 from gastown_tui.tui.widgets.output import AgentOutput
 from gastown_tui.tui.widgets.panes import ConvoyTree, FeedTable, MailTable
 from gastown_tui.tui.widgets.tree import TownTree
@@ -83,7 +84,7 @@ class CockpitApp(App):
     def __init__(self, source: Source, *, clock: Callable[[], float] = time.time,
                  runner: Callable[[list[str]], int] = default_runner, theme: str | None = None,
                  live: bool = True, capture_interval: float = 0.2, refresh_interval: float = 1.0,
-                 extra_theme_dirs: list[Path] | None = None, blink: bool = True) -> None:
+                 extra_theme_dirs: list[Path] | None = None, blink: bool = True, first_snapshot=None) -> None:
         super().__init__()
         self.blink = blink  # snapshot tests turn cursor blinking off before any field is drawn
         self.source = source
@@ -116,14 +117,12 @@ class CockpitApp(App):
         self._follow_tried_at = 0.0
         self.last_applied = 0.0
         self._pending_refresh = False
+        self._capture_timer = None  # every capture_interval; rests while the selected pane streams
+        self._capture_resting = False
         self._loading = False
-        self._prefetch = None
-        if live:  # the first snapshot loads while Textual starts (its tmux and file reads overlap it)
-            from concurrent.futures import ThreadPoolExecutor
-
-            pool = ThreadPoolExecutor(1, thread_name_prefix="first-snapshot")
-            self._prefetch = pool.submit(source.snapshot, True)
-            pool.shutdown(wait=False)
+        self._prefetch = first_snapshot  # a Future of source.snapshot(), started before Textual was imported
+        if live and first_snapshot is None:
+            self._prefetch = prefetch_snapshot(source)
 
     # -- layout -----------------------------------------------------------------------------------
 
@@ -140,7 +139,7 @@ class CockpitApp(App):
         yield self.steady(Input(placeholder=":sling ID RIG · :nudge AGENT TEXT · :rig · :convoy · :beads · :mq · :esc · :theme NAME",
                     id="cmdline"))
         yield self.steady(Input(placeholder="filter the focused pane (feed: rig:NAME type:TYPE text)", id="filterbar"))
-        yield Footer()
+        yield KeyFooter()
 
     def steady(self, field):
         """An Input or TextArea whose cursor blinks only when the app allows it. Set before the
@@ -168,8 +167,8 @@ class CockpitApp(App):
 
             self._wake_context = contextvars.copy_context()
             self._pane_watch = self.source.output_watch(on_output=self._wake)
-            self.set_interval(self.refresh_interval, self.request_refresh)
-            self.set_interval(self.capture_interval, self.capture_selected)
+            self.set_interval(self.refresh_interval, self._tick)
+            self._capture_timer = self.set_interval(self.capture_interval, self.capture_selected)
             if self.source.watch() is not None:
                 self.watch_files()
 
@@ -324,6 +323,19 @@ class CockpitApp(App):
         except Exception:  # noqa: BLE001 - not composed yet
             return None
 
+    def _tick(self) -> None:
+        """Once a second: a new snapshot, and a look at the selected pane (a lost wake-up, a
+        control client gone) that wakes the fast capture timer when it is needed again."""
+        self.request_refresh()
+        self.capture_selected()
+
+    def _capture_timer_rests(self, rest: bool) -> None:
+        t = self._capture_timer
+        if t is None or rest == self._capture_resting:
+            return
+        self._capture_resting = rest
+        t.pause() if rest else t.resume()
+
     def capture_selected(self, force: bool = False) -> None:
         if self.selected is None or self.snapshot is None:
             return
@@ -333,6 +345,7 @@ class CockpitApp(App):
         w = self._pane_watch
         if w is not None and not force:
             if w.session != a.session or not w.alive:
+                self._capture_timer_rests(False)
                 if time.monotonic() - self._follow_tried_at > 2.0:
                     self._follow_tried_at = time.monotonic()
                     self._follow_pane(a.session, self._capture_lines())
@@ -340,7 +353,12 @@ class CockpitApp(App):
                 self._output_arrived()  # a wake-up was lost (or not yet delivered): catch up
                 return
             else:
-                return  # streaming: the control client wakes us when the pane prints
+                # streaming: the control client wakes us when the pane prints; the timer rests
+                # (five callbacks a second for nothing) and the one-second tick looks instead
+                self._capture_timer_rests(True)
+                return
+        elif w is None:
+            self._capture_timer_rests(False)  # timed captures: no stream to wake us
         now = time.monotonic()
         quiet = now - self._output_changed_at > self.QUIET_AFTER
         if not force and quiet and now - self._captured_at < self.QUIET_INTERVAL:
@@ -365,7 +383,11 @@ class CockpitApp(App):
                 w.request_capture(lines)  # the first view comes through the stream too
             return
         self._pane_watch = None  # no control client: fall back to timed captures
-        self.call_from_thread(self._request_capture)
+        self.call_from_thread(self._timed_captures)
+
+    def _timed_captures(self) -> None:
+        self._capture_timer_rests(False)
+        self._request_capture()
 
     def on_unmount(self) -> None:
         if self._pane_watch is not None:
@@ -530,6 +552,7 @@ class CockpitApp(App):
         if address == self.selected:
             return
         self.selected = address
+        self._capture_timer_rests(False)  # until its pane streams
         self._output_changed_at = time.monotonic()  # a new agent starts in the fast capture mode
         self._seen_activity = 0.0
         self._follow_tried_at = 0.0

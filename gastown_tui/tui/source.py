@@ -172,15 +172,24 @@ class TownSource(Source):
         self.town = town
         self.clock = clock
 
+        source = self
+
         class _ListingTmux(Tmux):
-            """Remembers its last listing so the snapshot reuses the status engine's one call."""
+            """Remembers its last listing so the snapshot reuses the status engine's one call.
+            While the cockpit's control client is attached, the listing travels through it (the
+            same command, no tmux process started once a second)."""
 
             last_panes: dict = {}
 
             def panes(self):
-                self.last_panes = super().panes()
+                from gastown_tui.infra.tmux import PANES_COMMAND_LINE, parse_panes
+
+                w = source._control
+                text = w.command(PANES_COMMAND_LINE) if w is not None else None
+                self.last_panes = parse_panes(text) if text is not None else super().panes()
                 return self.last_panes
 
+        self._control = None  # the PaneOutputWatch of output_watch(), once the cockpit has one
         self.tmux = _ListingTmux(town.tmux_socket)
         self._engine = None
         self._last: tuple[dict, dict[str, str]] | None = None
@@ -205,7 +214,7 @@ class TownSource(Source):
             self._last = self._states()
         panes, states = self._last
         snap = load_snapshot(self.town, panes=panes, states=states, clock=self.clock)
-        return snap.with_facts(self._facts.of(snap, self._since))
+        return snap.with_facts(self._facts.of(snap, self._since, panes))
 
     def capture(self, session: str, lines: int = 2000) -> str | None:
         try:
@@ -435,7 +444,8 @@ class TownSource(Source):
     def output_watch(self, on_output=None):
         from gastown_tui.infra.watch import PaneOutputWatch
 
-        return PaneOutputWatch(self.town.tmux_socket, on_output=on_output)
+        self._control = PaneOutputWatch(self.town.tmux_socket, on_output=on_output)
+        return self._control
 
 
 class AgentFacts:
@@ -443,8 +453,10 @@ class AgentFacts:
     them every second; the key path never does):
 
     - time in state: the status engine's `since`, already in hand;
-    - tokens and cost: `gt costs`' own `agent_costs`, recomputed only when the usage files'
-      fingerprint changed, looked at every USAGE_CHECK seconds;
+    - tokens and cost of the agent's current session (`gt costs --current`: `agent_costs` over
+      `session_starts` of the pane listing, so a reused polecat name starts from zero),
+      recomputed only when the usage files' fingerprint or the sessions changed, looked at every
+      USAGE_CHECK seconds;
     - context %: `work.handoff.context_used` (the witness's own reading of the last reply) over
       `witness.context_window_tokens`;
     - commits ahead and dirty files: `infra.git.worktree_facts`, per worktree only when its pane
@@ -503,13 +515,13 @@ class AgentFacts:
             self._window = (now, w if w > 0 else 200_000.0)
         return self._window[1]
 
-    def _refresh_usage(self, now: float) -> None:
+    def _refresh_usage(self, now: float, starts: dict[str, float]) -> None:
         try:
             from gastown_tui.work import costs
 
-            fp = costs.usage_fingerprint(self.town)
+            fp = (costs.usage_fingerprint(self.town), tuple(sorted(starts.items())))
             if fp != self._usage_fp:
-                self._usage = costs.agent_costs(self.town)
+                self._usage = costs.agent_costs(self.town, sessions=starts)
                 self._usage_fp = fp
         except Exception:  # noqa: BLE001 - no usage data is not an error in the cockpit
             pass
@@ -539,22 +551,28 @@ class AgentFacts:
                 pass
         return out
 
-    def _read(self, usage_due: bool, agents: list, now: float) -> None:
+    def _read(self, usage_due: dict[str, float] | None, agents: list, now: float) -> None:
         try:
-            if usage_due:
-                self._refresh_usage(now)
+            if usage_due is not None:
+                self._refresh_usage(now, usage_due)
             for a in agents:
                 self._looked[a.address] = (now, a.activity, self._look(a, now))
         finally:
             self._reading = False
 
-    def _start_reading(self, snap: TownSnapshot, now: float) -> None:
+    def _start_reading(self, snap: TownSnapshot, now: float, panes) -> None:
         """Read what is due (usage, up to PER_PASS worktrees), in the background when allowed."""
         if self._reading:
             return
-        usage_due = now - self._usage_at >= self.USAGE_CHECK
-        if usage_due:
+        usage_due = None  # when due: the sessions' starts (address -> epoch) to count usage from
+        if now - self._usage_at >= self.USAGE_CHECK:
             self._usage_at = now
+            try:
+                from gastown_tui.work.costs import session_starts
+
+                usage_due = session_starts(self.town, panes if panes is not None else {})
+            except Exception:  # noqa: BLE001 - an unreadable town: no usage this pass
+                usage_due = None
         due = []
         for a in snap.agents:
             if a.role not in ("mayor", "polecat", "crew"):
@@ -563,7 +581,7 @@ class AgentFacts:
             if hit is None or now - hit[0] >= self.GIT_MAX or (a.activity != hit[1] and now - hit[0] >= self.GIT_MIN):
                 due.append((hit[0] if hit else float("-inf"), a.address, a))
         agents = [a for _at, _addr, a in sorted(due, key=lambda d: (d[0], d[1]))[:self.PER_PASS]]
-        if not usage_due and not agents:
+        if usage_due is None and not agents:
             return
         self._reading = True
         if not self.background:
@@ -587,10 +605,11 @@ class AgentFacts:
             if job is not None:
                 self._read(*job)
 
-    def of(self, snap: TownSnapshot, since: dict[str, float]) -> dict[str, dict[str, Any]]:
-        """The facts known now (never waits for git or logs: what is due is read meanwhile)."""
+    def of(self, snap: TownSnapshot, since: dict[str, float], panes=None) -> dict[str, dict[str, Any]]:
+        """The facts known now (never waits for git or logs: what is due is read meanwhile).
+        `panes`: the snapshot's pane listing (sessions' starts: usage is per session)."""
         now = self.clock()
-        self._start_reading(snap, now)
+        self._start_reading(snap, now, panes)
         alive = {a.address for a in snap.agents}
         for gone in [k for k in list(self._looked) if k not in alive]:
             self._looked.pop(gone, None)
@@ -611,6 +630,18 @@ class AgentFacts:
             if f:
                 out[a.address] = f
         return out
+
+
+def prefetch_snapshot(source: Source):
+    """Start loading the first snapshot in a thread; returns its Future. The cockpit takes it
+    as its first snapshot, so the load overlaps Textual's start (its tmux and file reads even
+    Textual's import, when started before it: `gt tui`)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="first-snapshot")
+    first = pool.submit(source.snapshot, True)
+    pool.shutdown(wait=False)
+    return first
 
 
 def default_runner(argv: list[str]) -> int:

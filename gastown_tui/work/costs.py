@@ -12,7 +12,9 @@ Sources, each turned into hourly buckets keyed by (hour, agent address, model, s
   the usage of each turn (`last_token_usage`).
 
 A record is attributed to the agent whose working directory it ran in (records from outside the
-town are ignored). Prices (USD per million tokens) come from `[costs.prices]` in settings —
+town are ignored). An agent's *session* costs (the cockpit's figures, `gt costs --current`) are
+the records stamped at or after its tmux session was created: a polecat name handed to a new
+polecat starts from zero instead of inheriting the finished one's spend. Prices (USD per million tokens) come from `[costs.prices]` in settings —
 model-name glob -> {input, output, cache_read, cache_write} — over the defaults below.
 """
 
@@ -132,13 +134,35 @@ class _Agents:
 class Usage:
     """Hourly buckets from every source, and the questions `gt costs` and the cockpit ask of them."""
 
-    def __init__(self, since: float | None = None) -> None:
+    def __init__(self, since: float | None = None, agent_since: dict[str, float] | None = None) -> None:
         self.since = since
+        # agent address -> epoch its current session started: when given, only those agents'
+        # records from then on are counted (session lifetimes), everyone else's are left out
+        self.agent_since = agent_since
+        self._since_ts: dict[str, bytes] = {}
         self.since_hour = time.strftime("%Y-%m-%dT%H", time.gmtime(since)) if since is not None else ""
         # (hour, agent, rig, model, source) -> Bucket
         self.buckets: dict[tuple[str, str, str | None, str, str], Bucket] = {}
         self.sources: dict[str, int] = {}  # source -> files read
         self.skipped = 0  # lines that were not usage records we could read
+
+    def admits(self, agent: str, ts: Any) -> bool:
+        """Whether a record of `agent` stamped `ts` belongs to the window (its session's, if asked)."""
+        if self.agent_since is None:
+            return True
+        start = self.agent_since.get(agent)
+        if start is None:
+            return False
+        t = epoch(ts)
+        return t is not None and t >= start
+
+    def since_ts(self, agent: str) -> bytes | None:
+        """The sim's own stamp ('YYYY-MM-DDTHH:MM:SS') of `agent`'s session start, for string compares."""
+        hit = self._since_ts.get(agent)
+        if hit is None and self.agent_since is not None and agent in self.agent_since:
+            whole = int(self.agent_since[agent])  # a stamp of the start's second is at or after it
+            hit = self._since_ts[agent] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)).encode()
+        return hit
 
     def bucket(self, hour: str, agent: str, rig: str | None, model: str, source: str) -> Bucket:
         key = (hour, agent, rig, model, source)
@@ -190,7 +214,7 @@ def _sim_line():
         import re
 
         _SIM_LINE = re.compile(
-            rb'^\{"ts": "(\d{4}-\d\d-\d\dT\d\d):\d\d:\d\dZ", "session": "([A-Za-z0-9_.-]{1,120})", '
+            rb'^\{"ts": "(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)Z", "session": "([A-Za-z0-9_.-]{1,120})", '
             rb'"bead": "[A-Za-z0-9_.-]{0,120}", "input_tokens": (\d{1,12}), "output_tokens": (\d{1,12}), '
             rb'"simulated": true\}\r?$', re.M)
     return _SIM_LINE
@@ -209,13 +233,25 @@ def read_sim(usage: Usage, town: Town, agents: _Agents) -> None:
     since_hour = usage.since_hour.encode()
     pattern = _sim_line()
     acc: dict[tuple[bytes, bytes], list[int]] = {}  # (hour, session) -> [input, output, cache_read, records]
+    per_session = usage.agent_since is not None
+    starts: dict[bytes, bytes | None] = {}  # session -> its agent's session start stamp (None: not counted)
+
+    def start_of(session: bytes) -> bytes | None:
+        if session not in starts:
+            starts[session] = usage.since_ts(agents.of_session(session.decode("utf-8", "replace") or None)[0])
+        return starts[session]
     for lines in _blocks(path, usage.since, "ts"):
         block = b"\n".join(lines)
         found = pattern.findall(block)
         if len(found) == len(lines):
-            for hour, session, i, o in found:
+            for ts, session, i, o in found:
+                hour = ts[:13]
                 if hour < since_hour:
                     continue
+                if per_session:
+                    start = start_of(session)
+                    if start is None or ts < start:
+                        continue
                 v = acc.get((hour, session))
                 if v is None:
                     acc[(hour, session)] = [int(i), int(o), 0, 1]
@@ -232,6 +268,8 @@ def read_sim(usage: Usage, town: Town, agents: _Agents) -> None:
             session = rec.get("session")
             key = (hour.encode(), session.encode() if isinstance(session, str) else b"")
             if key[0] < since_hour:
+                continue
+            if per_session and not usage.admits(agents.of_session(session)[0], rec.get("ts")):
                 continue
             v = acc.setdefault(key, [0, 0, 0, 0])
             v[0] += _int(rec.get("input_tokens"))
@@ -353,7 +391,7 @@ def _read_claude_file(usage: Usage, agents: _Agents, path: str, seen: set[str]) 
             if hour is None or hour < usage.since_hour:
                 continue
             who = agents.of_dir(rec.get("cwd"))
-            if who is None:
+            if who is None or not usage.admits(who[0], rec.get("timestamp")):
                 continue
             u = msg["usage"]
             model = msg.get("model") if isinstance(msg.get("model"), str) else "unknown"
@@ -406,7 +444,7 @@ def read_codex(usage: Usage, town: Town, agents: _Agents, home: str | None = Non
                 if not isinstance(last, dict):
                     continue
                 hour = _hour(rec.get("timestamp"))
-                if hour is None or hour < usage.since_hour:
+                if hour is None or hour < usage.since_hour or not usage.admits(who[0], rec.get("timestamp")):
                     continue
                 cached = _int(last.get("cached_input_tokens"))
                 usage.bucket(hour, who[0], who[1], model, "codex").add(
@@ -414,14 +452,18 @@ def read_codex(usage: Usage, town: Town, agents: _Agents, home: str | None = Non
 
 
 def collect(town: Town, *, since: float | None = None, claude_dir: str | None = None,
-            codex_dir: str | None = None) -> Usage:
+            codex_dir: str | None = None, sessions: dict[str, float] | None = None) -> Usage:
     """Every source's usage since `since` (epoch seconds; None: all of it), in hourly buckets.
 
     Buckets are whole UTC hours: the hour `since` falls in is counted whole (reports say so by
-    giving `since` rounded down to the hour)."""
+    giving `since` rounded down to the hour). `sessions` (agent address -> its session's start,
+    see `session_starts`) counts only those agents, each from its own start on."""
     import gc
 
-    usage = Usage(since)
+    if sessions is not None:
+        first = min(sessions.values(), default=time.time())
+        since = first if since is None else max(since, first)
+    usage = Usage(since, sessions)
     agents = _Agents(town)
     enabled = gc.isenabled()
     gc.disable()  # many short-lived dicts and no cycles: collection passes are pure cost
@@ -433,6 +475,25 @@ def collect(town: Town, *, since: float | None = None, claude_dir: str | None = 
         if enabled:
             gc.enable()
     return usage
+
+
+def session_starts(town: Town, panes: Any = None) -> dict[str, float]:
+    """Agent address -> when its tmux session was created (epoch seconds), from one pane listing
+    (`Tmux.panes()`; taken here when None). A session's lifetime, and its costs, start there."""
+    from gastown_tui.town.identity import agent_from_session
+
+    if panes is None:
+        from gastown_tui.infra.tmux import Tmux
+
+        panes = Tmux.for_town(town).panes()
+    rigs = town.rigs()
+    out: dict[str, float] = {}
+    for session, pane in panes.items():
+        created = float(getattr(pane, "created", 0.0) or 0.0)
+        a = agent_from_session(session, rigs) if created > 0 else None
+        if a is not None:
+            out[a.address] = created
+    return out
 
 
 def usage_fingerprint(town: Town) -> tuple:
@@ -521,11 +582,14 @@ def rows(usage: Usage, by: Iterable[str], table) -> list[dict[str, Any]]:
 
 
 def report(town: Town, *, since: float | None = None, by: Iterable[str] = ("day",),
-           claude_dir: str | None = None, codex_dir: str | None = None) -> dict[str, Any]:
-    """What `gt costs --json` prints: totals (real and simulated apart) and the grouped rows."""
+           claude_dir: str | None = None, codex_dir: str | None = None,
+           sessions: dict[str, float] | None = None) -> dict[str, Any]:
+    """What `gt costs --json` prints: totals (real and simulated apart) and the grouped rows;
+    `sessions` (`session_starts`): only each running agent's current session."""
     from gastown_tui.town.config import load_settings
 
-    usage = collect(town, since=since, claude_dir=claude_dir, codex_dir=codex_dir)
+    usage = collect(town, since=since, claude_dir=claude_dir, codex_dir=codex_dir, sessions=sessions)
+    since = usage.since
     table = price_table(load_settings(town.root))
     grouped = rows(usage, by, table)
     total = rows(usage, (), table)
@@ -544,12 +608,14 @@ def report(town: Town, *, since: float | None = None, by: Iterable[str] = ("day"
     }
 
 
-def agent_costs(town: Town, *, since: float | None = None) -> dict[str, dict[str, Any]]:
-    """Per agent address: tokens and cost (for the cockpit). Real and simulated usage are summed;
-    `simulated` is True when any of it was simulated."""
+def agent_costs(town: Town, *, since: float | None = None,
+                sessions: dict[str, float] | None = None) -> dict[str, dict[str, Any]]:
+    """Per agent address: tokens and cost. Real and simulated usage are summed; `simulated` is
+    True when any of it was simulated. The cockpit passes `sessions` (`session_starts`): each
+    agent's figures are then its current session's, like `gt costs --by-agent --current`."""
     from gastown_tui.town.config import load_settings
 
-    usage = collect(town, since=since)
+    usage = collect(town, since=since, sessions=sessions)
     out: dict[str, dict[str, Any]] = {}
     for r in rows(usage, ("agent",), price_table(load_settings(town.root))):
         a = out.setdefault(r["agent"], {"input_tokens": 0, "output_tokens": 0, "cache_read_tokens": 0,

@@ -266,15 +266,29 @@ def _fingerprint(path: Path) -> tuple | None:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
+# canonical .beads dir -> (the store's view it was read from, its live issues)
+_LIVE: dict[Path, tuple[object, dict[str, Issue]]] = {}
+
+
 def read_issues(beads_dir: Path) -> dict[str, Issue]:
     """The live issues of one `.beads` directory (tombstones left out), read by the store's rules.
 
-    The store caches parsed files by fingerprint, so an unchanged store costs a `stat`.
+    The store caches parsed files by fingerprint, so an unchanged store costs a `stat`; while it
+    hands out the same view, the live set is not filtered again (the cockpit and the status
+    engine ask every second, of stores of thousands of beads).
     """
     from gastown_tui.beads.store import Store, follow_redirect
 
-    store = Store(follow_redirect(Path(beads_dir)))
-    return {i.id: i for i in store.all() if not i.is_tombstone}
+    d = follow_redirect(Path(beads_dir))
+    store = Store(d)
+    view_of = getattr(store, "_view", None)
+    if view_of is None:  # a store without generations: filter every time
+        return {i.id: i for i in store.all() if not i.is_tombstone}
+    view = view_of()
+    hit = _LIVE.get(d)
+    if hit is None or hit[0] is not view:
+        hit = _LIVE[d] = (view, {i.id: i for i in store.all() if not i.is_tombstone})
+    return dict(hit[1])
 
 
 def store_dirs(town: Town) -> dict[str, Path]:
@@ -543,11 +557,20 @@ def _mail_from_obj(m: Any) -> MailView:
                     bool(g("unread", True)), str(g("created_at")))
 
 
+_NAMES: dict[Path, tuple[tuple | None, str]] = {}  # town root -> (town.json's fingerprint, its name)
+
+
 def _town_name(town: Town) -> str:
+    fp = _fingerprint(town.town_json)
+    hit = _NAMES.get(town.root)
+    if hit is not None and hit[0] == fp and fp is not None:
+        return hit[1]
     try:
-        return str(town.info().get("name") or town.root.name)
+        name = str(town.info().get("name") or town.root.name)
     except Exception:  # noqa: BLE001 - a damaged town.json still gets a cockpit
-        return town.root.name
+        name = town.root.name
+    _NAMES[town.root] = (fp, name)
+    return name
 
 
 def _read_events(town: Town, limit: int) -> list[EventView]:

@@ -653,3 +653,34 @@ def test_o_sorts_workers_by_state_and_back_keeping_the_selection():
         assert polecats(app)[0] == "gastown/polecats/furiosa" and app.query_one("#tree").border_title == "1 Town"
 
     drive(t)
+
+
+def test_footer_is_built_once_at_start_and_follows_the_focused_pane(monkeypatch):
+    """The footer rebuilds once per change of the keys it shows (not once per bindings signal),
+    and still shows the focused pane's own keys."""
+    from gastown_tui.tui.widgets.footer import KeyFooter
+    from textual.widgets._footer import FooterKey
+
+    builds = []
+    real = KeyFooter.recompose
+
+    async def counting(self):
+        builds.append(self._shown)
+        return await real(self)
+
+    monkeypatch.setattr(KeyFooter, "recompose", counting)
+
+    def keys(app):
+        return {k.description for k in app.screen.query_one(KeyFooter).query(FooterKey)}
+
+    async def t(app, pilot):
+        assert len(builds) == 1  # the start-up's many bindings signals: one build
+        assert {"help", "quit"} <= keys(app) and "type into agent" not in keys(app)
+        await pilot.press("2")  # the output pane: its keys join the footer
+        await settle(pilot)
+        assert "type into agent" in keys(app) and len(builds) == 2
+        await pilot.press("2")  # focus stays: nothing to rebuild
+        await settle(pilot)
+        assert len(builds) == 2
+
+    drive(t)

@@ -312,3 +312,65 @@ def test_input_mode_types_into_the_real_pane_through_the_nudge_gateway(town, tmu
         assert not out.typing
 
     run_app(town, t)
+
+
+def test_the_pane_listing_travels_through_the_control_client(town, tmux, tmp_path, monkeypatch):
+    """While the cockpit's control client is attached, the once-a-second listing is the same
+    `list-panes` answered through it (no tmux process); captures around it are unaffected, and
+    a client that went away hands the listing back to a tmux process."""
+    from gastown_tui.infra.tmux import PANES_COMMAND_LINE, Tmux, parse_panes
+    from tests.conftest import wait_for
+
+    for n in ("gt-mayor", "gt-deacon"):
+        tmux.new_session(n, ["sh", "-c", "while true; do echo tick; sleep 0.1; done"], cwd=tmp_path, width=80, height=20)
+    src = TownSource(town)
+    w = src.output_watch()
+    listed = []
+    real_run = Tmux.run
+
+    def noting_run(self, *args, **kw):
+        listed.append(args[0])
+        return real_run(self, *args, **kw)
+
+    try:
+        assert w.follow("gt-mayor")
+        wait_for(lambda: w.attached, message="the control client to attach")
+        assert w.request_capture(50)  # a capture asked before the listing comes back first
+        got = parse_panes(w.command(PANES_COMMAND_LINE))
+        wait_for(lambda: not w.capture_pending, message="the capture")
+        assert w.take_update().captured
+        direct = tmux.panes()
+        assert set(got) == set(direct) >= {"gt-mayor", "gt-deacon"}
+        for name, p in got.items():
+            d = direct[name]
+            assert (p.pane_id, p.pid, p.dead, p.created, p.width, p.height) == (d.pane_id, d.pid, d.dead, d.created,
+                                                                               d.width, d.height)
+        monkeypatch.setattr(Tmux, "run", noting_run)
+        assert set(src.tmux.panes()) == set(direct) and "list-panes" not in listed
+        w.stop()
+        assert w.command(PANES_COMMAND_LINE) is None
+        assert set(src.tmux.panes()) == set(direct) and "list-panes" in listed
+    finally:
+        w.stop()
+
+
+def test_the_capture_timer_rests_while_the_pane_streams_and_wakes_when_the_stream_is_gone(town, tmux):
+    """Streaming needs no timer (the control client wakes the cockpit); once the client is gone
+    the one-second tick wakes the timer and timed captures show the pane again."""
+    tmux.new_session("gt-mayor", ["cat"], cwd=town.root, width=100, height=30)
+
+    async def t(app, pilot):
+        out = app.query_one("#output")
+        await until(pilot, lambda: app.selected == "mayor" and app._pane_watch is not None
+                    and app._pane_watch.attached, what="the stream")
+        await until(pilot, lambda: app._capture_resting, what="the timer resting")
+        tmux.send_keys("gt-mayor", "streamed line", "Enter")
+        await until(pilot, lambda: "streamed line" in out.plain, what="streamed output")
+        w = app._pane_watch
+        app._pane_watch = None  # as when no control client can start: timed captures only
+        w.stop()
+        await until(pilot, lambda: not app._capture_resting, what="the timer awake")
+        tmux.send_keys("gt-mayor", "captured line", "Enter")
+        await until(pilot, lambda: "captured line" in out.plain, what="output through timed captures")
+
+    run_app(town, t, capture_interval=0.2, refresh_interval=0.3)

@@ -154,3 +154,34 @@ def test_agent_costs_for_the_cockpit(rig_town):
                           "output_tokens": 1, "simulated": True}])
     got = costs.agent_costs(rig_town, since=now - 3600)
     assert got["demo/polecats/nux"]["input_tokens"] == 10 and got["demo/polecats/nux"]["simulated"] is True
+
+
+def test_a_reused_polecat_name_starts_from_zero_in_its_session_costs(rig_town, tmp_path, monkeypatch):
+    """Session costs count an agent's records from its session's start: a new polecat given a
+    finished one's name does not inherit its spend (sim and Claude records alike)."""
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude"))
+    wt = rig_town.root / "demo" / "polecats" / "nux"
+    wt.mkdir(parents=True, exist_ok=True)
+    start = float(int(time.time()) - 100)
+    sim_lines(rig_town, [
+        {"ts": _ts(start - 500), "session": "gt-demo-nux", "bead": "de-1", "input_tokens": 9000,
+         "output_tokens": 900, "simulated": True},  # the previous nux
+        {"ts": _ts(start + 10), "session": "gt-demo-nux", "bead": "de-2", "input_tokens": 10,
+         "output_tokens": 1, "simulated": True},
+        {"ts": _ts(start + 20), "session": "gt-demo-furiosa", "bead": "de-3", "input_tokens": 5,
+         "output_tokens": 5, "simulated": True},  # no current session: not counted
+    ])
+    claude_transcript(tmp_path / "claude", wt, [assistant(wt, "m-old", start - 400, input_tokens=7000),
+                                                assistant(wt, "m-new", start + 30, input_tokens=20)])
+    sessions = {"demo/polecats/nux": start}
+    got = costs.agent_costs(rig_town, sessions=sessions)
+    assert set(got) == {"demo/polecats/nux"}
+    assert got["demo/polecats/nux"]["input_tokens"] == 10 + 20
+    assert costs.agent_costs(rig_town)["demo/polecats/nux"]["input_tokens"] == 9000 + 10 + 7000 + 20  # all time
+    rep = costs.report(rig_town, by=("agent",), sessions=sessions)  # `gt costs --current`
+    assert sum(r["input_tokens"] for r in rep["rows"]) == 30
+    assert sum(r["cost_usd"] for r in rep["rows"]) == pytest.approx(got["demo/polecats/nux"]["cost_usd"])
+    # the decoder's path (a block with a line the fast form does not match) agrees
+    sim_lines(rig_town, [{"ts": _ts(start + 40), "session": "gt-demo-nux", "bead": "de-4", "input_tokens": 1,
+                          "output_tokens": 1, "simulated": True, "extra": 1}])
+    assert costs.agent_costs(rig_town, sessions=sessions)["demo/polecats/nux"]["input_tokens"] == 31

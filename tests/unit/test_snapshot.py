@@ -138,3 +138,26 @@ def test_snapshot_module_never_imports_textual():
            "print([m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_read_issues_and_rigs_are_reused_only_while_their_files_are_unchanged(rig_town, project_repo):
+    """The cockpit asks every second: an unchanged store or rigs.json is not read again, a change
+    is seen at once, and what a caller does to its copy never reaches the next caller."""
+    from gastown_tui.town.rigs import add_rig
+
+    d = rig_town.rig("demo").beads_dir
+    first = read_issues(d)
+    first.clear()  # a caller's own copy
+    store = open_store(db=d)
+    a = store.create("first")
+    got = read_issues(d)
+    assert a.id in got and read_issues(d) == got
+    store.close(a.id, reason="done")
+    assert read_issues(d)[a.id].status == "closed"
+
+    rigs = rig_town.rigs()
+    rigs["demo"]["parked"] = "edited by a caller"
+    rigs.pop("demo")
+    assert rig_town.rigs()["demo"].get("parked") != "edited by a caller"
+    add_rig(rig_town, "second", str(project_repo))
+    assert set(rig_town.rigs()) == {"demo", "second"}

@@ -10,8 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
+from gastown_tui.tui.widgets.footer import KeyFooter
 from gastown_tui.tui.style import bar, duration, glyph, state_style, var
 from gastown_tui.tui.widgets.output import AgentOutput
 from gastown_tui.work.snapshot import TownSnapshot
@@ -31,7 +32,7 @@ class AgentDetailScreen(Screen):
         with VerticalScroll():
             yield Static(id="detail-body")
             yield Static(id="detail-diff")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.app.snapshot:
@@ -112,7 +113,7 @@ class PeekScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static(f"peek · {self.address}", classes="screen-title")
         yield AgentOutput(id="peek-output")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(AgentOutput).focus()
@@ -137,4 +138,4 @@ class HelpScreen(Screen):
             t.append("\n")
         with VerticalScroll():
             yield Static(t, id="help-body")
-        yield Footer()
+        yield KeyFooter()

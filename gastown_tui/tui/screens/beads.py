@@ -8,8 +8,9 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
+from gastown_tui.tui.widgets.footer import KeyFooter
 from gastown_tui.tui.modals import ConfirmModal, InfoModal, SlingModal, TextPrompt, notify_result
 from gastown_tui.tui.style import var
 from gastown_tui.tui.widgets.tables import cursor_key, sync_table
@@ -44,7 +45,7 @@ class BeadsScreen(Screen):
         yield Static("Beads", id="beads-title", classes="screen-title")
         yield self.app.steady(Input(placeholder="filter: text, rig:NAME, status:open, type:bug, p:1", id="beads-filter"))
         yield DataTable(id="beads-table", cursor_type="row")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         t = self.query_one(DataTable)

@@ -8,8 +8,9 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
+from gastown_tui.tui.widgets.footer import KeyFooter
 from gastown_tui.tui.modals import notify_result
 from gastown_tui.tui.style import var
 from gastown_tui.tui.widgets.tables import cursor_key, sync_table
@@ -52,7 +53,7 @@ class MergeQueueScreen(SnapshotScreen):
     def compose(self) -> ComposeResult:
         yield Static("Merge queue", classes="screen-title", id="mq-title")
         yield DataTable(id="mq-table", cursor_type="row")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         t = self.query_one(DataTable)
@@ -120,7 +121,7 @@ class EscalationsScreen(SnapshotScreen):
     def compose(self) -> ComposeResult:
         yield Static("Escalations", classes="screen-title", id="esc-title")
         yield DataTable(id="esc-table", cursor_type="row")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         t = self.query_one(DataTable)
