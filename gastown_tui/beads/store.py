@@ -419,15 +419,21 @@ _LIVE: dict[str, tuple[tuple, _ReadyIssues]] = {}
 _SUMMARIES: dict[tuple, dict[str, Any]] = {}
 
 
-SUMMARY_VERSION = 5
+SUMMARY_VERSION = 6
 
 
-# `.ready.cache`: a magic word, an 8-byte length, the marshalled head (what `ready()` and the
+# `.ready.cache`: a magic word, the file versions it was made from (a 4-byte length and their
+# text, compared before anything is unmarshalled: marshal is not safe on crafted bytes, and a
+# cache could arrive by git), an 8-byte length, the marshalled head (what `ready()` and the
 # dependent counts need), then the marshalled line index of issues.jsonl, which only lookups by id
 # unpack: every id of the file's index between newlines, and the byte offset and length of its
 # line at the same position in an array of 8-byte integers (two strings load in microseconds;
 # 10,000 tuples take milliseconds).
-_MAGIC = b"gtready5"
+_MAGIC = b"gtready6"
+
+
+def _fps_bytes(fps: Any) -> bytes:
+    return ";".join("-" if fp is None else ",".join(map(str, fp)) for fp in fps).encode()
 
 
 def _read_summary(path: Path, fps: list) -> dict[str, Any] | None:
@@ -435,18 +441,23 @@ def _read_summary(path: Path, fps: list) -> dict[str, Any] | None:
     Anything odd about the file means no cache."""
     import marshal
 
+    want = _fps_bytes(fps)
     try:
         with open(path, "rb") as f:
             data = f.read()
-        size = int.from_bytes(data[8:16], "little")
-        if data[:8] != _MAGIC or 16 + size > len(data):
+        n = int.from_bytes(data[8:12], "little")
+        if data[:8] != _MAGIC or n != len(want) or data[12:12 + n] != want:
+            return None  # other versions (or not a cache): nothing of it is unmarshalled
+        at = 12 + n
+        size = int.from_bytes(data[at:at + 8], "little")
+        if at + 8 + size > len(data):
             return None
-        head = marshal.loads(memoryview(data)[16:16 + size])
+        head = marshal.loads(memoryview(data)[at + 8:at + 8 + size])
         if not isinstance(head, dict) or head.get("v") != SUMMARY_VERSION or head.get("fps") != fps:
             return None
     except Exception:  # noqa: BLE001 - a cache: unreadable is the same as absent
         return None
-    head["_index"] = memoryview(data)[16 + size:]  # unpacked when an id is looked up
+    head["_index"] = memoryview(data)[at + 8 + size:]  # unpacked when an id is looked up
     return head
 
 
@@ -514,7 +525,9 @@ def _write_summary(path: Path, summary: dict[str, Any], index: _LineIndex | None
     try:
         head = marshal.dumps(summary)
         tail = index.dump() if index is not None else b""
-        atomic_write_bytes(path, _MAGIC + len(head).to_bytes(8, "little") + head + tail, fsync=False, mkdir=False)
+        fpb = _fps_bytes(summary["fps"])
+        atomic_write_bytes(path, _MAGIC + len(fpb).to_bytes(4, "little") + fpb + len(head).to_bytes(8, "little")
+                           + head + tail, fsync=False, mkdir=False)
     except (OSError, ValueError):
         pass
 
@@ -573,10 +586,10 @@ def _next_row(old: dict[str, Any] | None, new: dict[str, Any], rows: dict[str, t
         return None
     was = rows.get(iid)
     same = was is not None and old is not None
-    created = was[2] if same and old.get("created_at") == new.get("created_at") else new.get("created_at")
-    defer = was[3] if same and old.get("defer_until") == new.get("defer_until") else new.get("defer_until")
-    return _cand_row(iss, created if type(created) in (str, float) else 0.0,
-                     defer if type(defer) in (str, float) else 0.0, -1, 0)
+    raw = lambda v: v if type(v) is str else 0.0  # noqa: E731 - ts_key: a non-string is no time
+    created = was[2] if same and old.get("created_at") == new.get("created_at") else raw(new.get("created_at"))
+    defer = was[3] if same and old.get("defer_until") == new.get("defer_until") else raw(new.get("defer_until"))
+    return _cand_row(iss, created, defer, -1, 0)
 
 
 def _next_summary(old: dict[str, Any], main: Image, wisps: Image | None) -> dict[str, Any] | None:

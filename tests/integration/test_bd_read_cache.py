@@ -236,3 +236,25 @@ def test_in_process_reads_follow_other_processes_line_by_line(tmp_path):
     assert [p.line for p in s.known_problems()] == [text[:text.index(ids[3])].count("\n") + 1]
     assert s.try_get(ids[3]) is None and ids[3] not in {i.id for i in s.all()}
     same_as_fresh()
+
+
+def test_a_time_that_is_not_a_string_is_no_time_in_a_writers_summary_too(tmp_path):
+    # A line from git with a number for defer_until: a full rebuild reads it as no time (ready
+    # now). A reopen that makes the writer add its row to the next summary must say the same, or
+    # `bd ready` hides the issue until the cache is rebuilt.
+    beads = _store(tmp_path)
+    n = json.loads(_bd(beads, "create", "normal", "--json"))["id"]
+    f = json.loads(_bd(beads, "create", "float times", "--json"))["id"]
+    _bd(beads, "close", f)
+    path = beads / "issues.jsonl"
+    recs = [json.loads(line) for line in path.read_text().splitlines()]
+    for rec in recs:
+        if rec["id"] == f:
+            rec["defer_until"], rec["created_at"] = 4102444800.0, 1.7e9
+    path.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in recs))
+    _bd(beads, "ready")
+    _bd(beads, "reopen", f)
+    assert (beads / ".ready.cache").exists()
+    assert sorted(_rows(beads, "ready")) == sorted([n, f])
+    (beads / ".ready.cache").unlink()
+    assert sorted(_rows(beads, "ready")) == sorted([n, f])

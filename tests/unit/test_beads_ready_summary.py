@@ -38,6 +38,13 @@ def _record(rnd: random.Random, iid: str, ids: list[str]) -> dict:
         rec["pinned"] = True
     if rnd.random() < 0.05:
         rec["ephemeral"] = True
+    x = rnd.random()  # values of the wrong type arrive by git too: a time that is not a string is no time
+    if x < 0.1:
+        rec["created_at"] = 1.7e9
+    elif x < 0.2:
+        rec["defer_until"] = 4.1e9
+    elif x < 0.25:
+        rec["assignee"] = 5
     if ids and rnd.random() < 0.35:
         rec["dependencies"] = [{"issue_id": iid, "depends_on_id": rnd.choice(ids), "type": rnd.choice(DEP_TYPES),
                                 "created_at": "2026-01-01T00:00:00Z", "created_by": "t"}
@@ -253,3 +260,21 @@ def test_rows_a_writer_added_are_keyed_once_for_every_reader_after(tmp_path):
     _same(_on_disk(beads), _reference(beads))
     second = subprocess.run([sys.executable, "-c", code, beads], capture_output=True, text=True, check=True).stdout.split()
     assert second == ["False", first[1]]
+
+
+def test_a_cache_of_other_file_versions_is_never_unmarshalled(tmp_path, monkeypatch):
+    # marshal is not safe on crafted bytes, and a cache can arrive by git: the versions it claims
+    # are compared as plain bytes first, and only a cache of exactly these versions is unpacked.
+    import marshal
+
+    store, ids, rnd = _seeded(tmp_path, 3)
+    store.ready()
+    beads = str(store.beads_dir)
+    assert _on_disk(beads) is not None
+    calls = []
+    real = marshal.loads
+    monkeypatch.setattr(marshal, "loads", lambda *a: calls.append(1) or real(*a))
+    other = [(1, 2, 3, 4), None]
+    assert S._read_summary(os.path.join(beads, S.SUMMARY), other) is None
+    assert calls == []
+    assert _on_disk(beads) is not None and calls
