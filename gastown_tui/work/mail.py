@@ -186,22 +186,30 @@ def _notify(town: Town, agent: Agent, msg: dict[str, Any]) -> None:
         return
 
 
+def _text(v: Any) -> str:
+    """A field that must be text, from a line that arrived by git: anything else reads as empty."""
+    return v if isinstance(v, str) else ""
+
+
 def message_json(iss) -> dict[str, Any]:
-    """The `--json` shape of a message (from an Issue)."""
+    """The `--json` shape of a message (from an Issue). Fields of the wrong type (a line from git)
+    read as empty, so one odd message never breaks its recipient's inbox."""
     get = iss.data.get  # (called for every message of an inbox: one bound method, no repeated lookups)
     labels = get("labels") or ()
-    subject = get("title", "")
+    if type(labels) is not list or not all(type(lb) is str for lb in labels):
+        labels = [lb for lb in labels if type(lb) is str] if type(labels) is list else ()
+    subject = _text(get("title"))
     mid = get("id", "")
     return {
         "id": mid,
-        "from": get("sender") or next((lb[5:] for lb in labels if lb.startswith("from:")), ""),
-        "to": get("assignee") or "",
+        "from": _text(get("sender")) or next((lb[5:] for lb in labels if lb.startswith("from:")), ""),
+        "to": _text(get("assignee")),
         "subject": subject,
-        "body": get("description", ""),
+        "body": _text(get("description")),
         "read": "read" in labels,
-        "created_at": get("created_at", ""),
-        "thread_id": get("thread_id") or mid,
-        "reply_to": get("reply_to") or None,
+        "created_at": _text(get("created_at")),
+        "thread_id": _text(get("thread_id")) or mid,
+        "reply_to": _text(get("reply_to")) or None,
         "type": protocol.message_type(subject),
         "ephemeral": bool(iss.is_ephemeral),
         "archived": (get("status") or "open") == "closed",

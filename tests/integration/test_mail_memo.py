@@ -338,3 +338,25 @@ def test_gitignore_covers_the_memo(tmp_path):
     init_store(tmp_path, "t")
     ignored = (tmp_path / ".beads" / ".gitignore").read_text().splitlines()
     assert memo.DIR + "/" in ignored
+
+
+def test_a_message_with_fields_of_the_wrong_type_never_breaks_the_inbox(rig_town):
+    # Lines arrive by git: a number for created_at, title or sender, labels that are not a list of
+    # strings. The recipient's inbox still answers (exit 0, both forms), reading them as empty.
+    r = gt(rig_town, "mail", "send", "mayor", "-s", "Hello", "-m", "x", "--no-nudge", "--json")
+    assert r.returncode == 0, r.stderr
+    sent = json.loads(r.stdout)
+    path = rig_town.beads_dir / "issues.jsonl"
+    rec = next(json.loads(line) for line in path.read_text().splitlines() if json.loads(line)["id"] == sent["id"])
+    odd = [{**rec, "id": "hq-odd1", "created_at": 5, "title": 7, "sender": ["x"]},
+           {**rec, "id": "hq-odd2", "labels": "read", "thread_id": 3},
+           {**rec, "id": "hq-odd3", "labels": ["read", 4, None]}]
+    with path.open("a") as f:
+        f.write("".join(json.dumps(o, separators=(",", ":")) + "\n" for o in odd))
+    got = {m["id"]: m for m in gt_json(rig_town, "mail", "inbox", "mayor")}
+    assert set(got) == {sent["id"], "hq-odd1", "hq-odd2", "hq-odd3"}
+    assert (got["hq-odd1"]["created_at"], got["hq-odd1"]["subject"]) == ("", "")
+    assert got["hq-odd2"]["read"] is False and got["hq-odd2"]["thread_id"] == "hq-odd2"
+    assert got["hq-odd3"]["read"] is True
+    r = gt(rig_town, "mail", "inbox", "mayor")
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
