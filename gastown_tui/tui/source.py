@@ -204,7 +204,7 @@ class TownSource(Source):
         try:
             rows = self._engine.poll()
         except GtError:
-            return {}, {}
+            return None, {}  # no listing this tick (tmux timed out): not "no sessions"
         self._since = {a: r.status.since for a, r in rows.items()}  # time in state, for agent detail
         return self.tmux.last_panes, {a: r.status.state for a, r in rows.items()}
 
@@ -213,7 +213,7 @@ class TownSource(Source):
         if fresh_panes or self._last is None:
             self._last = self._states()
         panes, states = self._last
-        snap = load_snapshot(self.town, panes=panes, states=states, clock=self.clock)
+        snap = load_snapshot(self.town, panes=panes or {}, states=states, clock=self.clock)
         return snap.with_facts(self._facts.of(snap, self._since, panes))
 
     def capture(self, session: str, lines: int = 2000) -> str | None:
@@ -565,12 +565,12 @@ class AgentFacts:
         if self._reading:
             return
         usage_due = None  # when due: the sessions' starts (address -> epoch) to count usage from
-        if now - self._usage_at >= self.USAGE_CHECK:
-            self._usage_at = now
+        if panes is not None and now - self._usage_at >= self.USAGE_CHECK:  # (None: the listing failed;
+            self._usage_at = now  # counting from no sessions would blank every agent's costs)
             try:
                 from gastown_tui.work.costs import session_starts
 
-                usage_due = session_starts(self.town, panes if panes is not None else {})
+                usage_due = session_starts(self.town, panes)
             except Exception:  # noqa: BLE001 - an unreadable town: no usage this pass
                 usage_due = None
         due = []
@@ -607,7 +607,8 @@ class AgentFacts:
 
     def of(self, snap: TownSnapshot, since: dict[str, float], panes=None) -> dict[str, dict[str, Any]]:
         """The facts known now (never waits for git or logs: what is due is read meanwhile).
-        `panes`: the snapshot's pane listing (sessions' starts: usage is per session)."""
+        `panes`: the snapshot's pane listing (sessions' starts: usage is per session); None when
+        there is none this time (usage is then not re-counted)."""
         now = self.clock()
         self._start_reading(snap, now, panes)
         alive = {a.address for a in snap.agents}

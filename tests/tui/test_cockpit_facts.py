@@ -35,6 +35,8 @@ def test_facts_come_from_gt_costs_and_the_worktree_and_are_looked_at_only_when_d
     from gastown_tui.work.costs import agent_costs
     assert got["cost_usd"] == round(agent_costs(town)["demo/polecats/nux"]["cost_usd"], 4)  # gt costs' own figure
     now[0] += AgentFacts.USAGE_CHECK
+    # a tick whose pane listing failed (None: tmux timed out) is not "no sessions": costs stay
+    assert facts.of(snap, {}, None)["demo/polecats/nux"]["tokens"] == 1200
     assert "tokens" not in facts.of(snap, {}, {}).get("demo/polecats/nux", {})  # no session now: no session costs
 
     # nothing printed and little time went by: the worktree is not looked at again
