@@ -33,7 +33,7 @@ def register(p: argparse.ArgumentParser) -> None:
 
     p.description = DESCRIPTION
     p.add_argument("verb", nargs="?", choices=["spike"], help="spike: check for a cost spike now (escalates one)")
-    p.add_argument("--since", default="7d", metavar="DURATION", help="how far back: 1h, 24h, 7d (default), 30d, or 'all'")
+    p.add_argument("--since", default=None, metavar="DURATION", help="how far back: 1h, 24h, 7d (default), 30d, or 'all'")
     p.add_argument("--by-agent", action="store_true", help="a row per agent")
     p.add_argument("--by-rig", action="store_true", help="a row per rig")
     p.add_argument("--by-model", action="store_true", help="a row per model")
@@ -62,7 +62,13 @@ def _main(args: argparse.Namespace) -> int:
         else:
             print("no cost spike (or already escalated for this hour)")
         return 0
-    since = None if args.since == "all" else since_epoch(args.since)
+    if args.current and args.since is not None:
+        from gastown_tui.errors import UsageError
+
+        raise UsageError("--current counts each running agent from its session's start, so --since does not apply",
+                         hint="drop --since, or drop --current for a window of time")
+    window = args.since or "7d"
+    since = None if window == "all" else since_epoch(window)
     by = [g for g, on in (("day", args.by_day), ("agent", args.by_agent or args.current), ("rig", args.by_rig),
                           ("model", args.by_model)) if on] or ["day"]
     sessions = None
@@ -80,7 +86,7 @@ def _main(args: argparse.Namespace) -> int:
 
         print_json(rep)
         return 0
-    _print(rep, args.since, args.current)
+    _print(rep, window, args.current)
     return 0
 
 

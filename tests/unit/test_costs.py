@@ -185,3 +185,12 @@ def test_a_reused_polecat_name_starts_from_zero_in_its_session_costs(rig_town, t
     sim_lines(rig_town, [{"ts": _ts(start + 40), "session": "gt-demo-nux", "bead": "de-4", "input_tokens": 1,
                           "output_tokens": 1, "simulated": True, "extra": 1}])
     assert costs.agent_costs(rig_town, sessions=sessions)["demo/polecats/nux"]["input_tokens"] == 31
+
+
+def test_current_sessions_take_no_time_window(rig_town):
+    from tests.work_helpers import gt, one_sentence
+
+    r = gt(rig_town, "costs", "--current", "--since", "1h")
+    assert r.returncode == 2 and "--since does not apply" in one_sentence(r)
+    assert gt(rig_town, "costs", "--since", "1h", "--json").returncode == 0
+    assert gt(rig_town, "costs", "--current", "--json").returncode == 0
