@@ -29,7 +29,14 @@ _PANE_FIELDS = (
     "pane_current_command", "pane_width", "pane_height", "@gt_runtime", "pane_in_mode",
     "session_created", "cursor_x", "cursor_y",
 )
-_PANE_FORMAT = "\t".join("#{%s}" % f for f in _PANE_FIELDS)
+# What agents control (argv[0] of the pane's process, and the name of any session an agent
+# makes on the town's server) has every control character (tab and newline included) replaced
+# by tmux itself, so no field can end a line or start another one: a forged line could
+# otherwise declare another agent's session dead. (The regex range is written with its two
+# control-byte endpoints only: no tab or newline is in the format itself.)
+_UNCONTROLLED = "#{s/[\x01-\x1f\x7f]/_/:%s}"
+_AGENT_FIELDS = frozenset({"session_name", "pane_current_command"})
+_PANE_FORMAT = "\t".join((_UNCONTROLLED if f in _AGENT_FIELDS else "#{%s}") % f for f in _PANE_FIELDS)
 
 
 # The same listing as one control-mode command line (infra/watch.py: no tmux process per listing).
@@ -46,7 +53,7 @@ def parse_panes(text: str) -> dict[str, PaneInfo]:
             continue
         (session, pane_id, pid, dead, dead_status, activity, cmd, w, h, runtime, in_mode,
          created, _cx, _cy) = f
-        if session in out:  # keep the first pane of a session
+        if session in out or pane_id[:1] != "%" or not pane_id[1:].isdigit():  # keep the first pane of a session
             continue
         try:
             out[session] = PaneInfo(
