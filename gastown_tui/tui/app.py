@@ -290,7 +290,10 @@ class CockpitApp(App):
         if a is None or a.state == "off":
             return
         streaming = self._streaming(a)
-        if self._capturing or (streaming and self._pane_watch.capture_pending):
+        # While the pane streams, only the stream's own pending capture holds a new one back: a
+        # timed capture still out (asked before the stream attached) must not (it may never
+        # come back in time, and its text is older than the stream; `_show_output` drops it).
+        if (self._capturing and not streaming) or (streaming and self._pane_watch.capture_pending):
             # its result shows this output too; what comes after it is applied on top (stream)
             # or asks for one more capture when it returns (`_show_output`)
             self._capture_again = not streaming
@@ -337,10 +340,9 @@ class CockpitApp(App):
         t.pause() if rest else t.resume()
 
     def capture_selected(self, force: bool = False) -> None:
-        if self.selected is None or self.snapshot is None:
-            return
         a = self.selected_agent()
         if a is None or a.state == "off":
+            self._capture_timer_rests(True)  # nothing to capture: the one-second tick looks instead
             return
         w = self._pane_watch
         if w is not None and not force:
@@ -408,6 +410,9 @@ class CockpitApp(App):
 
     def _show_output(self, address: str, session: str, text: str | None) -> None:
         self._capturing = False
+        w = self._pane_watch
+        if w is not None and w.session == session and w.alive and w.attached:
+            return  # the pane streams: its own captures and output are newer than this timed one
         if address == self.selected:
             body = text if text is not None else f"({address} has no running session)"
             if self.query_one("#output", AgentOutput).set_output(body, session):

@@ -374,3 +374,55 @@ def test_the_capture_timer_rests_while_the_pane_streams_and_wakes_when_the_strea
         await until(pilot, lambda: "captured line" in out.plain, what="output through timed captures")
 
     run_app(town, t, capture_interval=0.2, refresh_interval=0.3)
+
+
+def test_the_capture_timer_rests_while_the_selected_agent_is_off_and_its_start_is_seen(town, tmux):
+    """Nothing to capture (the selected agent has no session): no timer five times a second; the
+    one-second tick notices the session once it starts, and its output shows."""
+
+    async def t(app, pilot):
+        out = app.query_one("#output")
+        await until(pilot, lambda: app.selected == "mayor" and app._capture_resting, what="the timer resting")
+        tmux.new_session("gt-mayor", ["cat"], cwd=town.root, width=100, height=30)
+        await until(pilot, lambda: app._pane_watch is not None and app._pane_watch.attached, what="the stream")
+        tmux.send_keys("gt-mayor", "started line", "Enter")
+        await until(pilot, lambda: "started line" in out.plain, what="output of the started agent")
+
+    run_app(town, t, capture_interval=0.2, refresh_interval=0.3)
+
+
+def test_an_agent_cannot_forge_the_pane_listing_through_its_process_name(town, tmux, tmp_path):
+    """argv[0] of a pane's process is the agent's to choose, tabs and newlines included: a
+    name spelling a whole listing line for another session must not declare that session dead
+    (the patrols would kill and restart it) nor hide the agent's own session, through a tmux
+    process or the control client alike."""
+    from gastown_tui.infra.tmux import PANES_COMMAND_LINE, parse_panes
+    from tests.conftest import wait_for
+
+    forged = "x\ngt-b-two\t%99\t1\t1\t7\t0\tclaude\t80\t24\tsim\t0\t0\t0\t0\nx"
+    tmux.new_session("gt-b-two", ["sleep", "900"], cwd=tmp_path, width=80, height=20)
+    tmux.new_session("gt-a-one", ["bash", "-c", 'exec -a "$0" sleep 900', forged], cwd=tmp_path, width=80, height=20)
+    def forged_running() -> bool:
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if f.read().startswith(forged.encode() + b"\0"):
+                        return True
+            except OSError:
+                continue
+        return False
+
+    wait_for(forged_running, message="the agent's process to run under the forged name")
+    src = TownSource(town)
+    w = src.output_watch()
+    try:
+        assert w.follow("gt-b-two")
+        wait_for(lambda: w.attached, message="the control client to attach")
+        for listing in (tmux.panes(), parse_panes(w.command(PANES_COMMAND_LINE))):
+            assert set(listing) >= {"gt-a-one", "gt-b-two"}
+            real = listing["gt-b-two"]
+            assert (real.pane_id != "%99", real.dead, real.current_command) == (True, False, "sleep")
+            assert "\n" not in listing["gt-a-one"].current_command
+            assert "\t" not in listing["gt-a-one"].current_command
+    finally:
+        w.stop()
