@@ -51,6 +51,11 @@ def _main(args: argparse.Namespace) -> int:
 
     town = town_of(args)
     if args.verb == "spike":
+        if args.current or args.since is not None:
+            from gastown_tui.errors import UsageError
+
+            raise UsageError("'gt costs spike' checks the last hour against costs.spike_usd_per_hour; "
+                             "--current and --since do not apply", hint="run it without them")
         found = costs.check_spike(town)
         if args.json:
             from gastown_tui.cli.framework import print_json

@@ -116,7 +116,7 @@ class Lock:
         path = os.fspath(path)
         if create:
             os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        self.fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT if create else os.O_RDONLY, 0o644)  # (flock needs no write access)
         self.held = False
 
     def acquire(self, *, shared: bool = False, blocking: bool = True) -> bool:

@@ -194,3 +194,5 @@ def test_current_sessions_take_no_time_window(rig_town):
     assert r.returncode == 2 and "--since does not apply" in one_sentence(r)
     assert gt(rig_town, "costs", "--since", "1h", "--json").returncode == 0
     assert gt(rig_town, "costs", "--current", "--json").returncode == 0
+    r = gt(rig_town, "costs", "spike", "--current")
+    assert r.returncode == 2 and "do not apply" in one_sentence(r)
