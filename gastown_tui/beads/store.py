@@ -1457,7 +1457,7 @@ def _recover(pending: Path) -> None:
     renames, hand out the results and retire the requests (so no one applies them again). If not,
     nothing of it reached the store: drop the temp files and let the requests be applied anew.
     """
-    from gastown_tui.beads.codec import loads, to_json
+    from gastown_tui.beads.codec import loads
 
     try:
         journals = [e for e in os.listdir(pending) if e.endswith(".batch")]
@@ -1470,20 +1470,14 @@ def _recover(pending: Path) -> None:
             files = [(str(a), str(b), int(c)) for a, b, c in data["files"]]
             results = dict(data["results"])
         except (OSError, ValueError, KeyError, TypeError):
-            try:
-                os.unlink(os.path.join(pending, entry))
-            except OSError:
-                pass
+            _discard(os.path.join(pending, entry))
             continue
         first = files[0] if files else None
         committed = first is not None and (fingerprint(os.path.join(beads_dir, first[0])) or (0,))[0] == first[2]
         for name, tmp_name, ino in files:
             tmp = os.path.join(beads_dir, tmp_name)
             if not committed:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
+                _discard(tmp)
                 continue
             if (fingerprint(tmp) or (0,))[0] == ino:
                 os.replace(tmp, os.path.join(beads_dir, name))  # roll forward a rename the dead combiner missed
@@ -1492,30 +1486,36 @@ def _recover(pending: Path) -> None:
                 _write_stamp(beads_dir, os.path.join(beads_dir, name), fp)  # fully parsed content, written by the store
         if committed:
             if data.get("own"):
-                try:
-                    os.unlink(os.path.join(pending, f"{data['own']}.req"))  # the dead combiner's own change is in too
-                except OSError:
-                    pass
+                _discard(os.path.join(pending, f"{data['own']}.req"))  # the dead combiner's own change is in too
             for other, res in results.items():
                 if os.path.exists(os.path.join(pending, f"{other}.req")):
-                    try:
-                        _write_small(os.path.join(pending, f"{other}.res"), to_json(res, ascii_only=True))
-                    except OSError:
-                        pass
-                    try:
-                        os.unlink(os.path.join(pending, f"{other}.req"))
-                    except OSError:
-                        pass
-        try:
-            os.unlink(os.path.join(pending, entry))
-        except OSError:
-            pass
+                    _answer(pending, other, res)
+        _discard(os.path.join(pending, entry))
     _clean_leftovers(pending)
 
 
 def _read_text(path: str) -> str:
     with open(path, encoding="utf-8") as f:
         return f.read()
+
+
+def _discard(path: str) -> None:
+    """Remove a queue or temp file that may already be gone (another process took it)."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _answer(pending: str, name: str, res: Any) -> None:
+    """Hand request `name` its result (`.res`) and remove the request (`.req`), as far as the disk allows."""
+    from gastown_tui.beads.codec import to_json
+
+    try:
+        _write_small(os.path.join(pending, f"{name}.res"), to_json(res, ascii_only=True))
+    except OSError:
+        pass
+    _discard(os.path.join(pending, f"{name}.req"))
 
 
 def _write_small(path: Path, data: str) -> None:
@@ -1583,10 +1583,7 @@ def _queued(store: Store, pending: str, name: str, payload: str | None, lock: An
             while True:
                 if os.path.exists(res_path):  # someone applied our request
                     res = loads(_read_text(res_path))
-                    try:
-                        os.unlink(res_path)
-                    except OSError:
-                        pass
+                    _discard(res_path)
                     return _decode_result(res)
                 if lock.acquire(blocking=False):
                     break
@@ -1604,10 +1601,7 @@ def _queued(store: Store, pending: str, name: str, payload: str | None, lock: An
             if os.path.exists(res_path):  # applied between our check and our lock (or by a killed combiner)
                 lock.release()
                 continue_res = loads(_read_text(res_path))
-                try:
-                    os.unlink(res_path)
-                except OSError:
-                    pass
+                _discard(res_path)
                 return _decode_result(continue_res)
         try:
             return _combine_locked(store, pending, name, payload, op, args, kwargs)
@@ -1617,10 +1611,7 @@ def _queued(store: Store, pending: str, name: str, payload: str | None, lock: An
     finally:
         if rfd >= 0:
             os.close(rfd)
-            try:
-                os.unlink(fifo)
-            except OSError:
-                pass
+            _discard(fifo)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -1649,10 +1640,7 @@ def pending_leftovers(beads_dir: Path) -> list[str]:
 def _clean_leftovers(pending: str) -> None:
     """Under the lock: drop the queue files of dead writers (nobody waits for them; never acknowledged)."""
     for entry in pending_leftovers(os.path.dirname(pending)):
-        try:
-            os.unlink(os.path.join(pending, entry))
-        except OSError:
-            pass
+        _discard(os.path.join(pending, entry))
 
 
 def _signal_waiters(pending: Path, *, exclude: str = "") -> None:
@@ -1738,23 +1726,10 @@ def _combine_locked(store: Store, pending: str, name: str, payload: str | None, 
     finally:
         store._tx, store._tx_owner = None, None
         for other, res in results.items():
-            try:
-                _write_small(os.path.join(pending, f"{other}.res"), to_json(res, ascii_only=True))
-            except OSError:
-                pass
-            try:
-                os.unlink(os.path.join(pending, f"{other}.req"))
-            except OSError:
-                pass
+            _answer(pending, other, res)
         if payload is not None:
-            try:
-                os.unlink(os.path.join(pending, f"{name}.req"))
-            except OSError:
-                pass
-        try:
-            os.unlink(os.path.join(pending, f"{name}.batch"))
-        except OSError:
-            pass
+            _discard(os.path.join(pending, f"{name}.req"))
+        _discard(os.path.join(pending, f"{name}.batch"))
     if own_error is not None:
         raise own_error
     return own
@@ -1901,10 +1876,7 @@ class Transaction(_Ops):
                 before_replace(staged)
         except BaseException:
             for _, tmp_name, _ in staged:
-                try:
-                    os.unlink(os.path.join(self._dir, tmp_name))
-                except OSError:
-                    pass
+                _discard(os.path.join(self._dir, tmp_name))
             raise
         for (path, img), (_, tmp_name, ino) in zip(todo, staged, strict=True):
             os.replace(os.path.join(self._dir, tmp_name), path)
