@@ -201,8 +201,7 @@ class PaneOutputWatch:
                 if proc is not self._proc:
                     break
                 if skip is not None:
-                    head = raw.split(b" ", 3)
-                    if head[0] in (b"%end", b"%error") and head[1:3] == skip[:2]:
+                    if _ends_reply(raw, skip):
                         skip = None
                     continue
                 if block is not None and key[2:3] == [b"1"]:
@@ -225,8 +224,7 @@ class PaneOutputWatch:
                     continue
                 if block is not None:
                     # the attach's own reply (not pane text) ends at `%end`/`%error` with its key
-                    head = raw.split(b" ", 3)
-                    if head[0] in (b"%end", b"%error") and head[1:3] == key[:2]:
+                    if _ends_reply(raw, key):
                         block = None
                     continue
                 if not self.attached:
@@ -243,8 +241,7 @@ class PaneOutputWatch:
     def _real_end(block: list[bytes], key: list[bytes]) -> int | None:
         """The index of the reply's real `%end`/`%error` line: the last one with its key."""
         for i in range(len(block) - 1, -1, -1):
-            head = block[i].split(b" ", 3)
-            if head[0] in (b"%end", b"%error") and head[1:3] == key[:2]:
+            if _ends_reply(block[i], key):
                 return i
         return None
 
@@ -347,6 +344,12 @@ def _release(pending: list) -> None:
     for lines, _end in pending:
         if isinstance(lines, _Asked):
             lines.done.set()
+
+
+def _ends_reply(raw: bytes, key: list[bytes]) -> bool:
+    """`raw` is the `%end`/`%error` line of the reply whose `%begin` carried `key` (time, number)."""
+    head = raw.split(b" ", 3)
+    return head[0] in (b"%end", b"%error") and head[1:3] == key[:2]
 
 
 def _plain_name(name: str) -> bool:
