@@ -139,6 +139,9 @@ class Image:
         self._edits: dict[str, str] = {}  # fast mode: id -> new line
         self._appended: list[str] = []  # fast mode: ids added (their lines are in _edits)
         self.previous: Image | None = None  # an older version of this file: its parses are reused
+        # The ids whose lines were changed, added or removed since it was read (or last written):
+        # what a commit tells the store's change log (`beads.changelog`).
+        self.touched: set[str] = set()
         self.notes: dict[int, Any] = {}  # line number -> a fact a reader derived from that line's text alone
 
     @property
@@ -710,6 +713,7 @@ class Image:
         new._fast = dict(self._fast)
         new._lookups = 0
         new._nlines = getattr(self, "_nlines", 0)
+        new.touched = set()
         if self._lines is None:
             new._text_, new._raw = self._text_, self._raw
             new._lines = None
@@ -752,7 +756,7 @@ class Image:
                     self._appended.append(issue_id)
                 self._edits[issue_id] = line
                 self._fast[issue_id] = loads(line)
-                self._changed()
+                self._changed(issue_id)
                 return
         self._materialize()
         i = self.index.get(issue_id)
@@ -773,13 +777,15 @@ class Image:
                 self.parsed = {(k + 1 if k >= pos else k): v for k, v in self.parsed.items()}
                 self.parsed[pos] = loads(line)
                 self.index = dict(zip(self.ids, range(len(self.ids)), strict=True))  # type: ignore[arg-type]
-        self._changed()
+        self._changed(issue_id)
 
-    def _changed(self) -> None:
-        """Every change to the lines comes here: the image is marked for writing and answers
-        derived from the old lines (`mentioning`) are dropped — the store's commit clears
-        `modified`, so a cached answer would otherwise outlive the change in a long-lived process."""
+    def _changed(self, issue_id: str) -> None:
+        """Every change to the lines comes here, with the id whose line it is: the image is marked
+        for writing, the id noted (`touched`), and answers derived from the old lines
+        (`mentioning`) are dropped — the store's commit clears `modified`, so a cached answer would
+        otherwise outlive the change in a long-lived process."""
         self.modified = True
+        self.touched.add(issue_id)
         self._mentions = {}
 
     def _scan_order(self) -> bool:
@@ -806,7 +812,7 @@ class Image:
         del self.ids[i]
         self.parsed = {(k - 1 if k > i else k): v for k, v in self.parsed.items() if k != i}
         self.index = {iid: k for k, iid in enumerate(self.ids) if iid is not None}
-        self._changed()
+        self._changed(issue_id)
 
     def _splices(self) -> list[tuple[int, int, str]]:
         """The pending fast-mode edits as (start, end, new text) over the text, in text order (see

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import _thread
 import time
-from gastown_tui.beads import graph, ids
+from gastown_tui.beads import changelog, graph, ids
 from gastown_tui.beads.codec import format_ts, set_key, ts_key
 from gastown_tui.beads.files import ISSUES, WISPS
 from gastown_tui.beads.jsonl import Image, Problem, _no_gc, fingerprint
@@ -86,7 +86,7 @@ STAMP = ".jsonl.stamp"
 SUMMARY = ".ready.cache"
 CONFIG = "config.yaml"
 REDIRECT = "redirect"
-GITIGNORE_LINES = ("wisps.jsonl", ".jsonl.lock", ".jsonl.stamp*", ".ready.cache", ".memo/", ".pending/", ".*.tmp", "*.db",
+GITIGNORE_LINES = ("wisps.jsonl", ".jsonl.lock", ".jsonl.stamp*", ".ready.cache", ".changes/", ".memo/", ".pending/", ".*.tmp", "*.db",
                    "daemon.*")
 MAX_REDIRECTS = 8
 
@@ -264,6 +264,32 @@ def init_store(dir: Path, prefix: str, *, exact: bool = False) -> Store:
 
 _CACHE: dict[str, Image] = {}  # by the file's path as a string (readers pass strings, writers Paths)
 _CACHE_LOCK = _thread.allocate_lock()
+
+
+def _get_from(main: Image, wisps: Image, issue_id: str) -> Issue | None:
+    """An issue by id: the main file's line that wins for it, else the wisps file's."""
+    rec = main.record(issue_id)
+    if rec is not None:
+        return Issue(rec)
+    rec = wisps.record(issue_id)
+    if rec is not None:
+        return Issue(rec, ephemeral_file=True)
+    return None
+
+
+def _lookup_image(beads_dir: str, path: str) -> Image:
+    """One file for a few lookups by id: the image in memory when it is this version, else the file
+    mapped when the store's stamp vouches for its layout, else read (`_cached_image`)."""
+    fp = fingerprint(path)
+    with _CACHE_LOCK:
+        img = _CACHE.get(path)
+    if img is not None and img.fp == fp and not img.modified:
+        return img
+    if fp is not None and _stamped(beads_dir, path, fp):
+        img = Image.mapped(path, fp)
+        if img is not None and _stamped_layout(beads_dir, img):
+            return img
+    return _cached_image(path)
 
 
 def _cached_image(path: Path | str) -> Image:
@@ -787,13 +813,7 @@ class _Ops:
     # --- reading -----------------------------------------------------------------------------
 
     def try_get(self, issue_id: str) -> Issue | None:
-        rec = self._main().record(issue_id)
-        if rec is not None:
-            return Issue(rec)
-        rec = self._wisps().record(issue_id)
-        if rec is not None:
-            return Issue(rec, ephemeral_file=True)
-        return None
+        return _get_from(self._main(), self._wisps(), issue_id)
 
     def get(self, issue_id: str) -> Issue:
         iss = self.try_get(issue_id)
@@ -818,6 +838,23 @@ class _Ops:
         out += [Issue(rec, ephemeral_file=True) for rec in wrecs
                 if (field is None or rec.get(field) == text) and main.record(rec["id"]) is None]
         return out
+
+    def mentioning_among(self, text: str, field: str, ids: Iterable[str]) -> tuple[list[Issue], tuple]:
+        """The issues of `mentioning(text, field)` whose ids are among `ids`, in id order, found by
+        id under the same rules (the line that wins, main over wisps: `try_get`'s), and the
+        versions (`versions()`) of the files they were read from — a caller updating an answer it
+        keeps for certain versions (`beads.changelog`) checks it read the versions it meant."""
+        main, wisps = self._lookup_images()
+        out = []
+        for iid in sorted(ids):
+            iss = _get_from(main, wisps, iid)
+            if iss is not None and iss.data.get(field) == text:
+                out.append(iss)
+        return out, (main.fp, wisps.fp)
+
+    def _lookup_images(self) -> tuple[Image, Image]:
+        """The two files, for a few lookups by id."""
+        return self._main(), self._wisps()
 
     def exists(self, issue_id: str) -> bool:
         return issue_id in self._main() or issue_id in self._wisps()
@@ -1084,6 +1121,14 @@ class Store(_Ops):
 
     def _own_tx(self) -> bool:
         return self._tx is not None and self._tx_owner == _thread.get_ident()
+
+    def _lookup_images(self) -> tuple[Image, Image]:
+        """Outside a transaction, a file the store wrote (its stamp records the layout) is mapped,
+        not read, so a lookup bisects it and reads a few lines: a few ids cost microseconds, not a
+        read and decode of the whole file."""
+        if self._own_tx():
+            return super()._lookup_images()
+        return _lookup_image(self._dir, self._issues), _lookup_image(self._dir, self._wisps_file)
 
     def ready(self, limit: int | None = None, sort: str = "hybrid", *,
               include_molecule_steps: bool = False) -> list[Issue]:
@@ -1888,9 +1933,12 @@ class Transaction(_Ops):
                 with _CACHE_LOCK:
                     _CACHE.pop(os.fspath(path), None)
                 continue
-            img.fp = fp
+            before, img.fp = img.fp, fp
             _write_stamp(self._dir, path, img.fp, img)
             _remember(path, img)
+            # Which ids this version changed: what lets a reader's memo re-read only those.
+            changelog.record(self._dir, os.path.basename(path), before, fp, img.touched)
+            img.touched = set()
             if summary is not None and path == main_path and (
                     wisps_fp := fingerprint(self.store._wisps_file)) == self._summary["fps"][1]:  # type: ignore[index]
                 # The summary of the version just written, for the next reader and writer.

@@ -37,7 +37,10 @@ def stage(path: str | Path, data: bytes | Sequence[bytes | tuple[int, int]], *, 
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         try:
-            if source is None:
+            if source is None and isinstance(data, list):
+                for piece in data:  # pieces of one file: written in turn, never joined in memory
+                    _write_all(fd, piece)
+            elif source is None:
                 _write_all(fd, data)  # type: ignore[arg-type]
             else:
                 for piece in data:
@@ -87,8 +90,9 @@ def _copy_range(src: int, dst: int, offset: int, count: int) -> None:
         count -= n
 
 
-def atomic_write_bytes(path: str | Path, data: bytes, *, fsync: bool = True, mkdir: bool = True) -> None:
-    """Replace `path` with `data` atomically (readers see the old or the new file, never a mix)."""
+def atomic_write_bytes(path: str | Path, data: bytes | list[bytes], *, fsync: bool = True, mkdir: bool = True) -> None:
+    """Replace `path` with `data` (bytes, or a list of pieces) atomically (readers see the old or
+    the new file, never a mix)."""
     path = os.fspath(path)
     if mkdir:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
