@@ -5,9 +5,12 @@ measured the same way in the same run, one process per command, median of N. Bud
 (≤ 3.0, 500 of 10k for the agent) and issue 11 (≤ 4.0 with all 10k for the agent). The store
 holds 10,000 persistent messages spread over 20 recipients plus 1,000 protocol wisps; we time the
 inbox of one recipient (500 messages), of none, and of the busiest case (all 10k to one address).
-Each twice: "hot", the store unchanged since the last poll (the answer comes from the store's
-memo, `beads.memo`), and "cold", the first poll after another process changed one unrelated
-issue (the answer is computed, then kept).
+Each twice: "hot", the store unchanged since the last poll (the answer comes from the memo,
+`beads.memo`), and "cold", the first poll after a `bd` process changed one unrelated issue (the
+store's change log says which ids changed: only those are read again). For the busiest case also
+the first poll after `bd` changed one of the recipient's own messages (its text in the answer
+is replaced), and after another tool rewrote the file (no log line says what changed: the
+answer is computed afresh, as on the very first poll).
 Usage: python bench/mail_inbox.py [N]
 """
 
@@ -88,29 +91,42 @@ def main() -> None:
         assert len(json.loads(out.stdout)) == 500, "fixture not read as expected"
         median_cpu([sys.executable, "-c", "pass"], 3, env)
         store = Store(town / ".beads")
-        other = store.create("an unrelated task", actor="bench").id
+        other = [store.create("an unrelated task", actor="bench").id]
         turn = [0]
+        bd = [str(BIN / "bd"), "--db", str(town / ".beads")]
 
-        def change() -> None:  # one unrelated write, as another agent's bd would make: the memo misses
-            turn[0] += 1
-            store.update(other, title=f"an unrelated task ({turn[0] % 10})", actor="bench")
+        def change(issue: list[str]):
+            def run() -> None:  # one write, as another agent's bd makes it: the memo is not current
+                turn[0] += 1
+                subprocess.run([*bd, "update", issue[0], "--title", f"changed ({turn[0] % 10})"], check=True,
+                               stdout=subprocess.DEVNULL, env=env)
+            return run
+
+        def rewrite() -> None:  # another tool (git, upstream bd) rewrites the file: nothing is logged
+            path = town / ".beads" / "issues.jsonl"
+            tmp = path.with_suffix(".other")
+            tmp.write_bytes(path.read_bytes())
+            os.replace(tmp, path)
 
         base = median_cpu([sys.executable, "-c", "pass"], n, env)
         rows = [("python -c pass", base),
                 ("gt --version", median_cpu([str(BIN / "gt"), "--version"], n, env))]
         for label, addr in (("mayor (500 of 10k)", "mayor"), ("deacon (0 of 10k)", "deacon")):
             rows.append((f"inbox {label} hot", median_cpu([*gt, addr, "--json"], n, env)))
-            rows.append((f"inbox {label} cold", median_cpu([*gt, addr, "--json"], n, env, change)))
+            rows.append((f"inbox {label} cold", median_cpu([*gt, addr, "--json"], n, env, change(other))))
         rows.append(("inbox --unread hot", median_cpu([*gt, "mayor", "--unread", "--json"], n, env)))
         fill(town, 10_000, ["mayor"], 1_000)
-        store.create("an unrelated task", actor="bench")
+        other = [store.create("an unrelated task", actor="bench").id]
         out = subprocess.run([*gt, "mayor", "--json"], capture_output=True, text=True, check=True, env=env)
         assert len(json.loads(out.stdout)) == 10_000, "fixture not read as expected"
-        other = store.list(type="task")[0].id
+        mine = [json.loads(out.stdout)[5000]["id"]]
         rows.append(("inbox mayor (10k of 10k) hot", median_cpu([*gt, "mayor", "--json"], n, env)))
-        rows.append(("inbox mayor (10k of 10k) cold", median_cpu([*gt, "mayor", "--json"], n, env, change)))
+        rows.append(("inbox mayor (10k of 10k) cold", median_cpu([*gt, "mayor", "--json"], n, env, change(other))))
+        rows.append(("  ... after its own msg changed", median_cpu([*gt, "mayor", "--json"], n, env, change(mine))))
+        rows.append(("  ... after another tool wrote", median_cpu([*gt, "mayor", "--json"], max(3, n // 3), env,
+                                                                  rewrite)))
         for name, t in rows:
-            print(f"{name:<30} CPU {t * 1000:7.1f} ms  ratio {t / base:4.2f}")
+            print(f"{name:<34} CPU {t * 1000:7.1f} ms  ratio {t / base:4.2f}")
 
 
 if __name__ == "__main__":

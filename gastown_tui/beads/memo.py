@@ -1,22 +1,27 @@
-"""A stat-validated memo of query answers, beside the store they were computed from.
+"""A stat-validated memo of query answers, kept per store in the user's cache directory.
 
 Agents poll their inbox far more often than the store changes, and at 10k messages decoding,
 building and encoding the answer costs several times a Python start-up. So a query may keep its
-final answer (bytes) in `.beads/.memo/<hash of the key>`: the key, the fingerprints
-(`jsonl.fingerprint`: inode, size, mtime_ns, ctime_ns) of the store files it was computed from,
-the answer's length, the answer. Every store write replaces a file (a new inode and ctime, which no user can set),
-so an answer is served only while the files are exactly the versions it was computed from.
+answer (bytes) in `$XDG_CACHE_HOME/gastown_tui/memo/<hash of the store path>/<hash of the key>`
+(`~/.cache` without XDG_CACHE_HOME): the key, the fingerprints (`jsonl.fingerprint`: inode,
+size, mtime_ns, ctime_ns) of the store files it was computed from, the answer's length, the
+answer. Every store write replaces a file (a new inode and ctime, which no user can set), so
+`get` says an answer is current only while the files are exactly the versions it was computed
+from. An older entry is still returned, marked not current: a query may build on what it knew
+(the inbox re-reads only the lines it does not know), never serve it.
 
-The memo never decides anything: the answer is computed by the query's one rule and only kept.
-Anything odd about a memo file (another key, other versions, truncated, not a regular file,
-unreadable, huge) is a miss; a failed write (read-only directory, full disk) is no memo, never
-an error, and never a partial file (written to a temp file, then renamed). At most MAX_ENTRIES
-files exist per store: one per key, overwritten, the oldest removed beyond that. The directory
-is never versioned: it is in the store's .gitignore and carries its own (`*`) for stores made
-before; when `.memo` is anything but a real directory (a symlink arrived by git), nothing is kept.
+The memo lives outside every working tree on purpose: a file in the store's directory can arrive
+by git (committed by anyone, whatever .gitignore says), and a memo's content is trusted for what
+the lines it names became. Nothing in the store's own directory is read as a memo.
+
+The memo never decides anything: answers are computed by the query's one rule and only kept.
+Anything odd about a memo file (another key, truncated, not a regular file, unreadable, huge) is
+a miss; a failed write (read-only directory, full disk, no home) is no memo, never an error, and
+never a partial file (written to a temp file, then renamed). At most MAX_ENTRIES files exist per
+store (one per key, overwritten, the oldest removed beyond that) and MAX_STORES stores.
 
 Callers take the versions *before* computing and store the answer under them: a write that lands
-while the answer is computed makes the next lookup miss instead of serving a stale answer.
+while the answer is computed makes the next lookup not current instead of serving a stale answer.
 """
 
 from __future__ import annotations
@@ -27,10 +32,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-DIR = ".memo"  # in the store directory; git-ignored (beads.store.GITIGNORE_LINES, and its own .gitignore)
-_IGNORE = b"# the query memo of gastown_tui.beads.memo: never versioned\n*\n"
-MAGIC = b"gtmemo1\n"
+MAGIC = b"gtmemo2\n"
 MAX_ENTRIES = 32
+MAX_STORES = 64
 MAX_BYTES = 64 << 20  # an answer bigger than this is recomputed rather than kept
 _HEX = frozenset("0123456789abcdef")
 
@@ -65,55 +69,68 @@ def code_stamp(*relpaths: str) -> str:
     return ",".join(out)
 
 
-def _name(key: str) -> str:
+def _name(text: str) -> str:
     import zlib
 
-    return f"{zlib.crc32(key.encode('utf-8', 'surrogateescape')):08x}"
+    return f"{zlib.crc32(text.encode('utf-8', 'surrogateescape')):08x}"
+
+
+def root() -> str:
+    """Where every store's memo directory is: `$XDG_CACHE_HOME/gastown_tui/memo` (`~/.cache/...`)."""
+    base = os.environ.get("XDG_CACHE_HOME") or ""
+    if not os.path.isabs(base):  # (the XDG rule: a relative value is ignored)
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "gastown_tui", "memo")
+
+
+def store_dir(beads_dir: str) -> str:
+    """The memo directory of one store (named after its absolute path)."""
+    return os.path.join(root(), _name(os.path.abspath(beads_dir)))
 
 
 def _own_dir(beads_dir: str) -> str | None:
-    """The memo directory, made (with its .gitignore) when missing; None when it cannot be, or
-    when the name holds anything but a real directory (never written through a symlink)."""
+    """The store's memo directory, made (private to the user) when missing; None when it cannot
+    be, or when its name holds anything but a real directory (never written through a symlink)."""
     import stat
 
-    d = os.path.join(beads_dir, DIR)
+    d = store_dir(beads_dir)
     try:
         st = os.lstat(d)
     except FileNotFoundError:
+        os.makedirs(os.path.dirname(d), 0o700, exist_ok=True)
+        _evict_stores(os.path.dirname(d))
         try:
-            os.mkdir(d, 0o755)
+            os.mkdir(d, 0o700)
         except FileExistsError:
             pass  # another poller made it
         st = os.lstat(d)
-    if not stat.S_ISDIR(st.st_mode):
-        return None
-    ignore = os.path.join(d, ".gitignore")
-    if not os.path.lexists(ignore):
-        from gastown_tui.infra.fsutil import atomic_write_bytes
-
-        atomic_write_bytes(ignore, _IGNORE, fsync=False, mkdir=False)
-    return d
+    return d if stat.S_ISDIR(st.st_mode) else None
 
 
-def _head(key: str, vers: Sequence) -> bytes:
+def _head(key: str) -> bytes:
     k = key.encode("utf-8", "surrogateescape")
+    return MAGIC + len(k).to_bytes(4, "little") + k
+
+
+def _versions(vers: Sequence) -> bytes:
     v = ";".join("-" if fp is None else ",".join(map(str, fp)) for fp in vers).encode()
-    return MAGIC + len(k).to_bytes(4, "little") + k + len(v).to_bytes(4, "little") + v
+    return len(v).to_bytes(4, "little") + v
 
 
-def get(beads_dir: str, key: str, vers: Sequence) -> memoryview | None:
-    """The answer kept for `key` when it was computed from exactly these file versions, else None.
-    (A view of the file's bytes: a 10k-message answer is megabytes, and each copy costs page faults.)"""
+def get(beads_dir: str, key: str) -> tuple[tuple, memoryview] | None:
+    """The answer kept for `key` and the file versions it was computed from, or None. The caller
+    compares them with the versions now: only an answer of exactly those is current. (A view of
+    the file's bytes: a 10k-message answer is megabytes, and each copy costs page faults.)"""
     import stat
 
-    head = _head(key, vers)
+    head = _head(key)
     try:
-        fd = os.open(os.path.join(beads_dir, DIR, _name(key)), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(os.path.join(store_dir(beads_dir), _name(key)), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except (OSError, ValueError):
         return None
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or not len(head) + 8 <= st.st_size <= len(head) + 8 + MAX_BYTES:
+        if not stat.S_ISREG(st.st_mode) or not len(head) + 12 <= st.st_size <= len(head) + 4096 + MAX_BYTES:
             return None
         with open(fd, "rb", closefd=False) as f:
             data = f.read(st.st_size + 1)
@@ -122,14 +139,22 @@ def get(beads_dir: str, key: str, vers: Sequence) -> memoryview | None:
     finally:
         os.close(fd)
     n = len(head)
-    if len(data) != st.st_size or not data.startswith(head) or int.from_bytes(data[n:n + 8], "little") != len(data) - n - 8:
-        return None  # another key or versions, or not the whole answer
-    return memoryview(data)[n + 8:]
+    if len(data) != st.st_size or not data.startswith(head):
+        return None  # another key (or not a memo)
+    v = int.from_bytes(data[n:n + 4], "little")
+    at = n + 4 + v
+    if at + 8 > len(data) or int.from_bytes(data[at:at + 8], "little") != len(data) - at - 8:
+        return None  # not the whole answer
+    try:
+        vers = tuple(None if fp == "-" else tuple(map(int, fp.split(","))) for fp in data[n + 4:at].decode().split(";"))
+    except ValueError:
+        return None
+    return vers, memoryview(data)[at + 8:]
 
 
 def put(beads_dir: str, key: str, vers: Sequence, data: bytes | Sequence[bytes]) -> None:
-    """Keep `data` (bytes, or pieces of it: joined once, with the head) as the answer for `key`
-    under these file versions; never raises for the disk."""
+    """Keep `data` (bytes, or pieces of it: written one after another, never joined in memory) as
+    the answer for `key` under these file versions; never raises for the disk."""
     pieces = [data] if isinstance(data, (bytes, bytearray, memoryview)) else list(data)
     size = sum(map(len, pieces))
     if size > MAX_BYTES:
@@ -142,7 +167,7 @@ def put(beads_dir: str, key: str, vers: Sequence, data: bytes | Sequence[bytes])
             return
         name = _name(key)
         _evict(d, name)
-        atomic_write_bytes(os.path.join(d, name), b"".join([_head(key, vers), size.to_bytes(8, "little"), *pieces]),
+        atomic_write_bytes(os.path.join(d, name), [_head(key), _versions(vers), size.to_bytes(8, "little"), *pieces],
                            fsync=False, mkdir=False)
     except (OSError, ValueError):
         pass  # a memo: not kept is the same as never kept
@@ -150,31 +175,57 @@ def put(beads_dir: str, key: str, vers: Sequence, data: bytes | Sequence[bytes])
 
 def entries(beads_dir: str) -> list[str]:
     """The names of the memo files of a store (for tests and `_evict`)."""
+    return _names(store_dir(beads_dir))
+
+
+def _names(d: str) -> list[str]:
     try:
-        names = os.listdir(os.path.join(beads_dir, DIR))
+        names = os.listdir(d)
     except OSError:
         return []
     return sorted(n for n in names if len(n) == 8 and _HEX.issuperset(n))
 
 
-def _evict(d: str, keep: str) -> None:
-    """Remove the oldest memo files so that at most MAX_ENTRIES remain with `keep` written."""
-    import stat
-
-    names = [n for n in entries(os.path.dirname(d)) if n != keep]
-    if len(names) < MAX_ENTRIES:
-        return
+def _oldest(d: str, names: list[str], keep: int) -> list[str]:
+    """Of these entries of `d`, the oldest (by mtime) beyond the newest `keep`."""
     aged = []
     for n in names:
         try:
-            st = os.lstat(os.path.join(d, n))
+            aged.append((os.lstat(os.path.join(d, n)).st_mtime_ns, n))
         except OSError:
             continue
-        if stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
-            aged.append((st.st_mtime_ns, n))
     aged.sort()
-    for _, n in aged[: len(aged) - MAX_ENTRIES + 1]:
+    return [n for _, n in aged[: max(len(aged) - keep, 0)]]
+
+
+def _evict(d: str, keep: str) -> None:
+    """Remove the oldest memo files so that at most MAX_ENTRIES remain with `keep` written."""
+    names = [n for n in _names(d) if n != keep]
+    if len(names) < MAX_ENTRIES:
+        return
+    for n in _oldest(d, names, MAX_ENTRIES - 1):
         try:
             os.unlink(os.path.join(d, n))
         except OSError:
             pass
+
+
+def _evict_stores(parent: str) -> None:
+    """Before a new store's directory is made: remove the oldest so that MAX_STORES remain at most
+    (towns come and go; their memos should not stay forever)."""
+    import stat
+
+    names = _names(parent)
+    if len(names) < MAX_STORES:
+        return
+    for n in _oldest(parent, names, MAX_STORES - 1):
+        d = os.path.join(parent, n)
+        try:
+            if not stat.S_ISDIR(os.lstat(d).st_mode):
+                os.unlink(d)
+                continue
+            for f in os.listdir(d):
+                os.unlink(os.path.join(d, f))
+            os.rmdir(d)
+        except OSError:
+            pass  # in use by another poller, or gone: tried again next time

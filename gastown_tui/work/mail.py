@@ -222,6 +222,23 @@ def in_inbox(iss, *, include_archived: bool = False) -> bool:
     return iss.issue_type == "message" and (iss.status == "open" or include_archived and iss.status == "closed")
 
 
+def _inbox_message(iss, unread_only: bool, include_archived: bool, msg_type: str | None) -> dict[str, Any] | None:
+    """The message an issue of the recipient's is in its inbox as, or None (not in this inbox view)."""
+    if not in_inbox(iss, include_archived=include_archived):
+        return None
+    m = message_json(iss)
+    if unread_only and m["read"] or msg_type and m["type"] != msg_type:
+        return None
+    return m
+
+
+def _order():
+    """An inbox's order: oldest first, by (created_at, id): a message's id is unique in the store."""
+    from operator import itemgetter
+
+    return itemgetter("created_at", "id")
+
+
 def inbox_in(store, addr: str, *, unread_only: bool = False, include_archived: bool = False,
              msg_type: str | None = None) -> list[dict[str, Any]]:
     """`inbox` for an already-normalised address in `store`: its messages, oldest first.
@@ -234,19 +251,9 @@ def inbox_in(store, addr: str, *, unread_only: bool = False, include_archived: b
     was = gc.isenabled()
     gc.disable()
     try:
-        out = []
-        for iss in store.mentioning(addr, "assignee"):
-            if not in_inbox(iss, include_archived=include_archived):
-                continue
-            m = message_json(iss)
-            if unread_only and m["read"]:
-                continue
-            if msg_type and m["type"] != msg_type:
-                continue
-            out.append(m)
-        from operator import itemgetter
-
-        out.sort(key=itemgetter("created_at", "id"))  # (created_at, id), without a Python call per message
+        out = [m for iss in store.mentioning(addr, "assignee")
+               if (m := _inbox_message(iss, unread_only, include_archived, msg_type)) is not None]
+        out.sort(key=_order())  # without a Python call per message
         return out
     finally:
         if was:
@@ -269,16 +276,19 @@ def inbox(town: Town, address: str, *, unread_only: bool = False, include_archiv
 
 # The source files whose rules make an inbox answer: an edit or upgrade of any is a memo miss.
 _INBOX_CODE = ("work/mail.py", "work/protocol.py", "beads/store.py", "beads/jsonl.py", "beads/codec.py",
-               "beads/model.py", "beads/files.py")
+               "beads/model.py", "beads/files.py", "beads/changelog.py")
 
 
 def inbox_json(town: Town, address: str, *, unread_only: bool = False, include_archived: bool = False,
                msg_type: str | None = None) -> tuple[bytes | memoryview, list[str]]:
     """`inbox` as its `--json` text (one line, UTF-8 bytes, no newline) and the store's warnings.
 
-    Agents poll this far more often than the store changes: the answer computed by `inbox_in` is
-    kept in a memo (`beads.memo`) for the store's file versions it was computed from (taken before
-    computing, so a write meanwhile makes the next poll recompute), and served while they last."""
+    Agents poll this far more often than the store changes. The answer is kept in a memo
+    (`beads.memo`) under the store's file versions it was computed from (taken before computing,
+    so a write meanwhile makes the next poll look again), and served while they last. After a
+    change, when the store's change log (`beads.changelog`) says which ids the writes since then
+    changed, only those are read again (`Store.mentioning_among`, the rules of `mentioning`) and
+    the kept answer is updated (`_InboxMemo.answer`); otherwise the inbox is computed afresh."""
     from gastown_tui.beads import memo
 
     addr = normalize_address(town, address)
@@ -286,48 +296,208 @@ def inbox_json(town: Town, address: str, *, unread_only: bool = False, include_a
     key = "\0".join(("mail.inbox", memo.code_stamp(*_INBOX_CODE), where, addr, "unread" if unread_only else "",
                      "all" if include_archived else "", msg_type or ""))
     vers = memo.store_versions(where)  # the store itself is loaded only to compute (start-up)
-    got = memo.get(where, key, vers)
+    got = memo.get(where, key)
+    old = None
     if got is not None:
-        answer = _unpack_answer(got)
-        if answer is not None:
-            return answer
-    from gastown_tui.beads.codec import to_json
+        kept_vers, data = got
+        kept = _InboxMemo.unpack(data, index=kept_vers != vers)
+        if kept is not None and kept_vers == vers:
+            return kept.text, kept.warnings
+        if kept is not None:
+            old = (kept_vers, kept)
     from gastown_tui.beads.store import Store
 
-    store = Store(where)
-    msgs = inbox_in(store, addr, unread_only=unread_only, include_archived=include_archived, msg_type=msg_type)
-    text = to_json(msgs).encode("utf-8", "surrogateescape")
-    warnings = store.warnings()
-    memo.put(where, key, vers, _pack_answer(text, warnings))
-    return text, warnings
-
-
-def _pack_answer(text: bytes, warnings: list[str]) -> list[bytes]:
-    """The memo's pieces: the warnings (a count, then each with its length), then the text."""
-    parts = [len(warnings).to_bytes(4, "little")]
-    for w in warnings:
-        b = w.encode("utf-8", "surrogateescape")
-        parts += [len(b).to_bytes(4, "little"), b]
-    parts.append(text)
-    return parts
-
-
-def _unpack_answer(data: memoryview) -> tuple[memoryview, list[str]] | None:
+    store, flags = Store(where), (unread_only, include_archived, msg_type)
     try:
-        n = int.from_bytes(data[:4], "little")
-        pos = 4
-        warnings = []
-        for _ in range(n):
-            size = int.from_bytes(data[pos:pos + 4], "little")
-            if len(data) < pos + 4 + size:
+        new = _InboxMemo.answer(store, where, addr, flags, old, vers)
+    except _Damaged:  # the kept index is read only when needed: a damaged one means computing afresh
+        new = _InboxMemo.answer(store, where, addr, flags, None, vers)
+    memo.put(where, key, vers, new.pack())
+    return new.text, new.warnings
+
+
+class _InboxMemo:
+    """One inbox answer as the memo keeps it: the warnings; the `--json` text, `"[" + ", ".join(
+    fragments) + "]"` with each fragment one message's `to_json`; and each fragment's byte length,
+    created_at and id, in answer order (the two lists are unmarshalled when first needed)."""
+
+    __slots__ = ("_created", "_ids", "sizes", "text", "warnings")
+
+    def __init__(self, text, warnings, sizes=(), created=(), ids=()):
+        self.text, self.warnings, self.sizes, self._created, self._ids = text, warnings, sizes, created, ids
+
+    @property
+    def created(self) -> list[str]:
+        if not isinstance(self._created, list):
+            self._created = _str_list(self._created, len(self.sizes))
+        return self._created
+
+    @property
+    def ids(self) -> list[str]:
+        if not isinstance(self._ids, list):
+            self._ids = _str_list(self._ids, len(self.sizes))
+        return self._ids
+
+    @classmethod
+    def answer(cls, store, where: str, addr: str, flags: tuple, old: tuple | None, vers: tuple) -> _InboxMemo:
+        """The inbox of `addr` in `store` at versions `vers` (or later), from `old` (the versions
+        it was kept for, and the kept answer) when the change log says which ids changed since.
+
+        The same answer as `to_json(inbox_in(...))`: the messages of ids that did not change are
+        kept, those of the changed ids are read again with `mentioning`'s rules and made by
+        `_inbox_message`, and the order is `_order()`'s: its keys are unique, so each new message
+        goes where a search of the kept keys puts it (before the kept one it replaces, if any)."""
+        import gc
+        from array import array
+
+        from gastown_tui.beads import changelog
+        from gastown_tui.beads.codec import to_json
+        from gastown_tui.beads.files import ISSUES, WISPS
+
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            changed = issues = None
+            for _ in range(3):
+                if old is None:
+                    break
+                changed = changelog.changed_ids(where, (ISSUES, WISPS), old[0], vers)
+                if changed is None:
+                    break
+                issues, read = store.mentioning_among(addr, "assignee", changed)
+                if read == tuple(vers):
+                    break
+                vers, changed = read, None  # a write landed meanwhile: look again from what was read
+            if changed is None:  # no kept answer, or no way to tell what changed: computed afresh
+                fresh = inbox_in(store, addr, unread_only=flags[0], include_archived=flags[1], msg_type=flags[2])
+                pieces = [to_json(m).encode("utf-8", "surrogateescape") for m in fresh]
+                return cls(b"[" + b", ".join(pieces) + b"]", store.warnings(), array("q", map(len, pieces)),
+                           [m["created_at"] for m in fresh], [m["id"] for m in fresh])
+            base: _InboxMemo = old[1]  # type: ignore[index]
+            order = _order()
+            fresh = sorted((m for iss in issues if (m := _inbox_message(iss, *flags)) is not None), key=order)  # type: ignore[union-attr]
+            ids = base.ids
+            gone = sorted(map(ids.index, changed.intersection(ids)))  # (ids are unique: one place each)
+            if not fresh and not gone:
+                return cls(base.text, store.warnings(), base.sizes, base._created, base._ids)  # the same answer
+            return base._updated(fresh, gone, store.warnings(), order, to_json)
+        finally:
+            if was:
+                gc.enable()
+
+    def _updated(self, fresh: list, gone: list[int], warnings: list[str], order, to_json) -> _InboxMemo:
+        """This answer without the fragments `gone` and with the messages `fresh` (sorted) where
+        their keys go, built from runs of the kept text (a few slices, not one per message)."""
+        from array import array
+        from bisect import bisect_left
+
+        created, ids, sizes = self.created, self.ids, self.sizes
+        n = len(ids)
+        at_key = lambda k: (created[k], ids[k])  # noqa: E731 - the kept keys, for bisect
+        cuts = [(bisect_left(range(n), order(m), key=at_key), 0, j) for j, m in enumerate(fresh)]
+        cuts += [(k, 1, -1) for k in gone]
+        cuts.sort()  # by place; at one place the new message goes before the kept one it replaces
+        starts, text = self.starts(), memoryview(self.text)
+        pieces: list = []
+        new_sizes, new_created, new_ids = array("q"), [], []
+        pos = 0  # the first kept fragment not yet taken
+
+        def take(upto: int) -> None:
+            if upto > pos:
+                pieces.append(text[starts[pos]:starts[upto - 1] + sizes[upto - 1]])
+                new_sizes.extend(sizes[pos:upto])
+                new_created.extend(created[pos:upto])
+                new_ids.extend(ids[pos:upto])
+
+        for place, drop, j in cuts:
+            take(place)
+            pos = max(pos, place)
+            if drop:
+                pos = place + 1
+            else:
+                m = fresh[j]
+                piece = to_json(m).encode("utf-8", "surrogateescape")
+                pieces.append(piece)
+                new_sizes.append(len(piece))
+                new_created.append(m["created_at"])
+                new_ids.append(m["id"])
+        take(n)
+        return _InboxMemo(b"[" + b", ".join(pieces) + b"]", warnings, new_sizes, new_created, new_ids)
+
+    def starts(self) -> list[int]:
+        """Where each fragment begins in the text (after "[", each followed by ", ")."""
+        from itertools import accumulate, repeat
+        from operator import add
+
+        return list(accumulate(map(add, self.sizes, repeat(2)), initial=1))
+
+    def pack(self) -> list:
+        """The memo's pieces: the warnings (a count, then each with its length), the text (with its
+        length), then the index: the sizes (bytes of int64s), then created_at and ids, marshalled
+        each with its length."""
+        import marshal
+        from array import array
+
+        parts = [len(self.warnings).to_bytes(4, "little")]
+        for w in self.warnings:
+            b = w.encode("utf-8", "surrogateescape")
+            parts += [len(b).to_bytes(4, "little"), b]
+        sizes = array("q", self.sizes).tobytes()
+        parts += [len(self.text).to_bytes(8, "little"), self.text, len(sizes).to_bytes(8, "little"), sizes]
+        for lst in (self._created, self._ids):
+            raw = lst if isinstance(lst, (bytes, memoryview)) else marshal.dumps(list(lst))
+            parts += [len(raw).to_bytes(8, "little"), raw]
+        return parts
+
+    @classmethod
+    def unpack(cls, data: memoryview, *, index: bool) -> _InboxMemo | None:
+        """A kept answer (with its index when `index`), or None when anything about it is odd."""
+        try:
+            n = int.from_bytes(data[:4], "little")
+            pos = 4
+            warnings = []
+            for _ in range(n):
+                size = int.from_bytes(data[pos:pos + 4], "little")
+                if len(data) < pos + 4 + size:
+                    return None
+                warnings.append(str(data[pos + 4:pos + 4 + size], "utf-8", "surrogateescape"))
+                pos += 4 + size
+            blobs = []
+            for _ in range(4 if index else 1):
+                size = int.from_bytes(data[pos:pos + 8], "little")
+                if len(data) < pos + 8 + size:
+                    return None
+                blobs.append(data[pos + 8:pos + 8 + size])
+                pos += 8 + size
+            if not index:
+                return cls(blobs[0], warnings)
+            from array import array
+
+            text, raw, created, ids = blobs
+            sizes = array("q")
+            sizes.frombytes(raw)
+            if len(text) != 2 + sum(sizes) + 2 * max(len(sizes) - 1, 0) or min(sizes, default=0) < 0:
                 return None
-            warnings.append(str(data[pos + 4:pos + 4 + size], "utf-8", "surrogateescape"))
-            pos += 4 + size
-        if len(data) < pos:
+            return cls(text, warnings, sizes, created, ids)
+        except (ValueError, TypeError, UnicodeDecodeError, MemoryError):
             return None
-    except (UnicodeDecodeError, MemoryError):
-        return None
-    return data[pos:], warnings
+
+
+class _Damaged(Exception):
+    """A kept inbox index that is not what was kept."""
+
+
+def _str_list(raw: memoryview, n: int) -> list[str]:
+    """A kept list of n strings (marshalled); _Damaged when it is anything else."""
+    import marshal
+
+    try:
+        got = marshal.loads(raw)
+    except (EOFError, ValueError, TypeError) as e:
+        raise _Damaged from e
+    if type(got) is not list or len(got) != n or not set(map(type, got)) <= {str}:
+        raise _Damaged
+    return got
 
 
 def _message(tx_or_store, msg_id: str):

@@ -1,8 +1,10 @@
 """The inbox memo (`beads.memo`, `work.mail.inbox_json`): agents poll `gt mail inbox --json` far
-more often than the store changes, so the answer is kept beside the store under the fingerprints
-of both store files. It must always be the answer `inbox_in` computes now: a change by another
-process is seen on the next poll, a memo file that is stale, forged, truncated or in the way is
-never trusted, and a memo that cannot be written never fails the command."""
+more often than the store changes, so the answer is kept in the user's cache directory under the
+fingerprints of both store files. It must always be the answer `inbox_in` computes now: a change
+by another process is seen on the next poll, a memo file that is stale, forged, truncated or in
+the way is never trusted, nothing in the store's own directory is read as a memo, and a memo that
+cannot be written never fails the command. (Updating a kept answer after a change, from the
+store's change log: test_mail_memo_update.py.)"""
 
 from __future__ import annotations
 
@@ -38,10 +40,11 @@ class Recomputed(Exception):
 
 
 def no_recompute(monkeypatch):
-    """From now on, computing an inbox fails the test: the answer must come from the memo."""
+    """From now on, computing or updating an inbox fails the test: the answer must come from the memo."""
     def boom(*a, **k):
         raise Recomputed
     monkeypatch.setattr(mail, "inbox_in", boom)
+    monkeypatch.setattr(mail._InboxMemo, "answer", classmethod(boom))
 
 
 FLAG_SETS = ({}, {"unread_only": True}, {"include_archived": True}, {"msg_type": "POLECAT_DONE"})
@@ -117,16 +120,16 @@ def test_a_write_during_the_computation_makes_the_next_poll_recompute(rig_town, 
     """The answer is kept under the versions taken before computing: a write that lands after the
     store was read, before the memo is written, is never hidden behind the older answer."""
     mail.send_mail(rig_town, "mayor", "before", "b", nudge=False)
-    real = mail.inbox_in
+    real = mail._InboxMemo.answer
 
     def racing(*a, **k):
         out = real(*a, **k)  # computed from the store as it was
         r = gt(rig_town, "mail", "send", "mayor", "-s", "during", "-m", "x", "--no-nudge")  # another process
         assert r.returncode == 0, r.stderr
         return out
-    monkeypatch.setattr(mail, "inbox_in", racing)
-    assert [m["subject"] for m in json.loads(mail.inbox_json(rig_town, "mayor")[0])] == ["before"]
-    monkeypatch.setattr(mail, "inbox_in", real)
+    with monkeypatch.context() as m:
+        m.setattr(mail._InboxMemo, "answer", racing)
+        assert [m["subject"] for m in json.loads(mail.inbox_json(rig_town, "mayor")[0])] == ["before"]
     assert [m["subject"] for m in gt_json(rig_town, "mail", "inbox", "mayor")] == ["before", "during"]
 
 
@@ -140,15 +143,22 @@ def _kept(town, addr="mayor") -> str:
     mail.inbox_json(town, addr)
     new = set(memo_files(town.beads_dir)) - before
     assert len(new) == 1
-    return os.path.join(town.beads_dir, memo.DIR, new.pop())
+    return os.path.join(memo.store_dir(str(town.beads_dir)), new.pop())
 
 
-def test_a_stale_memo_is_never_served(rig_town):
+@pytest.mark.parametrize("log", ["kept", "gone"])
+def test_a_stale_memo_is_never_served(rig_town, log):
+    import shutil
+
+    from gastown_tui.beads import changelog
+
     mail.send_mail(rig_town, "mayor", "one", "b", nudge=False)
     path = _kept(rig_town)
     with open(path, "rb") as f:
         old = f.read()
     mail.send_mail(rig_town, "mayor", "two", "b", nudge=False)
+    if log == "gone":  # nothing says what changed: computed afresh
+        shutil.rmtree(rig_town.beads_dir / changelog.DIR)
     with open(path, "wb") as f:  # the memo of the old versions put back (as by a restore or a race)
         f.write(old)
     assert [m["subject"] for m in json.loads(mail.inbox_json(rig_town, "mayor")[0])] == ["one", "two"]
@@ -167,9 +177,9 @@ def test_a_forged_or_damaged_memo_is_not_trusted(rig_town, damage, monkeypatch):
     key_of = {}  # the key inbox_json uses, seen through memo.get
     real_get = memo.get
 
-    def spy(beads_dir, key, v):
+    def spy(beads_dir, key):
         key_of["k"] = key
-        return real_get(beads_dir, key, v)
+        return real_get(beads_dir, key)
     monkeypatch.setattr(memo, "get", spy)
     assert mail.inbox_json(rig_town, "mayor") == want
     key = key_of["k"]
@@ -183,7 +193,8 @@ def test_a_forged_or_damaged_memo_is_not_trusted(rig_town, damage, monkeypatch):
         os.replace(d_path, path)
     elif damage == "other-versions":
         forged = [(fp[0] + 1, *fp[1:]) if fp else fp for fp in vers]
-        memo.put(str(rig_town.beads_dir), key, forged, b"\0\0\0\0" + b'[{"id": "forged"}]')
+        forged_text = b'[{"id": "forged"}]'
+        memo.put(str(rig_town.beads_dir), key, forged, b"\0\0\0\0" + len(forged_text).to_bytes(8, "little") + forged_text)
     elif damage == "answer-cut":  # the right head, an answer that claims warnings it does not hold
         memo.put(str(rig_town.beads_dir), key, vers, (3).to_bytes(4, "little") + b"\xff\xff")
     elif damage == "huge":
@@ -204,7 +215,7 @@ def test_a_forged_or_damaged_memo_is_not_trusted(rig_town, damage, monkeypatch):
     assert (r.returncode, r.stdout, r.stderr) == (0, want[0].decode() + "\n", "")
     if damage == "directory":  # the memo could not be written: no temp file left behind
         assert os.path.isdir(path)
-        assert not [n for n in os.listdir(os.path.join(rig_town.beads_dir, memo.DIR)) if n.endswith(".tmp")]
+        assert not [n for n in os.listdir(memo.store_dir(str(rig_town.beads_dir))) if n.endswith(".tmp")]
     if damage == "symlink":  # replaced (never written through)
         assert not os.path.islink(path) and open(target, "rb").read() == good
 
@@ -220,13 +231,14 @@ def test_a_failed_memo_write_never_fails_the_poll(rig_town, monkeypatch):
     monkeypatch.setattr(fsutil, "stage", full)
     assert mail.inbox_json(rig_town, "mayor") == want
     assert memo_files(rig_town.beads_dir) == []
-    assert not [n for n in os.listdir(os.path.join(rig_town.beads_dir, memo.DIR)) if n.endswith(".tmp")]
+    assert not [n for n in os.listdir(memo.store_dir(str(rig_town.beads_dir))) if n.endswith(".tmp")]
 
 
 def test_a_read_only_store_still_answers(tmp_path):
     """An agent that may read the town store but not write it: the poll answers, exit 0, and no
-    memo or temp file appears. (As root, the poll runs without the capability to override file
-    modes, so the read-only `.beads` binds it as it binds any user.)"""
+    file appears in the store (the memo is in the agent's own cache directory). (As root, the poll
+    runs without the capability to override file modes, so the read-only `.beads` binds it as it
+    binds any user.)"""
     import shutil
 
     from gastown_tui.town.install import install_town
@@ -239,14 +251,14 @@ def test_a_read_only_store_still_answers(tmp_path):
     if os.geteuid() == 0:
         assert shutil.which("setpriv"), "the test needs setpriv to poll as root without CAP_DAC_OVERRIDE"
         argv = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *argv]
+    before = sorted(os.listdir(beads))
     os.chmod(beads, 0o555)
     try:
         for _ in range(2):
             r = subprocess.run(argv, capture_output=True, text=True, timeout=120,
                                env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
             assert (r.returncode, r.stdout, r.stderr) == (0, want[0].decode() + "\n", "")
-        assert memo_files(beads) == [] and not os.path.exists(os.path.join(beads, memo.DIR))
-        assert not [n for n in os.listdir(beads) if n.endswith(".tmp")]
+        assert sorted(os.listdir(beads)) == before
     finally:
         os.chmod(beads, 0o755)
 
@@ -260,21 +272,40 @@ def test_memo_files_are_bounded(rig_town):
 
 
 def test_memo_get_and_put(tmp_path):
-    d = str(tmp_path)
+    d = str(tmp_path / ".beads")
     v1 = ((1, 2, 3, 4), None)
     memo.put(d, "k", v1, b"answer")
-    assert memo.get(d, "k", v1) == b"answer"
-    assert memo.get(d, "k", ((1, 2, 3, 5), None)) is None  # other versions
-    assert memo.get(d, "k", ((1, 2, 3, 4), (5, 6, 7, 8))) is None  # the missing file appeared
-    assert memo.get(d, "other", v1) is None
-    memo.put(d, "pieces", v1, [b"an", b"", b"swer"])  # pieces are joined once, with the head
-    assert memo.get(d, "pieces", v1) == b"answer"
-    memo.put(d, "k", v1, b"")
-    assert memo.get(d, "k", v1) == b""
-    memo.put(d, "k", v1, b"x" * (memo.MAX_BYTES + 1))  # too big to keep: the old answer stays valid
-    assert memo.get(d, "k", v1) == b""
-    assert memo.get(str(tmp_path / "missing"), "k", v1) is None
-    memo.put(str(tmp_path / "missing"), "k", v1, b"a")  # no directory: nothing, no error
+    assert memo.get(d, "k") == (v1, b"answer")  # the versions it was kept for: the caller compares
+    assert memo.get(d, "other") is None
+    memo.put(d, "pieces", v1, [b"an", b"", b"swer"])  # pieces are written in turn
+    assert memo.get(d, "pieces") == (v1, b"answer")
+    v2 = ((1, 2, 3, 5), (5, 6, 7, 8))
+    memo.put(d, "k", v2, b"")
+    assert memo.get(d, "k") == (v2, b"")
+    memo.put(d, "k", v1, b"x" * (memo.MAX_BYTES + 1))  # too big to keep: the old answer stays
+    assert memo.get(d, "k") == (v2, b"")
+    assert memo.get(str(tmp_path / "missing"), "k") is None
+    assert not os.path.exists(d)  # nothing is written in the store's directory
+    assert memo.store_dir(d).startswith(os.path.join(os.environ["HOME"], ".cache", "gastown_tui", "memo") + os.sep)
+
+
+def test_the_memo_directory_follows_xdg_cache_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert memo.root() == str(tmp_path / "xdg" / "gastown_tui" / "memo")
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")  # ignored, as the XDG rules say
+    assert memo.root() == os.path.join(os.environ["HOME"], ".cache", "gastown_tui", "memo")
+    monkeypatch.setenv("HOME", str(tmp_path / "nohome"))
+    (tmp_path / "nohome").write_text("a file, not a directory")  # no cache can be made: no memo, no error
+    memo.put(str(tmp_path / ".beads"), "k", ((1, 2, 3, 4), None), b"a")
+    assert memo.get(str(tmp_path / ".beads"), "k") is None
+
+
+def test_memos_of_many_stores_are_bounded(tmp_path, monkeypatch):
+    monkeypatch.setattr(memo, "MAX_STORES", 4)
+    for n in range(7):
+        memo.put(str(tmp_path / f"s{n}" / ".beads"), "k", ((n, 2, 3, 4), None), b"a")
+    kept = [n for n in range(7) if memo.get(str(tmp_path / f"s{n}" / ".beads"), "k") is not None]
+    assert len(os.listdir(memo.root())) <= 4 and kept[-1] == 6 and len(kept) <= 4
 
 
 def test_store_versions_without_the_store_are_the_stores(rig_town):
@@ -300,40 +331,48 @@ def test_a_moved_town_recomputes(rig_town, tmp_path):
     assert got and str(moved / ".beads") in got[0] and str(rig_town.beads_dir) not in got[0]
 
 
-def test_the_memo_is_never_versioned_even_in_an_older_store(rig_town):
-    """A town made before the memo existed has no `.memo/` line in .beads/.gitignore: the
-    directory ignores itself, so `gt rig add` (git add -A in the town) never commits it."""
-    import subprocess
+def test_polls_and_writes_never_dirty_the_town_even_in_an_older_store(rig_town):
+    """The memo is outside the town; the store's change log (`.beads/.changes/`) ignores itself,
+    so a town made before it existed (no `.changes/` line in .beads/.gitignore) stays clean and
+    `gt rig add` (git add -A in the town) never commits it."""
+    from gastown_tui.beads import changelog
 
     gi = rig_town.beads_dir / ".gitignore"
-    gi.write_text("".join(ln + "\n" for ln in gi.read_text().splitlines() if ln != memo.DIR + "/"))
+    gi.write_text("".join(ln + "\n" for ln in gi.read_text().splitlines() if ln != changelog.DIR + "/"))
     subprocess.run(["git", "-C", str(rig_town.root), "commit", "-qam", "an older store"], check=True)
     mail.send_mail(rig_town, "mayor", "hello", "b", nudge=False)
     assert gt(rig_town, "mail", "inbox", "mayor", "--json").returncode == 0
-    assert memo_files(rig_town.beads_dir)
+    assert (rig_town.beads_dir / changelog.DIR / "log").is_file() and memo_files(rig_town.beads_dir)
     status = subprocess.run(["git", "-C", str(rig_town.root), "status", "--porcelain", "--ignored=no"],
                             capture_output=True, text=True, check=True).stdout
-    assert ".memo" not in status, status
+    assert ".changes" not in status and ".memo" not in status, status
 
 
-def test_a_memo_directory_that_is_a_symlink_is_never_written_through(rig_town, tmp_path):
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    os.symlink(elsewhere, rig_town.beads_dir / memo.DIR)
-    mail.send_mail(rig_town, "mayor", "hello", "b", nudge=False)
+def test_a_memo_that_arrived_by_git_is_never_read(rig_town):
+    """Files in the store's directory can be committed by anyone: a memo there (where this tool
+    once kept it), with a forged answer under the exact versions, is never served."""
+    mail.send_mail(rig_town, "mayor", "real", "b", nudge=False)
     want = computed(rig_town, "mayor")
+    key = "\0".join(("mail.inbox", memo.code_stamp(*mail._INBOX_CODE), str(rig_town.beads_dir), "mayor", "", "", ""))
+    forged_dir = rig_town.beads_dir / ".memo"
+    forged_dir.mkdir()
+    forged = b'[{"id": "forged"}]'
+    for name in (memo._name(key), "00000000"):
+        (forged_dir / name).write_bytes(b"".join([memo._head(key), memo._versions(Store(rig_town.beads_dir).versions()),
+                                                  (12 + len(forged)).to_bytes(8, "little"), b"\0\0\0\0",
+                                                  len(forged).to_bytes(8, "little"), forged]))
     for _ in range(2):
         r = gt(rig_town, "mail", "inbox", "mayor", "--json")
         assert (r.returncode, r.stdout) == (0, want[0].decode() + "\n")
-    assert list(elsewhere.iterdir()) == []
 
 
-def test_gitignore_covers_the_memo(tmp_path):
+def test_gitignore_covers_the_change_log(tmp_path):
+    from gastown_tui.beads import changelog
     from gastown_tui.beads.store import init_store
 
     init_store(tmp_path, "t")
     ignored = (tmp_path / ".beads" / ".gitignore").read_text().splitlines()
-    assert memo.DIR + "/" in ignored
+    assert changelog.DIR + "/" in ignored
 
 
 def test_a_message_with_fields_of_the_wrong_type_never_breaks_the_inbox(rig_town):
