@@ -1376,6 +1376,13 @@ class Store(_Ops):
             return self._tx._wisps()
         return _cached_image(self._wisps_file)
 
+    def rewritten_outside(self) -> _Outside:
+        """Hold the store's lock while another program rewrites the main file (`git pull` in
+        `bd sync`); when it is done, log which ids that changed (`beads.changelog`), so answers kept
+        for the version before (the inbox memo) are updated rather than computed afresh:
+        `with store.rewritten_outside(): git pull`."""
+        return _Outside(self)
+
     def transaction(self, *, actor: str | None = None) -> _Scope:
         """Hold the store's lock; changes made through `tx` are written together when the block ends:
         `with store.transaction() as tx:` (nested: joins the outer transaction)."""
@@ -1778,6 +1785,40 @@ def _combine_locked(store: Store, pending: str, name: str, payload: str | None, 
     if own_error is not None:
         raise own_error
     return own
+
+
+class _Outside:
+    """`Store.rewritten_outside`: the lock, and the main file's version before and after."""
+
+    def __init__(self, store: Store) -> None:
+        self.store, self.lock, self.before = store, None, None
+
+    def __enter__(self) -> None:
+        from gastown_tui.infra.fsutil import Lock
+
+        self.lock = Lock(self.store._as_path("lock", os.path.join(self.store._dir, LOCK)))
+        self.lock.acquire()
+        self.before = Image.read(self.store._issues)
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            after = Image.read(self.store._issues)  # (content and version read together: fstat)
+            before = self.before
+            if before is not None and before.fp != after.fp:
+                changelog.record(self.store._dir, os.path.basename(self.store._issues), before.fp, after.fp,
+                                 _changed_between(before, after))
+        finally:
+            self.lock.release()  # type: ignore[union-attr]
+            self.lock.close()  # type: ignore[union-attr]
+
+
+def _changed_between(old: Image, new: Image) -> set[str]:
+    """The ids whose record may differ between two versions of a file: the line that wins for the
+    id (its record is that line's, `Image.record`) is another text, or there is none in one."""
+    old_lines, old_index, new_lines, new_index = old.lines, old.index, new.lines, new.index
+    return {iid for iid in old_index.keys() | new_index.keys()
+            if (old_lines[old_index[iid]] if iid in old_index else None)
+            != (new_lines[new_index[iid]] if iid in new_index else None)}
 
 
 class _Scope:

@@ -124,13 +124,12 @@ def cmd_sync(args: argparse.Namespace) -> int:
         # A clone (another town, another machine) has .gitattributes but not the driver's git
         # config: without it a pull would merge issues.jsonl line by line and conflict.
         from gastown_tui.cli.bd_issues import _bd_command
-        from gastown_tui.infra.fsutil import file_lock
 
         git.register_beads_merge_driver(beads.parent, _bd_command())
         attrs = git.repo_root(beads.parent) / ".gitattributes"
         paths.append(str(attrs))
     result = git.sync_paths(beads.parent, paths, message, author=actor, pull_push=pull_push,
-                            lock=lambda: file_lock(store.lock_path))
+                            lock=store.rewritten_outside)  # (the pull's changes are logged: beads.changelog)
     if args.json:
         emit_json(result)
     else:

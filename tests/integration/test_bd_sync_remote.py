@@ -111,3 +111,31 @@ def test_sync_with_an_unreachable_remote_is_one_sentence_and_keeps_the_commit(tw
     assert len(lines) == 1 and "Traceback" not in r.stderr
     assert "does not appear to be a git repository" in lines[0]
     assert "bd sync" in git(ca, "log", "-1", "--format=%s")  # committed locally, nothing lost
+
+
+def test_a_pull_logs_the_ids_it_changed_so_kept_answers_update(two_towns):
+    """`bd sync` pulls under the store's lock and logs which ids the pull changed (beads.changelog):
+    exactly those whose records differ, so a memo kept for the version before (the inbox) is
+    updated instead of computed afresh."""
+    from gastown_tui.beads import changelog
+    from gastown_tui.beads.jsonl import fingerprint
+    from tests.integration.test_lane_equivalence import naive_records
+
+    ca, cb, (x, z, w) = two_towns
+    bd(ca, "update", x, "--title", "changed in A")
+    bd(ca, "delete", w)
+    new_a = bdj(ca, "create", "Made in A")["id"]
+    assert bdj(ca, "sync")["pushed"]
+    beads = cb / ".beads"
+    names = ("issues.jsonl", "wisps.jsonl")
+    (beads / "wisps.jsonl").touch()  # (the oracle reads both files)
+
+    def versions():
+        return tuple(fingerprint(str(beads / n)) for n in names)
+    before, records_before = versions(), naive_records(beads)
+    assert bdj(cb, "sync")["pulled"]
+    after, records_after = versions(), naive_records(beads)
+    assert before != after
+    differ = {i for i in records_before.keys() | records_after.keys() if records_before.get(i) != records_after.get(i)}
+    assert differ == {x, w, new_a}
+    assert changelog.changed_ids(str(beads.resolve()), names, before, after) == differ
