@@ -137,20 +137,26 @@ def generate(rnd: random.Random, beads_dir) -> dict:
     return kinds
 
 
+def naive_file_records(path) -> dict[str, dict]:
+    """One file read the slow obvious way: the last line of an id wins; lines that are not issue
+    records (bad JSON, schema headers, other `_type`s) are nothing."""
+    per: dict[str, dict] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            d = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(d, dict) and "_schema" not in d and d.get("_type", "issue") == "issue" \
+                and isinstance(d.get("id"), str):
+            per[d["id"]] = d  # the last line wins
+    return per
+
+
 def naive_records(beads_dir) -> dict[str, tuple[dict, bool]]:
     """DESIGN §4 read rules, read the slow obvious way: the oracle the store must match."""
     out: dict[str, tuple[dict, bool]] = {}
     for name, eph in (("wisps.jsonl", True), ("issues.jsonl", False)):
-        per: dict[str, dict] = {}
-        for line in (beads_dir / name).read_text(encoding="utf-8").splitlines():
-            try:
-                d = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(d, dict) and "_schema" not in d and d.get("_type", "issue") == "issue" \
-                    and isinstance(d.get("id"), str):
-                per[d["id"]] = d  # the last line wins
-        for iid, d in per.items():
+        for iid, d in naive_file_records(beads_dir / name).items():
             out[iid] = (d, eph)  # main (read second) wins over wisps
     return out
 

@@ -105,28 +105,11 @@ def test_every_commit_of_the_store_is_logged_with_the_ids_it_changed(tmp_path):
     assert Store(beads).try_get(b).assignee == "mayor"
 
 
-def _naive_main(path) -> dict:
-    """The main file read the slow obvious way (the last line of an id wins; lines that are not
-    issue records are nothing)."""
-    import json
-
-    out = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            d = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(d, dict) and "_schema" not in d and d.get("_type", "issue") == "issue" \
-                and isinstance(d.get("id"), str):
-            out[d["id"]] = d
-    return out
-
-
 def test_a_rewrite_by_another_program_under_the_lock_logs_exactly_the_ids_whose_records_differ(tmp_path):
     import json
     import random
 
-    from tests.integration.test_lane_equivalence import generate
+    from tests.integration.test_lane_equivalence import generate, naive_file_records
 
     for seed in range(8):
         rnd = random.Random(seed)
@@ -136,7 +119,7 @@ def test_a_rewrite_by_another_program_under_the_lock_logs_exactly_the_ids_whose_
         generate(rnd, beads)  # duplicates, spaced and escaped JSON, bad lines, non-issue lines
         path = beads / "issues.jsonl"
         lines = path.read_text(encoding="utf-8").splitlines()
-        before_recs, before = _naive_main(path), fingerprint(str(path))
+        before_recs, before = naive_file_records(path), fingerprint(str(path))
         with Store(beads).rewritten_outside():  # as git pull does, while bd sync holds the lock
             out = []
             for line in lines:
@@ -157,7 +140,7 @@ def test_a_rewrite_by_another_program_under_the_lock_logs_exactly_the_ids_whose_
             tmp = beads / "pulled.tmp"
             tmp.write_text("".join(ln + "\n" for ln in out), encoding="utf-8")
             os.replace(tmp, path)
-        after_recs = _naive_main(path)
+        after_recs = naive_file_records(path)
         differ = {i for i in before_recs.keys() | after_recs.keys() if before_recs.get(i) != after_recs.get(i)}
         got = changelog.changed_ids(str(beads), NAMES, (before, None), (fingerprint(str(path)), None))
         assert got is not None and differ <= got, seed  # every changed record is named
