@@ -130,6 +130,8 @@ def _replace(dfd: int, data: bytes) -> None:
 def changed_ids(beads_dir: str, names: Sequence[str], since: Sequence, now: Sequence) -> set[str] | None:
     """The ids whose lines differ between versions `since` and `now` of the files `names` (one
     fingerprint per file, None for a missing file), or None when the log cannot say."""
+    if not len(names) == len(since) == len(now):
+        return None  # (versions of other files)
     todo = [(n, a, b) for n, a, b in zip(names, since, now, strict=True) if a != b]
     if not todo:
         return set()

@@ -24,6 +24,7 @@ def test_a_chain_of_writes_names_every_id_changed_between_two_versions(tmp_path)
     assert changelog.changed_ids(d, NAMES, (A, C), (D, C)) is None  # no logged write leads to D
     assert changelog.changed_ids(d, NAMES, (D, C), (C, C)) is None  # nor from D
     assert changelog.changed_ids(d, NAMES, (A, None), (B, C)) is None  # a file that appeared
+    assert changelog.changed_ids(d, NAMES, (A,), (B, C)) is None  # versions of something else
     changelog.record(d, "issues.jsonl", None, A, ["x-3"])  # a created file is not logged
     assert changelog.changed_ids(d, NAMES, (None, C), (A, C)) is None
 
