@@ -41,12 +41,22 @@ def _version(fp: Sequence[int]) -> str:
 def record(beads_dir: str, name: str, before: Sequence[int] | None, after: Sequence[int] | None,
            ids: Iterable[str]) -> None:
     """Log one commit of the file `name` (the store holds its lock). A file created or removed is
-    not logged: readers then cannot say, and read everything. Never raises for the disk."""
+    not logged: readers then cannot say, and read everything. Never raises: the commit it follows
+    has landed, and a log line that is not written only means readers read everything."""
     if before is None or after is None:
         return
-    from gastown_tui.beads.codec import dumps
+    try:
+        _append(beads_dir, name, before, after, ids)
+    except Exception:  # noqa: BLE001 - see above: never half a commit because of its log
+        pass
 
-    line = f"{name}\t{_version(before)}\t{_version(after)}\t{dumps(sorted(ids))}\n".encode("utf-8", "surrogateescape")
+
+def _append(beads_dir: str, name: str, before: Sequence[int], after: Sequence[int], ids: Iterable[str]) -> None:
+    from gastown_tui.beads.codec import to_json
+
+    # ASCII escapes: an id from a line that arrived by git may hold a lone surrogate (no UTF-8 form).
+    ids_text = to_json(sorted(ids), compact=True, ascii_only=True)
+    line = f"{name}\t{_version(before)}\t{_version(after)}\t{ids_text}\n".encode("ascii")
     dfd = _open_dir(beads_dir, make=True)
     if dfd < 0:
         return
@@ -56,18 +66,20 @@ def record(beads_dir: str, name: str, before: Sequence[int] | None, after: Seque
             st = os.fstat(fd)
             if not S_ISREG(st.st_mode):
                 return  # (not a file this module made)
-            size = st.st_size
-            if size + len(line) > MAX_BYTES:
-                line = _kept_tail(fd, size) + line
-                _replace(dfd, line)
+            if st.st_size + len(line) > MAX_BYTES:
+                _replace(dfd, _kept_tail(fd, st.st_size) + line)
             else:
-                os.write(fd, line)  # one write of one line with O_APPEND: readers see it whole or not at all
+                _write_all(fd, line)  # one write of one line with O_APPEND: readers see it whole or not at all
         finally:
             os.close(fd)
-    except OSError:
-        pass
     finally:
         os.close(dfd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _open_dir(beads_dir: str, *, make: bool) -> int:
@@ -77,7 +89,10 @@ def _open_dir(beads_dir: str, *, make: bool) -> int:
     d = os.path.join(beads_dir, DIR)
     flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW
     try:
-        return os.open(d, flags)
+        dfd = os.open(d, flags)
+        if make:
+            _ignore_self(dfd)
+        return dfd
     except FileNotFoundError:
         if not make:
             return -1
@@ -93,15 +108,23 @@ def _open_dir(beads_dir: str, *, make: bool) -> int:
         dfd = os.open(d, flags)
     except OSError:
         return -1
+    _ignore_self(dfd)
+    return dfd
+
+
+def _ignore_self(dfd: int) -> None:
+    """The directory's own .gitignore (`*`), whenever it is missing: a store made before the log
+    has no line for it in .beads/.gitignore, and a log committed to git would churn in every merge."""
     try:
         fd = os.open(".gitignore", os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644, dir_fd=dfd)
-        try:
-            os.write(fd, _IGNORE)
-        finally:
-            os.close(fd)
     except OSError:
-        pass  # there already
-    return dfd
+        return  # there already (or cannot be: the log still works)
+    try:
+        _write_all(fd, _IGNORE)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _kept_tail(fd: int, size: int) -> bytes:
@@ -119,12 +142,17 @@ def _replace(dfd: int, data: bytes) -> None:
     tmp = f".log.{os.getpid()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW, 0o644, dir_fd=dfd)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-    finally:
-        os.close(fd)
-    os.replace(tmp, _NAME, src_dir_fd=dfd, dst_dir_fd=dfd)
+        try:
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
+        os.replace(tmp, _NAME, src_dir_fd=dfd, dst_dir_fd=dfd)
+    except BaseException:
+        try:
+            os.unlink(tmp, dir_fd=dfd)
+        except OSError:
+            pass
+        raise
 
 
 def changed_ids(beads_dir: str, names: Sequence[str], since: Sequence, now: Sequence) -> set[str] | None:

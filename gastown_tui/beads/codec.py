@@ -250,8 +250,10 @@ def clean(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def encode_issue(data: dict[str, Any]) -> bytes:
-    """One JSONL line (no newline) for an issue dict."""
-    return dumps(clean(data)).encode("utf-8")
+    """One JSONL line (no newline) for an issue dict. A lone surrogate (read from a `\\ud800`
+    escape in a line that arrived by git; it has no UTF-8 form, and outside strings the text is
+    ASCII) is written back as that same escape."""
+    return dumps(clean(data)).encode("utf-8", "backslashreplace")
 
 
 def set_key(data: dict[str, Any], key: str, value: Any) -> dict[str, Any]:

@@ -252,7 +252,9 @@ class Image:
             key: Any = issue_id
             nl, quote = "\n", '"'
         else:
-            key, nl, quote = issue_id.encode("utf-8"), b"\n", b'"'
+            # (surrogatepass: an id with a lone surrogate, from a line that arrived by git, has no
+            # UTF-8 form; its bytes are in no valid file, so it is simply not found)
+            key, nl, quote = issue_id.encode("utf-8", "surrogatepass"), b"\n", b'"'
         lo, hi = 0, len(t)  # lo is always a line start; the answer is in [lo, hi]
         while lo < hi:
             mid = (lo + hi) // 2
@@ -279,7 +281,7 @@ class Image:
             key: Any = issue_id
             nl, head, quote = "\n", '{"id":"', '"'
         else:
-            key, nl, head, quote = issue_id.encode("utf-8"), b"\n", b'{"id":"', b'"'
+            key, nl, head, quote = issue_id.encode("utf-8", "surrogatepass"), b"\n", b'{"id":"', b'"'
         needle = head + key + quote  # (t may be an mmap: slices and find, no startswith)
         if found:
             return t[start:start + len(needle)] == needle

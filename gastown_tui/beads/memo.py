@@ -75,17 +75,22 @@ def _name(text: str) -> str:
     return f"{zlib.crc32(text.encode('utf-8', 'surrogateescape')):08x}"
 
 
-def root() -> str:
-    """Where every store's memo directory is: `$XDG_CACHE_HOME/gastown_tui/memo` (`~/.cache/...`)."""
+def root() -> str | None:
+    """Where every store's memo directory is: `$XDG_CACHE_HOME/gastown_tui/memo` (`~/.cache/...`);
+    None without a home to put it in (no HOME and no passwd entry: `~` would stay relative, and
+    the memo would land in the working directory, an agent's git worktree)."""
     base = os.environ.get("XDG_CACHE_HOME") or ""
     if not os.path.isabs(base):  # (the XDG rule: a relative value is ignored)
         base = os.path.join(os.path.expanduser("~"), ".cache")
+        if not os.path.isabs(base):
+            return None
     return os.path.join(base, "gastown_tui", "memo")
 
 
-def store_dir(beads_dir: str) -> str:
-    """The memo directory of one store (named after its absolute path)."""
-    return os.path.join(root(), _name(os.path.abspath(beads_dir)))
+def store_dir(beads_dir: str) -> str | None:
+    """The memo directory of one store (named after its absolute path), or None (no `root`)."""
+    top = root()
+    return None if top is None else os.path.join(top, _name(os.path.abspath(beads_dir)))
 
 
 def _own_dir(beads_dir: str) -> str | None:
@@ -94,6 +99,8 @@ def _own_dir(beads_dir: str) -> str | None:
     import stat
 
     d = store_dir(beads_dir)
+    if d is None:
+        return None
     try:
         st = os.lstat(d)
     except FileNotFoundError:
@@ -123,9 +130,11 @@ def get(beads_dir: str, key: str) -> tuple[tuple, memoryview] | None:
     the file's bytes: a 10k-message answer is megabytes, and each copy costs page faults.)"""
     import stat
 
-    head = _head(key)
+    head, d = _head(key), store_dir(beads_dir)
+    if d is None:
+        return None
     try:
-        fd = os.open(os.path.join(store_dir(beads_dir), _name(key)), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(os.path.join(d, _name(key)), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except (OSError, ValueError):
         return None
     try:
@@ -134,6 +143,7 @@ def get(beads_dir: str, key: str) -> tuple[tuple, memoryview] | None:
             return None
         with open(fd, "rb", closefd=False) as f:
             data = f.read(st.st_size + 1)
+        _freshen(d, fd, st.st_mtime_ns)
     except (OSError, ValueError):
         return None
     finally:
@@ -175,7 +185,22 @@ def put(beads_dir: str, key: str, vers: Sequence, data: bytes | Sequence[bytes])
 
 def entries(beads_dir: str) -> list[str]:
     """The names of the memo files of a store (for tests and `_evict`)."""
-    return _names(store_dir(beads_dir))
+    d = store_dir(beads_dir)
+    return [] if d is None else _names(d)
+
+
+def _freshen(d: str, fd: int, mtime_ns: int) -> None:
+    """A memo read is a memo in use: eviction goes by mtime (oldest first), so an entry served for
+    an hour without being rewritten, and its store's directory, are marked used now (at most one
+    write an hour, on the read path)."""
+    import time
+
+    if time.time_ns() - mtime_ns > 3600 * 10**9:
+        try:
+            os.utime(fd)
+            os.utime(d)
+        except OSError:
+            pass  # a read-only cache: eviction is only less exact
 
 
 def _names(d: str) -> list[str]:

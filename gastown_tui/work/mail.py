@@ -309,10 +309,11 @@ def inbox_json(town: Town, address: str, *, unread_only: bool = False, include_a
 
     store, flags = Store(where), (unread_only, include_archived, msg_type)
     try:
-        new = _InboxMemo.answer(store, where, addr, flags, old, vers)
+        new, read = _InboxMemo.answer(store, where, addr, flags, old, vers)
     except _Damaged:  # the kept index is read only when needed: a damaged one means computing afresh
-        new = _InboxMemo.answer(store, where, addr, flags, None, vers)
-    memo.put(where, key, vers, new.pack())
+        new, read = _InboxMemo.answer(store, where, addr, flags, None, vers)
+    if read is not None:
+        memo.put(where, key, read, new.pack())
     return new.text, new.warnings
 
 
@@ -339,9 +340,12 @@ class _InboxMemo:
         return self._ids
 
     @classmethod
-    def answer(cls, store, where: str, addr: str, flags: tuple, old: tuple | None, vers: tuple) -> _InboxMemo:
+    def answer(cls, store, where: str, addr: str, flags: tuple, old: tuple | None,
+               vers: tuple) -> tuple[_InboxMemo, tuple | None]:
         """The inbox of `addr` in `store` at versions `vers` (or later), from `old` (the versions
-        it was kept for, and the kept answer) when the change log says which ids changed since.
+        it was kept for, and the kept answer) when the change log says which ids changed since;
+        and the versions it is the answer of, or None when the files changed while it was read
+        (another program's write can land at any time: such an answer is shown, never kept).
 
         The same answer as `to_json(inbox_in(...))`: the messages of ids that did not change are
         kept, those of the changed ids are read again with `mentioning`'s rules and made by
@@ -351,7 +355,6 @@ class _InboxMemo:
         from array import array
 
         from gastown_tui.beads import changelog
-        from gastown_tui.beads.codec import to_json
         from gastown_tui.beads.files import ISSUES, WISPS
 
         was = gc.isenabled()
@@ -370,22 +373,24 @@ class _InboxMemo:
                 vers, changed = read, None  # a write landed meanwhile: look again from what was read
             if changed is None:  # no kept answer, or no way to tell what changed: computed afresh
                 fresh = inbox_in(store, addr, unread_only=flags[0], include_archived=flags[1], msg_type=flags[2])
-                pieces = [to_json(m).encode("utf-8", "surrogateescape") for m in fresh]
-                return cls(b"[" + b", ".join(pieces) + b"]", store.warnings(), array("q", map(len, pieces)),
-                           [m["created_at"] for m in fresh], [m["id"] for m in fresh])
+                pieces = list(map(_fragment, fresh))
+                new = cls(b"[" + b", ".join(pieces) + b"]", store.warnings(), array("q", map(len, pieces)),
+                          [m["created_at"] for m in fresh], [m["id"] for m in fresh])
+                # Read from exactly `vers` only if the files are still those versions now.
+                return new, (vers if tuple(store.versions()) == tuple(vers) else None)
             base: _InboxMemo = old[1]  # type: ignore[index]
             order = _order()
             fresh = sorted((m for iss in issues if (m := _inbox_message(iss, *flags)) is not None), key=order)  # type: ignore[union-attr]
             ids = base.ids
             gone = sorted(map(ids.index, changed.intersection(ids)))  # (ids are unique: one place each)
             if not fresh and not gone:
-                return cls(base.text, store.warnings(), base.sizes, base._created, base._ids)  # the same answer
-            return base._updated(fresh, gone, store.warnings(), order, to_json)
+                return cls(base.text, store.warnings(), base.sizes, base._created, base._ids), vers  # the same answer
+            return base._updated(fresh, gone, store.warnings(), order), vers
         finally:
             if was:
                 gc.enable()
 
-    def _updated(self, fresh: list, gone: list[int], warnings: list[str], order, to_json) -> _InboxMemo:
+    def _updated(self, fresh: list, gone: list[int], warnings: list[str], order) -> _InboxMemo:
         """This answer without the fragments `gone` and with the messages `fresh` (sorted) where
         their keys go, built from runs of the kept text (a few slices, not one per message)."""
         from array import array
@@ -416,7 +421,7 @@ class _InboxMemo:
                 pos = place + 1
             else:
                 m = fresh[j]
-                piece = to_json(m).encode("utf-8", "surrogateescape")
+                piece = _fragment(m)
                 pieces.append(piece)
                 new_sizes.append(len(piece))
                 new_created.append(m["created_at"])
@@ -481,6 +486,18 @@ class _InboxMemo:
             return cls(text, warnings, sizes, created, ids)
         except (ValueError, TypeError, UnicodeDecodeError, MemoryError):
             return None
+
+
+def _fragment(m: dict[str, Any]) -> bytes:
+    """One message of the `--json` answer, as UTF-8. A lone surrogate (a `\\ud800` escape in a line
+    that arrived by git) has no UTF-8 form: such a message is written with ASCII escapes."""
+    from gastown_tui.beads.codec import to_json
+
+    text = to_json(m)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return to_json(m, ascii_only=True).encode("ascii")
 
 
 class _Damaged(Exception):

@@ -300,6 +300,33 @@ def test_the_memo_directory_follows_xdg_cache_home(tmp_path, monkeypatch):
     assert memo.get(str(tmp_path / ".beads"), "k") is None
 
 
+def test_without_a_home_no_memo_is_kept_and_the_poll_still_answers(rig_town, tmp_path, monkeypatch):
+    """No HOME and no passwd entry (a container's uid): `~` stays relative, and a memo there would
+    land in the working directory, an agent's git worktree. Then nothing is kept."""
+    mail.send_mail(rig_town, "mayor", "hello", "b", nudge=False)
+    want = computed(rig_town, "mayor")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(os.path, "expanduser", lambda p: p)  # what expanduser does then
+    work = tmp_path / "worktree"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert memo.root() is None and memo.store_dir(str(rig_town.beads_dir)) is None
+    for _ in range(2):
+        assert mail.inbox_json(rig_town, "mayor") == want
+    assert list(work.iterdir()) == [] and memo.entries(str(rig_town.beads_dir)) == []
+
+
+def test_a_memo_in_use_is_not_the_first_evicted(tmp_path):
+    d = str(tmp_path / ".beads")
+    memo.put(d, "k", ((1, 2, 3, 4), None), b"a")
+    [name] = memo.entries(d)
+    path = os.path.join(memo.store_dir(d), name)
+    os.utime(path, ns=(0, 0))
+    os.utime(memo.store_dir(d), ns=(0, 0))
+    assert memo.get(d, "k") is not None  # served: marked used now
+    assert os.stat(path).st_mtime > 10**9 and os.stat(memo.store_dir(d)).st_mtime > 10**9
+
+
 def test_memos_of_many_stores_are_bounded(tmp_path, monkeypatch):
     monkeypatch.setattr(memo, "MAX_STORES", 4)
     for n in range(7):

@@ -259,3 +259,14 @@ def test_bd_json_output_does_not_import_json_or_re(tmp_path):
         p = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, cwd=tmp_path, check=True)
         assert p.stderr.strip().splitlines()[-1] == "[]", (argv, p.stderr)
         assert json.loads(p.stdout)[0]["id"] == iid
+
+
+def test_a_lone_surrogate_is_written_back_as_its_escape():
+    """`\\ud800` in a line that arrived by git reads as a str with no UTF-8 form: the line written
+    back holds the same escape, and reads as the same record."""
+    from gastown_tui.beads.codec import encode_issue, loads
+
+    rec = {"id": "hq-\ud800x", "title": "odd \udfff and ünï", "status": "open"}
+    line = encode_issue(rec)
+    assert b"\\ud800" in line and b"\\udfff" in line and "ünï".encode() in line
+    assert loads(line.decode("utf-8")) == rec

@@ -68,7 +68,12 @@ def test_the_log_stays_bounded_and_keeps_the_newest_writes(tmp_path, monkeypatch
 def test_the_log_directory_ignores_itself_and_is_never_followed(tmp_path):
     d = str(tmp_path)
     changelog.record(d, "issues.jsonl", A, B, ["x-1"])
-    assert (tmp_path / changelog.DIR / ".gitignore").read_text().splitlines()[-1] == "*"
+    ignore = tmp_path / changelog.DIR / ".gitignore"
+    assert ignore.read_text().splitlines()[-1] == "*"
+    ignore.unlink()  # lost (or never written: a crash after the mkdir): made again by the next write
+    changelog.record(d, "issues.jsonl", B, C, ["x-2"])
+    assert ignore.read_text().splitlines()[-1] == "*"
+    assert changelog.changed_ids(d, NAMES, (A, None), (C, None)) == {"x-1", "x-2"}
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "log").write_text("issues.jsonl\t1,10,100,1000\t2,20,200,2000\t[\"forged\"]\n")
