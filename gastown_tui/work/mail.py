@@ -352,7 +352,6 @@ class _InboxMemo:
         `_inbox_message`, and the order is `_order()`'s: its keys are unique, so each new message
         goes where a search of the kept keys puts it (before the kept one it replaces, if any)."""
         import gc
-        from array import array
 
         from gastown_tui.beads import changelog
         from gastown_tui.beads.files import ISSUES, WISPS
@@ -374,7 +373,7 @@ class _InboxMemo:
             if changed is None:  # no kept answer, or no way to tell what changed: computed afresh
                 fresh = inbox_in(store, addr, unread_only=flags[0], include_archived=flags[1], msg_type=flags[2])
                 pieces = list(map(_fragment, fresh))
-                new = cls(b"[" + b", ".join(pieces) + b"]", store.warnings(), array("q", map(len, pieces)),
+                new = cls(_listed(pieces), store.warnings(), list(map(len, pieces)),
                           [m["created_at"] for m in fresh], [m["id"] for m in fresh])
                 # Read from exactly `vers` only if the files are still those versions now.
                 return new, (vers if tuple(store.versions()) == tuple(vers) else None)
@@ -393,7 +392,6 @@ class _InboxMemo:
     def _updated(self, fresh: list, gone: list[int], warnings: list[str], order) -> _InboxMemo:
         """This answer without the fragments `gone` and with the messages `fresh` (sorted) where
         their keys go, built from runs of the kept text (a few slices, not one per message)."""
-        from array import array
         from bisect import bisect_left
 
         created, ids, sizes = self.created, self.ids, self.sizes
@@ -404,7 +402,9 @@ class _InboxMemo:
         cuts.sort()  # by place; at one place the new message goes before the kept one it replaces
         starts, text = self.starts(), memoryview(self.text)
         pieces: list = []
-        new_sizes, new_created, new_ids = array("q"), [], []
+        new_sizes: list[int] = []
+        new_created: list[str] = []
+        new_ids: list[str] = []
         pos = 0  # the first kept fragment not yet taken
 
         def take(upto: int) -> None:
@@ -427,7 +427,7 @@ class _InboxMemo:
                 new_created.append(m["created_at"])
                 new_ids.append(m["id"])
         take(n)
-        return _InboxMemo(b"[" + b", ".join(pieces) + b"]", warnings, new_sizes, new_created, new_ids)
+        return _InboxMemo(_listed(pieces), warnings, new_sizes, new_created, new_ids)
 
     def starts(self) -> list[int]:
         """Where each fragment begins in the text (after "[", each followed by ", ")."""
@@ -441,13 +441,13 @@ class _InboxMemo:
         length), then the index: the sizes (bytes of int64s), then created_at and ids, marshalled
         each with its length."""
         import marshal
-        from array import array
+        from struct import pack
 
         parts = [len(self.warnings).to_bytes(4, "little")]
         for w in self.warnings:
             b = w.encode("utf-8", "surrogateescape")
             parts += [len(b).to_bytes(4, "little"), b]
-        sizes = array("q", self.sizes).tobytes()
+        sizes = pack(f"{len(self.sizes)}q", *self.sizes)  # (struct, not array: array imports collections.abc, ~3 ms)
         parts += [len(self.text).to_bytes(8, "little"), self.text, len(sizes).to_bytes(8, "little"), sizes]
         for lst in (self._created, self._ids):
             raw = lst if isinstance(lst, (bytes, memoryview)) else marshal.dumps(list(lst))
@@ -476,16 +476,25 @@ class _InboxMemo:
                 pos += 8 + size
             if not index:
                 return cls(blobs[0], warnings)
-            from array import array
-
             text, raw, created, ids = blobs
-            sizes = array("q")
-            sizes.frombytes(raw)
+            if len(raw) % 8:
+                return None
+            sizes = raw.cast("q").tolist()  # (native int64s, as `pack` wrote them: the memo never leaves this machine)
             if len(text) != 2 + sum(sizes) + 2 * max(len(sizes) - 1, 0) or min(sizes, default=0) < 0:
                 return None
             return cls(text, warnings, sizes, created, ids)
         except (ValueError, TypeError, UnicodeDecodeError, MemoryError):
             return None
+
+
+def _listed(pieces: list) -> bytes:
+    """`b"[" + b", ".join(pieces) + b"]"` with one copy of the megabytes, not three."""
+    if not pieces:
+        return b"[]"
+    parts = [b", "] * (2 * len(pieces) + 1)
+    parts[0], parts[-1] = b"[", b"]"
+    parts[1::2] = pieces
+    return b"".join(parts)
 
 
 def _fragment(m: dict[str, Any]) -> bytes:
