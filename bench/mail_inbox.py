@@ -1,7 +1,8 @@
 """`gt mail inbox --json` with 10k messages in the town store, against `python -c pass`.
 
 CPU time (user + sys of the process and its children, from rusage) as a ratio to `python -c pass`
-measured the same way in the same run, one process per command, median of N. Budgets: issue 5
+measured the same way, alternately with the row's own runs (the machine is shared: both drift
+together), one process per command, medians of N. Budgets: issue 5
 (≤ 3.0, 500 of 10k for the agent) and issue 11 (≤ 4.0 with all 10k for the agent). The store
 holds 10,000 persistent messages spread over 20 recipients plus 1,000 protocol wisps; we time the
 inbox of one recipient (500 messages), of none, and of the busiest case (all 10k to one address).
@@ -31,20 +32,30 @@ from gastown_tui.beads.store import Store
 BIN = Path(sys.executable).parent
 
 
-def median_cpu(argv: list[str], n: int, env=None, change=None) -> float:
-    """`change()` (in this process, not timed) runs before each timed run: a store change makes it cold."""
+def _cpu(argv: list[str], env) -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = r.ru_utime + r.ru_stime
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env)
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime - before
+
+
+PASS = [sys.executable, "-c", "pass"]
+
+
+def median_cpu(argv: list[str], n: int, env=None, change=None) -> tuple[float, float]:
+    """(median CPU of `argv`, median CPU of `python -c pass` run right after each of its runs):
+    on a shared machine the two drift together, so each row is its own ratio.
+    `change()` (not timed) runs before each timed run: a store change makes the poll cold."""
     if change is None:  # hot: the memo is there for the first timed run too
         subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env)
-    times = []
+    times, base = [], []
     for _ in range(n):
         if change is not None:
             change()
-        r = resource.getrusage(resource.RUSAGE_CHILDREN)
-        before = r.ru_utime + r.ru_stime
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env)
-        r = resource.getrusage(resource.RUSAGE_CHILDREN)
-        times.append(r.ru_utime + r.ru_stime - before)
-    return statistics.median(times)
+        times.append(_cpu(argv, env))
+        base.append(_cpu(PASS, env))
+    return statistics.median(times), statistics.median(base)
 
 
 def fill(town: Path, count: int, recipients: list[str], wisps: int) -> None:
@@ -89,7 +100,7 @@ def main() -> None:
         gt = [str(BIN / "gt"), "--town", str(town), "mail", "inbox"]
         out = subprocess.run([*gt, "mayor", "--json"], capture_output=True, text=True, check=True, env=env)
         assert len(json.loads(out.stdout)) == 500, "fixture not read as expected"
-        median_cpu([sys.executable, "-c", "pass"], 3, env)
+        median_cpu(PASS, 3, env)
         store = Store(town / ".beads")
         other = [store.create("an unrelated task", actor="bench").id]
         turn = [0]
@@ -108,8 +119,7 @@ def main() -> None:
             tmp.write_bytes(path.read_bytes())
             os.replace(tmp, path)
 
-        base = median_cpu([sys.executable, "-c", "pass"], n, env)
-        rows = [("python -c pass", base),
+        rows = [("python -c pass", median_cpu(PASS, n, env)),
                 ("gt --version", median_cpu([str(BIN / "gt"), "--version"], n, env))]
         for label, addr in (("mayor (500 of 10k)", "mayor"), ("deacon (0 of 10k)", "deacon")):
             rows.append((f"inbox {label} hot", median_cpu([*gt, addr, "--json"], n, env)))
@@ -125,8 +135,8 @@ def main() -> None:
         rows.append(("  ... after its own msg changed", median_cpu([*gt, "mayor", "--json"], n, env, change(mine))))
         rows.append(("  ... after another tool wrote", median_cpu([*gt, "mayor", "--json"], max(3, n // 3), env,
                                                                   rewrite)))
-        for name, t in rows:
-            print(f"{name:<34} CPU {t * 1000:7.1f} ms  ratio {t / base:4.2f}")
+        for name, (t, base) in rows:
+            print(f"{name:<34} CPU {t * 1000:7.1f} ms  ratio {t / base:4.2f}  (python -c pass {base * 1000:.1f} ms)")
 
 
 if __name__ == "__main__":

@@ -101,16 +101,17 @@ def _inbox(args: argparse.Namespace) -> int:
     if args.json:  # agents poll this: the answer may come from the store's memo (work.mail.inbox_json)
         from gastown_tui.work.mail import inbox_json
 
-        text, warnings = inbox_json(town, addr, unread_only=args.unread, include_archived=args.all,
-                                    msg_type=args.msg_type)
+        pieces, warnings = inbox_json(town, addr, unread_only=args.unread, include_archived=args.all,
+                                      msg_type=args.msg_type, pieces=True)
         _warn(warnings)
         # One line: an agent's inbox can hold thousands of messages (indent=2 is 5x slower).
         out = getattr(sys.stdout, "buffer", None)
         if out is None:  # a text-only stdout (in-process callers)
-            sys.stdout.write(str(text, "utf-8", "surrogateescape") + "\n")
+            sys.stdout.write(str(b"".join(pieces), "utf-8", "surrogateescape") + "\n")
             return 0
         sys.stdout.flush()
-        out.write(text)  # (no `text + b"\n"`: a copy of megabytes)
+        for piece in pieces:  # (not joined, nor `text + b"\n"`: copies of megabytes)
+            out.write(piece)
         out.write(b"\n")
         return 0
     from gastown_tui.beads.store import Store

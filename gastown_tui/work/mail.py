@@ -280,8 +280,10 @@ _INBOX_CODE = ("work/mail.py", "work/protocol.py", "beads/store.py", "beads/json
 
 
 def inbox_json(town: Town, address: str, *, unread_only: bool = False, include_archived: bool = False,
-               msg_type: str | None = None) -> tuple[bytes | memoryview, list[str]]:
+               msg_type: str | None = None, pieces: bool = False) -> tuple[bytes | memoryview | list, list[str]]:
     """`inbox` as its `--json` text (one line, UTF-8 bytes, no newline) and the store's warnings.
+    With `pieces`, the text is a list of bytes-like pieces to write out in turn (a 10k-message
+    answer is megabytes: never copied into one buffer only to be written).
 
     Agents poll this far more often than the store changes. The answer is kept in a memo
     (`beads.memo`) under the store's file versions it was computed from (taken before computing,
@@ -302,7 +304,7 @@ def inbox_json(town: Town, address: str, *, unread_only: bool = False, include_a
         kept_vers, data = got
         kept = _InboxMemo.unpack(data, index=kept_vers != vers)
         if kept is not None and kept_vers == vers:
-            return kept.text, kept.warnings
+            return ([kept.text] if pieces else kept.text), kept.warnings
         if kept is not None:
             old = (kept_vers, kept)
     from gastown_tui.beads.store import Store
@@ -314,30 +316,41 @@ def inbox_json(town: Town, address: str, *, unread_only: bool = False, include_a
         new, read = _InboxMemo.answer(store, where, addr, flags, None, vers)
     if read is not None:
         memo.put(where, key, read, new.pack())
-    return new.text, new.warnings
+    return (new.text if isinstance(new.text, list) else [new.text]) if pieces else new.joined(), new.warnings
 
 
 class _InboxMemo:
     """One inbox answer as the memo keeps it: the warnings; the `--json` text, `"[" + ", ".join(
-    fragments) + "]"` with each fragment one message's `to_json`; and each fragment's byte length,
-    created_at and id, in answer order (the two lists are unmarshalled when first needed)."""
+    fragments) + "]"` with each fragment one message's `to_json` (bytes, or a list of pieces that
+    make it, never joined when only written out); and each fragment's byte length, created_at and
+    id, in answer order (the two lists as kept, marshalled, until first needed)."""
 
-    __slots__ = ("_created", "_ids", "sizes", "text", "warnings")
+    __slots__ = ("_created", "_ids", "_raw", "sizes", "text", "warnings")
 
-    def __init__(self, text, warnings, sizes=(), created=(), ids=()):
-        self.text, self.warnings, self.sizes, self._created, self._ids = text, warnings, sizes, created, ids
+    def __init__(self, text, warnings, sizes=(), created=None, ids=None):
+        self.text, self.warnings, self.sizes = text, warnings, sizes
+        raw = created is not None and not isinstance(created, list)
+        self._raw = (created, ids) if raw else None  # (marshalled: kept as they are while unchanged)
+        self._created, self._ids = (None, None) if raw else (created or [], ids or [])
 
     @property
     def created(self) -> list[str]:
-        if not isinstance(self._created, list):
-            self._created = _str_list(self._created, len(self.sizes))
+        if self._created is None:
+            self._created = _str_list(self._raw[0], len(self.sizes))  # type: ignore[index]
         return self._created
 
     @property
     def ids(self) -> list[str]:
-        if not isinstance(self._ids, list):
-            self._ids = _str_list(self._ids, len(self.sizes))
+        if self._ids is None:
+            self._ids = _str_list(self._raw[1], len(self.sizes))  # type: ignore[index]
         return self._ids
+
+    def _keys(self) -> tuple:
+        """created_at and ids as the constructor takes them: kept as they came when they were."""
+        return self._raw if self._raw is not None else (self._created, self._ids)
+
+    def joined(self) -> bytes | memoryview:
+        return b"".join(self.text) if isinstance(self.text, list) else self.text
 
     @classmethod
     def answer(cls, store, where: str, addr: str, flags: tuple, old: tuple | None,
@@ -383,7 +396,7 @@ class _InboxMemo:
             ids = base.ids
             gone = sorted(map(ids.index, changed.intersection(ids)))  # (ids are unique: one place each)
             if not fresh and not gone:
-                return cls(base.text, store.warnings(), base.sizes, base._created, base._ids), vers  # the same answer
+                return cls(base.text, store.warnings(), base.sizes, *base._keys()), vers  # the same answer
             return base._updated(fresh, gone, store.warnings(), order), vers
         finally:
             if was:
@@ -396,8 +409,12 @@ class _InboxMemo:
 
         created, ids, sizes = self.created, self.ids, self.sizes
         n = len(ids)
+        # Each changed message still where it was (its key is the same: marked read, retitled):
+        # only fragments change, and the kept keys are kept as they are.
+        same_keys = len(fresh) == len(gone) and all(
+            order(m) == (created[k], ids[k]) for m, k in zip(fresh, gone, strict=True))
         at_key = lambda k: (created[k], ids[k])  # noqa: E731 - the kept keys, for bisect
-        cuts = [(bisect_left(range(n), order(m), key=at_key), 0, j) for j, m in enumerate(fresh)]
+        cuts = [(gone[j] if same_keys else bisect_left(range(n), order(m), key=at_key), 0, j) for j, m in enumerate(fresh)]
         cuts += [(k, 1, -1) for k in gone]
         cuts.sort()  # by place; at one place the new message goes before the kept one it replaces
         starts, text = self.starts(), memoryview(self.text)
@@ -411,8 +428,9 @@ class _InboxMemo:
             if upto > pos:
                 pieces.append(text[starts[pos]:starts[upto - 1] + sizes[upto - 1]])
                 new_sizes.extend(sizes[pos:upto])
-                new_created.extend(created[pos:upto])
-                new_ids.extend(ids[pos:upto])
+                if not same_keys:
+                    new_created.extend(created[pos:upto])
+                    new_ids.extend(ids[pos:upto])
 
         for place, drop, j in cuts:
             take(place)
@@ -424,10 +442,12 @@ class _InboxMemo:
                 piece = _fragment(m)
                 pieces.append(piece)
                 new_sizes.append(len(piece))
-                new_created.append(m["created_at"])
-                new_ids.append(m["id"])
+                if not same_keys:
+                    new_created.append(m["created_at"])
+                    new_ids.append(m["id"])
         take(n)
-        return _InboxMemo(_listed(pieces), warnings, new_sizes, new_created, new_ids)
+        keys = self._keys() if same_keys else (new_created, new_ids)
+        return _InboxMemo(_listed(pieces), warnings, new_sizes, *keys)
 
     def starts(self) -> list[int]:
         """Where each fragment begins in the text (after "[", each followed by ", ")."""
@@ -448,9 +468,9 @@ class _InboxMemo:
             b = w.encode("utf-8", "surrogateescape")
             parts += [len(b).to_bytes(4, "little"), b]
         sizes = pack(f"{len(self.sizes)}q", *self.sizes)  # (struct, not array: array imports collections.abc, ~3 ms)
-        parts += [len(self.text).to_bytes(8, "little"), self.text, len(sizes).to_bytes(8, "little"), sizes]
-        for lst in (self._created, self._ids):
-            raw = lst if isinstance(lst, (bytes, memoryview)) else marshal.dumps(list(lst))
+        text = self.text if isinstance(self.text, list) else [self.text]
+        parts += [sum(map(len, text)).to_bytes(8, "little"), *text, len(sizes).to_bytes(8, "little"), sizes]
+        for raw in self._raw or (marshal.dumps(self._created), marshal.dumps(self._ids)):
             parts += [len(raw).to_bytes(8, "little"), raw]
         return parts
 
@@ -487,14 +507,15 @@ class _InboxMemo:
             return None
 
 
-def _listed(pieces: list) -> bytes:
-    """`b"[" + b", ".join(pieces) + b"]"` with one copy of the megabytes, not three."""
+def _listed(pieces: list) -> list:
+    """The pieces of `b"[" + b", ".join(pieces) + b"]"`: written out in turn, the megabytes of a
+    10k-message answer are never copied into one buffer."""
     if not pieces:
-        return b"[]"
+        return [b"[]"]
     parts = [b", "] * (2 * len(pieces) + 1)
     parts[0], parts[-1] = b"[", b"]"
     parts[1::2] = pieces
-    return b"".join(parts)
+    return parts
 
 
 def _fragment(m: dict[str, Any]) -> bytes:
