@@ -136,6 +136,7 @@ class Image:
         self._standard: bool | None = None
         self._fast: dict[str, dict[str, Any] | None] = {}
         self._lookups = 0
+        self._escaped: bool | None = None  # fast mode: some line's id is spelled with an escape (`_escaped_ids`)
         self._edits: dict[str, str] = {}  # fast mode: id -> new line
         self._appended: list[str] = []  # fast mode: ids added (their lines are in _edits)
         self.previous: Image | None = None  # an older version of this file: its parses are reused
@@ -235,12 +236,34 @@ class Image:
         else:
             start = t.find("\n" + needle)
             if start < 0:
+                if self._escaped_ids():
+                    raise _Duplicate  # it may be there, spelled otherwise: the index decides
                 return None
             start += 1
         if t.find("\n" + needle, start) >= 0:
             raise _Duplicate
         end = t.find("\n", start)
         return (start, len(t) if end < 0 else end)
+
+    def _escaped_ids(self) -> bool:
+        """Some line spells its id with an escape (`{"id":"hq-\\u00e9"`, from another tool): a
+        search for the plain spelling cannot tell such an id is missing. Looked at once per text,
+        on the first miss (only lines holding a backslash are looked at)."""
+        if self._escaped is None:
+            t, found = self._text or "", False
+            pos = t.find("\\")
+            while pos >= 0:
+                start = t.rfind("\n", 0, pos) + 1
+                end = t.find('"', start + 7)
+                if start + 7 <= pos and (end < 0 or pos < end):
+                    found = True
+                    break
+                nl = t.find("\n", pos)
+                if nl < 0:
+                    break
+                pos = t.find("\\", nl)
+            self._escaped = found
+        return self._escaped
 
     def _bisect(self, issue_id: str) -> tuple[int, bool]:
         """In a text known to be standard, newline-terminated and sorted by id without duplicates
@@ -714,6 +737,7 @@ class Image:
         new._appended = list(self._appended)
         new._fast = dict(self._fast)
         new._lookups = 0
+        new._escaped = self._escaped
         new._nlines = getattr(self, "_nlines", 0)
         new.touched = set()
         if self._lines is None:

@@ -289,7 +289,11 @@ def _lookup_image(beads_dir: str, path: str) -> Image:
         img = Image.mapped(path, fp)
         if img is not None and _stamped_layout(beads_dir, img):
             return img
-    return _cached_image(path)
+    img = _cached_image(path)
+    # A file the store did not write (pulled by git): split and indexed by the full rules, so an id
+    # its line spells with escapes (`\u00e9`, `\u003c`) is found by what it is.
+    img._materialize()
+    return img
 
 
 def _cached_image(path: Path | str) -> Image:
@@ -1797,16 +1801,26 @@ class _Outside:
         from gastown_tui.infra.fsutil import Lock
 
         self.lock = Lock(self.store._as_path("lock", os.path.join(self.store._dir, LOCK)))
-        self.lock.acquire()
-        self.before = Image.read(self.store._issues)
+        try:
+            self.lock.acquire()
+            try:
+                self.before = Image.read(self.store._issues)
+            except Exception:  # noqa: BLE001 - unreadable now: nothing will be logged (readers read everything)
+                self.before = None
+        except BaseException:
+            self.lock.close()
+            raise
 
     def __exit__(self, *exc: object) -> None:
         try:
-            after = Image.read(self.store._issues)  # (content and version read together: fstat)
             before = self.before
-            if before is not None and before.fp != after.fp:
-                changelog.record(self.store._dir, os.path.basename(self.store._issues), before.fp, after.fp,
-                                 _changed_between(before, after))
+            if before is not None:
+                after = Image.read(self.store._issues)  # (content and version read together: fstat)
+                if before.fp != after.fp:
+                    changelog.record(self.store._dir, os.path.basename(self.store._issues), before.fp, after.fp,
+                                     _changed_between(before, after))
+        except Exception:  # noqa: BLE001 - the rewrite is done; an unlogged one only means readers read everything
+            pass
         finally:
             self.lock.release()  # type: ignore[union-attr]
             self.lock.close()  # type: ignore[union-attr]

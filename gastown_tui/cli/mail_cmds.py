@@ -110,9 +110,10 @@ def _inbox(args: argparse.Namespace) -> int:
             sys.stdout.write(str(b"".join(pieces), "utf-8", "surrogateescape") + "\n")
             return 0
         sys.stdout.flush()
-        for piece in pieces:  # (not joined, nor `text + b"\n"`: copies of megabytes)
-            out.write(piece)
-        out.write(b"\n")
+        for piece in [*pieces, b"\n"]:  # (not joined, nor `text + b"\n"`: copies of megabytes)
+            view = memoryview(piece)
+            while view:  # (a raw stdout, PYTHONUNBUFFERED, may take part of a write)
+                view = view[out.write(view):]
         return 0
     from gastown_tui.beads.store import Store
     from gastown_tui.work.mail import inbox

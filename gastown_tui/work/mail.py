@@ -394,7 +394,11 @@ class _InboxMemo:
             order = _order()
             fresh = sorted((m for iss in issues if (m := _inbox_message(iss, *flags)) is not None), key=order)  # type: ignore[union-attr]
             ids = base.ids
-            gone = sorted(map(ids.index, changed.intersection(ids)))  # (ids are unique: one place each)
+            mine = changed.intersection(ids)
+            if len(mine) > 16:  # (a pull can change thousands: one pass, not one search each)
+                gone = sorted(k for k, i in enumerate(ids) if i in mine)
+            else:
+                gone = sorted(map(ids.index, mine))  # (ids are unique: one place each)
             if not fresh and not gone:
                 return cls(base.text, store.warnings(), base.sizes, *base._keys()), vers  # the same answer
             return base._updated(fresh, gone, store.warnings(), order), vers
@@ -508,14 +512,35 @@ class _InboxMemo:
 
 
 def _listed(pieces: list) -> list:
-    """The pieces of `b"[" + b", ".join(pieces) + b"]"`: written out in turn, the megabytes of a
-    10k-message answer are never copied into one buffer."""
+    """The pieces of `b"[" + b", ".join(pieces) + b"]"`, to write out in turn: runs of the kept
+    text stay as they are (the megabytes of a 10k-message answer are never copied into one
+    buffer), small ones are joined into chunks of 64 KiB (one write each, not one per message)."""
     if not pieces:
         return [b"[]"]
     parts = [b", "] * (2 * len(pieces) + 1)
     parts[0], parts[-1] = b"[", b"]"
     parts[1::2] = pieces
-    return parts
+    out: list = []
+    run: list = []
+    size = 0
+    for part in parts:
+        if len(part) >= _CHUNK:
+            if run:
+                out.append(b"".join(run))
+                run, size = [], 0
+            out.append(part)
+            continue
+        run.append(part)
+        size += len(part)
+        if size >= _CHUNK:
+            out.append(b"".join(run))
+            run, size = [], 0
+    if run:
+        out.append(b"".join(run))
+    return out
+
+
+_CHUNK = 1 << 16
 
 
 def _fragment(m: dict[str, Any]) -> bytes:

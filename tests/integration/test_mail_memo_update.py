@@ -18,7 +18,7 @@ import shutil
 import pytest
 
 from gastown_tui.beads import changelog, memo
-from gastown_tui.beads.codec import encode_issue, format_ts
+from gastown_tui.beads.codec import encode_issue, format_ts, to_json
 from gastown_tui.beads import store as store_module
 from gastown_tui.beads.store import Store
 from gastown_tui.work import mail
@@ -336,3 +336,37 @@ def test_mentioning_among_is_mentioning_for_those_ids(rig_town):
             assert [i.id for i in got] == sorted(i for i in full if i in some), (seed, addr)
             assert {i.id: (i.data, i.ephemeral_file) for i in got} == {k: v for k, v in full.items() if k in some}
             assert versions == store.versions()
+
+
+@pytest.mark.parametrize("spelling", ["\u00e9", "\ud800", "<&>", "1"])
+def test_a_pulled_message_whose_id_is_spelled_with_escapes_is_updated(rig_town, spelling):
+    """A pull (`rewritten_outside`, as `bd sync` does) brings lines written by other tools, whose
+    ids may be spelled with escapes (`\\u00e9`, `\\ud800`, `\\u003c`, `\\u0031`): updating the kept
+    answer finds them by the file's full rules, never misses them."""
+    beads = rig_town.beads_dir
+    path = beads / "issues.jsonl"
+    for s in ("one", "two"):
+        mail.send_mail(rig_town, "mayor", s, "b", nudge=False)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    rec = json.loads(lines[-1])
+    rec["id"] = "hq-pulled" + spelling
+
+    def written_by_git(r: dict) -> None:
+        tmp = beads / "pulled.tmp"
+        esc = json.dumps(r, separators=(",", ":"))  # compact, as bd writes, but with json's \\u escapes
+        if spelling == "1":
+            esc = esc.replace('"hq-pulled1"', '"hq-pulled\\u0031"')
+        tmp.write_text("\n".join([*lines, esc]) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    def afresh() -> list:  # (as JSON: a lone surrogate has no UTF-8 form, the answer escapes it)
+        return json.loads(to_json(mail.inbox_in(Store(beads), "mayor"), ascii_only=True))
+    store = Store(beads)
+    with store.rewritten_outside():
+        written_by_git(rec)
+    assert json.loads(bytes(mail.inbox_json(rig_town, "mayor")[0])) == afresh()
+    with store.rewritten_outside():  # the pull marks it read
+        written_by_git({**rec, "labels": [*rec.get("labels", []), "read"]})
+    store_module._CACHE.clear()  # (as the next poll, another process, reads it)
+    got = json.loads(bytes(mail.inbox_json(rig_town, "mayor")[0]))
+    assert got == afresh() and len(got) == 3
+    assert [m["read"] for m in got if m["id"] == rec["id"]] == [True]

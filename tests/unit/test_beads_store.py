@@ -242,3 +242,29 @@ def test_conflict_markers_are_exactly_the_lines_git_writes(tmp_path):
                      (5, "is not valid JSON"), (6, "git conflict marker"), (7, "is not valid JSON"),
                      (8, "is not valid JSON")]
     assert [r["id"] for r in img.records()] == ["gt-1"]
+
+
+def test_ids_spelled_with_escapes_are_found_by_what_they_are(tmp_path):
+    """Lines from other tools (pulled by git, never stamped) may spell an id with escapes: a lookup
+    by id finds the same record the full index does, however few lookups came before."""
+    import json
+
+    from gastown_tui.beads.store import Store, init_store
+
+    init_store(tmp_path, "hq")
+    ids = ["hq-\u00e9", "hq-\ud800", "hq-a<b", "hq-1", "hq-plain"]
+    lines = []
+    for iid in ids:
+        line = json.dumps({"id": iid, "title": f"t {iid}", "status": "open", "issue_type": "task"},
+                          separators=(",", ":"))
+        lines.append(line.replace('"hq-1"', '"hq-\\u0031"').replace("<", "\\u003c"))
+    (tmp_path / ".beads" / "issues.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for iid in ids:
+        store = Store(tmp_path / ".beads")  # a fresh reader each time: the first lookup is the one
+        from gastown_tui.beads import store as store_module
+
+        store_module._CACHE.clear()
+        assert store.exists(iid), iid
+        assert store.get(iid).title == f"t {iid}", iid
+    store_module._CACHE.clear()
+    assert Store(tmp_path / ".beads").try_get("hq-missing") is None
