@@ -2369,6 +2369,7 @@ def _stamped_layout(beads_dir: Path, img: Image) -> bool:
         img._standard = False
         return True
     img._standard, img._nlines, img._sorted = True, int(words[2]), words[3] == "1"
+    img._escaped = False  # (standard: no line's id holds a backslash)
     return True
 
 
