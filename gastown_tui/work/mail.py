@@ -286,11 +286,11 @@ def inbox_json(town: Town, address: str, *, unread_only: bool = False, include_a
     answer is megabytes: never copied into one buffer only to be written).
 
     Agents poll this far more often than the store changes. The answer is kept in a memo
-    (`beads.memo`) under the store's file versions it was computed from (taken before computing,
-    so a write meanwhile makes the next poll look again), and served while they last. After a
-    change, when the store's change log (`beads.changelog`) says which ids the writes since then
-    changed, only those are read again (`Store.mentioning_among`, the rules of `mentioning`) and
-    the kept answer is updated (`_InboxMemo.answer`); otherwise the inbox is computed afresh."""
+    (`beads.memo`) under the store's file versions it was read from (an answer read while the
+    files changed is shown, never kept), and served while they last. After a change, when the
+    store's change log (`beads.changelog`) says which ids the writes since then changed, only
+    those are read again (`Store.mentioning_among`, the rules of `mentioning`) and the kept answer
+    is updated (`_InboxMemo.answer`); otherwise the inbox is computed afresh."""
     from gastown_tui.beads import memo
 
     addr = normalize_address(town, address)
