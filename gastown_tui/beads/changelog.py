@@ -53,6 +53,7 @@ def record(beads_dir: str, name: str, before: Sequence[int] | None, after: Seque
 
 def _append(beads_dir: str, name: str, before: Sequence[int], after: Sequence[int], ids: Iterable[str]) -> None:
     from gastown_tui.beads.codec import to_json
+    from gastown_tui.infra.fsutil import write_all
 
     # ASCII escapes: an id from a line that arrived by git may hold a lone surrogate (no UTF-8 form).
     ids_text = to_json(sorted(ids), compact=True, ascii_only=True)
@@ -69,17 +70,11 @@ def _append(beads_dir: str, name: str, before: Sequence[int], after: Sequence[in
             if st.st_size + len(line) > MAX_BYTES:
                 _replace(dfd, _kept_tail(fd, st.st_size) + line)
             else:
-                _write_all(fd, line)  # one write of one line with O_APPEND: readers see it whole or not at all
+                write_all(fd, line)  # one write of one line with O_APPEND: readers see it whole or not at all
         finally:
             os.close(fd)
     finally:
         os.close(dfd)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
 
 
 def _open_dir(beads_dir: str, *, make: bool) -> int:
@@ -119,8 +114,10 @@ def _ignore_self(dfd: int) -> None:
         fd = os.open(".gitignore", os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644, dir_fd=dfd)
     except OSError:
         return  # there already (or cannot be: the log still works)
+    from gastown_tui.infra.fsutil import write_all
+
     try:
-        _write_all(fd, _IGNORE)
+        write_all(fd, _IGNORE)
     except OSError:
         pass
     finally:
@@ -139,11 +136,13 @@ def _kept_tail(fd: int, size: int) -> bytes:
 
 def _replace(dfd: int, data: bytes) -> None:
     """The log replaced by `data` atomically (the writer holds the store's lock)."""
+    from gastown_tui.infra.fsutil import write_all
+
     tmp = f".log.{os.getpid()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW, 0o644, dir_fd=dfd)
     try:
         try:
-            _write_all(fd, data)
+            write_all(fd, data)
         finally:
             os.close(fd)
         os.replace(tmp, _NAME, src_dir_fd=dfd, dst_dir_fd=dfd)

@@ -1800,7 +1800,7 @@ class _Outside:
     def __enter__(self) -> None:
         from gastown_tui.infra.fsutil import Lock
 
-        self.lock = Lock(self.store._as_path("lock", os.path.join(self.store._dir, LOCK)))
+        self.lock = Lock(self.store.lock_path)
         try:
             self.lock.acquire()
             try:

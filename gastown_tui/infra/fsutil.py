@@ -39,15 +39,15 @@ def stage(path: str | Path, data: bytes | Sequence[bytes | tuple[int, int]], *, 
         try:
             if source is None and isinstance(data, list):
                 for piece in data:  # pieces of one file: written in turn, never joined in memory
-                    _write_all(fd, piece)
+                    write_all(fd, piece)
             elif source is None:
-                _write_all(fd, data)  # type: ignore[arg-type]
+                write_all(fd, data)  # type: ignore[arg-type]
             else:
                 for piece in data:
                     if isinstance(piece, tuple):
                         _copy_range(source, fd, *piece)
                     else:
-                        _write_all(fd, piece)
+                        write_all(fd, piece)
             if fsync:
                 os.fsync(fd)
             ino = os.fstat(fd).st_ino
@@ -62,7 +62,7 @@ def stage(path: str | Path, data: bytes | Sequence[bytes | tuple[int, int]], *, 
     return tmp, ino
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
@@ -84,7 +84,7 @@ def _copy_range(src: int, dst: int, offset: int, count: int) -> None:
             chunk = os.pread(src, min(count, 1 << 20), offset)
             if not chunk:
                 raise OSError(errno.EIO, "the source file is shorter than expected")
-            _write_all(dst, chunk)
+            write_all(dst, chunk)
             n = len(chunk)
         offset += n
         count -= n
